@@ -1,0 +1,3 @@
+def main():
+    from newswatch.transforms import canonical
+    print("ok", canonical.__name__)
