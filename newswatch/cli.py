@@ -1,3 +1,250 @@
-def main():
-    from newswatch.transforms import canonical
-    print("ok", canonical.__name__)
+"""The `newswatch` command line.
+
+App flags are parsed here; every flag this parser does not know is handed to
+Beam's PipelineOptions untouched (``--runner``, ``--direct_num_workers``,
+``--flink_master``, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from newswatch import __version__
+
+EPILOG_RUN = """example:
+  newswatch run --feeds feeds.txt --db news.duckdb
+  newswatch run --feeds https://example.org/rss.xml --db news.duckdb --runner=DirectRunner --direct_num_workers=2
+"""
+EPILOG_QUERY = """example:
+  newswatch query --db news.duckdb "SELECT url, defectors FROM article_labels WHERE defection_report"
+"""
+
+
+def _add_ingest_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--feeds", nargs="+", required=True, metavar="FEEDS",
+                        help="feed URLs, or files: plain text (one URL per line, # comments) or OPML")
+    parser.add_argument("--db", required=True, metavar="PATH", help="DuckDB file to write (created if missing)")
+    parser.add_argument("--allow-host", action="append", default=[], metavar="HOST:PORT",
+                        help="allow this exact private/loopback host:port (repeatable); all others are refused")
+    parser.add_argument("--config", metavar="TOML", help="settings file overlaying the shipped defaults")
+    parser.add_argument("--host-delay", type=float, metavar="SECONDS",
+                        help="minimum gap between requests to one host (default from config: 1.0)")
+    parser.add_argument("--host-concurrency", type=int, metavar="N",
+                        help="simultaneous requests per host (default from config: 2)")
+
+
+def _settings(args):
+    from newswatch.config import load_config
+    from newswatch.pipelines.graph import GraphSettings
+    from newswatch.transforms.fetch import HttpSettings
+
+    politeness = {}
+    if args.host_delay is not None:
+        politeness["host_delay_s"] = args.host_delay
+    if args.host_concurrency is not None:
+        politeness["host_concurrency"] = args.host_concurrency
+    cfg = load_config(args.config, politeness=politeness)
+    return GraphSettings(db_path=args.db, config=cfg, http=HttpSettings.from_config(cfg, args.allow_host))
+
+
+def cmd_run(args, beam_args: Sequence[str]) -> int:
+    from newswatch.pipelines.batch import run_batch
+    from newswatch.transforms.feeds import read_feed_list
+
+    try:
+        feeds = read_feed_list(args.feeds)
+    except ValueError as exc:
+        print(f"newswatch run: {exc}", file=sys.stderr)
+        return 2
+    if not feeds:
+        print("newswatch run: no feed URLs given", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    summary = run_batch(feeds, settings, beam_args)
+    readable = _feeds_read(settings.db_path, summary["started_at"])
+    print(_run_summary(summary, readable))
+    return 0 if readable else 1
+
+
+def _feeds_read(db: str, since) -> int:
+    from newswatch.sinks.duckdb import DuckDBStore
+
+    with DuckDBStore(db).reader() as con:
+        return con.execute(
+            "SELECT count(DISTINCT feed_url) FROM feed_polls"
+            " WHERE polled_at >= date_trunc('second', CAST(? AS TIMESTAMPTZ)) AND status <> 'error'",
+            [since],
+        ).fetchone()[0]
+
+
+def _run_summary(run: dict, readable: int) -> str:
+    new = (run["articles_after"] or 0) - (run["articles_before"] or 0)
+    return (
+        f"run {run['run_id']} {run['status']}: {readable}/{run['feeds']} feeds read, "
+        f"{new} new articles ({run['articles_after']} stored), "
+        f"{run['mentions_after']} mentions stored, {run['errors_seen']} item errors this run"
+    )
+
+
+def format_rows(columns: Sequence[str], rows: Sequence[Sequence], fmt: str) -> str:
+    """Render query results as an aligned table, CSV or JSON lines."""
+    if fmt == "json":
+        return "\n".join(json.dumps(dict(zip(columns, row)), default=str, ensure_ascii=False) for row in rows)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return buf.getvalue().rstrip("\n")
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
+    fit = lambda text, w: text if len(text) <= w else text[: w - 1] + "…"  # noqa: E731
+    lines = [" | ".join(fit(c, w).ljust(w) for c, w in zip(columns, widths))]
+    lines.append("-+-".join("-" * w for w in widths))
+    lines += [" | ".join(fit(v, w).ljust(w) for v, w in zip(row, widths)) for row in cells]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value).replace("\n", " ")
+
+
+def cmd_query(args, beam_args: Sequence[str]) -> int:
+    from newswatch.sinks.duckdb import DatabaseLocked, DuckDBStore
+
+    if beam_args:
+        print(f"newswatch query: unknown arguments {' '.join(beam_args)}", file=sys.stderr)
+        return 2
+    if not Path(args.db).exists():
+        print(f"newswatch query: no database at {args.db}", file=sys.stderr)
+        return 2
+    try:
+        with DuckDBStore(args.db, lock_timeout_s=args.wait).reader() as con:
+            cur = con.execute(args.sql)
+            columns = [d[0] for d in cur.description] if cur.description else []
+            rows = cur.fetchall() if columns else []
+    except DatabaseLocked as exc:
+        print(f"newswatch query: {exc}", file=sys.stderr)
+        return 3
+    except Exception as exc:  # a user's SQL error is reported, not a traceback
+        print(f"newswatch query: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    if columns:
+        print(format_rows(columns, rows, args.format))
+    return 0
+
+
+def cmd_demo(args, beam_args: Sequence[str]) -> int:
+    from newswatch.demo.run import run_demo
+
+    return run_demo(args.db, beam_args)
+
+
+def cmd_eval(args, beam_args: Sequence[str]) -> int:
+    from newswatch.evaluate import evaluate_db, format_table, format_verbose
+
+    result = evaluate_db(args.db, args.gold)
+    print(format_table(result))
+    if args.verbose:
+        print()
+        print(format_verbose(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2, default=str))
+    print(json.dumps(result.get("summary", result), default=str))
+    return 0
+
+
+def cmd_status(args, beam_args: Sequence[str]) -> int:
+    from newswatch.status import render_status
+
+    print(render_status(args.db))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newswatch",
+        description="Monitor news feeds for defection and conscription reports (Apache Beam + DuckDB).",
+    )
+    parser.add_argument("--version", action="version", version=f"newswatch {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="one batch pass: feeds -> articles -> DuckDB",
+                         description="Poll the feeds once, fetch and extract new articles, store them in DuckDB. "
+                         "Unknown flags go to Beam (e.g. --runner, --direct_num_workers).",
+                         epilog=EPILOG_RUN, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_ingest_flags(run)
+    run.set_defaults(func=cmd_run)
+
+    query = sub.add_parser("query", help="run SQL on a newswatch DuckDB file, read-only",
+                           description="Open the file read-only (waiting briefly if a writer holds it) and print the result.",
+                           epilog=EPILOG_QUERY, formatter_class=argparse.RawDescriptionHelpFormatter)
+    query.add_argument("--db", required=True, metavar="PATH")
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.add_argument("--wait", type=float, default=10.0, metavar="SECONDS",
+                       help="how long to retry while a writer holds the file (default 10)")
+    query.add_argument("sql", metavar="SQL")
+    query.set_defaults(func=cmd_query)
+
+    demo = sub.add_parser("demo", help="serve the bundled demo corpus on loopback and ingest it",
+                          description="Start a loopback server with the bundled demo feeds, run the batch "
+                          "pipeline into a DuckDB file and print a summary and an example query.",
+                          epilog="example:\n  newswatch demo --db newswatch-demo.duckdb",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    demo.add_argument("--db", default="newswatch-demo.duckdb", metavar="PATH")
+    demo.set_defaults(func=cmd_demo)
+
+    ev = sub.add_parser("eval", help="score stored article labels against a gold file",
+                        description="Precision/recall/F1 per label, count accuracy, org/location recall.",
+                        epilog="example:\n  newswatch eval --db news.duckdb --gold ../shared/corpus/gold.jsonl --verbose",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ev.add_argument("--db", required=True, metavar="PATH")
+    ev.add_argument("--gold", required=True, metavar="JSONL")
+    ev.add_argument("--verbose", action="store_true", help="list false positives/negatives by article id")
+    ev.add_argument("--json", metavar="PATH", help="also write the full result as JSON")
+    ev.set_defaults(func=cmd_eval)
+
+    status = sub.add_parser("status", help="per-feed health for operators",
+                            description="Last poll, status, errors, articles in the last 24 h, per feed.",
+                            epilog="example:\n  newswatch status --db news.duckdb",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    status.add_argument("--db", required=True, metavar="PATH")
+    status.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    # Beam logs this at import on every machine without the GCP extras.
+    logging.getLogger().addFilter(lambda record: not str(record.msg).startswith("apitools not found"))
+    # newswatch's own lines (one per failed item, progress) are always shown.
+    logging.getLogger("newswatch").setLevel(logging.INFO)
+    if not args.verbose:
+        # Beam's import-time notices about optional GCP clients are noise here.
+        logging.getLogger("apache_beam").setLevel(logging.ERROR)
+        logging.getLogger("trafilatura").setLevel(logging.ERROR)
+        logging.getLogger("htmldate").setLevel(logging.ERROR)
+    return args.func(args, rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

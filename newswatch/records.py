@@ -14,6 +14,14 @@ from typing import NamedTuple, Optional, Sequence
 import apache_beam as beam
 
 
+class FeedRequest(NamedTuple):
+    """A feed to poll, with the validators from its previous poll."""
+
+    feed_url: str
+    etag: Optional[str]
+    last_modified: Optional[str]
+
+
 class FeedItem(NamedTuple):
     """One entry of a feed, after link canonicalisation."""
 
@@ -128,7 +136,25 @@ class FeedPoll(NamedTuple):
     error_code: Optional[str]
     message: Optional[str]
     title: Optional[str]
+    retry_after: Optional[float]  # seconds the server asked us to wait
 
 
-for _record in (FeedItem, FetchedPage, Article, Mention, ArticleLabels, EnrichedArticle, ErrorRecord, FeedPoll):
+class Relink(NamedTuple):
+    """A change of `duplicate_of` for an article that is already stored."""
+
+    article_id: str
+    duplicate_of: Optional[str]
+    duplicate_kind: Optional[str]
+
+
+class SinkRecord(NamedTuple):
+    """One write for the sink; exactly one field is set (a typed union)."""
+
+    enriched: Optional[EnrichedArticle] = None
+    error: Optional[ErrorRecord] = None
+    poll: Optional[FeedPoll] = None
+    relink: Optional[Relink] = None
+
+
+for _record in (FeedRequest, FeedItem, FetchedPage, Article, Mention, ArticleLabels, EnrichedArticle, ErrorRecord, FeedPoll, Relink, SinkRecord):
     beam.coders.registry.register_coder(_record, beam.coders.RowCoder)

@@ -1,0 +1,454 @@
+"""DuckDB sink: idempotent, batched writes that hold the file only briefly.
+
+`DuckDBStore` owns every connection to the file. Writers open it
+read-write only for the length of one short transaction and close it again,
+so analysts can open the same file read-only between writes; readers open
+read-only. A lock held by another process is retried until
+`lock_timeout_s`, then reported with what to do about it.
+
+Writes are keyed: an article is inserted once (by `article_id`) together
+with its mentions, errors are one row per (stage, url, code), feed state is
+one row per feed. Running the same batch twice adds no rows.
+
+    WriteToDuckDB("news.duckdb")   # PCollection[SinkRecord] -> PCollection[str] of new article ids
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Iterable, Iterator, NamedTuple, Optional, Sequence
+
+import apache_beam as beam
+import duckdb
+import pyarrow as pa
+
+from newswatch.clock import now_iso
+from newswatch.records import (
+    EnrichedArticle,
+    ErrorRecord,
+    FeedPoll,
+    FeedRequest,
+    Relink,
+    SinkRecord,
+)
+from newswatch.sinks.schema import migrate
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseLocked(RuntimeError):
+    """Another process holds the DuckDB file."""
+
+
+class WriteStats(NamedTuple):
+    """What one write transaction changed."""
+
+    new_article_ids: list[str]
+    mentions: int
+    errors: int
+    polls: int
+    relinks: int
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("could not set" in text or "conflicting" in text or "held" in text)
+
+
+def _lock_message(path: str, exc: Exception) -> str:
+    return (
+        f"DuckDB file {path} is locked by another process ({exc}). "
+        "Only one process may open it read-write: close other read-write connections "
+        "(a DuckDB shell, a notebook, a second newswatch job on the same file) or open them "
+        "read-only (`duckdb -readonly`, `newswatch query`), then retry."
+    )
+
+
+class DuckDBStore:
+    """Owns connections to one newswatch DuckDB file."""
+
+    def __init__(self, path: str, lock_timeout_s: float = 5.0):
+        self.path = str(path)
+        self.lock_timeout_s = lock_timeout_s
+        self._migrated = False
+
+    def __reduce__(self):
+        return (DuckDBStore, (self.path, self.lock_timeout_s))
+
+    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_timeout_s
+        delay = 0.02
+        while True:
+            try:
+                return duckdb.connect(self.path, read_only=read_only)
+            except duckdb.IOException as exc:
+                if not _is_lock_error(exc):
+                    raise
+                if time.monotonic() + delay > deadline:
+                    raise DatabaseLocked(_lock_message(self.path, exc)) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.25)
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection, schema up to date, closed on exit."""
+        directory = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(directory, exist_ok=True)
+        con = self._connect(read_only=False)
+        try:
+            # zstd keeps checkpoints of long article text fast and the file small.
+            con.execute("SET force_compression = 'zstd'")
+            if not self._migrated:
+                migrate(con)
+                self._migrated = True
+            yield con
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection, closed on exit."""
+        con = self._connect(read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def exists(self) -> bool:
+        """True when the database file exists."""
+        return os.path.exists(self.path)
+
+    def init(self) -> None:
+        """Create the file and apply migrations."""
+        with self.writer():
+            pass
+
+    # ------------------------------------------------------------ writes
+
+    def write(self, records: Sequence[SinkRecord]) -> WriteStats:
+        """Write a batch in one transaction; idempotent."""
+        enriched = [r.enriched for r in records if r.enriched is not None]
+        errors = [r.error for r in records if r.error is not None]
+        polls = [r.poll for r in records if r.poll is not None]
+        relinks = [r.relink for r in records if r.relink is not None]
+        with self.writer() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                new_ids, n_mentions = _insert_articles(con, enriched)
+                _upsert_errors(con, errors)
+                _record_polls(con, polls)
+                _apply_relinks(con, relinks)
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        return WriteStats(new_ids, n_mentions, len(errors), len(polls), len(relinks))
+
+    def start_run(self, run_id: str, mode: str, feeds: int, args: str) -> None:
+        """Record the start of a run."""
+        with self.writer() as con:
+            before = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+            con.execute(
+                "INSERT INTO runs (run_id, mode, started_at, status, feeds, articles_before, args) "
+                "VALUES (?, ?, now(), 'running', ?, ?, ?)",
+                [run_id, mode, feeds, before, args],
+            )
+
+    def finish_run(self, run_id: str, status: str) -> dict:
+        """Record the end of a run; return its summary row."""
+        with self.writer() as con:
+            con.execute(
+                """
+                UPDATE runs SET finished_at = now(), status = ?,
+                    articles_after = (SELECT count(*) FROM articles),
+                    mentions_after = (SELECT count(*) FROM mentions),
+                    errors_seen = (SELECT count(*) FROM errors
+                                   WHERE errors."at" >= date_trunc('second', runs.started_at))
+                WHERE run_id = ?
+                """,
+                [status, run_id],
+            )
+            cur = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id])
+            names = [d[0] for d in cur.description]
+            return dict(zip(names, cur.fetchone()))
+
+    # ------------------------------------------------------------ reads
+
+    def stored_ids(self) -> list[str]:
+        """Every stored article_id (empty when the file does not exist yet)."""
+        if not self.exists():
+            return []
+        with self.reader() as con:
+            if not _has_table(con, "articles"):
+                return []
+            return [row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()]
+
+    def feed_requests(self, feed_urls: Iterable[str]) -> list[FeedRequest]:
+        """FeedRequests carrying each feed's stored ETag / Last-Modified."""
+        known: dict[str, tuple[Optional[str], Optional[str]]] = {}
+        if self.exists():
+            with self.reader() as con:
+                if _has_table(con, "feeds"):
+                    for url, etag, modified in con.execute(
+                        "SELECT feed_url, etag, last_modified FROM feeds"
+                    ).fetchall():
+                        known[url] = (etag, modified)
+        return [FeedRequest(url, *known.get(url, (None, None))) for url in feed_urls]
+
+    def dedup_index(self, since: Optional[str] = None) -> list[tuple]:
+        """(article_id, published_at, seen_at, content_hash, minhash, duplicate_of) of stored articles.
+
+        `since` limits to articles published (or, undated, first seen) after
+        that ISO time, matching the dedup window.
+        """
+        if not self.exists():
+            return []
+        with self.reader() as con:
+            if not _has_table(con, "articles"):
+                return []
+            sql = (
+                "SELECT article_id, strftime(published_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S+00:00'),"
+                " strftime(seen_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S+00:00'),"
+                " content_hash, minhash, duplicate_of FROM articles"
+            )
+            params: list = []
+            if since:
+                sql += " WHERE coalesce(published_at, seen_at) >= CAST(? AS TIMESTAMPTZ)"
+                params.append(since)
+            return [tuple(row) for row in con.execute(sql, params).fetchall()]
+
+
+def _has_table(con, name: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchone()[0]
+    )
+
+
+_ARTICLE_COLUMNS = (
+    "article_id", "url", "feed_url", "source", "title", "author", "published_at", "date_origin",
+    "fetched_at", "seen_at", "language", "text", "content_hash", "duplicate_of", "duplicate_kind",
+    "minhash",
+)
+_LABEL_COLUMNS = (
+    "defection", "conscription", "defection_report", "defectors", "weapons", "orgs", "locations",
+    "country",
+)
+_MENTION_COLUMNS = (
+    "mention_id", "article_id", "kind", "modality", "people_count", "count_qualifier",
+    "weapons_count", "ranks", "units", "orgs", "locations", "country", "source_party",
+    "sentence", "start_char", "end_char", "extractor_version",
+)
+_TIMESTAMP_COLUMNS = {"published_at", "fetched_at", "seen_at"}
+_LIST_COLUMNS = {"orgs", "locations", "ranks", "units"}
+
+
+def _arrow(rows: list[dict], columns: Sequence[str], types: dict[str, pa.DataType]) -> pa.Table:
+    return pa.table(
+        {c: pa.array([row[c] for row in rows], type=types.get(c, pa.string())) for c in columns}
+    )
+
+
+def _insert_articles(con, enriched: Sequence[EnrichedArticle]) -> tuple[list[str], int]:
+    if not enriched:
+        return [], 0
+    # A batch may carry the same article twice (a retried bundle): keep one.
+    by_id: dict[str, EnrichedArticle] = {}
+    for e in enriched:
+        by_id.setdefault(e.article.article_id, e)
+    placeholders = ",".join("?" * len(by_id))
+    existing = {
+        row[0]
+        for row in con.execute(
+            f"SELECT article_id FROM articles WHERE article_id IN ({placeholders})", list(by_id)
+        ).fetchall()
+    }
+    fresh = [e for aid, e in by_id.items() if aid not in existing]
+    if not fresh:
+        return [], 0
+    version = fresh[0].mentions[0].extractor_version if fresh[0].mentions else None
+    article_rows = []
+    for e in fresh:
+        row = e.article._asdict()
+        row.update(
+            {c: (list(v) if c in _LIST_COLUMNS else v) for c, v in e.labels._asdict().items()}
+        )
+        row["extractor_version"] = e.mentions[0].extractor_version if e.mentions else version
+        article_rows.append(row)
+    types = {
+        "minhash": pa.binary(),
+        "defection": pa.bool_(),
+        "conscription": pa.bool_(),
+        "defection_report": pa.bool_(),
+        "defectors": pa.int64(),
+        "weapons": pa.int64(),
+        "orgs": pa.list_(pa.string()),
+        "locations": pa.list_(pa.string()),
+    }
+    columns = _ARTICLE_COLUMNS + _LABEL_COLUMNS + ("extractor_version",)
+    new_articles = _arrow(article_rows, columns, types)
+    select = ", ".join(
+        f"CAST({c} AS TIMESTAMPTZ)" if c in _TIMESTAMP_COLUMNS else c for c in columns
+    )
+    con.register("new_articles", new_articles)
+    con.execute(
+        f"INSERT INTO articles ({', '.join(columns)}, stored_at) "
+        f"SELECT {select}, now() FROM new_articles ON CONFLICT DO NOTHING"
+    )
+    con.unregister("new_articles")
+
+    mention_rows = [
+        {**m._asdict(), **{c: list(getattr(m, c)) for c in _LIST_COLUMNS}}
+        for e in fresh
+        for m in e.mentions
+    ]
+    if mention_rows:
+        types = {
+            "people_count": pa.int64(),
+            "weapons_count": pa.int64(),
+            "start_char": pa.int64(),
+            "end_char": pa.int64(),
+            **{c: pa.list_(pa.string()) for c in _LIST_COLUMNS},
+        }
+        con.register("new_mentions", _arrow(mention_rows, _MENTION_COLUMNS, types))
+        con.execute(
+            f"INSERT INTO mentions ({', '.join(_MENTION_COLUMNS)}) "
+            f"SELECT {', '.join(_MENTION_COLUMNS)} FROM new_mentions ON CONFLICT DO NOTHING"
+        )
+        con.unregister("new_mentions")
+    return [e.article.article_id for e in fresh], len(mention_rows)
+
+
+def _upsert_errors(con, errors: Sequence[ErrorRecord]) -> None:
+    if not errors:
+        return
+    con.executemany(
+        """
+        INSERT INTO errors (stage, url, feed_url, code, message, first_at, "at", count)
+        VALUES (?, ?, ?, ?, ?, CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ), 1)
+        ON CONFLICT (stage, url, code) DO UPDATE SET
+            count = errors.count + 1, "at" = excluded."at", message = excluded.message,
+            feed_url = coalesce(excluded.feed_url, errors.feed_url)
+        """,
+        [[e.stage, e.url, e.feed_url, e.code, e.message[:2000], e.at, e.at] for e in errors],
+    )
+
+
+def _record_polls(con, polls: Sequence[FeedPoll]) -> None:
+    for p in sorted(polls, key=lambda p: p.polled_at):
+        failed = p.status == "error"
+        con.execute(
+            """
+            INSERT INTO feeds AS f (feed_url, title, last_status, last_http_status, etag, last_modified,
+                               last_polled_at, last_ok_at, consecutive_errors, last_error_code,
+                               last_error, items_seen_last, bozo)
+            VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMPTZ),
+                    CASE WHEN ? THEN NULL ELSE CAST(? AS TIMESTAMPTZ) END,
+                    CASE WHEN ? THEN 1 ELSE 0 END, ?, ?, ?, ?)
+            ON CONFLICT (feed_url) DO UPDATE SET
+                title = coalesce(excluded.title, f.title),
+                last_status = excluded.last_status,
+                last_http_status = excluded.last_http_status,
+                etag = excluded.etag,
+                last_modified = excluded.last_modified,
+                last_polled_at = excluded.last_polled_at,
+                last_ok_at = coalesce(excluded.last_ok_at, f.last_ok_at),
+                consecutive_errors = CASE WHEN ? THEN f.consecutive_errors + 1 ELSE 0 END,
+                last_error_code = CASE WHEN ? THEN excluded.last_error_code ELSE f.last_error_code END,
+                last_error = CASE WHEN ? THEN excluded.last_error ELSE f.last_error END,
+                items_seen_last = excluded.items_seen_last,
+                bozo = excluded.bozo
+            """,
+            [
+                p.feed_url, p.title, p.status, p.http_status, p.etag, p.last_modified, p.polled_at,
+                failed, p.polled_at, failed, p.error_code, p.message, p.items_seen, p.bozo,
+                failed, failed, failed,
+            ],
+        )
+        con.execute(
+            "INSERT INTO feed_polls VALUES (?, CAST(? AS TIMESTAMPTZ), ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [p.feed_url, p.polled_at, p.status, p.http_status, p.items_seen, p.error_code, p.message],
+        )
+
+
+def _apply_relinks(con, relinks: Sequence[Relink]) -> None:
+    if relinks:
+        con.executemany(
+            "UPDATE articles SET duplicate_of = ?, duplicate_kind = ? WHERE article_id = ?",
+            [[r.duplicate_of, r.duplicate_kind, r.article_id] for r in relinks],
+        )
+
+
+# ---------------------------------------------------------------- Beam
+
+
+class _WriteBatchFn(beam.DoFn):
+    """Writes each batch in one short transaction, then lets go of the file."""
+
+    def __init__(self, store: DuckDBStore, progress_every_s: float = 5.0):
+        self._store = store
+        self._progress_every_s = progress_every_s
+
+    def setup(self):
+        self._totals = {"articles": 0, "mentions": 0, "errors": 0}
+        self._last_progress = time.monotonic()
+
+    def process(self, batch: list[SinkRecord]):
+        stats = self._store.write(batch)
+        beam.metrics.Metrics.counter("sink", "articles").inc(len(stats.new_article_ids))
+        beam.metrics.Metrics.counter("sink", "mentions").inc(stats.mentions)
+        beam.metrics.Metrics.counter("sink", "errors").inc(stats.errors)
+        self._totals["articles"] += len(stats.new_article_ids)
+        self._totals["mentions"] += stats.mentions
+        self._totals["errors"] += stats.errors
+        now = time.monotonic()
+        if now - self._last_progress >= self._progress_every_s:
+            self._last_progress = now
+            log.info(
+                "progress: %(articles)d new articles, %(mentions)d mentions, %(errors)d errors stored",
+                self._totals,
+            )
+        yield from stats.new_article_ids
+
+
+class WriteToDuckDB(beam.PTransform):
+    """SinkRecord -> new article ids, written in short batched transactions.
+
+    Batches are bounded by `batch_size` and by the bundle: a bundle's
+    leftovers are written when it finishes, so in streaming nothing waits
+    longer than one bundle (one poll tick). Processing-time timers
+    (GroupIntoBatches' buffering) are avoided on purpose: on Beam 2.77's
+    DirectRunner they cannot be combined with PeriodicImpulse.
+    """
+
+    def __init__(self, path: str, batch_size: int = 200, lock_timeout_s: float = 5.0):
+        super().__init__()
+        self._store = DuckDBStore(path, lock_timeout_s)
+        self._batch_size = batch_size
+
+    def expand(self, records):
+        return (
+            records
+            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._batch_size)
+            | "Write" >> beam.ParDo(_WriteBatchFn(self._store)).with_output_types(str)
+        )
+
+
+def read_stored_ids(path: str) -> list[str]:
+    """Picklable loader for `NewItems`: every stored article id."""
+    return DuckDBStore(path).stored_ids()
+
+
+def read_dedup_index(path: str, since: Optional[str] = None) -> list[tuple]:
+    """Picklable loader for `MarkDuplicates`: what stored articles dedup needs."""
+    return DuckDBStore(path).dedup_index(since)
+
+
+def window_start(days: float) -> str:
+    """ISO time `days` ago, the start of the dedup window."""
+    return (datetime.now(timezone.utc) - timedelta(days=days)).replace(microsecond=0).isoformat()

@@ -1,0 +1,512 @@
+"""Parquet sink for cluster runs: date-partitioned files that many workers can write at once.
+
+A DuckDB file has a single writer, so on Flink, Spark or Dataflow the graph ends
+here instead. Files go through Beam's `FileSystems`, so DIR may be a local
+path, gs://, s3:// or any other filesystem Beam has. Hive-style layout:
+
+    DIR/articles/date=2024-03-05/part-<id>.parquet     articles and their label columns
+    DIR/mentions/date=2024-03-05/part-<id>.parquet     the mentions of those articles
+    DIR/errors/date=…/  DIR/feed_polls/date=…/  DIR/relinks/date=…/
+
+Articles (and their mentions) are partitioned by the UTC date of
+`published_at`, or `seen_at` when undated; errors by `at`; polls by
+`polled_at`; relinks by the day they were written.
+
+Idempotence, in two layers:
+  1. Records are grouped per window, table, date and shard (a stable hash of
+     the record's key). A group's file name is a hash of its sorted keys, so
+     a retried bundle or a rerun over the same input rewrites the same files
+     in place instead of adding new ones (atomic rename on local disks;
+     object stores publish an object only once it is complete).
+  2. When grouping differs between runs (other windows, a partial rerun),
+     the same key can land in two files. The views `create_views` builds
+     therefore keep one row per key, the one from the latest window and
+     write. Reading back never shows a duplicate; storage may hold some.
+
+Unbounded input is cut into fixed windows of `window_seconds` (late data
+fires its own pane and file); bounded input keeps its windowing.
+
+    records | WriteToParquet("gs://bucket/news")   # PCollection[SinkRecord] -> PCollection[str] of article ids written
+    con = open_parquet("gs://bucket/news")         # DuckDB views: articles, mentions, errors, feed_polls, feeds, article_labels
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timezone
+from typing import Iterable, Optional, Sequence
+
+import apache_beam as beam
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.transforms import trigger, window
+
+from newswatch.records import EnrichedArticle, ErrorRecord, FeedPoll, Relink, SinkRecord
+from newswatch.sinks.schema import _ARTICLE_LABELS_VIEW
+
+_TS = pa.timestamp("us", tz="UTC")
+_STRS = pa.list_(pa.string())
+_STR = pa.string()
+
+# Column name -> Parquet type, in the order of the DuckDB tables (sinks/schema.py).
+ARTICLE_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("article_id", _STR), ("url", _STR), ("feed_url", _STR), ("source", _STR), ("title", _STR),
+    ("author", _STR), ("published_at", _TS), ("date_origin", _STR), ("fetched_at", _TS),
+    ("seen_at", _TS), ("language", _STR), ("text", _STR), ("content_hash", _STR),
+    ("duplicate_of", _STR), ("duplicate_kind", _STR), ("minhash", pa.binary()),
+    ("defection", pa.bool_()), ("conscription", pa.bool_()), ("defection_report", pa.bool_()),
+    ("defectors", pa.int32()), ("weapons", pa.int32()), ("orgs", _STRS), ("locations", _STRS),
+    ("country", _STR), ("extractor_version", _STR),
+)
+MENTION_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("mention_id", _STR), ("article_id", _STR), ("kind", _STR), ("modality", _STR),
+    ("people_count", pa.int32()), ("count_qualifier", _STR), ("weapons_count", pa.int32()),
+    ("ranks", _STRS), ("units", _STRS), ("orgs", _STRS), ("locations", _STRS), ("country", _STR),
+    ("source_party", _STR), ("sentence", _STR), ("start_char", pa.int32()), ("end_char", pa.int32()),
+    ("extractor_version", _STR),
+)
+ERROR_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("stage", _STR), ("url", _STR), ("feed_url", _STR), ("code", _STR), ("message", _STR), ("at", _TS),
+)
+POLL_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("feed_url", _STR), ("polled_at", _TS), ("status", _STR), ("http_status", pa.int32()),
+    ("etag", _STR), ("last_modified", _STR), ("items_seen", pa.int32()), ("bozo", pa.bool_()),
+    ("error_code", _STR), ("message", _STR), ("title", _STR), ("retry_after", pa.float64()),
+)
+RELINK_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("article_id", _STR), ("duplicate_of", _STR), ("duplicate_kind", _STR),
+)
+# Every file also carries when and in which window it was written: the views order versions by them.
+WRITE_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (("written_at", _TS), ("window_end_us", pa.int64()))
+
+TABLE_COLUMNS: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
+    "articles": ARTICLE_COLUMNS,
+    "mentions": MENTION_COLUMNS,
+    "errors": ERROR_COLUMNS,
+    "feed_polls": POLL_COLUMNS,
+    "relinks": RELINK_COLUMNS,
+}
+_LIST_FIELDS = {"orgs", "locations", "ranks", "units"}
+_ERROR_MESSAGE_MAX = 2000  # as the DuckDB sink stores it
+# Object stores publish an object only when its upload completes, so no temp file is needed.
+_ATOMIC_SCHEMES = {"gs", "s3", "azfs"}
+
+
+# ---------------------------------------------------------------- pure functions
+
+
+def parse_ts(value: Optional[str]) -> Optional[datetime]:
+    """ISO-8601 string -> aware UTC datetime (naive means UTC); None stays None."""
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def utc_date(value: str) -> str:
+    """UTC calendar date (YYYY-MM-DD) of an ISO-8601 timestamp."""
+    return parse_ts(value).date().isoformat()
+
+
+def record_kind(record: SinkRecord) -> str:
+    """Which union member is set: enriched | error | poll | relink."""
+    for kind in ("enriched", "error", "poll", "relink"):
+        if getattr(record, kind) is not None:
+            return kind
+    raise ValueError("SinkRecord with no field set")
+
+
+def record_identity(record: SinkRecord) -> str:
+    """The key a record is de-duplicated by (a relink's includes its target, so versions never collide)."""
+    if record.enriched is not None:
+        return record.enriched.article.article_id
+    if record.error is not None:
+        e = record.error
+        return "\x1f".join((e.stage, e.url, e.code, e.at))
+    if record.poll is not None:
+        return "\x1f".join((record.poll.feed_url, record.poll.polled_at))
+    if record.relink is not None:
+        r = record.relink
+        return "\x1f".join((r.article_id, r.duplicate_of or "", r.duplicate_kind or ""))
+    raise ValueError("SinkRecord with no field set")
+
+
+def partition_date(record: SinkRecord, today: str) -> str:
+    """The date=… partition of a record; `today` (YYYY-MM-DD) is used for relinks."""
+    if record.enriched is not None:
+        a = record.enriched.article
+        return utc_date(a.published_at or a.seen_at)
+    if record.error is not None:
+        return utc_date(record.error.at)
+    if record.poll is not None:
+        return utc_date(record.poll.polled_at)
+    return today
+
+
+def stable_shard(identity: str, shards: int) -> int:
+    """Shard in [0, shards) from a hash that is the same in every process (unlike `hash`)."""
+    if shards <= 1:
+        return 0
+    digest = hashlib.blake2b(identity.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shards
+
+
+def part_id(kind: str, date: str, shard: int, identities: Iterable[str]) -> str:
+    """File stem for one group: the same keys give the same name, in any order."""
+    h = hashlib.sha256(f"{kind}\n{date}\n{shard}".encode("utf-8"))
+    for identity in sorted(set(identities)):
+        h.update(b"\n" + identity.encode("utf-8"))
+    return "part-" + h.hexdigest()[:24]
+
+
+def _table(rows: list[dict], columns, written_at: datetime, window_end_us: int) -> pa.Table:
+    for row in rows:
+        row["written_at"] = written_at
+        row["window_end_us"] = window_end_us
+    schema = pa.schema([pa.field(n, t) for n, t in columns + WRITE_COLUMNS])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _ts_fields(row: dict, names: Sequence[str]) -> dict:
+    for name in names:
+        row[name] = parse_ts(row[name])
+    return row
+
+
+def article_tables(
+    enriched: Sequence[EnrichedArticle], written_at: datetime, window_end_us: int
+) -> tuple[pa.Table, pa.Table]:
+    """(articles, mentions) Arrow tables for a group of enriched articles."""
+    article_rows, mention_rows = [], []
+    # An article without mentions was still read by this run's extractor: record its version.
+    group_version = next((m.extractor_version for e in enriched for m in e.mentions), None)
+    for e in enriched:
+        row = _ts_fields(e.article._asdict(), ("published_at", "fetched_at", "seen_at"))
+        row.update({k: (list(v) if k in _LIST_FIELDS else v) for k, v in e.labels._asdict().items()})
+        row["extractor_version"] = e.mentions[0].extractor_version if e.mentions else group_version
+        article_rows.append(row)
+        for m in e.mentions:
+            mention_rows.append({**m._asdict(), **{k: list(getattr(m, k)) for k in _LIST_FIELDS}})
+    return (
+        _table(article_rows, ARTICLE_COLUMNS, written_at, window_end_us),
+        _table(mention_rows, MENTION_COLUMNS, written_at, window_end_us),
+    )
+
+
+def errors_table(errors: Sequence[ErrorRecord], written_at: datetime, window_end_us: int) -> pa.Table:
+    """Arrow table of error events (one row per stage, url, code and time)."""
+    rows = [
+        _ts_fields({**e._asdict(), "message": e.message[:_ERROR_MESSAGE_MAX]}, ("at",)) for e in errors
+    ]
+    return _table(rows, ERROR_COLUMNS, written_at, window_end_us)
+
+
+def polls_table(polls: Sequence[FeedPoll], written_at: datetime, window_end_us: int) -> pa.Table:
+    """Arrow table of feed polls."""
+    rows = [_ts_fields(p._asdict(), ("polled_at",)) for p in polls]
+    return _table(rows, POLL_COLUMNS, written_at, window_end_us)
+
+
+def relinks_table(relinks: Sequence[Relink], written_at: datetime, window_end_us: int) -> pa.Table:
+    """Arrow table of relinks."""
+    return _table([r._asdict() for r in relinks], RELINK_COLUMNS, written_at, window_end_us)
+
+
+def group_tables(
+    kind: str, records: Sequence[SinkRecord], written_at: datetime, window_end_us: int
+) -> list[tuple[str, pa.Table]]:
+    """(table name, Arrow table) pairs for one group of same-kind records, one row per key, sorted by key."""
+    by_key: dict[str, SinkRecord] = {}
+    for record in records:
+        # A relink's identity includes its target; keep one relink per article, as one UPDATE pass would.
+        key = record.relink.article_id if kind == "relink" else record_identity(record)
+        by_key[key] = record
+    ordered = [by_key[k] for k in sorted(by_key)]
+    if kind == "enriched":
+        articles, mentions = article_tables([r.enriched for r in ordered], written_at, window_end_us)
+        # Mentions first: an article row is visible only once its mentions are.
+        return [("mentions", mentions), ("articles", articles)] if mentions.num_rows else [("articles", articles)]
+    if kind == "error":
+        return [("errors", errors_table([r.error for r in ordered], written_at, window_end_us))]
+    if kind == "poll":
+        return [("feed_polls", polls_table([r.poll for r in ordered], written_at, window_end_us))]
+    return [("relinks", relinks_table([r.relink for r in ordered], written_at, window_end_us))]
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    """Serialise an Arrow table as one zstd-compressed Parquet file."""
+    out = pa.BufferOutputStream()
+    pq.write_table(table, out, compression="zstd")
+    return out.getvalue().to_pybytes()
+
+
+def write_file(path: str, data: bytes) -> None:
+    """Write bytes to any Beam filesystem so readers never see a half-written file."""
+    scheme = FileSystems.get_scheme(path)
+    if scheme in _ATOMIC_SCHEMES:
+        target = path
+    else:
+        directory, name = FileSystems.split(path)
+        target = FileSystems.join(directory, f".{name}.{uuid.uuid4().hex}.tmp")
+    handle = FileSystems.create(
+        target, mime_type="application/octet-stream", compression_type=CompressionTypes.UNCOMPRESSED
+    )
+    try:
+        handle.write(data)
+    finally:
+        handle.close()
+    if target == path:
+        return
+    if scheme not in (None, "file") and FileSystems.exists(path):
+        # os.rename replaces atomically; other filesystems (HDFS) refuse to rename onto a file.
+        FileSystems.delete([path])
+    FileSystems.rename([target], [path])
+
+
+# ---------------------------------------------------------------- Beam
+
+GroupKey = tuple[str, str, int]  # (kind, date, shard)
+
+
+def _key_record(record: SinkRecord, shards: int) -> tuple[GroupKey, SinkRecord]:
+    today = datetime.now(timezone.utc).date().isoformat()
+    key = (record_kind(record), partition_date(record, today), stable_shard(record_identity(record), shards))
+    return key, record
+
+
+class _WriteGroupFn(beam.DoFn):
+    """Writes one group's Parquet file(s); yields the article ids written."""
+
+    def __init__(self, directory: str):
+        self._directory = directory
+
+    def process(self, element, w=beam.DoFn.WindowParam):
+        (kind, date, shard), records = element
+        records = list(records)
+        stem = part_id(kind, date, shard, (record_identity(r) for r in records))
+        written_at = datetime.now(timezone.utc)
+        window_end_us = int(w.max_timestamp().micros)
+        for table_name, table in group_tables(kind, records, written_at, window_end_us):
+            path = FileSystems.join(self._directory, table_name, f"date={date}", stem + ".parquet")
+            write_file(path, parquet_bytes(table))
+            beam.metrics.Metrics.counter("parquet_sink", f"{table_name}_rows").inc(table.num_rows)
+            beam.metrics.Metrics.counter("parquet_sink", "files").inc()
+            if table_name == "articles":
+                yield from table.column("article_id").to_pylist()
+
+
+class WriteToParquet(beam.PTransform):
+    """SinkRecord -> article ids written, as date-partitioned Parquet files under `directory`.
+
+    Args:
+      directory: root of the dataset (local path, gs://…, s3://…).
+      shards: files per table, date and window; raise it when one day holds
+        more rows than one worker should hold in memory.
+      window_seconds: fixed window for unbounded input (one set of files per window).
+      allowed_lateness_s: how late data may arrive and still be written (in its own file).
+    """
+
+    def __init__(
+        self,
+        directory: str,
+        shards: int = 1,
+        window_seconds: float = 60.0,
+        allowed_lateness_s: float = 86400.0,
+    ):
+        super().__init__()
+        self._directory = directory.rstrip("/") or "/"
+        self._shards = shards
+        self._window_seconds = window_seconds
+        self._allowed_lateness_s = allowed_lateness_s
+
+    def expand(self, records):
+        if not records.is_bounded:
+            records = records | "FixedWindows" >> beam.WindowInto(
+                window.FixedWindows(self._window_seconds),
+                trigger=trigger.AfterWatermark(late=trigger.AfterCount(1)),
+                accumulation_mode=trigger.AccumulationMode.DISCARDING,
+                allowed_lateness=self._allowed_lateness_s,
+            )
+        return (
+            records
+            | "KeyByPartition" >> beam.Map(_key_record, self._shards).with_output_types(tuple[GroupKey, SinkRecord])
+            | "GroupByPartition" >> beam.GroupByKey()
+            | "WriteFiles" >> beam.ParDo(_WriteGroupFn(self._directory)).with_output_types(str)
+        )
+
+
+# ---------------------------------------------------------------- reading back
+
+_DUCK_TYPES = {
+    _STR: "VARCHAR", _TS: "TIMESTAMPTZ", pa.int32(): "INTEGER", pa.int64(): "BIGINT",
+    pa.bool_(): "BOOLEAN", pa.binary(): "BLOB", _STRS: "VARCHAR[]", pa.float64(): "DOUBLE",
+}
+# The DuckDB sink's feed_polls table keeps these; the rest of a poll feeds the `feeds` view.
+_POLL_TABLE_COLUMNS = tuple(
+    (n, t) for n, t in POLL_COLUMNS
+    if n in ("feed_url", "polled_at", "status", "http_status", "items_seen", "error_code", "message")
+)
+# Newest version of a key first: later window, then later write, then file name for a total order.
+_LATEST_FIRST = "ORDER BY window_end_us DESC, written_at DESC, filename DESC"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _pattern(directory: str, table: str) -> str:
+    return f"{directory.rstrip('/')}/{table}/*/*.parquet"
+
+
+def _source(con: duckdb.DuckDBPyConnection, directory: str, table: str) -> str:
+    """SQL relation of a table's raw rows; a typed empty one while it has no files yet."""
+    pattern = _pattern(directory, table)
+    if con.execute("SELECT count(*) FROM glob(?)", [pattern]).fetchone()[0]:
+        return (
+            f"read_parquet({_literal(pattern)}, hive_partitioning = true, "
+            "union_by_name = true, filename = true)"
+        )
+    columns = [f"CAST(NULL AS {_DUCK_TYPES[t]}) AS {n}" for n, t in TABLE_COLUMNS[table] + WRITE_COLUMNS]
+    return f"(SELECT {', '.join(columns)}, CAST(NULL AS VARCHAR) AS filename WHERE false)"
+
+
+def _select(columns, alias: str, override: Optional[dict[str, str]] = None) -> str:
+    override = override or {}
+    return ",\n    ".join(
+        override.get(n, f"CAST({alias}.{n} AS {_DUCK_TYPES[t]}) AS {n}") for n, t in columns
+    )
+
+
+def _views_sql(con: duckdb.DuckDBPyConnection, directory: str) -> list[str]:
+    src = {table: _source(con, directory, table) for table in TABLE_COLUMNS}
+    # The DuckDB table's column order puts stored_at after seen_at.
+    article_columns = list(ARTICLE_COLUMNS)
+    article_columns.insert([n for n, _ in article_columns].index("seen_at") + 1, ("stored_at", _TS))
+    relinked = {
+        "stored_at": "CAST(a.written_at AS TIMESTAMPTZ) AS stored_at",
+        "duplicate_of": "CASE WHEN r.article_id IS NULL THEN a.duplicate_of ELSE r.duplicate_of END AS duplicate_of",
+        "duplicate_kind": "CASE WHEN r.article_id IS NULL THEN a.duplicate_kind ELSE r.duplicate_kind END AS duplicate_kind",
+    }
+    polls = f"SELECT * FROM {src['feed_polls']} QUALIFY row_number() OVER (PARTITION BY feed_url, polled_at {_LATEST_FIRST}) = 1"
+    return [
+        f"""
+CREATE OR REPLACE VIEW articles AS
+WITH latest AS (
+    SELECT * FROM {src['articles']}
+    QUALIFY row_number() OVER (PARTITION BY article_id {_LATEST_FIRST}) = 1
+), relink AS (
+    SELECT article_id, duplicate_of, duplicate_kind FROM {src['relinks']}
+    QUALIFY row_number() OVER (PARTITION BY article_id {_LATEST_FIRST}) = 1
+)
+SELECT
+    {_select(article_columns, 'a', relinked)}
+FROM latest a LEFT JOIN relink r ON r.article_id = a.article_id
+""",
+        f"""
+CREATE OR REPLACE VIEW mentions AS
+SELECT
+    {_select(MENTION_COLUMNS, 'm')}
+FROM {src['mentions']} m
+WHERE m.article_id IN (SELECT article_id FROM articles)
+QUALIFY row_number() OVER (PARTITION BY m.mention_id {_LATEST_FIRST}) = 1
+""",
+        f"""
+CREATE OR REPLACE VIEW errors AS
+WITH events AS (
+    SELECT * FROM {src['errors']}
+    QUALIFY row_number() OVER (PARTITION BY stage, url, code, "at" {_LATEST_FIRST}) = 1
+)
+SELECT
+    stage, url,
+    arg_max(feed_url, "at") AS feed_url,
+    code,
+    arg_max_null(message, "at") AS message,
+    min("at") AS first_at,
+    max("at") AS "at",
+    CAST(count(*) AS INTEGER) AS count
+FROM events
+GROUP BY stage, url, code
+""",
+        f"""
+CREATE OR REPLACE VIEW feed_polls AS
+SELECT
+    {_select(_POLL_TABLE_COLUMNS, 'p')}
+FROM ({polls}) p
+""",
+        f"""
+CREATE OR REPLACE VIEW feeds AS
+WITH marked AS (
+    SELECT *, max(polled_at) FILTER (WHERE status <> 'error') OVER (PARTITION BY feed_url) AS ok_at
+    FROM ({polls})
+)
+SELECT
+    feed_url,
+    arg_max(title, polled_at) AS title,
+    arg_max_null(status, polled_at) AS last_status,
+    arg_max_null(http_status, polled_at) AS last_http_status,
+    arg_max_null(etag, polled_at) AS etag,
+    arg_max_null(last_modified, polled_at) AS last_modified,
+    max(polled_at) AS last_polled_at,
+    max(polled_at) FILTER (WHERE status <> 'error') AS last_ok_at,
+    CAST(count(*) FILTER (WHERE status = 'error' AND (ok_at IS NULL OR polled_at > ok_at)) AS INTEGER)
+        AS consecutive_errors,
+    arg_max_null(error_code, polled_at) FILTER (WHERE status = 'error') AS last_error_code,
+    arg_max_null(message, polled_at) FILTER (WHERE status = 'error') AS last_error,
+    arg_max_null(items_seen, polled_at) AS items_seen_last,
+    arg_max_null(bozo, polled_at) AS bozo,
+    CAST(NULL AS TIMESTAMPTZ) AS next_poll_at,
+    false AS suspended,
+    CAST(NULL AS VARCHAR) AS suspended_reason
+FROM marked
+GROUP BY feed_url
+""",
+        _ARTICLE_LABELS_VIEW,
+    ]
+
+
+def create_views(con: duckdb.DuckDBPyConnection, directory: str) -> None:
+    """Create views articles, mentions, errors, feed_polls, feeds and article_labels over a Parquet dataset.
+
+    One row per key (the latest version), relinks applied. A table that has
+    no files yet gets an empty view of the right type; call again once it has.
+
+    Args:
+      con: a DuckDB connection (in-memory or a file that should hold the views).
+      directory: the root `WriteToParquet` wrote to; remote URLs need DuckDB's httpfs and credentials.
+    """
+    for sql in _views_sql(con, directory):
+        con.execute(sql)
+
+
+def open_parquet(directory: str) -> duckdb.DuckDBPyConnection:
+    """In-memory DuckDB connection with the newswatch views over a Parquet dataset."""
+    con = duckdb.connect(":memory:")
+    create_views(con, directory)
+    return con
+
+
+def stored_ids(directory: str) -> list[str]:
+    """Picklable loader for `NewItems`: every article id in the dataset."""
+    with open_parquet(directory) as con:
+        return [row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()]
+
+
+def dedup_index(directory: str, since: Optional[str] = None) -> list[tuple]:
+    """Picklable loader for `MarkDuplicates`: the same tuples as `DuckDBStore.dedup_index`."""
+    sql = (
+        "SELECT article_id, strftime(published_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S+00:00'),"
+        " strftime(seen_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S+00:00'),"
+        " content_hash, minhash, duplicate_of FROM articles"
+    )
+    params: list = []
+    if since:
+        sql += " WHERE coalesce(published_at, seen_at) >= CAST(? AS TIMESTAMPTZ)"
+        params.append(since)
+    with open_parquet(directory) as con:
+        return [tuple(row) for row in con.execute(sql, params).fetchall()]

@@ -1,0 +1,195 @@
+"""The one home of the DuckDB schema: ordered, numbered migrations.
+
+Each migration runs once, in order, inside a transaction, and is recorded in
+`schema_migrations`, so a database file made by an older newswatch upgrades
+in place when a newer one opens it for writing. Never edit a released
+migration; append a new one.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Migration(NamedTuple):
+    """One schema step."""
+
+    version: int
+    name: str
+    sql: str
+
+
+_ARTICLE_LABELS_VIEW = """
+CREATE OR REPLACE VIEW article_labels AS
+SELECT
+    a.url,
+    a.title,
+    a.published_at,
+    coalesce(a.defection, false) AS defection,
+    coalesce(a.conscription, false) AS conscription,
+    coalesce(a.defection_report, false) AS defection_report,
+    a.defectors,
+    a.weapons,
+    coalesce(a.orgs, []::VARCHAR[]) AS orgs,
+    coalesce(a.locations, []::VARCHAR[]) AS locations,
+    o.url AS duplicate_of_url,
+    a.country,
+    a.source,
+    a.article_id,
+    a.duplicate_of,
+    a.duplicate_kind,
+    a.feed_url,
+    a.language
+FROM articles a
+LEFT JOIN articles o ON o.article_id = a.duplicate_of
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "initial tables",
+        """
+        CREATE TABLE articles (
+            article_id      VARCHAR PRIMARY KEY,   -- hash of the canonical URL
+            url             VARCHAR NOT NULL,      -- canonical URL
+            feed_url        VARCHAR,
+            source          VARCHAR,
+            title           VARCHAR,
+            author          VARCHAR,
+            published_at    TIMESTAMPTZ,
+            date_origin     VARCHAR,               -- 'page' or 'feed'
+            fetched_at      TIMESTAMPTZ,
+            seen_at         TIMESTAMPTZ,           -- first sight in a feed
+            stored_at       TIMESTAMPTZ NOT NULL,
+            language        VARCHAR,
+            text            VARCHAR NOT NULL,
+            content_hash    VARCHAR NOT NULL,
+            duplicate_of    VARCHAR,               -- article_id of the original
+            duplicate_kind  VARCHAR,               -- 'exact' or 'near'
+            minhash         BLOB,
+            defection       BOOLEAN,
+            conscription    BOOLEAN,
+            defection_report BOOLEAN,
+            defectors       INTEGER,
+            weapons         INTEGER,
+            orgs            VARCHAR[],
+            locations       VARCHAR[],
+            country         VARCHAR,
+            extractor_version VARCHAR
+        );
+        CREATE INDEX articles_content_hash ON articles (content_hash);
+
+        CREATE TABLE mentions (
+            mention_id      VARCHAR PRIMARY KEY,
+            article_id      VARCHAR NOT NULL,
+            kind            VARCHAR NOT NULL,
+            modality        VARCHAR NOT NULL,
+            people_count    INTEGER,
+            count_qualifier VARCHAR,
+            weapons_count   INTEGER,
+            ranks           VARCHAR[],
+            units           VARCHAR[],
+            orgs            VARCHAR[],
+            locations       VARCHAR[],
+            country         VARCHAR,
+            source_party    VARCHAR,
+            sentence        VARCHAR NOT NULL,
+            start_char      INTEGER NOT NULL,
+            end_char        INTEGER NOT NULL,
+            extractor_version VARCHAR NOT NULL
+        );
+        CREATE INDEX mentions_article ON mentions (article_id);
+
+        -- One row per failing item and code; a rerun bumps `count` and `at`.
+        CREATE TABLE errors (
+            stage       VARCHAR NOT NULL,
+            url         VARCHAR NOT NULL,
+            feed_url    VARCHAR,
+            code        VARCHAR NOT NULL,
+            message     VARCHAR,
+            first_at    TIMESTAMPTZ NOT NULL,
+            "at"        TIMESTAMPTZ NOT NULL,  -- last occurrence
+            count       INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (stage, url, code)
+        );
+
+        CREATE TABLE feeds (
+            feed_url            VARCHAR PRIMARY KEY,
+            title               VARCHAR,
+            last_status         VARCHAR,     -- ok | not_modified | error
+            last_http_status    INTEGER,
+            etag                VARCHAR,
+            last_modified       VARCHAR,
+            last_polled_at      TIMESTAMPTZ,
+            last_ok_at          TIMESTAMPTZ,
+            consecutive_errors  INTEGER NOT NULL DEFAULT 0,
+            last_error_code     VARCHAR,
+            last_error          VARCHAR,
+            items_seen_last     INTEGER,
+            bozo                BOOLEAN,
+            next_poll_at        TIMESTAMPTZ,
+            suspended           BOOLEAN NOT NULL DEFAULT false,
+            suspended_reason    VARCHAR
+        );
+
+        CREATE TABLE feed_polls (
+            feed_url     VARCHAR NOT NULL,
+            polled_at    TIMESTAMPTZ NOT NULL,
+            status       VARCHAR NOT NULL,
+            http_status  INTEGER,
+            items_seen   INTEGER NOT NULL,
+            error_code   VARCHAR,
+            message      VARCHAR,
+            PRIMARY KEY (feed_url, polled_at)
+        );
+
+        CREATE TABLE runs (
+            run_id        VARCHAR PRIMARY KEY,
+            mode          VARCHAR NOT NULL,     -- batch | stream
+            started_at    TIMESTAMPTZ NOT NULL,
+            finished_at   TIMESTAMPTZ,
+            status        VARCHAR NOT NULL,     -- running | ok | failed
+            feeds         INTEGER,
+            articles_before INTEGER,
+            articles_after  INTEGER,
+            mentions_after  INTEGER,
+            errors_seen   INTEGER,
+            args          VARCHAR
+        );
+        """
+        + _ARTICLE_LABELS_VIEW,
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def migrate(con) -> list[int]:
+    """Apply pending migrations on an open read-write connection; return those applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    if done and max(done) > LATEST_VERSION:
+        raise RuntimeError(
+            f"database schema version {max(done)} is newer than this newswatch "
+            f"(knows up to {LATEST_VERSION}); upgrade newswatch"
+        )
+    applied = []
+    for migration in MIGRATIONS:
+        if migration.version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(migration.sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, now())",
+                [migration.version, migration.name],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(migration.version)
+    return applied

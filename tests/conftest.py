@@ -1,0 +1,81 @@
+"""Shared fixtures: loopback servers for the dev corpus and the demo site."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_CORPUS = Path(os.environ.get("NEWSWATCH_CORPUS", REPO.parent / "shared" / "corpus"))
+CORPUS_PORT = 8765  # the corpus's feeds and gold URLs name this port
+
+
+def corpus_available() -> bool:
+    return (SHARED_CORPUS / "gold.jsonl").is_file() and (SHARED_CORPUS / "site" / "feeds").is_dir()
+
+
+requires_corpus = pytest.mark.skipif(
+    not corpus_available(), reason=f"dev corpus not found at {SHARED_CORPUS} (../shared/corpus)"
+)
+
+
+@pytest.fixture(scope="session")
+def corpus_server():
+    """The shared dev corpus served on 127.0.0.1:8765, as its README prescribes."""
+    if not corpus_available():
+        pytest.skip(f"dev corpus not found at {SHARED_CORPUS} (../shared/corpus)")
+    from newswatch.demo.server import StaticServer
+
+    with StaticServer(SHARED_CORPUS / "site", port=CORPUS_PORT) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def corpus_feed_list(tmp_path_factory, corpus_server) -> Path:
+    """A plain-text feed list naming the six corpus feeds."""
+    names = sorted(p.name for p in (SHARED_CORPUS / "site" / "feeds").glob("*.xml"))
+    path = tmp_path_factory.mktemp("feeds") / "feeds.txt"
+    path.write_text("# dev corpus\n" + "".join(f"{corpus_server.base_url}/feeds/{n}\n" for n in names))
+    return path
+
+
+@pytest.fixture(scope="session")
+def corpus_gold() -> list[dict]:
+    import json
+
+    return [json.loads(line) for line in (SHARED_CORPUS / "gold.jsonl").read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def corpus_expected_errors() -> list[dict]:
+    import json
+
+    path = SHARED_CORPUS / "expected_errors.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def site_copy(tmp_path):
+    """A writable copy of a site folder (for tests that change feeds while serving)."""
+
+    def make(src: Path) -> Path:
+        dst = tmp_path / "site"
+        shutil.copytree(src, dst)
+        return dst
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def corpus_db(tmp_path_factory, corpus_server, corpus_feed_list) -> Path:
+    """One batch run over the dev corpus, exactly as an operator would start it."""
+    from newswatch.cli import main
+
+    db = tmp_path_factory.mktemp("corpus") / "corpus.duckdb"
+    code = main(["run", "--feeds", str(corpus_feed_list), "--db", str(db),
+                 "--allow-host", corpus_server.host_port])
+    assert code == 0
+    return db

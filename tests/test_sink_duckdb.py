@@ -1,0 +1,110 @@
+import duckdb
+import pytest
+
+from newswatch.records import (
+    Article, ArticleLabels, EnrichedArticle, ErrorRecord, FeedPoll, Mention, Relink, SinkRecord,
+)
+from newswatch.sinks.duckdb import DatabaseLocked, DuckDBStore
+from newswatch.sinks.schema import LATEST_VERSION, MIGRATIONS, migrate
+
+
+def _article(aid, url, dup=None):
+    return Article(aid, url, "http://f.example/rss", "Outlet", "T " + aid, None, "2024-03-05T09:30:00+00:00",
+                   "page", "2024-03-05T10:00:00+00:00", "2024-03-05T09:59:00+00:00", "en",
+                   "Some text about " + aid, "hash" + aid, dup, "near" if dup else None, b"\x01\x02")
+
+
+def _enriched(aid, url, n_mentions=1, dup=None):
+    mentions = [
+        Mention(f"{aid}-{i}", aid, "defection", "report", 12, "exact", 3, ["captain"], ["LIB 1"], ["KIA"],
+                ["Bhamo"], "Myanmar", "KIA", "A captain and 11 soldiers defected.", 0, 35, "test-1")
+        for i in range(n_mentions)
+    ]
+    labels = ArticleLabels(True, False, True, 12, 3, ["KIA"], ["Bhamo"], "Myanmar")
+    return SinkRecord(enriched=EnrichedArticle(_article(aid, url, dup), mentions, labels))
+
+
+def test_migrations_apply_once_and_are_recorded(tmp_path):
+    path = str(tmp_path / "m.duckdb")
+    con = duckdb.connect(path)
+    assert migrate(con) == [m.version for m in MIGRATIONS]
+    assert migrate(con) == []
+    assert con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] == LATEST_VERSION
+    con.close()
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = str(tmp_path / "m.duckdb")
+    con = duckdb.connect(path)
+    migrate(con)
+    con.execute("INSERT INTO schema_migrations VALUES (999, 'future', now())")
+    with pytest.raises(RuntimeError, match="newer"):
+        migrate(con)
+    con.close()
+
+
+def test_write_is_idempotent_and_labels_view_resolves_duplicates(tmp_path):
+    store = DuckDBStore(str(tmp_path / "n.duckdb"))
+    batch = [
+        _enriched("a1", "http://x.example/1", n_mentions=2),
+        _enriched("a2", "http://y.example/2", dup="a1"),
+        SinkRecord(error=ErrorRecord("fetch", "http://x.example/404", "http://f.example/rss", "http_404",
+                                     "not found", "2024-03-05T10:00:00+00:00")),
+        SinkRecord(poll=FeedPoll("http://f.example/rss", "2024-03-05T10:00:00+00:00", "ok", 200, '"e1"', None,
+                                 2, False, None, None, "Feed", None)),
+    ]
+    stats = store.write(batch)
+    assert sorted(stats.new_article_ids) == ["a1", "a2"] and stats.mentions == 3
+    again = store.write(batch)
+    assert again.new_article_ids == [] and again.mentions == 0
+    with store.reader() as con:
+        counts = con.execute(
+            "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM mentions),"
+            " (SELECT count(*) FROM errors), (SELECT count FROM errors), (SELECT count(*) FROM feeds)"
+        ).fetchone()
+        assert counts == (2, 3, 1, 2, 1)
+        rows = con.execute(
+            "SELECT url, defection_report, defectors, orgs, duplicate_of_url FROM article_labels ORDER BY url"
+        ).fetchall()
+    assert rows == [
+        ("http://x.example/1", True, 12, ["KIA"], None),
+        ("http://y.example/2", True, 12, ["KIA"], "http://x.example/1"),
+    ]
+
+
+def test_relink_and_feed_state(tmp_path):
+    store = DuckDBStore(str(tmp_path / "n.duckdb"))
+    store.write([_enriched("a1", "http://x.example/1"), _enriched("a2", "http://x.example/2")])
+    store.write([SinkRecord(relink=Relink("a1", "a2", "near"))])
+    fail = FeedPoll("http://f.example/rss", "2024-03-05T10:00:00+00:00", "error", 503, None, None, 0, False,
+                    "http_5xx", "Service Unavailable", None, 30.0)
+    store.write([SinkRecord(poll=fail)])
+    store.write([SinkRecord(poll=fail._replace(polled_at="2024-03-05T10:01:00+00:00"))])
+    with store.reader() as con:
+        assert con.execute("SELECT duplicate_of FROM articles WHERE article_id='a1'").fetchone()[0] == "a2"
+        assert con.execute("SELECT consecutive_errors, last_error_code FROM feeds").fetchone() == (2, "http_5xx")
+    assert sorted(store.stored_ids()) == ["a1", "a2"]
+    assert {row[0] for row in store.dedup_index()} == {"a1", "a2"}
+
+
+def test_second_writer_fails_fast_with_a_clear_message(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    path = str(tmp_path / "locked.duckdb")
+    DuckDBStore(path).init()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({path!r}); print('held', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        with pytest.raises(DatabaseLocked, match="locked by another process.*read-only"):
+            DuckDBStore(path, lock_timeout_s=1.0).write([_enriched("a1", "http://x.example/1")])
+        assert time.monotonic() - started < 5
+    finally:
+        holder.kill()
+        holder.wait()
+    assert DuckDBStore(path).stored_ids() == []
