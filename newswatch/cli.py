@@ -40,7 +40,7 @@ def _add_ingest_flags(parser: argparse.ArgumentParser) -> None:
                         help="simultaneous requests per host (default from config: 2)")
 
 
-def _settings(args):
+def _settings(args, **overrides):
     from newswatch.config import load_config
     from newswatch.pipelines.graph import GraphSettings
     from newswatch.transforms.fetch import HttpSettings
@@ -50,7 +50,7 @@ def _settings(args):
         politeness["host_delay_s"] = args.host_delay
     if args.host_concurrency is not None:
         politeness["host_concurrency"] = args.host_concurrency
-    cfg = load_config(args.config, politeness=politeness)
+    cfg = load_config(args.config, politeness=politeness, **overrides)
     return GraphSettings(db_path=args.db, config=cfg, http=HttpSettings.from_config(cfg, args.allow_host))
 
 
@@ -71,6 +71,22 @@ def cmd_run(args, beam_args: Sequence[str]) -> int:
     readable = _feeds_read(settings.db_path, summary["started_at"])
     print(_run_summary(summary, readable))
     return 0 if readable else 1
+
+
+def cmd_stream(args, beam_args: Sequence[str]) -> int:
+    from newswatch.pipelines.stream import run_stream
+    from newswatch.transforms.feeds import read_feed_list
+
+    try:
+        feeds = read_feed_list(args.feeds)
+    except ValueError as exc:
+        print(f"newswatch stream: {exc}", file=sys.stderr)
+        return 2
+    if not feeds:
+        print("newswatch stream: no feed URLs given", file=sys.stderr)
+        return 2
+    settings = _settings(args, stream={"poll_interval_s": args.poll_interval} if args.poll_interval else {})
+    return run_stream(feeds, settings, beam_args)
 
 
 def _feeds_read(db: str, since) -> int:
@@ -188,6 +204,17 @@ def build_parser() -> argparse.ArgumentParser:
                          epilog=EPILOG_RUN, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_ingest_flags(run)
     run.set_defaults(func=cmd_run)
+
+    stream = sub.add_parser("stream", help="long-lived job: poll feeds continuously into DuckDB",
+                            description="Poll each feed on its own schedule (conditional requests, backoff, "
+                            "suspension), store new articles within seconds, keep the file open to readers. "
+                            "SIGINT/SIGTERM drain and exit 0. Unknown flags go to Beam.",
+                            epilog="example:\n  newswatch stream --feeds feeds.txt --db news.duckdb --poll-interval 60",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_ingest_flags(stream)
+    stream.add_argument("--poll-interval", type=float, metavar="SECONDS",
+                        help="how often each healthy feed is polled (default from config: 60)")
+    stream.set_defaults(func=cmd_stream)
 
     query = sub.add_parser("query", help="run SQL on a newswatch DuckDB file, read-only",
                            description="Open the file read-only (waiting briefly if a writer holds it) and print the result.",

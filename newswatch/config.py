@@ -76,6 +76,18 @@ class SinkConfig:
 
 
 @dataclass(frozen=True)
+class StreamConfig:
+    """Polling schedule of the streaming job."""
+
+    poll_interval_s: float = 60.0
+    tick_s: float = 1.0
+    backoff_initial_s: float = 60.0
+    backoff_max_s: float = 3600.0
+    suspend_after: int = 10
+    shutdown_grace_s: float = 8.0
+
+
+@dataclass(frozen=True)
 class Config:
     """All newswatch settings."""
 
@@ -86,6 +98,7 @@ class Config:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     mentions: MentionsConfig = field(default_factory=MentionsConfig)
     sink: SinkConfig = field(default_factory=SinkConfig)
+    stream: StreamConfig = field(default_factory=StreamConfig)
 
 
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:

@@ -137,6 +137,8 @@ class FeedPoll(NamedTuple):
     message: Optional[str]
     title: Optional[str]
     retry_after: Optional[float]  # seconds the server asked us to wait
+    next_poll_at: Optional[str] = None  # streaming: when this feed is due again
+    suspended_reason: Optional[str] = None  # streaming: set when polling stopped for good
 
 
 class Relink(NamedTuple):

@@ -1,28 +1,38 @@
 """The one newswatch graph, shared by `newswatch run` (batch) and `newswatch stream`.
 
-    FeedRequest -> PollFeeds -> NewItems -> FetchArticles -> ExtractText
-                -> MarkDuplicates -> ExtractMentions -> WriteToDuckDB
+    batch:   FeedRequest ─ PollFeeds ──────┐
+    stream:  ticks ─────── PollOnSchedule ─┴─ ProcessItems:
+             NewItems → FetchArticles → ExtractText → MarkDuplicates
+             → ExtractMentions → WriteToDuckDB
 
-Every stage's per-item failures are flattened into the sink's `errors`
-table; feed polls update the `feeds` table. Only wiring lives here.
+Only the front differs: batch polls every feed once, streaming polls each
+feed on its own schedule. Every stage's per-item failures are flattened into
+the sink's `errors` table; feed polls update `feeds`. Only wiring lives here.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import apache_beam as beam
 
 from newswatch.config import Config
 from newswatch.records import SinkRecord
-from newswatch.sinks.duckdb import WriteToDuckDB, read_dedup_index, read_stored_ids, window_start
+from newswatch.sinks.duckdb import (
+    WriteToDuckDB,
+    read_dedup_index,
+    read_feed_states,
+    read_stored_ids,
+    window_start,
+)
 from newswatch.transforms.dedup import MarkDuplicates
 from newswatch.transforms.extract_text import ExtractText
 from newswatch.transforms.feeds import PollFeeds
 from newswatch.transforms.fetch import FetchArticles, HttpSettings, NewItems
 from newswatch.transforms.mentions import ExtractMentions
+from newswatch.transforms.schedule import PollOnSchedule, Schedule
 
 
 @dataclass(frozen=True)
@@ -32,25 +42,52 @@ class GraphSettings:
     db_path: str
     config: Config
     http: HttpSettings
+    heartbeat_file: Optional[str] = None  # touched after every write (streaming shutdown)
 
 
 def _as_sink(field: str):
     return lambda value: SinkRecord(**{field: value})
 
 
-class Ingest(beam.PTransform):
-    """PCollection[FeedRequest] -> PCollection[str] of newly stored article ids."""
+def poll_once(settings: GraphSettings) -> PollFeeds:
+    """The batch front: every FeedRequest polled once."""
+    cfg = settings.config
+    return PollFeeds(settings.http, cfg.feeds.max_items_per_feed, cfg.feeds.future_tolerance_s)
+
+
+def poll_on_schedule(
+    settings: GraphSettings, feed_urls: Sequence[str], stop_file: Optional[str] = None
+) -> PollOnSchedule:
+    """The streaming front: ticks in, each feed polled when due."""
+    cfg = settings.config
+    schedule = Schedule(
+        poll_interval_s=cfg.stream.poll_interval_s,
+        backoff_initial_s=cfg.stream.backoff_initial_s,
+        backoff_max_s=cfg.stream.backoff_max_s,
+        suspend_after=cfg.stream.suspend_after,
+    )
+    return PollOnSchedule(
+        feed_urls,
+        settings.http,
+        schedule,
+        cfg.feeds.max_items_per_feed,
+        cfg.feeds.future_tolerance_s,
+        stored_states=functools.partial(read_feed_states, settings.db_path),
+        stop_file=stop_file,
+    )
+
+
+class ProcessItems(beam.PTransform):
+    """(items, polls, feed errors) -> PCollection[str] of newly stored article ids."""
 
     def __init__(self, settings: GraphSettings):
         super().__init__()
         self._s = settings
 
-    def expand(self, requests):
+    def expand(self, polled):
+        items, polls, feed_errors = polled
         cfg = self._s.config
         db = self._s.db_path
-        items, polls, feed_errors = requests | "PollFeeds" >> PollFeeds(
-            self._s.http, cfg.feeds.max_items_per_feed, cfg.feeds.future_tolerance_s
-        )
         new_items = items | "NewItems" >> NewItems(functools.partial(read_stored_ids, db))
         pages, fetch_errors = new_items | "FetchArticles" >> FetchArticles(self._s.http)
         articles, extract_errors = pages | "ExtractText" >> ExtractText(cfg.extract.min_words)
@@ -61,13 +98,32 @@ class Ingest(beam.PTransform):
         enriched, mention_errors = deduped | "ExtractMentions" >> ExtractMentions(
             model=cfg.mentions.model or None
         )
-        errors = (feed_errors, fetch_errors, extract_errors, mention_errors) | "AllErrors" >> beam.Flatten()
-        records = (
-            enriched | "EnrichedToSink" >> beam.Map(_as_sink("enriched")).with_output_types(SinkRecord),
-            errors | "ErrorsToSink" >> beam.Map(_as_sink("error")).with_output_types(SinkRecord),
-            polls | "PollsToSink" >> beam.Map(_as_sink("poll")).with_output_types(SinkRecord),
-            relinks | "RelinksToSink" >> beam.Map(_as_sink("relink")).with_output_types(SinkRecord),
-        ) | "SinkRecords" >> beam.Flatten()
-        return records | "WriteToDuckDB" >> WriteToDuckDB(
-            db, cfg.sink.batch_size, cfg.sink.lock_timeout_s
+        # Each stream gets its own writer instead of one Flatten: on the
+        # DirectRunner a Flatten across stages holds a streaming job's
+        # elements until its source ends. Writers share one process-wide
+        # write lock, so they still take turns on the file.
+        to_sink = {
+            "Polls": (polls, "poll"),
+            "FeedErrors": (feed_errors, "error"),
+            "FetchErrors": (fetch_errors, "error"),
+            "ExtractErrors": (extract_errors, "error"),
+            "MentionErrors": (mention_errors, "error"),
+            "Relinks": (relinks, "relink"),
+        }
+        for label, (pcoll, field) in to_sink.items():
+            _ = (
+                pcoll
+                | f"{label}ToSink" >> beam.Map(_as_sink(field)).with_output_types(SinkRecord)
+                | f"Write{label}" >> self._writer()
+            )
+        return (
+            enriched
+            | "ArticlesToSink" >> beam.Map(_as_sink("enriched")).with_output_types(SinkRecord)
+            | "WriteArticles" >> self._writer(progress_every_s=5.0)
+        )
+
+    def _writer(self, progress_every_s: Optional[float] = None) -> WriteToDuckDB:
+        cfg = self._s.config
+        return WriteToDuckDB(
+            self._s.db_path, cfg.sink.batch_size, cfg.sink.lock_timeout_s, self._s.heartbeat_file, progress_every_s
         )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Iterator, NamedTuple, Optional, Sequence
@@ -31,13 +32,22 @@ from newswatch.records import (
     EnrichedArticle,
     ErrorRecord,
     FeedPoll,
-    FeedRequest,
     Relink,
     SinkRecord,
 )
 from newswatch.sinks.schema import migrate
 
 log = logging.getLogger(__name__)
+
+
+# Held for the length of every write transaction in this process, so a
+# shutdown can wait for the current transaction instead of cutting it.
+_WRITE_LOCK = threading.Lock()
+
+
+def write_lock() -> threading.Lock:
+    """The lock every write transaction of this process holds."""
+    return _WRITE_LOCK
 
 
 class DatabaseLocked(RuntimeError):
@@ -135,7 +145,7 @@ class DuckDBStore:
         errors = [r.error for r in records if r.error is not None]
         polls = [r.poll for r in records if r.poll is not None]
         relinks = [r.relink for r in records if r.relink is not None]
-        with self.writer() as con:
+        with _WRITE_LOCK, self.writer() as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 new_ids, n_mentions = _insert_articles(con, enriched)
@@ -187,17 +197,18 @@ class DuckDBStore:
                 return []
             return [row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()]
 
-    def feed_requests(self, feed_urls: Iterable[str]) -> list[FeedRequest]:
-        """FeedRequests carrying each feed's stored ETag / Last-Modified."""
-        known: dict[str, tuple[Optional[str], Optional[str]]] = {}
-        if self.exists():
-            with self.reader() as con:
-                if _has_table(con, "feeds"):
-                    for url, etag, modified in con.execute(
-                        "SELECT feed_url, etag, last_modified FROM feeds"
-                    ).fetchall():
-                        known[url] = (etag, modified)
-        return [FeedRequest(url, *known.get(url, (None, None))) for url in feed_urls]
+    def feed_states(self) -> dict[str, tuple]:
+        """feed_url -> (next_poll_at epoch or None, consecutive_errors, suspended_reason)."""
+        if not self.exists():
+            return {}
+        with self.reader() as con:
+            if not _has_table(con, "feeds"):
+                return {}
+            rows = con.execute(
+                "SELECT feed_url, epoch(next_poll_at), consecutive_errors,"
+                " CASE WHEN suspended THEN coalesce(suspended_reason, 'suspended') END FROM feeds"
+            ).fetchall()
+        return {url: (next_poll, errors, suspended) for url, next_poll, errors, suspended in rows}
 
     def dedup_index(self, since: Optional[str] = None) -> list[tuple]:
         """(article_id, published_at, seen_at, content_hash, minhash, duplicate_of) of stored articles.
@@ -346,10 +357,10 @@ def _record_polls(con, polls: Sequence[FeedPoll]) -> None:
             """
             INSERT INTO feeds AS f (feed_url, title, last_status, last_http_status, etag, last_modified,
                                last_polled_at, last_ok_at, consecutive_errors, last_error_code,
-                               last_error, items_seen_last, bozo)
+                               last_error, items_seen_last, bozo, next_poll_at, suspended, suspended_reason)
             VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMPTZ),
                     CASE WHEN ? THEN NULL ELSE CAST(? AS TIMESTAMPTZ) END,
-                    CASE WHEN ? THEN 1 ELSE 0 END, ?, ?, ?, ?)
+                    CASE WHEN ? THEN 1 ELSE 0 END, ?, ?, ?, ?, CAST(? AS TIMESTAMPTZ), ?, ?)
             ON CONFLICT (feed_url) DO UPDATE SET
                 title = coalesce(excluded.title, f.title),
                 last_status = excluded.last_status,
@@ -362,11 +373,15 @@ def _record_polls(con, polls: Sequence[FeedPoll]) -> None:
                 last_error_code = CASE WHEN ? THEN excluded.last_error_code ELSE f.last_error_code END,
                 last_error = CASE WHEN ? THEN excluded.last_error ELSE f.last_error END,
                 items_seen_last = excluded.items_seen_last,
-                bozo = excluded.bozo
+                bozo = excluded.bozo,
+                next_poll_at = excluded.next_poll_at,
+                suspended = excluded.suspended,
+                suspended_reason = excluded.suspended_reason
             """,
             [
                 p.feed_url, p.title, p.status, p.http_status, p.etag, p.last_modified, p.polled_at,
                 failed, p.polled_at, failed, p.error_code, p.message, p.items_seen, p.bozo,
+                p.next_poll_at, p.suspended_reason is not None, p.suspended_reason,
                 failed, failed, failed,
             ],
         )
@@ -390,8 +405,9 @@ def _apply_relinks(con, relinks: Sequence[Relink]) -> None:
 class _WriteBatchFn(beam.DoFn):
     """Writes each batch in one short transaction, then lets go of the file."""
 
-    def __init__(self, store: DuckDBStore, progress_every_s: float = 5.0):
+    def __init__(self, store: DuckDBStore, heartbeat_file: Optional[str], progress_every_s: Optional[float]):
         self._store = store
+        self._heartbeat_file = heartbeat_file
         self._progress_every_s = progress_every_s
 
     def setup(self):
@@ -400,6 +416,9 @@ class _WriteBatchFn(beam.DoFn):
 
     def process(self, batch: list[SinkRecord]):
         stats = self._store.write(batch)
+        if self._heartbeat_file:
+            with open(self._heartbeat_file, "w"):
+                pass  # its mtime tells a stopping stream job when writes went quiet
         beam.metrics.Metrics.counter("sink", "articles").inc(len(stats.new_article_ids))
         beam.metrics.Metrics.counter("sink", "mentions").inc(stats.mentions)
         beam.metrics.Metrics.counter("sink", "errors").inc(stats.errors)
@@ -407,7 +426,7 @@ class _WriteBatchFn(beam.DoFn):
         self._totals["mentions"] += stats.mentions
         self._totals["errors"] += stats.errors
         now = time.monotonic()
-        if now - self._last_progress >= self._progress_every_s:
+        if self._progress_every_s is not None and now - self._last_progress >= self._progress_every_s:
             self._last_progress = now
             log.info(
                 "progress: %(articles)d new articles, %(mentions)d mentions, %(errors)d errors stored",
@@ -426,22 +445,41 @@ class WriteToDuckDB(beam.PTransform):
     DirectRunner they cannot be combined with PeriodicImpulse.
     """
 
-    def __init__(self, path: str, batch_size: int = 200, lock_timeout_s: float = 5.0):
+    def __init__(
+        self,
+        path: str,
+        batch_size: int = 200,
+        lock_timeout_s: float = 5.0,
+        heartbeat_file: Optional[str] = None,
+        progress_every_s: Optional[float] = None,
+    ):
         super().__init__()
+        self._progress_every_s = progress_every_s
         self._store = DuckDBStore(path, lock_timeout_s)
         self._batch_size = batch_size
+        self._heartbeat_file = heartbeat_file
 
     def expand(self, records):
         return (
             records
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._batch_size)
-            | "Write" >> beam.ParDo(_WriteBatchFn(self._store)).with_output_types(str)
+            | "Write" >> beam.ParDo(_WriteBatchFn(self._store, self._heartbeat_file, self._progress_every_s)).with_output_types(str)
         )
 
 
 def read_stored_ids(path: str) -> list[str]:
     """Picklable loader for `NewItems`: every stored article id."""
     return DuckDBStore(path).stored_ids()
+
+
+def read_feed_states(path: str) -> dict:
+    """Picklable loader for `PollOnSchedule`: each feed's schedule as stored."""
+    from newswatch.transforms.schedule import FeedState
+
+    return {
+        url: FeedState(next_poll or 0.0, errors or 0, None, None, suspended)
+        for url, (next_poll, errors, suspended) in DuckDBStore(path).feed_states().items()
+    }
 
 
 def read_dedup_index(path: str, since: Optional[str] = None) -> list[tuple]:

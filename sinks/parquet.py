@@ -364,16 +364,60 @@ def _pattern(directory: str, table: str) -> str:
     return f"{directory.rstrip('/')}/{table}/*/*.parquet"
 
 
-def _source(con: duckdb.DuckDBPyConnection, directory: str, table: str) -> str:
-    """SQL relation of a table's raw rows; a typed empty one while it has no files yet."""
-    pattern = _pattern(directory, table)
-    if con.execute("SELECT count(*) FROM glob(?)", [pattern]).fetchone()[0]:
-        return (
-            f"read_parquet({_literal(pattern)}, hive_partitioning = true, "
-            "union_by_name = true, filename = true)"
-        )
+def _empty(table: str) -> str:
     columns = [f"CAST(NULL AS {_DUCK_TYPES[t]}) AS {n}" for n, t in TABLE_COLUMNS[table] + WRITE_COLUMNS]
     return f"(SELECT {', '.join(columns)}, CAST(NULL AS VARCHAR) AS filename WHERE false)"
+
+
+def _duckdb_sources(con: duckdb.DuckDBPyConnection, directory: str) -> dict[str, str]:
+    """Per table, SQL reading its files lazily with DuckDB; a typed empty relation while it has none."""
+    sources = {}
+    for table in TABLE_COLUMNS:
+        pattern = _pattern(directory, table)
+        if con.execute("SELECT count(*) FROM glob(?)", [pattern]).fetchone()[0]:
+            sources[table] = (
+                f"read_parquet({_literal(pattern)}, hive_partitioning = true, "
+                "union_by_name = true, filename = true)"
+            )
+        else:
+            sources[table] = _empty(table)
+    return sources
+
+
+def _read_table(directory: str, table: str, skip: Sequence[str] = ()) -> Optional[pa.Table]:
+    """Every file of one table read through Beam's FileSystems, `skip` columns left null; None if no files."""
+    columns = TABLE_COLUMNS[table] + WRITE_COLUMNS
+    parts = []
+    for meta in FileSystems.match([_pattern(directory, table)])[0].metadata_list:
+        handle = FileSystems.open(meta.path, compression_type=CompressionTypes.UNCOMPRESSED)
+        try:
+            source = pq.ParquetFile(pa.BufferReader(handle.read()))
+        finally:
+            handle.close()
+        present = set(source.schema_arrow.names)
+        part = source.read(columns=[n for n, _ in columns if n in present and n not in skip])
+        parts.append(part.append_column("filename", pa.array([meta.path] * part.num_rows, _STR)))
+    if not parts:
+        return None
+    # Files written before a column existed (or with it skipped) get nulls of its type.
+    merged = pa.concat_tables(parts, promote_options="default")
+    for name, type_ in columns:
+        if name not in merged.column_names:
+            merged = merged.append_column(name, pa.nulls(merged.num_rows, type_))
+    return merged
+
+
+def _beam_sources(con: duckdb.DuckDBPyConnection, directory: str, skip: Sequence[str]) -> dict[str, str]:
+    """Per table, an Arrow table loaded through Beam's FileSystems and registered on `con`."""
+    sources = {}
+    for table in TABLE_COLUMNS:
+        loaded = _read_table(directory, table, skip)
+        if loaded is None:
+            sources[table] = _empty(table)
+        else:
+            con.register(f"raw_{table}", loaded)
+            sources[table] = f"raw_{table}"
+    return sources
 
 
 def _select(columns, alias: str, override: Optional[dict[str, str]] = None) -> str:
@@ -383,8 +427,7 @@ def _select(columns, alias: str, override: Optional[dict[str, str]] = None) -> s
     )
 
 
-def _views_sql(con: duckdb.DuckDBPyConnection, directory: str) -> list[str]:
-    src = {table: _source(con, directory, table) for table in TABLE_COLUMNS}
+def _views_sql(src: dict[str, str]) -> list[str]:
     # The DuckDB table's column order puts stored_at after seen_at.
     article_columns = list(ARTICLE_COLUMNS)
     article_columns.insert([n for n, _ in article_columns].index("seen_at") + 1, ("stored_at", _TS))
@@ -480,7 +523,7 @@ def create_views(con: duckdb.DuckDBPyConnection, directory: str) -> None:
       con: a DuckDB connection (in-memory or a file that should hold the views).
       directory: the root `WriteToParquet` wrote to; remote URLs need DuckDB's httpfs and credentials.
     """
-    for sql in _views_sql(con, directory):
+    for sql in _views_sql(_duckdb_sources(con, directory)):
         con.execute(sql)
 
 
@@ -491,9 +534,17 @@ def open_parquet(directory: str) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _open_through_beam(directory: str) -> duckdb.DuckDBPyConnection:
+    """Like `open_parquet`, but reads through Beam's FileSystems (the worker's credentials) and skips article text."""
+    con = duckdb.connect(":memory:")
+    for sql in _views_sql(_beam_sources(con, directory, skip=("text",))):
+        con.execute(sql)
+    return con
+
+
 def stored_ids(directory: str) -> list[str]:
     """Picklable loader for `NewItems`: every article id in the dataset."""
-    with open_parquet(directory) as con:
+    with _open_through_beam(directory) as con:
         return [row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()]
 
 
@@ -508,5 +559,5 @@ def dedup_index(directory: str, since: Optional[str] = None) -> list[tuple]:
     if since:
         sql += " WHERE coalesce(published_at, seen_at) >= CAST(? AS TIMESTAMPTZ)"
         params.append(since)
-    with open_parquet(directory) as con:
+    with _open_through_beam(directory) as con:
         return [tuple(row) for row in con.execute(sql, params).fetchall()]

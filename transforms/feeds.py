@@ -210,6 +210,79 @@ def parse_feed(
 # ---------------------------------------------------------------- Beam
 
 
+class PollOutcome(NamedTuple):
+    """Everything one poll of one feed produced."""
+
+    items: list[FeedItem]
+    poll: FeedPoll
+    error: Optional[ErrorRecord]
+
+
+def poll_feed(
+    client: SafeHttpClient,
+    request: FeedRequest,
+    max_bytes: int,
+    max_items: int = 1000,
+    future_tolerance_s: float = 86400.0,
+) -> PollOutcome:
+    """Fetch one feed (conditionally, when validators are given) and parse it."""
+    polled_at = now_iso()
+    headers = {"Accept": FEED_ACCEPT}
+    if request.etag:
+        headers["If-None-Match"] = request.etag
+    if request.last_modified:
+        headers["If-Modified-Since"] = request.last_modified
+    url = request.feed_url
+    try:
+        response = client.get(url, headers=headers, max_bytes=max_bytes)
+    except FetchError as exc:
+        poll = FeedPoll(url, polled_at, "error", exc.status, request.etag, request.last_modified,
+                        0, False, exc.code, exc.message, None, exc.retry_after)
+        return PollOutcome([], poll, ErrorRecord("feed", url, url, exc.code, exc.message, polled_at))
+    etag = response.headers.get("etag") or request.etag
+    last_modified = response.headers.get("last-modified") or request.last_modified
+    if response.status == 304:
+        poll = FeedPoll(url, polled_at, "not_modified", 304, etag, last_modified, 0, False, None, None, None, None)
+        return PollOutcome([], poll, None)
+    try:
+        feed = parse_feed(
+            response.body,
+            url,
+            response.headers.get("content-type"),
+            seen_at=polled_at,
+            max_items=max_items,
+            future_tolerance_s=future_tolerance_s,
+        )
+    except ValueError as exc:
+        code, _, message = str(exc).partition(": ")
+        if code not in ("feed_malformed", "not_a_feed"):
+            code, message = "feed_malformed", str(exc)
+        poll = FeedPoll(url, polled_at, "error", response.status, etag, last_modified,
+                        0, False, code, message, None, None)
+        return PollOutcome([], poll, ErrorRecord("feed", url, url, code, message, polled_at))
+    note = feed.bozo_message
+    if feed.bozo:
+        log.warning("feed %s is malformed but readable: %s", url, feed.bozo_message)
+    if feed.skipped:
+        note = f"{note + '; ' if note else ''}{feed.skipped} entries skipped (item cap or no link)"
+    poll = FeedPoll(url, polled_at, "ok", response.status, etag, last_modified,
+                    len(feed.items), feed.bozo, None, note, feed.title, None)
+    return PollOutcome(feed.items, poll, None)
+
+
+def emit_outcome(outcome: PollOutcome) -> Iterator:
+    """Yield a poll's items on the main output, its poll and error on tagged outputs."""
+    counter = beam.metrics.Metrics.counter
+    if outcome.error is not None:
+        counter("feeds", f"error_{outcome.error.code}").inc()
+        log.info("feed %s failed: %s %s", outcome.poll.feed_url, outcome.error.code, outcome.error.message)
+        yield beam.pvalue.TaggedOutput("errors", outcome.error)
+    counter("feeds", f"poll_{outcome.poll.status}").inc()
+    counter("feeds", "items").inc(len(outcome.items))
+    yield from outcome.items
+    yield beam.pvalue.TaggedOutput("polls", outcome.poll)
+
+
 class _PollFeedFn(beam.DoFn):
     """Fetches and parses one feed; emits items, one FeedPoll and any error."""
 
@@ -227,71 +300,8 @@ class _PollFeedFn(beam.DoFn):
             self._client.close()
 
     def process(self, request: FeedRequest) -> Iterator:
-        polled_at = now_iso()
-        headers = {"Accept": FEED_ACCEPT}
-        if request.etag:
-            headers["If-None-Match"] = request.etag
-        if request.last_modified:
-            headers["If-Modified-Since"] = request.last_modified
-        try:
-            response = self._client.get(
-                request.feed_url, headers=headers, max_bytes=self._http.feed_max_bytes
-            )
-        except FetchError as exc:
-            beam.metrics.Metrics.counter("feeds", f"error_{exc.code}").inc()
-            yield beam.pvalue.TaggedOutput(
-                "errors", ErrorRecord("feed", request.feed_url, request.feed_url, exc.code, exc.message, polled_at)
-            )
-            yield beam.pvalue.TaggedOutput(
-                "polls",
-                FeedPoll(request.feed_url, polled_at, "error", exc.status, request.etag,
-                         request.last_modified, 0, False, exc.code, exc.message, None, exc.retry_after),
-            )
-            return
-        etag = response.headers.get("etag") or request.etag
-        last_modified = response.headers.get("last-modified") or request.last_modified
-        if response.status == 304:
-            beam.metrics.Metrics.counter("feeds", "not_modified").inc()
-            yield beam.pvalue.TaggedOutput(
-                "polls",
-                FeedPoll(request.feed_url, polled_at, "not_modified", 304, etag, last_modified,
-                         0, False, None, None, None, None),
-            )
-            return
-        try:
-            feed = parse_feed(
-                response.body,
-                request.feed_url,
-                response.headers.get("content-type"),
-                seen_at=polled_at,
-                max_items=self._max_items,
-                future_tolerance_s=self._future_tolerance_s,
-            )
-        except ValueError as exc:
-            code, _, message = str(exc).partition(": ")
-            code = code if code in ("feed_malformed", "not_a_feed") else "feed_malformed"
-            beam.metrics.Metrics.counter("feeds", f"error_{code}").inc()
-            yield beam.pvalue.TaggedOutput(
-                "errors", ErrorRecord("feed", request.feed_url, request.feed_url, code, message or str(exc), polled_at)
-            )
-            yield beam.pvalue.TaggedOutput(
-                "polls",
-                FeedPoll(request.feed_url, polled_at, "error", response.status, etag, last_modified,
-                         0, False, code, message, None, None),
-            )
-            return
-        if feed.bozo:
-            log.warning("feed %s is malformed but readable: %s", request.feed_url, feed.bozo_message)
-            beam.metrics.Metrics.counter("feeds", "bozo").inc()
-        note = feed.bozo_message
-        if feed.skipped:
-            note = f"{note + '; ' if note else ''}{feed.skipped} entries skipped (item cap or no link)"
-        beam.metrics.Metrics.counter("feeds", "items").inc(len(feed.items))
-        yield from feed.items
-        yield beam.pvalue.TaggedOutput(
-            "polls",
-            FeedPoll(request.feed_url, polled_at, "ok", response.status, etag, last_modified,
-                     len(feed.items), feed.bozo, None, note, feed.title, None),
+        yield from emit_outcome(
+            poll_feed(self._client, request, self._http.feed_max_bytes, self._max_items, self._future_tolerance_s)
         )
 
 

@@ -194,9 +194,12 @@ class FetchArticles(beam.PTransform):
         self._http = http
 
     def expand(self, items):
+        # No Reshuffle here: the keyed NewItems step before this already
+        # spreads items across workers by article_id, and a GroupByKey would
+        # hold a streaming job's items until the end of the global window on
+        # the DirectRunner.
         outputs = (
             items
-            | "SpreadFetches" >> beam.Reshuffle()
             | "Fetch"
             >> beam.ParDo(_FetchArticleFn(self._http))
             .with_output_types(FetchedPage, errors=ErrorRecord)

@@ -1,0 +1,182 @@
+"""Per-feed polling schedule for the streaming job.
+
+A periodic impulse ticks every `tick_s`; each tick is fanned out to every
+feed, keyed by feed URL, and `_ScheduledPollFn` keeps that feed's schedule in
+keyed state: when the feed is due it is polled (conditionally, with the
+ETag/Last-Modified from its previous poll in this job), and the outcome sets
+the next due time:
+
+- ok / 304: next poll after `poll_interval_s`;
+- failure: exponential backoff from `backoff_initial_s` doubling up to
+  `backoff_max_s`, never sooner than a server's Retry-After;
+- 410 Gone, or `suspend_after` failures in a row: suspended (shown by
+  `newswatch status`; a suspended feed stays suspended across restarts).
+
+The first poll of every feed after a (re)start is unconditional on purpose:
+a job killed after storing a feed's validators but before storing its
+articles would otherwise get 304s and never fetch them.
+
+Input: PCollection of ticks. Outputs: FeedItem, FeedPoll, ErrorRecord.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Iterator, Mapping, NamedTuple, Optional, Sequence
+
+import apache_beam as beam
+from apache_beam.coders import StrUtf8Coder
+from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
+from apache_beam.utils import shared
+
+from newswatch.clock import iso_utc
+from newswatch.net import SafeHttpClient
+from newswatch.records import ErrorRecord, FeedItem, FeedPoll, FeedRequest
+from newswatch.transforms.feeds import emit_outcome, poll_feed
+from newswatch.transforms.fetch import HttpSettings
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How often feeds are polled and how failures back off."""
+
+    poll_interval_s: float = 60.0
+    backoff_initial_s: float = 60.0
+    backoff_max_s: float = 3600.0
+    suspend_after: int = 10
+    retry_after_max_s: float = 86400.0
+
+
+class FeedState(NamedTuple):
+    """One feed's schedule, as kept in keyed state."""
+
+    next_poll: float = 0.0  # epoch seconds
+    errors: int = 0  # consecutive failures
+    etag: Optional[str] = None
+    last_modified: Optional[str] = None
+    suspended: Optional[str] = None
+
+    def encode(self) -> str:
+        return json.dumps(self._asdict())
+
+    @classmethod
+    def decode(cls, text: str) -> "FeedState":
+        return cls(**json.loads(text))
+
+
+def advance(state: FeedState, poll: FeedPoll, now: float, schedule: Schedule) -> FeedState:
+    """The feed's state after a poll finished at `now`."""
+    if poll.status != "error":
+        return FeedState(now + schedule.poll_interval_s, 0, poll.etag, poll.last_modified, None)
+    errors = state.errors + 1
+    suspended = None
+    if poll.http_status == 410 or poll.error_code == "http_410":
+        suspended = "gone: the server answered 410"
+    elif errors >= schedule.suspend_after:
+        suspended = f"{errors} consecutive failures, last {poll.error_code}"
+    delay = min(schedule.backoff_initial_s * 2 ** (errors - 1), schedule.backoff_max_s)
+    if poll.retry_after is not None:
+        delay = max(delay, min(poll.retry_after, schedule.retry_after_max_s))
+    return FeedState(now + delay, errors, state.etag, state.last_modified, suspended)
+
+
+class _StoredStates:
+    """Weak-referenceable holder of the feed states read from the sink at start."""
+
+    def __init__(self, states: Mapping[str, FeedState]):
+        self.states = dict(states)
+
+
+class _ScheduledPollFn(beam.DoFn):
+    """Polls one feed (the key) whenever its schedule says it is due."""
+
+    STATE = ReadModifyWriteStateSpec("feed", StrUtf8Coder())
+
+    def __init__(
+        self,
+        http: HttpSettings,
+        schedule: Schedule,
+        max_items: int,
+        future_tolerance_s: float,
+        stored_states: Optional[Callable[[], Mapping[str, FeedState]]],
+        stop_file: Optional[str],
+    ):
+        self._http = http
+        self._schedule = schedule
+        self._max_items = max_items
+        self._future_tolerance_s = future_tolerance_s
+        self._stored_states = stored_states
+        self._stop_file = stop_file
+        self._shared = shared.Shared()
+
+    def setup(self):
+        self._client: SafeHttpClient = self._http.client()
+        self._initial: dict[str, FeedState] = {}
+        if self._stored_states is not None:
+            loader = self._stored_states
+            self._initial = self._shared.acquire(lambda: _StoredStates(loader())).states
+
+    def teardown(self):
+        self._client.close()
+
+    def process(self, keyed, state=beam.DoFn.StateParam(STATE)) -> Iterator:
+        feed_url, _tick = keyed
+        if self._stop_file and os.path.exists(self._stop_file):
+            return  # shutting down: let in-flight work drain, start nothing new
+        raw = state.read()
+        current = FeedState.decode(raw) if raw else self._initial.get(feed_url, FeedState())
+        now = time.time()
+        if current.suspended or now < current.next_poll:
+            if raw is None:
+                state.write(current.encode())
+            return
+        outcome = poll_feed(
+            self._client,
+            FeedRequest(feed_url, current.etag, current.last_modified),
+            self._http.feed_max_bytes,
+            self._max_items,
+            self._future_tolerance_s,
+        )
+        updated = advance(current, outcome.poll, time.time(), self._schedule)
+        state.write(updated.encode())
+        poll = outcome.poll._replace(
+            next_poll_at=None if updated.suspended else iso_utc(datetime.fromtimestamp(updated.next_poll, timezone.utc)),
+            suspended_reason=updated.suspended,
+        )
+        yield from emit_outcome(outcome._replace(poll=poll))
+
+
+class PollOnSchedule(beam.PTransform):
+    """Ticks -> (FeedItem, FeedPoll, ErrorRecord): each feed polled when due."""
+
+    def __init__(
+        self,
+        feed_urls: Sequence[str],
+        http: HttpSettings,
+        schedule: Schedule,
+        max_items: int = 1000,
+        future_tolerance_s: float = 86400.0,
+        stored_states: Optional[Callable[[], Mapping[str, FeedState]]] = None,
+        stop_file: Optional[str] = None,
+    ):
+        super().__init__()
+        self._feed_urls = tuple(feed_urls)
+        self._fn = _ScheduledPollFn(http, schedule, max_items, future_tolerance_s, stored_states, stop_file)
+
+    def expand(self, ticks):
+        feed_urls = self._feed_urls
+        outputs = (
+            ticks
+            | "PerFeed" >> beam.FlatMap(lambda tick: [(url, float(tick)) for url in feed_urls]).with_output_types(
+                tuple[str, float]
+            )
+            | "PollWhenDue"
+            >> beam.ParDo(self._fn)
+            .with_output_types(FeedItem, polls=FeedPoll, errors=ErrorRecord)
+            .with_outputs("polls", "errors", main="items")
+        )
+        return outputs.items, outputs.polls, outputs.errors
