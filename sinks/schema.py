@@ -161,6 +161,30 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        2,
+        "freshness per poll",
+        """
+        -- Per poll: items seen, articles first seen in it, and how long they
+        -- took from first sight (and from publication) to a committed row.
+        CREATE OR REPLACE VIEW poll_freshness AS
+        SELECT
+            p.feed_url,
+            p.polled_at,
+            p.status,
+            p.items_seen,
+            count(a.article_id) AS new_articles,
+            median(epoch(a.stored_at) - epoch(a.seen_at)) AS median_seen_to_stored_s,
+            max(epoch(a.stored_at) - epoch(a.seen_at)) AS max_seen_to_stored_s,
+            median(epoch(a.stored_at) - epoch(a.published_at)) AS median_published_to_stored_s
+        FROM feed_polls p
+        LEFT JOIN articles a ON a.feed_url = p.feed_url AND a.seen_at = p.polled_at
+        GROUP BY p.feed_url, p.polled_at, p.status, p.items_seen
+        """,
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 
