@@ -29,8 +29,31 @@ def corpus_server():
         pytest.skip(f"dev corpus not found at {SHARED_CORPUS} (../shared/corpus)")
     from newswatch.demo.server import StaticServer
 
-    with StaticServer(SHARED_CORPUS / "site", port=CORPUS_PORT) as server:
+    try:
+        server = StaticServer(SHARED_CORPUS / "site", port=CORPUS_PORT)
+    except OSError:
+        # A developer is already serving the corpus there (its README's
+        # `python3 -m http.server 8765`): use it if it really is the corpus.
+        yield _existing_corpus_server()
+        return
+    with server:
         yield server
+
+
+class _ExistingServer:
+    host_port = f"127.0.0.1:{CORPUS_PORT}"
+    base_url = f"http://127.0.0.1:{CORPUS_PORT}"
+
+
+def _existing_corpus_server() -> _ExistingServer:
+    import urllib.request
+
+    name = next((SHARED_CORPUS / "site" / "feeds").glob("*.xml")).name
+    url = f"{_ExistingServer.base_url}/feeds/{name}"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        if response.read() != (SHARED_CORPUS / "site" / "feeds" / name).read_bytes():
+            pytest.fail(f"port {CORPUS_PORT} is busy with something other than the dev corpus")
+    return _ExistingServer()
 
 
 @pytest.fixture(scope="session")

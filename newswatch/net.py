@@ -1,0 +1,858 @@
+"""newswatch's safe HTTP client for feeds, article pages, robots.txt and webhooks.
+
+``SafeHttpClient.get(url) -> Response`` (and ``post`` for webhooks) wraps
+urllib3 with the protections a crawler fed by untrusted URLs needs: one wall
+clock deadline for the whole request (redirects, retries and body included),
+a byte cap counted after gzip/deflate decoding, manually followed and checked
+redirects, and refusal of private, loopback, link-local and other non-public
+addresses. Names are resolved here, every resolved address is checked, and the
+socket is connected to the checked IP while the Host header, SNI and
+certificate check keep the original name, so DNS rebinding cannot slip
+between check and connect. The client pickles without its connection pool,
+which is rebuilt lazily, so Beam DoFns can hold it as configuration.
+
+Failures raise ``FetchError`` whose ``code`` is one of: ``http_404``,
+``http_410``, ``http_429``, ``http_4xx``, ``http_5xx``, ``timeout``,
+``too_large``, ``too_many_redirects``, ``blocked_address``, ``bad_scheme``,
+``bad_url``, ``tls_error``, ``dns_error``, ``connection_error`` (also used for
+a corrupt gzip/deflate body).
+
+The deadline clock starts when the first hop may go: with a ``HostThrottle``,
+the wait for the first slot is bounded by the throttle's own ``max_wait_s``
+instead, so a busy host queues requests rather than failing them; waits for
+later hops count against the deadline. Name resolution uses the system
+resolver and cannot be interrupted, so a slow resolver can overrun it.
+
+Example::
+
+    client = SafeHttpClient(FetchLimits(total_deadline_s=20))
+    page = client.get("https://example.org/news/1", headers={"If-None-Match": etag})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import ipaddress
+import logging
+import random
+import socket
+import ssl
+import threading
+import time
+import zlib
+from dataclasses import dataclass
+from http.client import HTTPException
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple
+from urllib.parse import urljoin, urlsplit
+
+import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    LocationParseError,
+    NewConnectionError,
+    ProtocolError,
+)
+from urllib3.util import parse_url
+
+from newswatch import __version__
+from newswatch.politeness import HostThrottle, ThrottleTimeout
+
+__all__ = ["FetchError", "FetchLimits", "Response", "SafeHttpClient", "is_blocked_ip"]
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_USER_AGENT = f"newswatch/{__version__} (+https://github.com/newswatch/newswatch)"
+DEFAULT_ACCEPT = (
+    "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,"
+    "application/xml;q=0.9,*/*;q=0.8"
+)
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
+_RETRYABLE_CODES = frozenset({"http_5xx", "timeout", "connection_error"})
+# Headers that must not travel to a different origin on a redirect.
+_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
+_READ_CHUNK = 64 * 1024
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """Limits and identity for one client; immutable and picklable."""
+
+    total_deadline_s: float = 30.0
+    """Wall clock for a whole request: every hop, retry wait and body read."""
+    connect_timeout_s: float = 10.0
+    """Cap on one TCP connect (never beyond what is left of the deadline)."""
+    max_bytes: int = 20 * 1024 * 1024
+    """Largest body accepted, counted after Content-Encoding is decoded."""
+    max_redirects: int = 5
+    """Redirects followed before failing with ``too_many_redirects``."""
+    retries: int = 3
+    """Extra GET attempts after 5xx, timeouts and connection errors."""
+    backoff_s: float = 0.5
+    """First retry back-off; doubles per retry, with jitter."""
+    user_agent: str = DEFAULT_USER_AGENT
+    """User-Agent header sent with every request."""
+    accept: str = DEFAULT_ACCEPT
+    """Accept header sent unless the caller passes its own."""
+
+    def __post_init__(self) -> None:
+        if self.total_deadline_s <= 0 or self.connect_timeout_s <= 0:
+            raise ValueError("deadline and connect timeout must be positive")
+        if self.max_bytes < 0 or self.max_redirects < 0 or self.retries < 0 or self.backoff_s < 0:
+            raise ValueError("max_bytes, max_redirects, retries and backoff_s must be >= 0")
+
+
+class FetchError(Exception):
+    """A request that failed; ``code`` is stable and meant for dead-letter records."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        url: Optional[str] = None,
+        status: Optional[int] = None,
+        retry_after: Optional[float] = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.url = url
+        self.status = status
+        self.retry_after = retry_after
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (type(self), (self.code, self.message, self.url, self.status, self.retry_after))
+
+
+class Response(NamedTuple):
+    """A completed exchange (2xx, 304, or a 3xx that was not followed)."""
+
+    url: str  # final URL, after redirects
+    status: int
+    headers: Dict[str, str]  # lower-case names; repeated headers joined by ", "
+    body: bytes  # decoded from gzip/deflate
+    content_type: Optional[str]  # lower-case mime type without parameters
+    charset: Optional[str]  # from the Content-Type parameters
+    elapsed_s: float
+
+
+def is_blocked_ip(address: str) -> bool:
+    """True for any address that is not plainly public unicast (loopback, private, ...)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        # Judge IPv6 forms that carry an IPv4 address by the address they carry.
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return is_blocked_ip(str(embedded))
+    return (
+        not ip.is_global
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip in _CGNAT
+    )
+
+
+def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Optional[float]:
+    """Seconds to wait from a Retry-After value (delta-seconds or HTTP-date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now_dt = datetime.fromtimestamp(time.time() if now is None else now, timezone.utc)
+    return max(0.0, (when - now_dt).total_seconds())
+
+
+def parse_content_type(value: Optional[str]) -> Tuple[Optional[str], Optional[str]]:
+    """(mime type, charset) from a Content-Type header, both lower-case or None."""
+    if not value:
+        return None, None
+    mime, *params = value.split(";")
+    mime = mime.strip().lower()
+    charset = None
+    for param in params:
+        name, _, val = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = val.strip().strip("\"'").lower() or None
+    return (mime if "/" in mime else None), charset
+
+
+class _Target(NamedTuple):
+    """A checked request URL."""
+
+    url: str
+    scheme: str
+    host: str  # lower-case, IPv6 without brackets
+    port: int
+
+    @property
+    def host_port(self) -> str:
+        return _host_port(self.host, self.port)
+
+    @property
+    def origin(self) -> Tuple[str, str, int]:
+        return self.scheme, self.host, self.port
+
+
+def _host_port(host: str, port: int) -> str:
+    """The allow-list key for a host and port (IPv6 bracketed)."""
+    host = host.strip("[]").lower()
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _normalize_allow_entry(entry: str) -> str:
+    """Lower-case an allow-list entry; it must read ``host:port``."""
+    host, sep, port = entry.strip().rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(f"allow_hosts entries must be 'host:port', got {entry!r}")
+    return _host_port(host, int(port))
+
+
+def _check_url(url: str) -> _Target:
+    """Validate scheme and syntax of a URL; raise ``bad_scheme``/``bad_url``."""
+    if not isinstance(url, str) or any(ord(c) < 0x20 or ord(c) == 0x7F for c in url.strip()):
+        raise FetchError("bad_url", "URL is not a string or contains control characters", str(url))
+    url = url.strip()
+    scheme = urlsplit(url).scheme.lower()
+    if not scheme:
+        raise FetchError("bad_url", "URL has no scheme", url)
+    if scheme not in ("http", "https"):
+        raise FetchError("bad_scheme", f"scheme {scheme!r} is not http or https", url)
+    try:
+        parts = parse_url(url)
+    except LocationParseError as exc:
+        raise FetchError("bad_url", f"unparsable URL: {exc}", url) from None
+    if not parts.host:
+        raise FetchError("bad_url", "URL has no host", url)
+    port = parts.port if parts.port is not None else (443 if scheme == "https" else 80)
+    if port == 0:
+        raise FetchError("bad_url", "port 0", url)
+    return _Target(url, scheme, parts.host.strip("[]").lower(), port)
+
+
+class _Deadline:
+    """The wall clock budget of one request; starts when the first hop may go."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._t0: Optional[float] = None
+
+    @property
+    def started(self) -> bool:
+        return self._t0 is not None
+
+    def start(self) -> None:
+        if self._t0 is None:
+            self._t0 = time.monotonic()
+
+    def elapsed(self) -> float:
+        return 0.0 if self._t0 is None else time.monotonic() - self._t0
+
+    def remaining(self) -> float:
+        return self._seconds - self.elapsed()
+
+
+class _HopWatch:
+    """Cuts the sockets of one hop at the deadline, whatever urllib3 is blocked in."""
+
+    def __init__(self, deadline: _Deadline) -> None:
+        self.deadline = deadline
+        self.fired = False
+        self._done = False
+        self._lock = threading.Lock()
+        self._conns: List["_GuardedConnectionMixin"] = []
+        self._timer = threading.Timer(max(deadline.remaining(), 0.0), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def add(self, conn: "_GuardedConnectionMixin") -> None:
+        with self._lock:
+            conn._nw_watch = self
+            if conn not in self._conns:
+                self._conns.append(conn)
+            if self.fired and not self._done:
+                conn._nw_abort(self)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            for conn in self._conns:
+                conn._nw_abort(self)
+
+
+class _Guard:
+    """Per-client address policy, shared by all connections of one pool manager."""
+
+    def __init__(self, allow_hosts: frozenset) -> None:
+        self.allow_hosts = allow_hosts
+        self.local = threading.local()  # .watch: the _HopWatch of this thread's hop
+
+    def current_watch(self) -> Optional[_HopWatch]:
+        return getattr(self.local, "watch", None)
+
+    def resolve(self, host: str, port: int) -> List[tuple]:
+        """getaddrinfo results for host:port, all checked; raises FetchError."""
+        host = host.strip("[]")
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise FetchError("dns_error", f"cannot resolve {host}: {exc}") from None
+        if not infos:
+            raise FetchError("dns_error", f"no addresses for {host}")
+        if _host_port(host, port) not in self.allow_hosts:
+            for info in infos:
+                address = info[4][0]
+                if is_blocked_ip(address):
+                    raise FetchError("blocked_address", f"{host} resolves to non-public {address}")
+        return infos
+
+
+class _GuardedConnectionMixin:
+    """Connects only to checked addresses and can be aborted by a hop watch."""
+
+    def __init__(self, *args: Any, nw_guard: _Guard, **kwargs: Any) -> None:
+        self._nw_guard = nw_guard
+        self._nw_lock = threading.Lock()
+        self._nw_abort_sock: Optional[socket.socket] = None
+        self._nw_watch: Optional[_HopWatch] = None  # the hop currently using this connection
+        super().__init__(*args, **kwargs)
+
+    def _nw_register(self) -> Optional[_HopWatch]:
+        watch = self._nw_guard.current_watch()
+        if watch is not None:
+            watch.add(self)
+        return watch
+
+    def _new_conn(self) -> socket.socket:
+        """Resolve, check every address, then connect to a checked IP (never the name)."""
+        watch = self._nw_register()
+        infos = self._nw_guard.resolve(self._dns_host, self.port)
+        timeout = self.timeout if isinstance(self.timeout, (int, float)) else None
+        error: Optional[OSError] = None
+        for family, socktype, proto, _, sockaddr in infos:
+            if watch is not None:
+                left = watch.deadline.remaining()
+                if left <= 0:
+                    break
+                timeout = left if timeout is None else min(timeout, left)
+            sock = socket.socket(family, socktype, proto)
+            try:
+                for option in self.socket_options or ():
+                    sock.setsockopt(*option)
+                sock.settimeout(timeout)
+                sock.connect(sockaddr)
+            except OSError as exc:
+                sock.close()
+                error = exc
+                continue
+            try:
+                # A duplicate descriptor stays valid after TLS wrapping takes
+                # over the original, so the watch can always shut the socket.
+                abort_sock = sock.dup()
+            except OSError:
+                sock.close()
+                raise
+            with self._nw_lock:
+                self._nw_abort_sock = abort_sock
+            if watch is not None:
+                watch.add(self)  # aborts at once if the deadline passed meanwhile
+            return sock
+        if error is None or isinstance(error, TimeoutError):
+            raise ConnectTimeoutError(self, f"connect to {self.host} timed out")
+        raise NewConnectionError(self, f"failed to connect to {self.host}: {error}")
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        self._nw_register()
+        super().request(*args, **kwargs)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            with self._nw_lock:
+                sock, self._nw_abort_sock = self._nw_abort_sock, None
+            if sock is not None:
+                sock.close()
+
+    def _nw_abort(self, watch: _HopWatch) -> None:
+        with self._nw_lock:
+            # A pooled connection may already serve another thread's hop.
+            if self._nw_abort_sock is not None and self._nw_watch is watch:
+                with contextlib.suppress(OSError):
+                    self._nw_abort_sock.shutdown(socket.SHUT_RDWR)
+
+
+class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class _GuardedPoolManager(urllib3.PoolManager):
+    """A PoolManager whose pools build guarded connections bound to one _Guard."""
+
+    def __init__(self, guard: _Guard, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+        self._nw_guard = guard
+
+    def _new_pool(
+        self, scheme: str, host: str, port: int, request_context: Optional[Dict[str, Any]] = None
+    ) -> HTTPConnectionPool:
+        # The guard rides in the connection kwargs, not the pool key, which
+        # urllib3 builds from a fixed set of fields.
+        context = dict(self.connection_pool_kw if request_context is None else request_context)
+        context["nw_guard"] = self._nw_guard
+        return super()._new_pool(scheme, host, port, context)
+
+
+class _BodyDecoder:
+    """Streaming gzip/deflate decoder whose output comes in bounded pieces."""
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        self._d: Any = None
+        self._pending = b""  # deflate: bytes held until the zlib header can be sniffed
+        self._ended = False
+        if coding == "gzip":
+            self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self.coding == "identity":
+            if data:
+                yield data
+            return
+        if self._ended:
+            return  # trailing bytes after the stream end are ignored, as browsers do
+        if self._d is None:
+            data = self._pending + data
+            if len(data) < 2:
+                self._pending = data
+                return
+            self._pending = b""
+            # Some servers send raw deflate under "deflate"; sniff the zlib header.
+            wrapped = data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+            self._d = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+        while True:
+            try:
+                out = self._d.decompress(data, _READ_CHUNK)
+            except zlib.error as exc:
+                raise _CorruptBody(str(exc)) from None
+            if out:
+                yield out
+            data = self._d.unconsumed_tail
+            if self._d.eof:
+                rest = self._d.unused_data
+                if self.coding == "gzip" and rest[:2] == b"\x1f\x8b":
+                    self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)  # next gzip member
+                    data = rest
+                    continue
+                self._ended = True
+                return
+            if not data and len(out) < _READ_CHUNK:
+                return  # input used up and no output left inside zlib
+
+
+class _CorruptBody(Exception):
+    """A compressed body that zlib cannot decode."""
+
+
+def _content_coding(headers: Mapping[str, str]) -> str:
+    """The decoder to use for a response; unknown codings pass through raw."""
+    value = headers.get("content-encoding", "").strip().lower()
+    if value in ("gzip", "x-gzip"):
+        return "gzip"
+    if value == "deflate":
+        return "deflate"
+    return "identity"
+
+
+def _status_error(status: int, url: str, retry_after: Optional[float]) -> Optional[FetchError]:
+    """The FetchError for an HTTP error status, or None for a usable one."""
+    if status < 400:
+        return None
+    if status in (404, 410, 429):
+        code = f"http_{status}"
+    else:
+        code = "http_4xx" if status < 500 else "http_5xx"
+    if status not in _RETRY_AFTER_STATUSES:
+        retry_after = None
+    return FetchError(code, f"HTTP {status}", url, status, retry_after)
+
+
+def _classify(exc: BaseException) -> str:
+    """Stable error code for a transport exception from urllib3 or the socket layer."""
+    if isinstance(exc, ProtocolError) and len(exc.args) > 1 and isinstance(exc.args[1], BaseException):
+        return _classify(exc.args[1])  # urllib3 wraps the socket-level cause
+    if isinstance(exc, (urllib3.exceptions.SSLError, ssl.SSLError, ssl.CertificateError)):
+        return "tls_error"
+    if isinstance(exc, NewConnectionError):  # subclasses ConnectTimeoutError in urllib3 2
+        return "connection_error"
+    if isinstance(exc, (urllib3.exceptions.TimeoutError, TimeoutError)):
+        return "timeout"
+    return "connection_error"
+
+
+def _describe(exc: BaseException) -> str:
+    """A short message for a transport exception, without urllib3's object reprs."""
+    detail = exc.args[-1] if len(exc.args) > 1 and isinstance(exc.args[-1], str) else str(exc)
+    return f"{type(exc).__name__}: {detail}"
+
+
+class SafeHttpClient:
+    """HTTP GET/POST with deadline, byte cap, checked redirects and private-address refusal."""
+
+    def __init__(
+        self,
+        limits: FetchLimits = FetchLimits(),
+        allow_hosts: Iterable[str] = (),
+        ca_certs: Optional[str] = None,
+        throttle: Optional[HostThrottle] = None,
+    ) -> None:
+        """Store configuration; the connection pool is built on first use.
+
+        Args:
+            limits: deadline, byte cap, redirect and retry limits, identity headers.
+            allow_hosts: exact ``host:port`` strings (as written in URLs, e.g.
+                ``"127.0.0.1:8765"`` or ``"localhost:8765"``) exempt from the
+                private-address refusal.
+            ca_certs: CA bundle to trust instead of certifi's (meant for tests).
+            throttle: per-host politeness applied around every request hop.
+        """
+        self.limits = limits
+        self.allow_hosts = frozenset(_normalize_allow_entry(h) for h in allow_hosts)
+        self.ca_certs = ca_certs
+        self.throttle = throttle
+        self._lock = threading.Lock()
+        self._manager: Optional[_GuardedPoolManager] = None
+        self._guard: Optional[_Guard] = None
+
+    def __getstate__(self) -> Dict[str, Any]:
+        state = self.__dict__.copy()
+        for live in ("_lock", "_manager", "_guard"):
+            state.pop(live)
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._manager = None
+        self._guard = None
+
+    def close(self) -> None:
+        """Close pooled connections; the client stays usable and reconnects lazily."""
+        with self._lock:
+            manager, self._manager, self._guard = self._manager, None, None
+        if manager is not None:
+            manager.clear()
+
+    def get(
+        self,
+        url: str,
+        *,
+        headers: Optional[Mapping[str, str]] = None,
+        max_bytes: Optional[int] = None,
+    ) -> Response:
+        """Fetch a URL, following redirects and retrying transient failures.
+
+        Args:
+            url: an http or https URL.
+            headers: extra request headers (e.g. If-None-Match); they override
+                User-Agent and Accept but not Host or Accept-Encoding.
+            max_bytes: byte cap for this call instead of ``limits.max_bytes``.
+
+        Returns:
+            The final Response; 304 Not Modified is returned, not raised.
+
+        Raises:
+            FetchError: with one of the documented codes.
+        """
+        return self._with_retries("GET", url, None, headers, max_bytes, self.limits.retries)
+
+    def post(
+        self,
+        url: str,
+        body: bytes,
+        headers: Optional[Mapping[str, str]] = None,
+        *,
+        max_bytes: Optional[int] = None,
+    ) -> Response:
+        """Send one POST (no retries, no redirects followed: a 3xx comes back as a Response).
+
+        Raises:
+            FetchError: with one of the documented codes.
+        """
+        return self._with_retries("POST", url, bytes(body), headers, max_bytes, 0)
+
+    def _with_retries(
+        self,
+        method: str,
+        url: str,
+        body: Optional[bytes],
+        headers: Optional[Mapping[str, str]],
+        max_bytes: Optional[int],
+        retries: int,
+    ) -> Response:
+        cap = self.limits.max_bytes if max_bytes is None else max_bytes
+        deadline = _Deadline(self.limits.total_deadline_s)
+        request_headers = self._request_headers(headers)
+        attempt = 0
+        while True:
+            try:
+                return self._exchange(method, url, body, request_headers, cap, deadline)
+            except FetchError as err:
+                delay = self._retry_delay(err, attempt, retries, deadline)
+                if delay is None:
+                    raise
+                _log.debug("%s %s: %s; retry %d in %.2fs", method, url, err.code, attempt + 1, delay)
+                attempt += 1
+                time.sleep(delay)
+
+    def _retry_delay(
+        self, err: FetchError, attempt: int, retries: int, deadline: _Deadline
+    ) -> Optional[float]:
+        """Seconds to wait before the next attempt, or None to give up."""
+        if attempt >= retries or not deadline.started:
+            return None
+        remaining = deadline.remaining()
+        if err.retry_after is not None:
+            return err.retry_after if err.retry_after < remaining else None
+        if err.code not in _RETRYABLE_CODES:
+            return None
+        delay = self.limits.backoff_s * (2**attempt) * random.uniform(0.5, 1.0)
+        return delay if delay < remaining else None
+
+    def _request_headers(self, extra: Optional[Mapping[str, str]]) -> Dict[str, str]:
+        """Identity headers, overlaid with the caller's, then the ones we own."""
+        merged = urllib3.HTTPHeaderDict({"User-Agent": self.limits.user_agent, "Accept": self.limits.accept})
+        for name, value in (extra or {}).items():
+            merged[name] = value
+        for owned in ("Host", "Accept-Encoding"):
+            merged.discard(owned)
+        merged["Accept-Encoding"] = "gzip, deflate"
+        return dict(merged.items())
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        body: Optional[bytes],
+        headers: Dict[str, str],
+        cap: int,
+        deadline: _Deadline,
+    ) -> Response:
+        """One attempt: every hop of the redirect chain."""
+        target = _check_url(url)
+        follow = method == "GET"
+        for _ in range(self.limits.max_redirects + 1):
+            status, resp_headers, data = self._hop(method, target, body, headers, cap, deadline, follow)
+            location = resp_headers.get("location")
+            if follow and status in _REDIRECT_STATUSES and location:
+                next_target = _check_url(urljoin(target.url, location.strip()))
+                if next_target.origin != target.origin:
+                    headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
+                target = next_target
+                continue
+            retry_after = parse_retry_after(resp_headers.get("retry-after"))
+            error = _status_error(status, target.url, retry_after)
+            if error is not None:
+                raise error
+            mime, charset = parse_content_type(resp_headers.get("content-type"))
+            return Response(target.url, status, resp_headers, data or b"", mime, charset, deadline.elapsed())
+        raise FetchError(
+            "too_many_redirects", f"more than {self.limits.max_redirects} redirects", target.url
+        )
+
+    def _hop(
+        self,
+        method: str,
+        target: _Target,
+        body: Optional[bytes],
+        headers: Dict[str, str],
+        cap: int,
+        deadline: _Deadline,
+        follow: bool,
+    ) -> Tuple[int, Dict[str, str], Optional[bytes]]:
+        """One HTTP exchange: (status, headers, body or None when not needed)."""
+        if target.host_port not in self.allow_hosts:
+            _refuse_blocked_literal(target)
+        manager, guard = self._pool()
+        try:
+            # The first wait for a throttle slot is outside the deadline, so a
+            # busy host queues requests instead of failing them.
+            slot = (
+                self.throttle.slot(target.host_port, deadline.remaining() if deadline.started else None)
+                if self.throttle is not None
+                else contextlib.nullcontext()
+            )
+            with slot:
+                deadline.start()
+                return self._transfer(manager, guard, method, target, body, headers, cap, deadline, follow)
+        except ThrottleTimeout as exc:
+            raise FetchError("timeout", str(exc), target.url) from None
+
+    def _transfer(
+        self,
+        manager: _GuardedPoolManager,
+        guard: _Guard,
+        method: str,
+        target: _Target,
+        body: Optional[bytes],
+        headers: Dict[str, str],
+        cap: int,
+        deadline: _Deadline,
+        follow: bool,
+    ) -> Tuple[int, Dict[str, str], Optional[bytes]]:
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise FetchError("timeout", "deadline passed", target.url)
+        watch = _HopWatch(deadline)
+        guard.local.watch = watch
+        resp = None
+        try:
+            resp = manager.urlopen(
+                method,
+                target.url,
+                body=body,
+                headers=headers,
+                redirect=False,
+                retries=False,
+                preload_content=False,
+                decode_content=False,
+                assert_same_host=False,
+                timeout=urllib3.Timeout(
+                    connect=min(self.limits.connect_timeout_s, remaining), read=remaining
+                ),
+            )
+            resp_headers = {name.lower(): resp.headers[name] for name in resp.headers.keys()}
+            status = resp.status
+            skip_body = status >= 400 or (
+                follow and status in _REDIRECT_STATUSES and "location" in resp_headers
+            )
+            data = None if skip_body else self._read_body(resp, resp_headers, cap, deadline, target)
+            _log.debug(
+                "%s %s -> %d (%s bytes, %.2fs)",
+                method, target.url, status, "-" if data is None else len(data), deadline.elapsed(),
+            )
+            return status, resp_headers, data
+        except FetchError as err:
+            if err.url is None:
+                err.url = target.url  # raised at connect time, where only host:port is known
+            _log.debug("%s %s failed: %s", method, target.url, err)
+            raise
+        except (HTTPError, HTTPException, OSError, _CorruptBody) as exc:
+            if isinstance(exc, _CorruptBody):
+                code = "connection_error"
+            elif watch.fired or deadline.remaining() <= 0:
+                code = "timeout"
+            else:
+                code = _classify(exc)
+            _log.debug("%s %s failed: %s (%r)", method, target.url, code, exc)
+            raise FetchError(code, _describe(exc), target.url) from None
+        finally:
+            watch.stop()
+            guard.local.watch = None
+            if resp is not None:
+                if not resp.isclosed():
+                    resp.close()  # unread or cut-off body: the connection cannot be reused
+                resp.release_conn()
+
+    def _read_body(
+        self,
+        resp: urllib3.BaseHTTPResponse,
+        headers: Mapping[str, str],
+        cap: int,
+        deadline: _Deadline,
+        target: _Target,
+    ) -> bytes:
+        """Stream the body, decoding as it comes, within the cap and the deadline."""
+        coding = _content_coding(headers)
+        length = headers.get("content-length", "").strip()
+        if coding == "identity" and length.isdigit() and int(length) > cap:
+            raise FetchError("too_large", f"Content-Length {length} exceeds {cap} bytes", target.url)
+        decoder = _BodyDecoder(coding)
+        body = bytearray()
+        while True:
+            remaining = deadline.remaining()
+            if remaining <= 0:
+                raise FetchError("timeout", "deadline passed while reading the body", target.url)
+            conn = getattr(resp, "connection", None)
+            if conn is not None and conn.sock is not None:
+                conn.sock.settimeout(remaining)
+            raw = resp.read1(_READ_CHUNK, decode_content=False)
+            if not raw:
+                break
+            for piece in decoder.feed(raw):
+                if len(body) + len(piece) > cap:
+                    raise FetchError("too_large", f"body exceeds {cap} bytes", target.url)
+                body += piece
+        return bytes(body)
+
+    def _pool(self) -> Tuple[_GuardedPoolManager, _Guard]:
+        """The lazily built pool manager and its guard."""
+        with self._lock:
+            if self._manager is None or self._guard is None:
+                self._guard = _Guard(self.allow_hosts)
+                self._manager = _GuardedPoolManager(
+                    self._guard,
+                    num_pools=32,
+                    maxsize=16,
+                    cert_reqs="CERT_REQUIRED",
+                    ca_certs=self.ca_certs or _default_ca_bundle(),
+                    retries=False,
+                )
+            return self._manager, self._guard
+
+
+def _refuse_blocked_literal(target: _Target) -> None:
+    """Refuse an IP-literal host before any pool, throttle or socket is involved."""
+    try:
+        blocked = is_blocked_ip(target.host)
+    except ValueError:
+        return  # a name: checked after resolution, at connect time
+    if blocked:
+        raise FetchError("blocked_address", f"{target.host} is not a public address", target.url)
+
+
+def _default_ca_bundle() -> Optional[str]:
+    """certifi's bundle when installed, else None (urllib3 loads the system store)."""
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return certifi.where()
