@@ -26,8 +26,10 @@ Idempotence, in two layers:
 Unbounded input is cut into fixed windows of `window_seconds` (late data
 fires its own pane and file); bounded input keeps its windowing.
 
-    records | WriteToParquet("gs://bucket/news")   # PCollection[SinkRecord] -> PCollection[str] of article ids written
-    con = open_parquet("gs://bucket/news")         # DuckDB views: articles, mentions, errors, feed_polls, feeds, article_labels
+    # PCollection[SinkRecord] -> PCollection[EnrichedArticle] of the articles written
+    written = records | WriteToParquet("gs://bucket/news")
+    # DuckDB views: articles, mentions, errors, feed_polls, feeds, article_labels
+    con = open_parquet("gs://bucket/news")
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ POLL_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("feed_url", _STR), ("polled_at", _TS), ("status", _STR), ("http_status", pa.int32()),
     ("etag", _STR), ("last_modified", _STR), ("items_seen", pa.int32()), ("bozo", pa.bool_()),
     ("error_code", _STR), ("message", _STR), ("title", _STR), ("retry_after", pa.float64()),
+    ("next_poll_at", _TS), ("suspended_reason", _STR),
 )
 RELINK_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("article_id", _STR), ("duplicate_of", _STR), ("duplicate_kind", _STR),
@@ -209,7 +212,7 @@ def errors_table(errors: Sequence[ErrorRecord], written_at: datetime, window_end
 
 def polls_table(polls: Sequence[FeedPoll], written_at: datetime, window_end_us: int) -> pa.Table:
     """Arrow table of feed polls."""
-    rows = [_ts_fields(p._asdict(), ("polled_at",)) for p in polls]
+    rows = [_ts_fields(p._asdict(), ("polled_at", "next_poll_at")) for p in polls]
     return _table(rows, POLL_COLUMNS, written_at, window_end_us)
 
 
@@ -281,7 +284,7 @@ def _key_record(record: SinkRecord, shards: int) -> tuple[GroupKey, SinkRecord]:
 
 
 class _WriteGroupFn(beam.DoFn):
-    """Writes one group's Parquet file(s); yields the article ids written."""
+    """Writes one group's Parquet file(s); yields the EnrichedArticles written."""
 
     def __init__(self, directory: str):
         self._directory = directory
@@ -297,18 +300,25 @@ class _WriteGroupFn(beam.DoFn):
             write_file(path, parquet_bytes(table))
             beam.metrics.Metrics.counter("parquet_sink", f"{table_name}_rows").inc(table.num_rows)
             beam.metrics.Metrics.counter("parquet_sink", "files").inc()
-            if table_name == "articles":
-                yield from table.column("article_id").to_pylist()
+        if kind == "enriched":
+            written = {}
+            for r in records:
+                written[r.enriched.article.article_id] = r.enriched
+            yield from (written[aid] for aid in sorted(written))
 
 
 class WriteToParquet(beam.PTransform):
-    """SinkRecord -> article ids written, as date-partitioned Parquet files under `directory`.
+    """SinkRecord -> EnrichedArticle of each article written, as date-partitioned Parquet under `directory`.
+
+    Like `WriteToDuckDB`'s output, except that a rerun emits rewritten
+    articles again: files cannot tell new from rewritten.
 
     Args:
       directory: root of the dataset (local path, gs://…, s3://…).
       shards: files per table, date and window; raise it when one day holds
         more rows than one worker should hold in memory.
-      window_seconds: fixed window for unbounded input (one set of files per window).
+      window_seconds: fixed window for unbounded input: one set of files per
+        window, so shorter means fresher data and more small files.
       allowed_lateness_s: how late data may arrive and still be written (in its own file).
     """
 
@@ -316,7 +326,7 @@ class WriteToParquet(beam.PTransform):
         self,
         directory: str,
         shards: int = 1,
-        window_seconds: float = 60.0,
+        window_seconds: float = 300.0,
         allowed_lateness_s: float = 86400.0,
     ):
         super().__init__()
@@ -335,9 +345,10 @@ class WriteToParquet(beam.PTransform):
             )
         return (
             records
-            | "KeyByPartition" >> beam.Map(_key_record, self._shards).with_output_types(tuple[GroupKey, SinkRecord])
+            | "KeyByPartition" >> beam.Map(_key_record, self._shards)
+            .with_output_types(tuple[GroupKey, SinkRecord])
             | "GroupByPartition" >> beam.GroupByKey()
-            | "WriteFiles" >> beam.ParDo(_WriteGroupFn(self._directory)).with_output_types(str)
+            | "WriteFiles" >> beam.ParDo(_WriteGroupFn(self._directory)).with_output_types(EnrichedArticle)
         )
 
 
@@ -366,7 +377,7 @@ def _pattern(directory: str, table: str) -> str:
 
 def _empty(table: str) -> str:
     columns = [f"CAST(NULL AS {_DUCK_TYPES[t]}) AS {n}" for n, t in TABLE_COLUMNS[table] + WRITE_COLUMNS]
-    return f"(SELECT {', '.join(columns)}, CAST(NULL AS VARCHAR) AS filename WHERE false)"
+    return f"SELECT {', '.join(columns)}, CAST(NULL AS VARCHAR) AS filename WHERE false"
 
 
 def _duckdb_sources(con: duckdb.DuckDBPyConnection, directory: str) -> dict[str, str]:
@@ -375,12 +386,13 @@ def _duckdb_sources(con: duckdb.DuckDBPyConnection, directory: str) -> dict[str,
     for table in TABLE_COLUMNS:
         pattern = _pattern(directory, table)
         if con.execute("SELECT count(*) FROM glob(?)", [pattern]).fetchone()[0]:
+            # The union by name gives columns that no file has yet (an older writer's) as NULL.
             sources[table] = (
-                f"read_parquet({_literal(pattern)}, hive_partitioning = true, "
-                "union_by_name = true, filename = true)"
+                f"(SELECT * FROM read_parquet({_literal(pattern)}, hive_partitioning = true, "
+                f"union_by_name = true, filename = true) UNION ALL BY NAME {_empty(table)})"
             )
         else:
-            sources[table] = _empty(table)
+            sources[table] = f"({_empty(table)})"
     return sources
 
 
@@ -413,7 +425,7 @@ def _beam_sources(con: duckdb.DuckDBPyConnection, directory: str, skip: Sequence
     for table in TABLE_COLUMNS:
         loaded = _read_table(directory, table, skip)
         if loaded is None:
-            sources[table] = _empty(table)
+            sources[table] = f"({_empty(table)})"
         else:
             con.register(f"raw_{table}", loaded)
             sources[table] = f"raw_{table}"
@@ -431,12 +443,18 @@ def _views_sql(src: dict[str, str]) -> list[str]:
     # The DuckDB table's column order puts stored_at after seen_at.
     article_columns = list(ARTICLE_COLUMNS)
     article_columns.insert([n for n, _ in article_columns].index("seen_at") + 1, ("stored_at", _TS))
+    # A relink, when there is one, overrides the article row's own link.
     relinked = {
         "stored_at": "CAST(a.written_at AS TIMESTAMPTZ) AS stored_at",
-        "duplicate_of": "CASE WHEN r.article_id IS NULL THEN a.duplicate_of ELSE r.duplicate_of END AS duplicate_of",
-        "duplicate_kind": "CASE WHEN r.article_id IS NULL THEN a.duplicate_kind ELSE r.duplicate_kind END AS duplicate_kind",
+        **{
+            c: f"CASE WHEN r.article_id IS NULL THEN a.{c} ELSE r.{c} END AS {c}"
+            for c in ("duplicate_of", "duplicate_kind")
+        },
     }
-    polls = f"SELECT * FROM {src['feed_polls']} QUALIFY row_number() OVER (PARTITION BY feed_url, polled_at {_LATEST_FIRST}) = 1"
+    polls = (
+        f"SELECT * FROM {src['feed_polls']}"
+        f" QUALIFY row_number() OVER (PARTITION BY feed_url, polled_at {_LATEST_FIRST}) = 1"
+    )
     return [
         f"""
 CREATE OR REPLACE VIEW articles AS
@@ -503,9 +521,9 @@ SELECT
     arg_max_null(message, polled_at) FILTER (WHERE status = 'error') AS last_error,
     arg_max_null(items_seen, polled_at) AS items_seen_last,
     arg_max_null(bozo, polled_at) AS bozo,
-    CAST(NULL AS TIMESTAMPTZ) AS next_poll_at,
-    false AS suspended,
-    CAST(NULL AS VARCHAR) AS suspended_reason
+    arg_max_null(next_poll_at, polled_at) AS next_poll_at,
+    arg_max_null(suspended_reason, polled_at) IS NOT NULL AS suspended,
+    arg_max_null(suspended_reason, polled_at) AS suspended_reason
 FROM marked
 GROUP BY feed_url
 """,
@@ -535,7 +553,7 @@ def open_parquet(directory: str) -> duckdb.DuckDBPyConnection:
 
 
 def _open_through_beam(directory: str) -> duckdb.DuckDBPyConnection:
-    """Like `open_parquet`, but reads through Beam's FileSystems (the worker's credentials) and skips article text."""
+    """`open_parquet` read through Beam's FileSystems (so with the worker's credentials), without article text."""
     con = duckdb.connect(":memory:")
     for sql in _views_sql(_beam_sources(con, directory, skip=("text",))):
         con.execute(sql)
@@ -546,6 +564,22 @@ def stored_ids(directory: str) -> list[str]:
     """Picklable loader for `NewItems`: every article id in the dataset."""
     with _open_through_beam(directory) as con:
         return [row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()]
+
+
+def feed_states(directory: str) -> dict:
+    """Picklable loader for `PollOnSchedule`: each feed's schedule as stored, like `read_feed_states`."""
+    from newswatch.transforms.schedule import FeedState
+
+    sql = (
+        "SELECT feed_url, epoch(next_poll_at), consecutive_errors,"
+        " CASE WHEN suspended THEN coalesce(suspended_reason, 'suspended') END FROM feeds"
+    )
+    with _open_through_beam(directory) as con:
+        rows = con.execute(sql).fetchall()
+    return {
+        url: FeedState(next_poll or 0.0, errors or 0, None, None, suspended)
+        for url, next_poll, errors, suspended in rows
+    }
 
 
 def dedup_index(directory: str, since: Optional[str] = None) -> list[tuple]:
