@@ -30,7 +30,10 @@ EPILOG_QUERY = """example:
 def _add_ingest_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--feeds", nargs="+", required=True, metavar="FEEDS",
                         help="feed URLs, or files: plain text (one URL per line, # comments) or OPML")
-    parser.add_argument("--db", required=True, metavar="PATH", help="DuckDB file to write (created if missing)")
+    parser.add_argument("--db", metavar="PATH", help="DuckDB file to write (created if missing)")
+    parser.add_argument("--sink", default="duckdb", metavar="SINK",
+                        help="'duckdb' (default, the --db file) or 'parquet:DIR' for cluster runners "
+                        "(DIR may be any Beam filesystem path, e.g. gs://bucket/news)")
     parser.add_argument("--allow-host", action="append", default=[], metavar="HOST:PORT",
                         help="allow this exact private/loopback host:port (repeatable); all others are refused")
     parser.add_argument("--config", metavar="TOML", help="settings file overlaying the shipped defaults")
@@ -51,7 +54,19 @@ def _settings(args, **overrides):
     if args.host_concurrency is not None:
         politeness["host_concurrency"] = args.host_concurrency
     cfg = load_config(args.config, politeness=politeness, **overrides)
-    return GraphSettings(db_path=args.db, config=cfg, http=HttpSettings.from_config(cfg, args.allow_host))
+    parquet = args.sink.startswith("parquet:")
+    target = args.sink.split(":", 1)[1] if parquet else args.db
+    return GraphSettings(
+        db_path=target, config=cfg, http=HttpSettings.from_config(cfg, args.allow_host), parquet=parquet
+    )
+
+
+def _sink_error(args) -> str | None:
+    if args.sink.startswith("parquet:"):
+        return None if args.sink.split(":", 1)[1] else "--sink parquet:DIR needs a directory"
+    if args.sink != "duckdb":
+        return f"unknown --sink {args.sink!r} (use 'duckdb' or 'parquet:DIR')"
+    return None if args.db else "--db PATH is required (or --sink parquet:DIR)"
 
 
 def cmd_run(args, beam_args: Sequence[str]) -> int:
@@ -66,9 +81,13 @@ def cmd_run(args, beam_args: Sequence[str]) -> int:
     if not feeds:
         print("newswatch run: no feed URLs given", file=sys.stderr)
         return 2
+    problem = _sink_error(args)
+    if problem:
+        print(f"newswatch run: {problem}", file=sys.stderr)
+        return 2
     settings = _settings(args)
     summary = run_batch(feeds, settings, beam_args)
-    readable = _feeds_read(settings.db_path, summary["started_at"])
+    readable = _feeds_read(settings, summary["started_at"])
     print(_run_summary(summary, readable))
     return 0 if readable else 1
 
@@ -85,19 +104,31 @@ def cmd_stream(args, beam_args: Sequence[str]) -> int:
     if not feeds:
         print("newswatch stream: no feed URLs given", file=sys.stderr)
         return 2
+    problem = _sink_error(args)
+    if problem or args.sink != "duckdb":
+        print(f"newswatch stream: {problem or 'the streaming job writes DuckDB here; on a cluster runner use `run`-style Parquet output'}", file=sys.stderr)
+        return 2
     settings = _settings(args, stream={"poll_interval_s": args.poll_interval} if args.poll_interval else {})
     return run_stream(feeds, settings, beam_args)
 
 
-def _feeds_read(db: str, since) -> int:
+def _feeds_read(settings, since) -> int:
+    sql = (
+        "SELECT count(DISTINCT feed_url) FROM feed_polls"
+        " WHERE polled_at >= date_trunc('second', CAST(? AS TIMESTAMPTZ)) AND status <> 'error'"
+    )
+    if settings.parquet:
+        from newswatch.sinks.parquet import open_parquet
+
+        con = open_parquet(settings.db_path)
+        try:
+            return con.execute(sql, [since]).fetchone()[0]
+        finally:
+            con.close()
     from newswatch.sinks.duckdb import DuckDBStore
 
-    with DuckDBStore(db).reader() as con:
-        return con.execute(
-            "SELECT count(DISTINCT feed_url) FROM feed_polls"
-            " WHERE polled_at >= date_trunc('second', CAST(? AS TIMESTAMPTZ)) AND status <> 'error'",
-            [since],
-        ).fetchone()[0]
+    with DuckDBStore(settings.db_path).reader() as con:
+        return con.execute(sql, [since]).fetchone()[0]
 
 
 def _run_summary(run: dict, readable: int) -> str:
@@ -137,20 +168,36 @@ def _cell(value) -> str:
     return str(value).replace("\n", " ")
 
 
+def _execute(con, sql: str) -> tuple[list[str], list]:
+    cur = con.execute(sql)
+    columns = [d[0] for d in cur.description] if cur.description else []
+    return columns, (cur.fetchall() if columns else [])
+
+
 def cmd_query(args, beam_args: Sequence[str]) -> int:
     from newswatch.sinks.duckdb import DatabaseLocked, DuckDBStore
 
     if beam_args:
         print(f"newswatch query: unknown arguments {' '.join(beam_args)}", file=sys.stderr)
         return 2
-    if not Path(args.db).exists():
+    if bool(args.db) == bool(args.parquet):
+        print("newswatch query: give exactly one of --db PATH or --parquet DIR", file=sys.stderr)
+        return 2
+    if args.db and not Path(args.db).exists():
         print(f"newswatch query: no database at {args.db}", file=sys.stderr)
         return 2
     try:
-        with DuckDBStore(args.db, lock_timeout_s=args.wait).reader() as con:
-            cur = con.execute(args.sql)
-            columns = [d[0] for d in cur.description] if cur.description else []
-            rows = cur.fetchall() if columns else []
+        if args.parquet:
+            from newswatch.sinks.parquet import open_parquet
+
+            con = open_parquet(args.parquet)
+            try:
+                columns, rows = _execute(con, args.sql)
+            finally:
+                con.close()
+        else:
+            with DuckDBStore(args.db, lock_timeout_s=args.wait).reader() as con:
+                columns, rows = _execute(con, args.sql)
     except DatabaseLocked as exc:
         print(f"newswatch query: {exc}", file=sys.stderr)
         return 3
@@ -219,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     query = sub.add_parser("query", help="run SQL on a newswatch DuckDB file, read-only",
                            description="Open the file read-only (waiting briefly if a writer holds it) and print the result.",
                            epilog=EPILOG_QUERY, formatter_class=argparse.RawDescriptionHelpFormatter)
-    query.add_argument("--db", required=True, metavar="PATH")
+    query.add_argument("--db", metavar="PATH", help="a newswatch DuckDB file")
+    query.add_argument("--parquet", metavar="DIR", help="a Parquet sink directory (same tables and views)")
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.add_argument("--wait", type=float, default=10.0, metavar="SECONDS",
                        help="how long to retry while a writer holds the file (default 10)")

@@ -39,10 +39,27 @@ from newswatch.transforms.schedule import PollOnSchedule, Schedule
 class GraphSettings:
     """Everything the graph needs besides its input."""
 
-    db_path: str
+    db_path: str  # the DuckDB file, or the Parquet directory when parquet is True
     config: Config
     http: HttpSettings
     heartbeat_file: Optional[str] = None  # touched after every write (streaming shutdown)
+    parquet: bool = False  # write Parquet files (cluster runs) instead of one DuckDB file
+
+    def loaders(self):
+        """(stored ids, dedup index, feed states) readers for this sink, all picklable."""
+        if self.parquet:
+            from newswatch.sinks import parquet
+
+            return (
+                functools.partial(parquet.stored_ids, self.db_path),
+                functools.partial(parquet.dedup_index, self.db_path, window_start(self.config.dedup.window_days)),
+                functools.partial(parquet.feed_states, self.db_path),
+            )
+        return (
+            functools.partial(read_stored_ids, self.db_path),
+            functools.partial(read_dedup_index, self.db_path, window_start(self.config.dedup.window_days)),
+            functools.partial(read_feed_states, self.db_path),
+        )
 
 
 def _as_sink(field: str):
@@ -72,13 +89,13 @@ def poll_on_schedule(
         schedule,
         cfg.feeds.max_items_per_feed,
         cfg.feeds.future_tolerance_s,
-        stored_states=functools.partial(read_feed_states, settings.db_path),
+        stored_states=settings.loaders()[2],
         stop_file=stop_file,
     )
 
 
 class ProcessItems(beam.PTransform):
-    """(items, polls, feed errors) -> PCollection[str] of newly stored article ids."""
+    """(items, polls, feed errors) -> PCollection[EnrichedArticle] of newly stored articles."""
 
     def __init__(self, settings: GraphSettings):
         super().__init__()
@@ -87,22 +104,18 @@ class ProcessItems(beam.PTransform):
     def expand(self, polled):
         items, polls, feed_errors = polled
         cfg = self._s.config
-        db = self._s.db_path
-        new_items = items | "NewItems" >> NewItems(functools.partial(read_stored_ids, db))
+        stored_ids, prior, _ = self._s.loaders()
+        new_items = items | "NewItems" >> NewItems(stored_ids)
         pages, fetch_errors = new_items | "FetchArticles" >> FetchArticles(self._s.http)
         articles, extract_errors = pages | "ExtractText" >> ExtractText(cfg.extract.min_words)
-        prior = functools.partial(read_dedup_index, db, window_start(cfg.dedup.window_days))
         deduped, relinks = articles | "MarkDuplicates" >> MarkDuplicates(
             prior=prior, window_days=cfg.dedup.window_days
         )
         enriched, mention_errors = deduped | "ExtractMentions" >> ExtractMentions(
             model=cfg.mentions.model or None
         )
-        # Each stream gets its own writer instead of one Flatten: on the
-        # DirectRunner a Flatten across stages holds a streaming job's
-        # elements until its source ends. Writers share one process-wide
-        # write lock, so they still take turns on the file.
-        to_sink = {
+        streams = {
+            "Articles": (enriched, "enriched"),
             "Polls": (polls, "poll"),
             "FeedErrors": (feed_errors, "error"),
             "FetchErrors": (fetch_errors, "error"),
@@ -110,17 +123,24 @@ class ProcessItems(beam.PTransform):
             "MentionErrors": (mention_errors, "error"),
             "Relinks": (relinks, "relink"),
         }
-        for label, (pcoll, field) in to_sink.items():
-            _ = (
-                pcoll
-                | f"{label}ToSink" >> beam.Map(_as_sink(field)).with_output_types(SinkRecord)
-                | f"Write{label}" >> self._writer()
+        records = {
+            label: pcoll | f"{label}ToSink" >> beam.Map(_as_sink(field)).with_output_types(SinkRecord)
+            for label, (pcoll, field) in streams.items()
+        }
+        if self._s.parquet:
+            from newswatch.sinks.parquet import WriteToParquet
+
+            return tuple(records.values()) | "AllRecords" >> beam.Flatten() | "WriteToParquet" >> WriteToParquet(
+                self._s.db_path
             )
-        return (
-            enriched
-            | "ArticlesToSink" >> beam.Map(_as_sink("enriched")).with_output_types(SinkRecord)
-            | "WriteArticles" >> self._writer(progress_every_s=5.0)
-        )
+        # DuckDB: each stream gets its own writer instead of one Flatten: on
+        # the DirectRunner a Flatten across stages holds a streaming job's
+        # elements until its source ends. Writers share one process-wide
+        # write lock, so they still take turns on the file.
+        for label, pcoll in records.items():
+            if label != "Articles":
+                _ = pcoll | f"Write{label}" >> self._writer()
+        return records["Articles"] | "WriteArticles" >> self._writer(progress_every_s=5.0)
 
     def _writer(self, progress_every_s: Optional[float] = None) -> WriteToDuckDB:
         cfg = self._s.config
