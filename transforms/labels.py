@@ -1,0 +1,136 @@
+"""Article labels from mentions: the rules behind the ``article_labels`` view.
+
+Input: the :class:`~newswatch.records.Mention` rows of one article, its text and
+optionally :class:`DocFacts` (what the spaCy pass saw in the whole body); output:
+one :class:`~newswatch.records.ArticleLabels`.
+
+How "substantive" is decided, per kind (defection, conscription):
+
+- the headline line (the first line of the text when it repeats the title, plus a
+  one- to three-word kicker such as "Myanmar" above it) is not body;
+- the kind is substantive when the body has mentions of it in at least two
+  different sentences, or one body mention and one in the headline, or a single
+  mention in the lead (the first body paragraph) that is not mere analysis. A
+  single passing clause elsewhere ("the junta's decision to enforce conscription"
+  as one indicator among others) is not enough.
+
+``defection_report`` needs a substantive defection and at least one defection
+mention with modality ``report``. ``defectors`` and ``weapons`` are the largest
+``people_count`` / ``weapons_count`` over those report mentions. ``orgs`` is the
+union of the organisations of all mentions of substantive kinds, widened by the
+organisations named in the body when the article is on topic; empty otherwise.
+``locations`` are the Myanmar places named in the body, each once in the form of
+its first mention. ``country`` is the most common country of the on-topic
+mentions (a mention takes the country whose force it names, "North Korean
+soldier", else the article's), else the country the body is about.
+
+Example::
+
+    labels = article_labels(mentions, text, facts)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from typing import NamedTuple, Optional, Sequence
+
+from newswatch.records import ArticleLabels, Mention
+
+
+class DocFacts(NamedTuple):
+    """What the spaCy pass found in the article body as a whole."""
+
+    places: tuple[str, ...]  # Myanmar places in the body, first written form, in order
+    orgs: tuple[str, ...]  # canonical organisations named in the body
+    country: Optional[str]  # the country the body is about
+    body_start: int  # char offset where the body begins (after a repeated headline)
+    lead_end: int  # char offset where the lead ends
+
+
+def _norm(line: str) -> str:
+    line = unicodedata.normalize("NFKC", line).replace("’", "'").replace("‘", "'")
+    return re.sub(r"\W+", " ", line).strip().lower()
+
+
+def headline_end(text: str, title: Optional[str]) -> int:
+    """Offset just after a leading headline line that repeats ``title`` (and its kicker)."""
+    if not title:
+        return 0
+    wanted = _norm(title)
+    offset = 0
+    for n, line in enumerate(text.split("\n")[:3]):
+        end = offset + len(line)
+        if line.strip() and _norm(line) == wanted:
+            return min(len(text), end + 1)
+        if n == 0 and (len(line.split()) > 3 or line.rstrip().endswith((".", "!", "?", "\"", "”"))):
+            return 0  # the first line is already body text
+        offset = end + 1
+    return 0
+
+
+def lead_end(text: str, body_start: int) -> int:
+    """Offset where the lead (the first non-empty body paragraph) ends."""
+    offset = body_start
+    for line in text[body_start:].split("\n"):
+        offset += len(line) + 1
+        if line.strip():
+            break
+    return min(offset, len(text))
+
+
+def _substantive(mentions: Sequence[Mention], facts: DocFacts) -> bool:
+    body = {(m.start_char, m.end_char) for m in mentions if m.start_char >= facts.body_start}
+    headline = any(m.start_char < facts.body_start for m in mentions)
+    if len(body) >= 2:
+        return True
+    if len(body) == 1:
+        only = next(m for m in mentions if m.start_char >= facts.body_start)
+        return headline or (only.start_char < facts.lead_end and only.modality != "analysis")
+    return False
+
+
+def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFacts] = None) -> ArticleLabels:
+    """Labels for one article from its mentions (see the module docstring for the rules).
+
+    Args:
+      mentions: all mentions of the article, in text order.
+      text: the article text the mention offsets index into.
+      facts: whole-body evidence from the spaCy pass; without it, places and country
+        come from the mentions alone and the whole text counts as body.
+    """
+    if facts is None:
+        facts = DocFacts(
+            places=tuple(dict.fromkeys(loc for m in mentions for loc in m.locations)),
+            orgs=(),
+            country=None,
+            body_start=0,
+            lead_end=lead_end(text, 0),
+        )
+    by_kind = {kind: [m for m in mentions if m.kind == kind] for kind in ("defection", "conscription")}
+    defection = _substantive(by_kind["defection"], facts)
+    conscription = _substantive(by_kind["conscription"], facts)
+    reports = [m for m in by_kind["defection"] if m.modality == "report"] if defection else []
+    people = [m.people_count for m in reports if m.people_count is not None]
+    weapons = [m.weapons_count for m in reports if m.weapons_count is not None]
+    orgs: tuple[str, ...] = ()
+    if defection or conscription:
+        relevant = [m for m in mentions if (m.kind == "defection" and defection) or (m.kind == "conscription" and conscription)]
+        orgs = tuple(dict.fromkeys([o for m in relevant for o in m.orgs] + list(facts.orgs)))
+    on_topic = [m for m in mentions if (m.kind == "defection" and defection) or (m.kind == "conscription" and conscription)]
+    counts = Counter(m.country for m in on_topic if m.country)
+    country = counts.most_common(1)[0][0] if counts else facts.country
+    if country is None:
+        counts = Counter(m.country for m in mentions if m.country)
+        country = counts.most_common(1)[0][0] if counts else None
+    return ArticleLabels(
+        defection=defection,
+        conscription=conscription,
+        defection_report=bool(reports),
+        defectors=max(people) if people else None,
+        weapons=max(weapons) if weapons else None,
+        orgs=orgs,
+        locations=tuple(facts.places),
+        country=country,
+    )

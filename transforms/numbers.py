@@ -1,0 +1,440 @@
+"""Counting people and weapons in news sentences: pure number parsing.
+
+Input is one sentence (a ``str``); output is a list of :class:`Quantity`, one
+per counted noun phrase ("at least 130 junta soldiers" -> 130, ``at_least``),
+with offsets into that sentence. A number only counts when it quantifies a
+noun the caller classifies (``people``, ``weapons``, ...), so unit numbers
+("Light Infantry Battalion 123"), years, ages, law numbers ("Law No.
+27/2010"), money, distances and times never become counts.
+
+Example::
+
+    >>> find_quantities("A captain and 11 soldiers fled.", {"soldiers": "people", "captain": "people"})[0].value
+    12
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping, NamedTuple, Optional, Sequence
+
+NounLexicon = Mapping[str, str]  # lower-case noun -> category ('people', 'weapons', 'other', ...)
+# Besides the lexicon's categories a Quantity can be 'bare': a number with no noun that is the
+# subject of a verb ("40 had crossed over"); callers decide whether the context makes it people.
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90,
+}
+_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000}
+
+# Qualifier phrases, longest first so "more than" wins over "more".
+_QUALIFIERS: tuple[tuple[tuple[str, ...], str], ...] = tuple(sorted(
+    [
+        (("more", "than"), "more_than"), (("over",), "more_than"), (("upwards", "of"), "more_than"),
+        (("in", "excess", "of"), "more_than"), (("just", "over"), "more_than"), (("well", "over"), "more_than"),
+        (("at", "least"), "at_least"), (("no", "fewer", "than"), "at_least"), (("no", "less", "than"), "at_least"),
+        (("about",), "about"), (("around",), "about"), (("some",), "about"), (("roughly",), "about"),
+        (("approximately",), "about"), (("an", "estimated"), "about"), (("estimated",), "about"),
+        (("up", "to"), "about"), (("as", "many", "as"), "about"), (("approx",), "about"),
+        (("nearly",), "nearly"), (("almost",), "nearly"), (("close", "to"), "nearly"),
+        (("just", "under"), "nearly"), (("just", "short", "of"), "nearly"),
+    ],
+    key=lambda item: -len(item[0]),
+))
+
+# Words before a number that make it a label, not a count ("Battalion 123", "No. 5", "aged 18").
+_LABEL_BEFORE = frozenset({
+    "battalion", "battalions", "regiment", "division", "brigade", "column", "command", "unit", "company",
+    "lib", "ib", "lid", "moc", "roc", "loc", "no", "nos", "number", "law", "article", "section", "chapter",
+    "act", "decree", "order", "page", "route", "highway", "road", "aged", "age", "ages", "of-age", "platoon",
+    "squadron", "base", "camp", "post", "gate", "ward", "block", "km", "mile", "flight", "tank", "year",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "$", "us$", "£", "€", "¥", "฿", "k", "mmk", "usd", "rs",
+})
+# Words that end a noun phrase: a count never reaches across them.
+_STOP = frozenset({
+    "of", "the", "a", "an", "and", "or", "to", "in", "on", "at", "from", "with", "by", "for", "as", "that",
+    "which", "who", "whom", "whose", "were", "was", "had", "have", "has", "is", "are", "be", "been", "being",
+    "said", "says", "would", "will", "could", "can", "may", "might", "should", "must", "than", "but", "if",
+    "while", "after", "before", "since", "during", "into", "onto", "over", "under", "between", "among",
+    "per", "each", "did", "do", "does", "not", "no", "this", "these", "those", "their", "his", "her", "its",
+    "our", "your", "they", "them", "he", "she", "it", "we", "you", "i", "when", "where", "then", "also",
+    "including", "about", "around", "nearly", "some", "more", "most", "all", "both",
+})
+_CASUALTY = re.compile(
+    r"^\s*(?:(?:were|was|had|have|has|been|are|is|reportedly|also|later|all|later|were\s+all)\s+){0,3}"
+    r"(?:killed|wounded|injured|dead|died|executed|captured|arrested|detained|missing|displaced|"
+    r"hurt|slain|imprisoned|jailed)\b",
+    re.I,
+)
+# a bare number that is the subject of a verb: "40 had crossed over", "at least 19 were received"
+_BARE_SUBJECT = frozenset("had have has were are was is defected surrendered deserted fled escaped".split())
+_TOKEN = re.compile(
+    r"(?P<model>[A-Za-z]+-?\d+[A-Za-z0-9]*(?:-\d+)?)"  # model names ("G3", "AK-47", "MA-1") are words
+    r"|(?P<num>\d[\d,]*(?:\.\d+)?(?:/\d+)?)"
+    r"|(?P<word>[^\W\d_]+(?:[-'’][^\W\d_]+)*)"
+    r"|(?P<punct>\S)"
+)
+
+
+class Quantity(NamedTuple):
+    """A counted noun phrase inside one sentence."""
+
+    value: int
+    qualifier: str  # exact | at_least | more_than | about | nearly | range
+    category: str  # the noun's category in the lexicon ('people', 'weapons', ...)
+    noun: str  # head noun, lower-case
+    start: int  # offsets into the scanned text
+    end: int
+    subset: bool  # introduced by "including"/"among them": part of an earlier total
+    casualty: bool  # followed by "were killed"/"wounded"/...: a casualty figure
+
+
+class _Tok(NamedTuple):
+    text: str
+    lower: str
+    kind: str  # num | word | punct
+    start: int
+    end: int
+
+
+def _tokens(text: str) -> list[_Tok]:
+    return [
+        _Tok(m.group(), m.group().lower(), "word" if m.lastgroup == "model" else m.lastgroup or "punct",
+             m.start(), m.end())
+        for m in _TOKEN.finditer(text)
+    ]
+
+
+def _word_value(word: str) -> Optional[int]:
+    """Value of one number word, hyphenated compounds included ("sixty-four")."""
+    word = word.lower().replace("’", "'")
+    if word in _UNITS:
+        return _UNITS[word]
+    if word in _TENS:
+        return _TENS[word]
+    parts = word.split("-")
+    if len(parts) == 2 and parts[0] in _TENS and parts[1] in _UNITS and 0 < _UNITS[parts[1]] < 10:
+        return _TENS[parts[0]] + _UNITS[parts[1]]
+    return None
+
+
+def _digits_value(text: str) -> Optional[int]:
+    if "/" in text:
+        return None  # "27/2010": a law or case number, never a count
+    if "," in text and not re.fullmatch(r"\d{1,3}(?:,\d{3})+", text):
+        return None
+    try:
+        value = float(text.replace(",", ""))
+    except ValueError:
+        return None
+    return int(value) if value == int(value) else None
+
+
+def _parse_at(toks: Sequence[_Tok], i: int) -> Optional[tuple[int, int]]:
+    """Parse a cardinal starting at toks[i]; return (value, index after it)."""
+    if i >= len(toks):
+        return None
+    tok = toks[i]
+    if tok.kind == "num":
+        decimal = "." in tok.text and "," not in tok.text
+        if decimal:
+            try:
+                value_f = float(tok.text)
+            except ValueError:
+                return None
+        else:
+            digits = _digits_value(tok.text)
+            if digits is None:
+                return None
+            value_f = float(digits)
+        j = i + 1
+        if j < len(toks) and toks[j].lower in ("million", "thousand", "hundred"):
+            value_f *= _SCALES[toks[j].lower]
+            j += 1
+        elif decimal:
+            return None
+        if j < len(toks) and toks[j].lower == "dozen":
+            value_f *= 12
+            j += 1
+        return int(value_f), j
+    if tok.kind != "word":
+        return None
+    if tok.lower in ("a", "an") and i + 1 < len(toks):
+        nxt = toks[i + 1].lower
+        if nxt == "dozen":
+            return 12, i + 2
+        if nxt in ("hundred", "thousand"):
+            return _SCALES[nxt], i + 2
+        return None
+    if tok.lower == "half" and i + 2 < len(toks) and toks[i + 1].lower == "a" and toks[i + 2].lower == "dozen":
+        return 6, i + 3
+    total, current, j, seen = 0, 0, i, False
+    while j < len(toks) and toks[j].kind == "word":
+        low = toks[j].lower
+        value = _word_value(low)
+        if value is not None:
+            current += value
+        elif low in _SCALES and seen:
+            current = max(current, 1) * _SCALES[low]
+            if _SCALES[low] >= 1000:
+                total, current = total + current, 0
+        elif low == "dozen" and seen:
+            current = max(current, 1) * 12
+        elif low == "and" and seen and j + 1 < len(toks) and _word_value(toks[j + 1].lower) is not None \
+                and j > i and toks[j - 1].lower in _SCALES:
+            pass  # "one hundred and twenty"
+        else:
+            break
+        seen = True
+        j += 1
+    if not seen:
+        return None
+    return total + current, j
+
+
+def parse_number(text: str) -> Optional[int]:
+    """Parse a whole string as a cardinal: "sixty-four" -> 64, "two dozen" -> 24, "1,200" -> 1200."""
+    toks = _tokens(text.strip())
+    parsed = _parse_at(toks, 0) if toks else None
+    if parsed is None or parsed[1] != len(toks):
+        return None
+    return parsed[0]
+
+
+_QUALIFIERS_BY_LAST: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {}
+for _words, _qualifier in _QUALIFIERS:
+    _QUALIFIERS_BY_LAST[_words[-1]] = _QUALIFIERS_BY_LAST.get(_words[-1], ()) + ((_words, _qualifier),)
+_NUMBER_WORDS = frozenset(_UNITS) | frozenset(_TENS) | {"a", "an", "half"}
+_HAS_NUMBER = re.compile(
+    r"\d|\b(?:" + "|".join(sorted((set(_UNITS) | set(_TENS) | {"dozen", "hundred", "thousand"}) - {"zero"})) + r")\b", re.I)
+
+
+def _qualifier_before(toks: Sequence[_Tok], i: int) -> tuple[str, int]:
+    """Qualifier phrase ending just before toks[i]; returns (qualifier, its first index)."""
+    if i == 0:
+        return "exact", i
+    for words, qualifier in _QUALIFIERS_BY_LAST.get(toks[i - 1].lower, ()):
+        n = len(words)
+        if i - n >= 0 and all(toks[i - n + m].lower == words[m] for m in range(n)):
+            return qualifier, i - n
+    return "exact", i
+
+
+def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
+    """True when the number at toks[i:j] names something rather than counting it."""
+    tok = toks[i]
+    prev = toks[i - 1].lower if i > 0 else ""
+    if prev.rstrip(".") in _LABEL_BEFORE or (prev == "." and i > 1 and toks[i - 2].lower in _LABEL_BEFORE):
+        return True
+    if prev in ("-", "#") and i > 1 and toks[i - 2].kind == "word" and toks[i - 2].end == toks[i - 1].start:
+        return True  # model designations: "MA-1", "G-3"
+    if tok.kind == "num" and tok.end < len(text) and text[tok.end].isalpha():
+        return True  # "81mm", "5am", "1990s"
+    if j < len(toks) and toks[j].text == "%":
+        return True
+    if tok.kind == "num" and re.fullmatch(r"(19|20)\d\d", tok.text):
+        qualifier, _ = _qualifier_before(toks, i)
+        return qualifier == "exact"  # a bare four-digit 19xx/20xx is a year
+    return False
+
+
+def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[tuple[int, str]]:
+    """Find the head noun after a number: up to four modifiers, then a known noun.
+
+    Returns (index of head, category) or None when no lexicon noun heads the phrase.
+    """
+    if j < len(toks) and toks[j].lower in ("of",) and j + 1 < len(toks):
+        nxt = toks[j + 1].lower
+        if nxt in ("them", "those", "whom"):
+            return j + 1, "people"
+        if nxt in ("the", "his", "their", "its", "our"):
+            j += 2  # "40 of the soldiers", "200 of his troops"
+    if j < len(toks) and toks[j].text in ("-",) and j + 1 < len(toks) and toks[j + 1].lower in ("odd", "plus"):
+        j += 2  # "30-odd soldiers"
+    if j < len(toks) and toks[j].lower in _BARE_SUBJECT:
+        return j - 1, "bare"
+    head: Optional[tuple[int, str]] = None
+    for k in range(j, min(j + 5, len(toks))):
+        tok = toks[k]
+        if tok.kind != "word" or tok.lower in _STOP:
+            break
+        if tok.lower.endswith(("-year-old", "-year-olds")) or tok.lower in ("year-old", "year-olds"):
+            return None
+        category = nouns.get(tok.lower) or nouns.get(tok.lower.split("-")[-1])
+        if category is not None:
+            head = (k, category)
+            # "police officers": keep going while the next word is also a lexicon noun
+            if k + 1 < len(toks) and toks[k + 1].kind == "word" and nouns.get(toks[k + 1].lower):
+                continue
+            if category not in ("force", "other"):
+                break
+        elif head is not None and head[1] not in ("force", "other"):
+            break  # a verb after "soldiers" ends the phrase; "military council soldiers" does not
+    if head is None:
+        return None
+    k, category = head
+    if k + 1 < len(toks) and toks[k + 1].text in ("'", "’") and k + 2 < len(toks) and toks[k + 2].lower == "worth":
+        return None  # "two machine guns' worth of ammunition"
+    if toks[k].lower == "members" and k > 0 and toks[k - 1].lower in ("family", "families", "household"):
+        return k, "relatives"
+    if toks[k].lower == "members":
+        window = " ".join(t.lower for t in toks[k + 1:k + 7])
+        if not re.search(r"\b(forces?|army|military|police|navy|battalions?|units?|tatmadaw)\b", window):
+            return None
+    return head
+
+
+def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Optional[tuple[Quantity, int]]:
+    parsed = _parse_at(toks, i)
+    if parsed is None:
+        return None
+    value, j = parsed
+    if _is_label_number(toks, i, j, text):
+        return None
+    qualifier, q_start = _qualifier_before(toks, i)
+    if i > 1 and toks[i - 2].lower == "aged":
+        return None  # "aged between 19 and 24"
+    if i > 2 and toks[i - 1].lower in ("and", "to", "-", "or", "–") and toks[i - 2].kind == "num" \
+            and "aged" in (t.lower for t in toks[max(0, i - 5):i - 2]):
+        return None  # the upper end of an age range
+    # ranges: "between 30 and 40", "30 to 40", "30-40", "30 or 40"
+    if j + 1 < len(toks) and toks[j].lower in ("and", "to", "-", "or", "–"):
+        upper = _parse_at(toks, j + 1)
+        between = q_start > 0 and toks[q_start - 1].lower == "between" or (i > 0 and toks[i - 1].lower == "between")
+        if upper is not None and (between or toks[j].lower != "and") and upper[0] > value:
+            if i > 1 and toks[i - 2].lower == "aged":
+                return None
+            head = _noun_phrase(toks, upper[1], nouns)
+            if head is None:
+                return None
+            start = toks[i - 1].start if between else toks[q_start].start
+            k, category = head
+            return Quantity(value, "range", category, toks[k].lower, start, toks[k].end, False, False), k + 1
+    if value == 1 and j < len(toks) and toks[j].lower == "of":
+        return None  # "one of the soldiers" picks a person out, it does not count them
+    head = _noun_phrase(toks, j, nouns)
+    if head is None:
+        return None
+    k, category = head
+    if k + 1 < len(toks) and toks[k + 1].text in ("-",) and k + 2 < len(toks) and toks[k + 2].lower.startswith("old"):
+        return None
+    after = text[toks[k].end:toks[k].end + 60]
+    casualty = bool(_CASUALTY.match(after))
+    if j < len(toks) and toks[j].text == "-" and j + 1 < len(toks) and toks[j + 1].lower == "odd":
+        qualifier = "about"
+    return Quantity(value, qualifier, category, toks[k].lower, toks[q_start].start, toks[k].end, False, casualty), k + 1
+
+
+def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories: frozenset[str]) -> Optional[tuple[Quantity, int]]:
+    """"a captain", "an officer": a count of one, used only inside sums."""
+    if toks[i].lower not in ("a", "an", "one"):
+        return None
+    head = _noun_phrase(toks, i + 1, nouns)
+    if head is None or head[1] not in categories:
+        return None
+    k, category = head
+    return Quantity(1, "exact", category, toks[k].lower, toks[i].start, toks[k].end, False, False), k + 1
+
+
+def _titled_name(toks: Sequence[_Tok], i: int, end: int, nouns: NounLexicon, category: str) -> Optional[tuple[Quantity, int]]:
+    """"Lt. Col. Zaw Htet" or "Captain Aung Ko": a named officer, one person in a sum."""
+    j = i
+    if toks[j].kind != "word" or nouns.get(toks[j].lower) != category or not toks[j].text[0].isupper():
+        if toks[j].lower not in ("lt", "col", "capt", "maj", "gen", "sgt", "cpl", "brig", "pte"):
+            return None
+    while j < end and (toks[j].text == "." or toks[j].lower in ("lt", "col", "capt", "maj", "gen", "sgt", "cpl", "brig", "pte")
+                       or nouns.get(toks[j].lower) == category and toks[j].text[0].isupper()):
+        j += 1
+    names = 0
+    while j < end and toks[j].kind == "word" and toks[j].text[0].isupper():
+        j += 1
+        names += 1
+    if names == 0 or names > 4 or j != end:
+        return None
+    return Quantity(1, "exact", category, toks[i].lower, toks[i].start, toks[j - 1].end, False, False), j
+
+
+_SUBSET_TAIL = re.compile(r"(?:including|among them|among whom|of whom|such as|mostly|mainly|among)[\s,:]*$", re.I)
+
+
+def _subset_before(text: str, start: int, prev_end: int) -> bool:
+    """A count right after "including"/"among them" is part of a total named before it."""
+    return bool(_SUBSET_TAIL.search(text[max(0, start - 30):start]))
+
+
+def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str] = ("people", "weapons")) -> list[Quantity]:
+    """Counted noun phrases in ``text`` with offsets, sums of listed parts already added up.
+
+    "nine rifles and two pistols" -> one weapons Quantity of 11; "a captain and 11 soldiers"
+    -> one people Quantity of 12; "58 weapons, including two mortars" -> 58 plus a subset 2.
+    """
+    if not _HAS_NUMBER.search(text):
+        return []
+    toks = _tokens(text)
+    raw: list[tuple[Quantity, int, int]] = []  # quantity, first token index, next index
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        if tok.kind != "num" and tok.lower.split("-")[0] not in _NUMBER_WORDS:
+            i += 1
+            continue
+        found = _count_at(toks, i, text, nouns)
+        if found is None:
+            i += 1
+            continue
+        quantity, nxt = found
+        raw.append((quantity, i, nxt))
+        i = nxt
+    raw = _add_article_parts(toks, raw, nouns, frozenset(sum_categories))
+    out: list[Quantity] = []
+    prev_end = 0
+    for quantity, _first, _nxt in raw:
+        if _subset_before(text, quantity.start, prev_end):
+            quantity = quantity._replace(subset=True)
+        elif out and quantity.category in sum_categories and out[-1].category == quantity.category \
+                and not out[-1].subset and quantity.qualifier != "range" and out[-1].qualifier != "range" \
+                and re.fullmatch(r"\s*(,\s*(and\s+)?|and\s+|as well as\s+)", text[prev_end:quantity.start], re.I):
+            merged = out[-1]._replace(value=out[-1].value + quantity.value, end=quantity.end)
+            out[-1] = merged
+            prev_end = quantity.end
+            continue
+        out.append(quantity)
+        prev_end = quantity.end
+    return out
+
+
+def _add_article_parts(toks: Sequence[_Tok], raw: list, nouns: NounLexicon, categories: frozenset[str]) -> list:
+    """Attach "a captain and" / "and a second lieutenant" to a neighbouring numbered phrase."""
+    out = list(raw)
+    for idx, (quantity, first, nxt) in enumerate(raw):
+        if quantity.category not in categories:
+            continue
+        while first > 0 and toks[first - 1].start >= quantity.start:
+            first -= 1  # start from the qualifier: "a commander and about 200 of his troops"
+        # "a captain [from his unit] and 11 soldiers", "a colonel, two majors and ...", "Lt. Col. Zaw Htet and 20 soldiers"
+        if first >= 2 and toks[first - 1].lower in ("and", ","):
+            for start in range(max(0, first - 9), first - 1):
+                part = _article_count(toks, start, nouns, frozenset({quantity.category})) or \
+                    _titled_name(toks, start, first - 1, nouns, quantity.category)
+                if part is None:
+                    continue
+                between = [t.lower for t in toks[part[1]:first - 1]]
+                if part[1] <= first - 1 and (not between or between[0] in ("from", "of", "in", "at", "with")) \
+                        and not any(t in (",", ";", ".") for t in between):
+                    out[idx] = (quantity._replace(value=quantity.value + 1, start=part[0].start), start, nxt)
+                    break
+        # "two sergeants and a second lieutenant"
+        if nxt + 1 < len(toks) and toks[nxt].lower == "and":
+            part = _article_count(toks, nxt + 1, nouns, frozenset({quantity.category}))
+            if part is not None:
+                current = out[idx][0]
+                out[idx] = (current._replace(value=current.value + 1, end=part[0].end), out[idx][1], part[1])
+    return out
