@@ -53,11 +53,14 @@ def _settings(args, **overrides):
         politeness["host_delay_s"] = args.host_delay
     if args.host_concurrency is not None:
         politeness["host_concurrency"] = args.host_concurrency
+    from newswatch.sinks.alerts import alert_settings
+
     cfg = load_config(args.config, politeness=politeness, **overrides)
     parquet = args.sink.startswith("parquet:")
     target = args.sink.split(":", 1)[1] if parquet else args.db
+    http = HttpSettings.from_config(cfg, args.allow_host)
     return GraphSettings(
-        db_path=target, config=cfg, http=HttpSettings.from_config(cfg, args.allow_host), parquet=parquet
+        db_path=target, config=cfg, http=http, parquet=parquet, alerts=alert_settings(cfg, args, http)
     )
 
 
@@ -85,7 +88,11 @@ def cmd_run(args, beam_args: Sequence[str]) -> int:
     if problem:
         print(f"newswatch run: {problem}", file=sys.stderr)
         return 2
-    settings = _settings(args)
+    try:
+        settings = _settings(args)
+    except (ValueError, OSError) as exc:  # a bad config file or alert rule
+        print(f"newswatch run: {exc}", file=sys.stderr)
+        return 2
     summary = run_batch(feeds, settings, beam_args)
     readable = _feeds_read(settings, summary["started_at"])
     print(_run_summary(summary, readable))
@@ -108,7 +115,11 @@ def cmd_stream(args, beam_args: Sequence[str]) -> int:
     if problem or args.sink != "duckdb":
         print(f"newswatch stream: {problem or 'the streaming job writes DuckDB here; on a cluster runner use `run`-style Parquet output'}", file=sys.stderr)
         return 2
-    settings = _settings(args, stream={"poll_interval_s": args.poll_interval} if args.poll_interval else {})
+    try:
+        settings = _settings(args, stream={"poll_interval_s": args.poll_interval} if args.poll_interval else {})
+    except (ValueError, OSError) as exc:
+        print(f"newswatch stream: {exc}", file=sys.stderr)
+        return 2
     return run_stream(feeds, settings, beam_args)
 
 
@@ -225,7 +236,8 @@ def cmd_eval(args, beam_args: Sequence[str]) -> int:
         print(format_verbose(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2, default=str))
-    print(json.dumps(result.get("summary", result), default=str))
+    headline = {k: result[k] for k in ("coverage", "labels", "numbers", "sets", "country", "published") if k in result}
+    print(json.dumps(headline, default=str))
     return 0
 
 
@@ -237,6 +249,8 @@ def cmd_status(args, beam_args: Sequence[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from newswatch.sinks.alerts import add_alert_flags, register_alerts_command
+
     parser = argparse.ArgumentParser(
         prog="newswatch",
         description="Monitor news feeds for defection and conscription reports (Apache Beam + DuckDB).",
@@ -250,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "Unknown flags go to Beam (e.g. --runner, --direct_num_workers).",
                          epilog=EPILOG_RUN, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_ingest_flags(run)
+    add_alert_flags(run)
     run.set_defaults(func=cmd_run)
 
     stream = sub.add_parser("stream", help="long-lived job: poll feeds continuously into DuckDB",
@@ -259,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
                             epilog="example:\n  newswatch stream --feeds feeds.txt --db news.duckdb --poll-interval 60",
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_ingest_flags(stream)
+    add_alert_flags(stream)
     stream.add_argument("--poll-interval", type=float, metavar="SECONDS",
                         help="how often each healthy feed is polled (default from config: 60)")
     stream.set_defaults(func=cmd_stream)
@@ -298,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     status.add_argument("--db", required=True, metavar="PATH")
     status.set_defaults(func=cmd_status)
+
+    register_alerts_command(sub)
     return parser
 
 

@@ -36,6 +36,7 @@ class PolitenessConfig:
     host_concurrency: int = 2
     host_delay_s: float = 1.0
     robots: bool = True
+    robots_exempt_feeds: list = field(default_factory=list)  # feed URLs whose articles skip robots.txt
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class Config:
     mentions: MentionsConfig = field(default_factory=MentionsConfig)
     sink: SinkConfig = field(default_factory=SinkConfig)
     stream: StreamConfig = field(default_factory=StreamConfig)
+    alerts: dict = field(default_factory=dict)  # parsed by newswatch.sinks.alerts
 
 
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:
@@ -108,7 +110,11 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
         if key not in known:
             raise ValueError(f"unknown setting {where}{key}")
         default = known[key].default_factory() if known[key].default is dataclasses.MISSING else known[key].default  # type: ignore[misc]
-        if dataclasses.is_dataclass(default):
+        if isinstance(default, dict):
+            if not isinstance(value, dict):
+                raise ValueError(f"setting {where}{key} must be a table")
+            kwargs[key] = value
+        elif dataclasses.is_dataclass(default):
             if not isinstance(value, dict):
                 raise ValueError(f"setting {where}{key} must be a table")
             kwargs[key] = _build(type(default), value, f"{where}{key}.")

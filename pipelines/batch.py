@@ -17,6 +17,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from newswatch.pipelines.graph import GraphSettings, ProcessItems, poll_once
 from newswatch.records import FeedRequest
+from newswatch.sinks.alerts import deliver_pending
 from newswatch.sinks.duckdb import DuckDBStore
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,10 @@ def run_batch(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Sequ
     status = "failed"
     try:
         _build_and_run(feed_urls, settings, beam_args)
+        if settings.alerts is not None and settings.alerts.channels:
+            # Alerts whose first attempt failed inside the pipeline get their
+            # retries here, bounded by the alerts' drain time.
+            log.info("alerts: %s", deliver_pending(settings.db_path, settings.alerts, wait=True))
         status = "ok"
     finally:
         summary = store.finish_run(run_id, status)

@@ -20,6 +20,7 @@ import apache_beam as beam
 
 from newswatch.config import Config
 from newswatch.records import SinkRecord
+from newswatch.sinks.alerts import AlertSettings, RaiseAlerts
 from newswatch.sinks.duckdb import (
     WriteToDuckDB,
     read_dedup_index,
@@ -44,6 +45,7 @@ class GraphSettings:
     http: HttpSettings
     heartbeat_file: Optional[str] = None  # touched after every write (streaming shutdown)
     parquet: bool = False  # write Parquet files (cluster runs) instead of one DuckDB file
+    alerts: Optional["AlertSettings"] = None  # rules and channels; None or no channels: no alerts
 
     def loaders(self):
         """(stored ids, dedup index, feed states) readers for this sink, all picklable."""
@@ -140,7 +142,11 @@ class ProcessItems(beam.PTransform):
         for label, pcoll in records.items():
             if label != "Articles":
                 _ = pcoll | f"Write{label}" >> self._writer()
-        return records["Articles"] | "WriteArticles" >> self._writer(progress_every_s=5.0)
+        stored = records["Articles"] | "WriteArticles" >> self._writer(progress_every_s=5.0)
+        if self._s.alerts is not None and self._s.alerts.channels:
+            # Alerts follow the commit: only stored articles can alert.
+            _ = stored | "RaiseAlerts" >> RaiseAlerts(self._s.db_path, self._s.alerts)
+        return stored
 
     def _writer(self, progress_every_s: Optional[float] = None) -> WriteToDuckDB:
         cfg = self._s.config

@@ -17,6 +17,7 @@ drain (Dataflow drain, Flink stop-with-savepoint) instead.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -33,6 +34,7 @@ from apache_beam.transforms.periodicsequence import PeriodicImpulse
 
 from newswatch.pipelines.batch import pipeline_options
 from newswatch.pipelines.graph import GraphSettings, ProcessItems, poll_on_schedule
+from newswatch.sinks.alerts import DeliverDueAlerts
 from newswatch.sinks.duckdb import DuckDBStore, write_lock
 
 log = logging.getLogger(__name__)
@@ -55,15 +57,19 @@ def run_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Seq
     control = tempfile.mkdtemp(prefix="newswatch-stream-")
     stop_file = os.path.join(control, "stop")
     heartbeat = os.path.join(control, "last-write")
-    settings = GraphSettings(settings.db_path, cfg, settings.http, heartbeat_file=heartbeat)
+    settings = dataclasses.replace(settings, heartbeat_file=heartbeat)
 
     pipeline = beam.Pipeline(options=pipeline_options(beam_args, streaming=True))
+    ticks = pipeline | "Tick" >> PeriodicImpulse(
+        start_timestamp=time.time(), fire_interval=cfg.stream.tick_s, apply_windowing=False
+    )
     _ = (
-        pipeline
-        | "Tick" >> PeriodicImpulse(start_timestamp=time.time(), fire_interval=cfg.stream.tick_s, apply_windowing=False)
+        ticks
         | "PollOnSchedule" >> poll_on_schedule(settings, feed_urls, stop_file)
         | "ProcessItems" >> ProcessItems(settings)
     )
+    if settings.alerts is not None and settings.alerts.channels:
+        _ = ticks | "RetryAlerts" >> DeliverDueAlerts(settings.db_path, settings.alerts)
 
     stop = threading.Event()
     failure: list[BaseException] = []

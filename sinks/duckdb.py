@@ -432,11 +432,13 @@ class _WriteBatchFn(beam.DoFn):
                 "progress: %(articles)d new articles, %(mentions)d mentions, %(errors)d errors stored",
                 self._totals,
             )
-        yield from stats.new_article_ids
+        if stats.new_article_ids:
+            new = set(stats.new_article_ids)
+            yield from (r.enriched for r in batch if r.enriched is not None and r.enriched.article.article_id in new)
 
 
 class WriteToDuckDB(beam.PTransform):
-    """SinkRecord -> new article ids, written in short batched transactions.
+    """SinkRecord -> EnrichedArticle of each newly stored article, written in short batched transactions.
 
     Batches are bounded by `batch_size` and by the bundle: a bundle's
     leftovers are written when it finishes, so in streaming nothing waits
@@ -463,7 +465,8 @@ class WriteToDuckDB(beam.PTransform):
         return (
             records
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._batch_size)
-            | "Write" >> beam.ParDo(_WriteBatchFn(self._store, self._heartbeat_file, self._progress_every_s)).with_output_types(str)
+            | "Write" >> beam.ParDo(_WriteBatchFn(self._store, self._heartbeat_file, self._progress_every_s))
+            .with_output_types(EnrichedArticle)
         )
 
 

@@ -185,6 +185,39 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        3,
+        "alerts outbox",
+        """
+        -- One row per alert and channel; newswatch.sinks.alerts delivers from here.
+        CREATE TABLE alerts (
+            alert_id        VARCHAR NOT NULL,      -- hash of rule + original article id
+            channel         VARCHAR NOT NULL,      -- 'webhook:<url>', 'slack:<url>', 'file:<path>', 'console'
+            rule            VARCHAR NOT NULL,
+            article_id      VARCHAR NOT NULL,      -- the original article of the story
+            payload         VARCHAR NOT NULL,      -- the alert as JSON (the webhook body)
+            status          VARCHAR NOT NULL,      -- pending | delivered | failed | disabled
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            last_error      VARCHAR,
+            created_at      TIMESTAMPTZ NOT NULL,
+            next_attempt_at TIMESTAMPTZ,           -- pending only
+            delivered_at    TIMESTAMPTZ,
+            expires_at      TIMESTAMPTZ NOT NULL,  -- give up (status failed) after this
+            PRIMARY KEY (alert_id, channel)
+        );
+        CREATE INDEX alerts_article ON alerts (article_id);
+
+        -- Endpoints that answered 410 Gone: nothing more is sent to them.
+        CREATE TABLE alert_endpoints (
+            channel      VARCHAR PRIMARY KEY,
+            disabled_at  TIMESTAMPTZ NOT NULL,
+            reason       VARCHAR
+        );
+        """,
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 
