@@ -18,6 +18,10 @@ from typing import Sequence
 
 from newswatch import __version__
 
+# Beam logs this at import on every machine without the GCP extras; it says
+# nothing about newswatch. Installed before anything imports Beam.
+logging.getLogger().addFilter(lambda record: not str(record.msg).startswith("apitools not found"))
+
 EPILOG_RUN = """example:
   newswatch run --feeds feeds.txt --db news.duckdb
   newswatch run --feeds https://example.org/rss.xml --db news.duckdb --runner=DirectRunner --direct_num_workers=2
@@ -93,7 +97,10 @@ def cmd_run(args, beam_args: Sequence[str]) -> int:
     except (ValueError, OSError) as exc:  # a bad config file or alert rule
         print(f"newswatch run: {exc}", file=sys.stderr)
         return 2
-    summary = run_batch(feeds, settings, beam_args)
+    try:
+        summary = run_batch(feeds, settings, beam_args)
+    except Exception as exc:  # a locked or full database, a failed pipeline
+        return _fail("run", exc, args.verbose)
     readable = _feeds_read(settings, summary["started_at"])
     print(_run_summary(summary, readable))
     return 0 if readable else 1
@@ -120,7 +127,24 @@ def cmd_stream(args, beam_args: Sequence[str]) -> int:
     except (ValueError, OSError) as exc:
         print(f"newswatch stream: {exc}", file=sys.stderr)
         return 2
-    return run_stream(feeds, settings, beam_args)
+    try:
+        return run_stream(feeds, settings, beam_args)
+    except Exception as exc:
+        return _fail("stream", exc, args.verbose)
+
+
+def _fail(command: str, exc: Exception, verbose: bool) -> int:
+    """Report a failed run in one readable line (the traceback only with -v)."""
+    if verbose:
+        import traceback
+
+        traceback.print_exception(exc)
+    text = str(exc).strip() or type(exc).__name__
+    lines = [line for line in text.splitlines() if line.strip()]
+    # Beam wraps a worker's error in its own context; the last line names it.
+    message = lines[-1] if len(lines) > 1 and not text.startswith("DuckDB file") else text
+    print(f"newswatch {command}: failed: {message[:1500]}", file=sys.stderr)
+    return 1
 
 
 def _feeds_read(settings, since) -> int:
@@ -327,13 +351,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,
     )
-    # Beam logs this at import on every machine without the GCP extras.
-    logging.getLogger().addFilter(lambda record: not str(record.msg).startswith("apitools not found"))
     # newswatch's own lines (one per failed item, progress) are always shown.
     logging.getLogger("newswatch").setLevel(logging.INFO)
     if not args.verbose:
-        # Beam's import-time notices about optional GCP clients are noise here.
-        logging.getLogger("apache_beam").setLevel(logging.ERROR)
+        # Beam logs every worker failure with its traceback; newswatch reports
+        # failures itself in one line (use -v to see Beam's own logs).
+        logging.getLogger("apache_beam").setLevel(logging.CRITICAL)
         logging.getLogger("trafilatura").setLevel(logging.ERROR)
         logging.getLogger("htmldate").setLevel(logging.ERROR)
     return args.func(args, rest)

@@ -783,7 +783,11 @@ class SafeHttpClient:
             else:
                 code = _classify(exc)
             _log.debug("%s %s failed: %s (%r)", method, target.url, code, exc)
-            raise FetchError(code, _describe(exc), target.url) from None
+            message = _describe(exc)
+            if code == "timeout" and watch.fired:
+                # The watch cut the socket, so the exception reads like a hang-up.
+                message = f"total deadline of {self.limits.total_deadline_s:g} s passed ({message})"
+            raise FetchError(code, message, target.url) from None
         finally:
             watch.stop()
             guard.local.watch = None

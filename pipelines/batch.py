@@ -59,17 +59,19 @@ def run_batch(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Sequ
     store.init()
     run_id = uuid.uuid4().hex[:12]
     store.start_run(run_id, "batch", len(feed_urls), json.dumps({"feeds": list(feed_urls), "beam": list(beam_args)}))
-    status = "failed"
     try:
         _build_and_run(feed_urls, settings, beam_args)
         if settings.alerts is not None and settings.alerts.channels:
             # Alerts whose first attempt failed inside the pipeline get their
             # retries here, bounded by the alerts' drain time.
             log.info("alerts: %s", deliver_pending(settings.db_path, settings.alerts, wait=True))
-        status = "ok"
-    finally:
-        summary = store.finish_run(run_id, status)
-    return summary
+    except BaseException:
+        try:
+            store.finish_run(run_id, "failed")
+        except Exception as exc:  # a full disk cannot take this row either
+            log.error("could not mark run %s as failed: %s", run_id, exc)
+        raise
+    return store.finish_run(run_id, "ok")
 
 
 def _parquet_counts(directory: str) -> tuple[int, int]:

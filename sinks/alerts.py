@@ -489,29 +489,23 @@ def enqueue_alerts(store: DuckDBStore, enriched: EnrichedArticle, settings: Aler
     now = time.time() if now is None else now.timestamp()
     since = now - settings.dedup_window_days * 86400.0
     new_ids = []
-    with write_lock(), store.writer() as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for rule, mention in matched:
-                if _cluster_alerted(con, rule.name, enriched, since):
-                    continue
-                payload = build_payload(rule.name, enriched, mention)
-                body = canonical_json(payload)
-                con.executemany(
-                    "INSERT INTO alerts (alert_id, channel, rule, article_id, payload, status, attempts,"
-                    " created_at, next_attempt_at, expires_at) VALUES (?, ?, ?, ?, ?, 'pending', 0,"
-                    " CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ)) ON CONFLICT DO NOTHING",
-                    [
-                        [payload["alert_id"], ch.key, rule.name, payload["article_id"], body,
-                         _iso(now), _iso(now), _iso(now + settings.horizon_s)]
-                        for ch in rule.channels
-                    ],
-                )
-                new_ids.append(payload["alert_id"])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+    with store.transaction() as con:
+        for rule, mention in matched:
+            if _cluster_alerted(con, rule.name, enriched, since):
+                continue
+            payload = build_payload(rule.name, enriched, mention)
+            body = canonical_json(payload)
+            con.executemany(
+                "INSERT INTO alerts (alert_id, channel, rule, article_id, payload, status, attempts,"
+                " created_at, next_attempt_at, expires_at) VALUES (?, ?, ?, ?, ?, 'pending', 0,"
+                " CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ)) ON CONFLICT DO NOTHING",
+                [
+                    [payload["alert_id"], ch.key, rule.name, payload["article_id"], body,
+                     _iso(now), _iso(now), _iso(now + settings.horizon_s)]
+                    for ch in rule.channels
+                ],
+            )
+            new_ids.append(payload["alert_id"])
     return new_ids
 
 
@@ -525,43 +519,37 @@ class _Due(NamedTuple):
 
 def _claim_due(store: DuckDBStore, now: float, lease_s: float) -> tuple[list[_Due], Optional[float], int]:
     """Lease the due rows to this caller; return them, when the next other row is due, and how many are pending."""
-    with write_lock(), store.writer() as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(
-                "UPDATE alerts SET status = 'disabled', next_attempt_at = NULL,"
-                " last_error = coalesce(last_error, 'endpoint disabled after 410 Gone')"
-                " WHERE status = 'pending' AND channel IN (SELECT channel FROM alert_endpoints)"
+    with store.transaction() as con:
+        con.execute(
+            "UPDATE alerts SET status = 'disabled', next_attempt_at = NULL,"
+            " last_error = coalesce(last_error, 'endpoint disabled after 410 Gone')"
+            " WHERE status = 'pending' AND channel IN (SELECT channel FROM alert_endpoints)"
+        )
+        con.execute(
+            "UPDATE alerts SET status = 'failed', next_attempt_at = NULL,"
+            " last_error = 'gave up at the horizon; last error: ' || coalesce(last_error, 'none')"
+            " WHERE status = 'pending' AND expires_at <= CAST(? AS TIMESTAMPTZ)",
+            [_iso(now)],
+        )
+        rows = [
+            _Due(*row)
+            for row in con.execute(
+                "SELECT alert_id, channel, payload, attempts, epoch(expires_at) FROM alerts"
+                " WHERE status = 'pending' AND next_attempt_at <= CAST(? AS TIMESTAMPTZ)"
+                " ORDER BY created_at, alert_id, channel LIMIT ?",
+                [_iso(now), _CLAIM_LIMIT],
+            ).fetchall()
+        ]
+        # The lease keeps a concurrent deliverer off these rows; after a
+        # crash they become due again when it ends.
+        if rows:
+            con.executemany(
+                "UPDATE alerts SET next_attempt_at = CAST(? AS TIMESTAMPTZ) WHERE alert_id = ? AND channel = ?",
+                [[_iso(now + lease_s), r.alert_id, r.channel] for r in rows],
             )
-            con.execute(
-                "UPDATE alerts SET status = 'failed', next_attempt_at = NULL,"
-                " last_error = 'gave up at the horizon; last error: ' || coalesce(last_error, 'none')"
-                " WHERE status = 'pending' AND expires_at <= CAST(? AS TIMESTAMPTZ)",
-                [_iso(now)],
-            )
-            rows = [
-                _Due(*row)
-                for row in con.execute(
-                    "SELECT alert_id, channel, payload, attempts, epoch(expires_at) FROM alerts"
-                    " WHERE status = 'pending' AND next_attempt_at <= CAST(? AS TIMESTAMPTZ)"
-                    " ORDER BY created_at, alert_id, channel LIMIT ?",
-                    [_iso(now), _CLAIM_LIMIT],
-                ).fetchall()
-            ]
-            # The lease keeps a concurrent deliverer off these rows; after a
-            # crash they become due again when it ends.
-            if rows:
-                con.executemany(
-                    "UPDATE alerts SET next_attempt_at = CAST(? AS TIMESTAMPTZ) WHERE alert_id = ? AND channel = ?",
-                    [[_iso(now + lease_s), r.alert_id, r.channel] for r in rows],
-                )
-            next_due, pending = con.execute(
-                "SELECT epoch(min(next_attempt_at)), count(*) FROM alerts WHERE status = 'pending'"
-            ).fetchone()
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+        next_due, pending = con.execute(
+            "SELECT epoch(min(next_attempt_at)), count(*) FROM alerts WHERE status = 'pending'"
+        ).fetchone()
     return rows, next_due, pending
 
 
@@ -645,31 +633,25 @@ def _record(store: DuckDBStore, due: _Due, outcome: DeliveryOutcome, now: float,
             next_at, error = None, f"{error} (next attempt would pass the horizon)"
     else:
         status = "failed"
-    with write_lock(), store.writer() as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
+    with store.transaction() as con:
+        con.execute(
+            "UPDATE alerts SET status = ?, attempts = ?, last_error = coalesce(?, last_error),"
+            " next_attempt_at = CAST(? AS TIMESTAMPTZ),"
+            " delivered_at = CASE WHEN ? THEN CAST(? AS TIMESTAMPTZ) ELSE delivered_at END"
+            " WHERE alert_id = ? AND channel = ?",
+            [status, attempts, error, None if next_at is None else _iso(next_at),
+             status == "delivered", _iso(now), due.alert_id, due.channel],
+        )
+        if status == "disabled":
             con.execute(
-                "UPDATE alerts SET status = ?, attempts = ?, last_error = coalesce(?, last_error),"
-                " next_attempt_at = CAST(? AS TIMESTAMPTZ),"
-                " delivered_at = CASE WHEN ? THEN CAST(? AS TIMESTAMPTZ) ELSE delivered_at END"
-                " WHERE alert_id = ? AND channel = ?",
-                [status, attempts, error, None if next_at is None else _iso(next_at),
-                 status == "delivered", _iso(now), due.alert_id, due.channel],
+                "INSERT INTO alert_endpoints VALUES (?, CAST(? AS TIMESTAMPTZ), ?) ON CONFLICT DO NOTHING",
+                [due.channel, _iso(now), error],
             )
-            if status == "disabled":
-                con.execute(
-                    "INSERT INTO alert_endpoints VALUES (?, CAST(? AS TIMESTAMPTZ), ?) ON CONFLICT DO NOTHING",
-                    [due.channel, _iso(now), error],
-                )
-                con.execute(
-                    "UPDATE alerts SET status = 'disabled', next_attempt_at = NULL,"
-                    " last_error = 'endpoint disabled after 410 Gone' WHERE channel = ? AND status = 'pending'",
-                    [due.channel],
-                )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+            con.execute(
+                "UPDATE alerts SET status = 'disabled', next_attempt_at = NULL,"
+                " last_error = 'endpoint disabled after 410 Gone' WHERE channel = ? AND status = 'pending'",
+                [due.channel],
+            )
     if status != "pending":
         log.log(logging.INFO if status == "delivered" else logging.WARNING,
                 "alert %s to %s: %s%s", due.alert_id, display_channel(due.channel), status,
@@ -679,7 +661,7 @@ def _record(store: DuckDBStore, due: _Due, outcome: DeliveryOutcome, now: float,
 
 def _postpone(store: DuckDBStore, rows: Sequence[tuple[_Due, float]]) -> None:
     """Move leased rows that were not attempted to a later time, attempts unchanged."""
-    with write_lock(), store.writer() as con:
+    with store.transaction() as con:
         con.executemany(
             "UPDATE alerts SET next_attempt_at = CAST(? AS TIMESTAMPTZ) WHERE alert_id = ? AND channel = ?"
             " AND status = 'pending'",
@@ -891,23 +873,17 @@ def reset_failed(db_path: str, settings: AlertSettings, include_disabled: bool =
     store = DuckDBStore(db_path)
     now = time.time()
     statuses = ["failed", "disabled"] if include_disabled else ["failed"]
-    with write_lock(), store.writer() as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            if include_disabled:
-                con.execute("DELETE FROM alert_endpoints")
-            count = con.execute(
-                f"SELECT count(*) FROM alerts WHERE status IN ({', '.join('?' * len(statuses))})", statuses
-            ).fetchone()[0]
-            con.execute(
-                "UPDATE alerts SET status = 'pending', attempts = 0, next_attempt_at = CAST(? AS TIMESTAMPTZ),"
-                f" expires_at = CAST(? AS TIMESTAMPTZ) WHERE status IN ({', '.join('?' * len(statuses))})",
-                [_iso(now), _iso(now + settings.horizon_s), *statuses],
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+    with store.transaction() as con:
+        if include_disabled:
+            con.execute("DELETE FROM alert_endpoints")
+        count = con.execute(
+            f"SELECT count(*) FROM alerts WHERE status IN ({', '.join('?' * len(statuses))})", statuses
+        ).fetchone()[0]
+        con.execute(
+            "UPDATE alerts SET status = 'pending', attempts = 0, next_attempt_at = CAST(? AS TIMESTAMPTZ),"
+            f" expires_at = CAST(? AS TIMESTAMPTZ) WHERE status IN ({', '.join('?' * len(statuses))})",
+            [_iso(now), _iso(now + settings.horizon_s), *statuses],
+        )
     return count
 
 

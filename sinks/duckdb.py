@@ -21,13 +21,12 @@ import os
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Iterable, Iterator, NamedTuple, Optional, Sequence
+from typing import Iterator, NamedTuple, Optional, Sequence
 
 import apache_beam as beam
 import duckdb
 import pyarrow as pa
 
-from newswatch.clock import now_iso
 from newswatch.records import (
     EnrichedArticle,
     ErrorRecord,
@@ -120,6 +119,18 @@ class DuckDBStore:
             con.close()
 
     @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction, holding this process's write lock; committed on exit."""
+        with _WRITE_LOCK, self.writer() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                _rollback(con)
+                raise
+
+    @contextlib.contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection, closed on exit."""
         con = self._connect(read_only=True)
@@ -145,17 +156,11 @@ class DuckDBStore:
         errors = [r.error for r in records if r.error is not None]
         polls = [r.poll for r in records if r.poll is not None]
         relinks = [r.relink for r in records if r.relink is not None]
-        with _WRITE_LOCK, self.writer() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                new_ids, n_mentions = _insert_articles(con, enriched)
-                _upsert_errors(con, errors)
-                _record_polls(con, polls)
-                _apply_relinks(con, relinks)
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
+        with self.transaction() as con:
+            new_ids, n_mentions = _insert_articles(con, enriched)
+            _upsert_errors(con, errors)
+            _record_polls(con, polls)
+            _apply_relinks(con, relinks)
         return WriteStats(new_ids, n_mentions, len(errors), len(polls), len(relinks))
 
     def start_run(self, run_id: str, mode: str, feeds: int, args: str) -> None:
@@ -231,6 +236,15 @@ class DuckDBStore:
                 sql += " WHERE coalesce(published_at, seen_at) >= CAST(? AS TIMESTAMPTZ)"
                 params.append(since)
             return [tuple(row) for row in con.execute(sql, params).fetchall()]
+
+
+def _rollback(con) -> None:
+    """Roll back, keeping the original error: after a failed COMMIT (a full
+    disk) DuckDB has no transaction left and ROLLBACK itself fails."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 def _has_table(con, name: str) -> bool:
@@ -464,7 +478,9 @@ class WriteToDuckDB(beam.PTransform):
     def expand(self, records):
         return (
             records
-            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._batch_size)
+            # Fixed size: BatchElements' adaptive start (1, 2, 4, ...) would open and
+            # checkpoint the file for every tiny batch; leftovers still go at bundle end.
+            | "Batch" >> beam.BatchElements(min_batch_size=self._batch_size, max_batch_size=self._batch_size)
             | "Write" >> beam.ParDo(_WriteBatchFn(self._store, self._heartbeat_file, self._progress_every_s))
             .with_output_types(EnrichedArticle)
         )

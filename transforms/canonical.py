@@ -26,7 +26,9 @@ _TRACKING_EXACT = frozenset(
 _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "itm_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SAFE_PATH = "/:@!$&'()*+,;=-._~%"
-_SAFE_QUERY = "/:@!$'()*+,;-._~%?"
+# '+' is escaped in queries: parse_qsl reads a bare '+' as a space, so keeping
+# it would make canonicalisation non-idempotent ('%2B' -> '+' -> '%20').
+_SAFE_QUERY = "/:@!$'()*,;-._~%?"
 
 
 def _is_tracking(name: str) -> bool:

@@ -1,8 +1,13 @@
 """Main-text extraction: FetchedPage -> Article (or an `errors` row).
 
 Bytes are decoded by `decode_html` (BOM, then the declared charsets, each
-checked by a strict decode, then UTF-8, then windows-1252), handed to
-trafilatura with comments excluded, and the text is normalised (NFC, no
+checked by a strict decode, then UTF-8, then windows-1252; a page that is
+mostly UTF-8 with a few stray bytes keeps its UTF-8 and reads only the stray
+bytes as windows-1252). Before trafilatura sees the markup, script, style
+and svg elements are cut out (JSON-LD is kept for its dates) and what is
+left is cut at `MAX_MARKUP_CHARS`, because lxml and trafilatura need up to
+about 85 bytes of memory per character of dense markup (link lists). The
+text is normalised (mojibake such as "donâ€™t" repaired with ftfy, NFC, no
 control characters, no leftover markup, single spaces, one paragraph per
 line). A page with less than `min_words` of main text is `no_content`.
 
@@ -22,6 +27,7 @@ import unicodedata
 from typing import Iterator, NamedTuple, Optional
 
 import apache_beam as beam
+import ftfy
 
 from newswatch.clock import now_iso
 from newswatch.records import Article, ErrorRecord, FetchedPage
@@ -32,11 +38,39 @@ _META_CHARSET = re.compile(
 )
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
 _HTML_LANG = re.compile(r"""<html[^>]*\slang\s*=\s*["']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?""", re.IGNORECASE)
+# Python codecs a hostile Content-Type could name that no web page is written in.
+_NOT_WEB_CODECS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "utf-7"})
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 # C0 and C1 control characters except tab and newline; also stray
 # surrogates, non-characters and the replacement character's neighbours.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+# Elements whose content is never article text; the attribute part is bounded
+# and stops at "<" so a hostile run of "<script" cannot make the scan quadratic.
+_HEAVY_OPEN = re.compile(r"<(script|style|svg)\b([^<>]{0,1000})>", re.IGNORECASE)
+_HEAVY_CLOSE = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in ("script", "style", "svg")}
+_JSON_LD_MAX = 256 * 1024
+# Attribute values this long are data blobs (inline images, state dumps), never text.
+_HUGE_ATTRIBUTE = re.compile(r"""=\s*(?:"[^"]{4096,}"|'[^']{4096,}')""")
+MAX_MARKUP_CHARS = 1_500_000  # ~130 MB peak for the densest markup measured
+# Only the mojibake repairs of ftfy: quotes, widths and line breaks stay as written.
+_FTFY = ftfy.TextFixerConfig(
+    unescape_html=False,
+    remove_terminal_escapes=True,
+    fix_encoding=True,
+    restore_byte_a0=True,
+    replace_lossy_sequences=True,
+    decode_inconsistent_utf8=True,
+    fix_c1_controls=True,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    uncurl_quotes=False,
+    fix_line_breaks=False,
+    fix_surrogates=True,
+    remove_control_chars=False,
+    normalization=None,
+    explain=False,
+)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
@@ -44,9 +78,10 @@ def _codec(name: Optional[str]) -> Optional[str]:
     if not name:
         return None
     try:
-        return codecs.lookup(name.strip().strip("\"'")).name
-    except LookupError:
+        info = codecs.lookup(name.strip().strip("\"'"))
+    except (LookupError, ValueError):  # ValueError: a NUL inside the label
         return None
+    return None if info.name in _NOT_WEB_CODECS else info.name
 
 
 def decode_html(body: bytes, declared: Optional[str] = None) -> tuple[str, str]:
@@ -64,7 +99,7 @@ def decode_html(body: bytes, declared: Optional[str] = None) -> tuple[str, str]:
         match = pattern.search(head)
         if match:
             candidates.append(_codec(match.group(1).decode("ascii", "ignore")))
-    candidates += ["utf-8", "cp1252"]
+    candidates.append("utf-8")
     for name in candidates:
         if name is None:
             continue
@@ -72,13 +107,69 @@ def decode_html(body: bytes, declared: Optional[str] = None) -> tuple[str, str]:
             name = "cp1252"  # what browsers do for these labels
         try:
             return body.decode(name), name
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError):  # LookupError: a bytes-to-bytes codec such as "hex"
             continue
-    return body.decode("cp1252", errors="replace"), "cp1252"
+    if _mostly_utf8(body):
+        return body.decode("utf-8", errors=_STRAY_BYTES), "utf-8"
+    return body.decode("cp1252", errors="replace"), "cp1252"  # only 5 byte values are undefined
+
+
+def _stray_bytes_as_cp1252(exc: UnicodeError) -> tuple[str, int]:
+    """Decode error handler: read bytes that are not UTF-8 as windows-1252."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start:exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+_STRAY_BYTES = "newswatch.stray_bytes_as_cp1252"
+codecs.register_error(_STRAY_BYTES, _stray_bytes_as_cp1252)
+
+
+def _mostly_utf8(body: bytes) -> bool:
+    """True when valid multi-byte UTF-8 characters outnumber the invalid bytes."""
+    lenient = body.decode("utf-8", errors="replace")
+    invalid = lenient.count("\ufffd") - body.count(b"\xef\xbf\xbd")
+    non_ascii = len(lenient) - len(lenient.encode("ascii", errors="ignore"))
+    return non_ascii - invalid > invalid
+
+
+def prepare_markup(html: str, max_chars: int = MAX_MARKUP_CHARS) -> str:
+    """Cut script, style and svg elements (keeping small JSON-LD) and huge attribute values, then cap the length.
+
+    An element left open swallows the rest of the page, as it would in a
+    browser. The cap cuts at a tag boundary; the article body comes early in
+    real pages, so what is lost is mostly footer and link lists.
+    """
+    pieces: list[str] = []
+    pos = 0
+    while pos < len(html):
+        opening = _HEAVY_OPEN.search(html, pos)
+        if opening is None:
+            break
+        name = opening.group(1).lower()
+        closing = _HEAVY_CLOSE[name].search(html, opening.end())
+        end = len(html) if closing is None else closing.end()
+        keep = (
+            closing is not None
+            and name == "script"
+            and "ld+json" in opening.group(2).lower()
+            and closing.start() - opening.end() <= _JSON_LD_MAX
+        )
+        pieces.append(html[pos:end] if keep else html[pos:opening.start()])
+        pos = end
+    if pieces:
+        pieces.append(html[pos:])
+        html = "".join(pieces)
+    html = _HUGE_ATTRIBUTE.sub('=""', html)
+    if len(html) > max_chars:
+        cut = html.rfind("<", 0, max_chars)
+        html = html[: cut if cut > 0 else max_chars]
+    return html
 
 
 def clean_text(text: str) -> str:
     """Normalise extracted text: NFC, no controls or markup, tidy whitespace."""
+    text = ftfy.fix_text(text, _FTFY)
     text = unicodedata.normalize("NFC", text)
     text = html_lib.unescape(text) if "&" in text else text
     text = _CONTROL.sub("", text)
@@ -138,7 +229,7 @@ def _host(url: str) -> str:
 def page_to_article(page: FetchedPage, min_words: int = 80) -> Article:
     """Extract an Article from a fetched page; raise ValueError('no_content: ...')."""
     html, _ = decode_html(page.body, page.charset)
-    found = extract(html)
+    found = extract(prepare_markup(html))
     words = len(found.text.split())
     if words < min_words:
         raise ValueError(f"no_content: {words} words of main text (minimum {min_words})")

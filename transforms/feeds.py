@@ -3,7 +3,19 @@
 Feed bytes are fetched by newswatch's own client (`newswatch.net`), never by
 feedparser, then parsed from memory. A malformed-but-recoverable feed (bozo)
 still yields its items and is noted on its `FeedPoll`; an unreadable one is
-an `errors` row.
+an `errors` row. feedparser never expands entities declared in a DOCTYPE nor
+reads external ones, so billion-laughs and XXE feeds stay inert.
+
+Per-item problems that do not stop the feed:
+
+* entries past ``max_items`` or without any link are skipped and counted in
+  the poll's note (``FeedPoll.message``);
+* a link that is not http(s) (``file:``, ``javascript:``, ``ftp:``, ...) or
+  not a URL is an `errors` row (stage ``feed``, code ``bad_scheme`` or
+  ``bad_url``, url = the link as given);
+* a date later than now + ``future_tolerance_s`` is not trusted: the item's
+  `published_at` is left empty (the page's own date is used if it has one)
+  and an `errors` row with the warning code ``future_date`` names the item.
 
 Input: PCollection[FeedRequest]. Outputs: FeedItem, FeedPoll, ErrorRecord.
 
@@ -20,6 +32,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple, Optional, Sequence
+from urllib.parse import urlsplit
 
 import apache_beam as beam
 import feedparser
@@ -28,7 +41,7 @@ from newswatch.clock import iso_utc, now_iso
 from newswatch.net import FetchError, SafeHttpClient
 from newswatch.records import ErrorRecord, FeedItem, FeedPoll, FeedRequest
 from newswatch.transforms.canonical import article_id, canonical_url
-from newswatch.transforms.fetch import HttpSettings
+from newswatch.transforms.fetch import HttpSettings, retry_after_note
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +89,12 @@ def parse_opml(text: str) -> list[str]:
         raise ValueError(f"not an OPML document (root element <{root.tag}>)")
     urls = []
     for outline in root.iter("outline"):
-        url = outline.get("xmlUrl") or outline.get("xmlurl")
-        if url and url.strip():
-            urls.append(url.strip())
+        url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
+        if not url:
+            continue
+        if not _looks_like_url(url):
+            raise ValueError(f"not a feed URL in OPML: {url!r}")
+        urls.append(url)
     return urls
 
 
@@ -109,18 +125,41 @@ class ParsedFeed(NamedTuple):
     items: list[FeedItem]
     bozo: bool
     bozo_message: Optional[str]
-    skipped: int  # entries past the item cap or without a usable link
+    skipped: int  # entries not turned into items: over the cap, no link, refused link
+    over_cap: int = 0  # entries past the item cap
+    no_link: int = 0  # entries with neither a link nor a URL-like id
+    refused: tuple[tuple[str, str, str], ...] = ()  # (link, code, reason) of non-http(s) or broken links
+    future_dated: tuple[tuple[str, str], ...] = ()  # (canonical url, the untrusted date)
 
 
-def _entry_date(entry: dict, now: float, future_tolerance_s: float) -> Optional[str]:
+def _entry_stamp(entry: dict) -> Optional[int]:
+    """The entry's own date as a Unix time, or None."""
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         parsed = entry.get(key)
         if parsed:
-            stamp = calendar.timegm(parsed)
-            if stamp > now + future_tolerance_s:
-                return None  # a date in the future is not trusted
-            return iso_utc(datetime.fromtimestamp(stamp, timezone.utc))
+            try:
+                return calendar.timegm(parsed)
+            except (TypeError, ValueError, OverflowError):
+                return None
     return None
+
+
+def _iso_stamp(stamp: int) -> Optional[str]:
+    try:
+        return iso_utc(datetime.fromtimestamp(stamp, timezone.utc))
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _refusal(link: str) -> tuple[str, str]:
+    """(code, reason) for a link that canonical_url rejected."""
+    try:
+        scheme = urlsplit(link.strip()).scheme.lower()
+    except ValueError:
+        scheme = ""
+    if scheme and scheme not in ("http", "https"):
+        return "bad_scheme", f"item link scheme {scheme!r} is not http or https"
+    return "bad_url", "item link is not an absolute http(s) URL"
 
 
 def _entry_link(entry: dict) -> Optional[str]:
@@ -169,23 +208,31 @@ def parse_feed(
     now = time.time() if now is None else now
     items: list[FeedItem] = []
     ids: set[str] = set()
-    skipped = 0
+    over_cap = no_link = 0
+    refused: list[tuple[str, str, str]] = []
+    future: list[tuple[str, str]] = []
     for entry in parsed.entries:
         if len(items) >= max_items:
-            skipped += 1
+            over_cap += 1
             continue
         link = _entry_link(entry)
+        if not link:
+            no_link += 1
+            continue
         try:
-            url = canonical_url(link) if link else None
+            url = canonical_url(link)
         except ValueError:
-            url = None
-        if url is None:
-            skipped += 1
+            refused.append((link[:1000], *_refusal(link)))
             continue
         aid = article_id(url)
         if aid in ids:  # the same link listed twice (duplicate GUID, an "UPDATE:" item)
             continue
         ids.add(aid)
+        stamp = _entry_stamp(entry)
+        published = _iso_stamp(stamp) if stamp is not None else None
+        if stamp is not None and stamp > now + future_tolerance_s:
+            future.append((url, published or str(stamp)))
+            published = None  # a date in the future is not trusted
         items.append(
             FeedItem(
                 article_id=aid,
@@ -194,7 +241,7 @@ def parse_feed(
                 feed_url=feed_url,
                 guid=entry.get("id"),
                 title=(entry.get("title") or None),
-                published_at=_entry_date(entry, now, future_tolerance_s),
+                published_at=published,
                 seen_at=seen_at,
             )
         )
@@ -203,8 +250,26 @@ def parse_feed(
         items=items,
         bozo=bozo,
         bozo_message=str(bozo_exc) if bozo and bozo_exc else None,
-        skipped=skipped,
+        skipped=over_cap + no_link + len(refused),
+        over_cap=over_cap,
+        no_link=no_link,
+        refused=tuple(refused),
+        future_dated=tuple(future),
     )
+
+
+def poll_note(feed: ParsedFeed, max_items: int) -> Optional[str]:
+    """The poll's note: parse problems and what was skipped, or None."""
+    parts = [feed.bozo_message] if feed.bozo_message else []
+    if feed.over_cap:
+        parts.append(f"{feed.over_cap} entries over the item cap ({max_items}) skipped")
+    if feed.no_link:
+        parts.append(f"{feed.no_link} entries without a link skipped")
+    if feed.refused:
+        parts.append(f"{len(feed.refused)} links refused (not http/https)")
+    if feed.future_dated:
+        parts.append(f"{len(feed.future_dated)} future dates not trusted")
+    return "; ".join(parts) or None
 
 
 # ---------------------------------------------------------------- Beam
@@ -216,6 +281,7 @@ class PollOutcome(NamedTuple):
     items: list[FeedItem]
     poll: FeedPoll
     error: Optional[ErrorRecord]
+    item_errors: tuple[ErrorRecord, ...] = ()  # refused links and untrusted dates, one row each
 
 
 def poll_feed(
@@ -236,9 +302,10 @@ def poll_feed(
     try:
         response = client.get(url, headers=headers, max_bytes=max_bytes)
     except FetchError as exc:
+        message = retry_after_note(exc)
         poll = FeedPoll(url, polled_at, "error", exc.status, request.etag, request.last_modified,
-                        0, False, exc.code, exc.message, None, exc.retry_after)
-        return PollOutcome([], poll, ErrorRecord("feed", url, url, exc.code, exc.message, polled_at))
+                        0, False, exc.code, message, None, exc.retry_after)
+        return PollOutcome([], poll, ErrorRecord("feed", url, url, exc.code, message, polled_at))
     etag = response.headers.get("etag") or request.etag
     last_modified = response.headers.get("last-modified") or request.last_modified
     if response.status == 304:
@@ -260,14 +327,18 @@ def poll_feed(
         poll = FeedPoll(url, polled_at, "error", response.status, etag, last_modified,
                         0, False, code, message, None, None)
         return PollOutcome([], poll, ErrorRecord("feed", url, url, code, message, polled_at))
-    note = feed.bozo_message
     if feed.bozo:
         log.warning("feed %s is malformed but readable: %s", url, feed.bozo_message)
-    if feed.skipped:
-        note = f"{note + '; ' if note else ''}{feed.skipped} entries skipped (item cap or no link)"
+    item_errors = tuple(
+        ErrorRecord("feed", link, url, code, reason, polled_at) for link, code, reason in feed.refused
+    ) + tuple(
+        ErrorRecord("feed", item_url, url, "future_date",
+                    f"feed date {date} is later than now + {future_tolerance_s:.0f} s; not trusted", polled_at)
+        for item_url, date in feed.future_dated
+    )
     poll = FeedPoll(url, polled_at, "ok", response.status, etag, last_modified,
-                    len(feed.items), feed.bozo, None, note, feed.title, None)
-    return PollOutcome(feed.items, poll, None)
+                    len(feed.items), feed.bozo, None, poll_note(feed, max_items), feed.title, None)
+    return PollOutcome(feed.items, poll, None, item_errors)
 
 
 def emit_outcome(outcome: PollOutcome) -> Iterator:
@@ -277,6 +348,9 @@ def emit_outcome(outcome: PollOutcome) -> Iterator:
         counter("feeds", f"error_{outcome.error.code}").inc()
         log.info("feed %s failed: %s %s", outcome.poll.feed_url, outcome.error.code, outcome.error.message)
         yield beam.pvalue.TaggedOutput("errors", outcome.error)
+    for item_error in outcome.item_errors:
+        counter("feeds", f"item_{item_error.code}").inc()
+        yield beam.pvalue.TaggedOutput("errors", item_error)
     counter("feeds", f"poll_{outcome.poll.status}").inc()
     counter("feeds", "items").inc(len(outcome.items))
     yield from outcome.items

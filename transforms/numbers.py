@@ -126,16 +126,26 @@ def _word_value(word: str) -> Optional[int]:
     return None
 
 
+# No count of people or weapons in the news is larger; longer digit strings
+# are phone numbers, IDs or garbage, and would overflow float arithmetic.
+_MAX_COUNT = 10**9
+
+
 def _digits_value(text: str) -> Optional[int]:
     if "/" in text:
         return None  # "27/2010": a law or case number, never a count
     if "," in text and not re.fullmatch(r"\d{1,3}(?:,\d{3})+", text):
         return None
-    try:
-        value = float(text.replace(",", ""))
-    except ValueError:
+    digits = text.replace(",", "")
+    if "." in digits:
+        whole, _, fraction = digits.partition(".")
+        if fraction.strip("0") or not whole.isdigit():
+            return None
+        digits = whole
+    if not digits.isdigit() or len(digits) > len(str(_MAX_COUNT)):
         return None
-    return int(value) if value == int(value) else None
+    value = int(digits)
+    return value if value <= _MAX_COUNT else None
 
 
 def _parse_at(toks: Sequence[_Tok], i: int) -> Optional[tuple[int, int]]:
@@ -149,6 +159,8 @@ def _parse_at(toks: Sequence[_Tok], i: int) -> Optional[tuple[int, int]]:
             try:
                 value_f = float(tok.text)
             except ValueError:
+                return None
+            if not value_f < _MAX_COUNT:  # also rejects inf and nan
                 return None
         else:
             digits = _digits_value(tok.text)
@@ -164,6 +176,8 @@ def _parse_at(toks: Sequence[_Tok], i: int) -> Optional[tuple[int, int]]:
         if j < len(toks) and toks[j].lower == "dozen":
             value_f *= 12
             j += 1
+        if value_f > _MAX_COUNT:
+            return None
         return int(value_f), j
     if tok.kind != "word":
         return None

@@ -1,0 +1,1 @@
+"""Hostile-input fixtures: a loopback server that misbehaves in every way a news site can."""
