@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import apache_beam as beam
+from apache_beam.options.pipeline_options import StandardOptions
 
 from newswatch.config import Config
 from newswatch.records import SinkRecord
@@ -28,7 +29,7 @@ from newswatch.sinks.duckdb import (
     read_stored_ids,
     window_start,
 )
-from newswatch.transforms.dedup import MarkDuplicates
+from newswatch.transforms.dedup import MarkDuplicates, MarkDuplicatesInProcess, PriorEntry
 from newswatch.transforms.extract_text import ExtractText
 from newswatch.transforms.feeds import PollFeeds
 from newswatch.transforms.fetch import FetchArticles, HttpSettings, NewItems
@@ -54,14 +55,23 @@ class GraphSettings:
 
             return (
                 functools.partial(parquet.stored_ids, self.db_path),
-                functools.partial(parquet.dedup_index, self.db_path, window_start(self.config.dedup.window_days)),
+                functools.partial(
+                    _prior_entries, parquet.dedup_index, self.db_path, window_start(self.config.dedup.window_days)
+                ),
                 functools.partial(parquet.feed_states, self.db_path),
             )
         return (
             functools.partial(read_stored_ids, self.db_path),
-            functools.partial(read_dedup_index, self.db_path, window_start(self.config.dedup.window_days)),
+            functools.partial(
+                _prior_entries, read_dedup_index, self.db_path, window_start(self.config.dedup.window_days)
+            ),
             functools.partial(read_feed_states, self.db_path),
         )
+
+
+def _prior_entries(load, *args) -> list[PriorEntry]:
+    """Stored dedup rows (plain tuples from a sink) as the PriorEntry records dedup reads."""
+    return [PriorEntry(*row) for row in load(*args)]
 
 
 def _as_sink(field: str):
@@ -110,9 +120,12 @@ class ProcessItems(beam.PTransform):
         new_items = items | "NewItems" >> NewItems(stored_ids)
         pages, fetch_errors = new_items | "FetchArticles" >> FetchArticles(self._s.http)
         articles, extract_errors = pages | "ExtractText" >> ExtractText(cfg.extract.min_words)
-        deduped, relinks = articles | "MarkDuplicates" >> MarkDuplicates(
-            prior=prior, window_days=cfg.dedup.window_days
-        )
+        options = articles.pipeline.options.view_as(StandardOptions)
+        in_process = options.streaming and str(options.runner or "DirectRunner").endswith("DirectRunner")
+        # The keyed-state dedup cannot settle on the streaming DirectRunner
+        # (see MarkDuplicatesInProcess); everywhere else it is the one used.
+        dedup = MarkDuplicatesInProcess if in_process else MarkDuplicates
+        deduped, relinks = articles | "MarkDuplicates" >> dedup(prior=prior, window_days=cfg.dedup.window_days)
         enriched, mention_errors = deduped | "ExtractMentions" >> ExtractMentions(
             model=cfg.mentions.model or None
         )

@@ -218,8 +218,8 @@ class DuckDBStore:
     def dedup_index(self, since: Optional[str] = None) -> list[tuple]:
         """(article_id, published_at, seen_at, content_hash, minhash, duplicate_of) of stored articles.
 
-        `since` limits to articles published (or, undated, first seen) after
-        that ISO time, matching the dedup window.
+        `since` limits to articles published or first seen after that ISO
+        time (the dedup window), plus the originals those point at.
         """
         if not self.exists():
             return []
@@ -233,8 +233,13 @@ class DuckDBStore:
             )
             params: list = []
             if since:
-                sql += " WHERE coalesce(published_at, seen_at) >= CAST(? AS TIMESTAMPTZ)"
-                params.append(since)
+                # Articles published or first seen in the window (a backfill of
+                # old news stored an hour ago is as fresh as today's news),
+                # plus the originals they point at, so a copy never loses its
+                # older original.
+                recent = "(coalesce(published_at, seen_at) >= CAST(? AS TIMESTAMPTZ) OR seen_at >= CAST(? AS TIMESTAMPTZ))"
+                sql += f" WHERE {recent} OR article_id IN (SELECT duplicate_of FROM articles WHERE {recent})"
+                params += [since] * 4
             return [tuple(row) for row in con.execute(sql, params).fetchall()]
 
 

@@ -12,10 +12,10 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from newswatch.demo.server import StaticServer
+from newswatch.sinks.duckdb import DuckDBStore
 from tests.conftest import SHARED_CORPUS, requires_corpus
 
 pytestmark = [requires_corpus, pytest.mark.slow]
@@ -53,12 +53,17 @@ def _truncate_feeds(site: Path, keep: int) -> dict[Path, bytes]:
     return originals
 
 
-def _start(db: Path, feeds: list[str], host_port: str, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen(
+def _start(db: Path, feeds: list[str], host_port: str, *extra: str, wait: bool = True) -> subprocess.Popen:
+    """Start `newswatch stream`; with `wait`, return once it has recorded its run (signals are handled)."""
+    runs = _read(db, "SELECT count(*) FROM runs")[0][0] if db.exists() else 0
+    proc = subprocess.Popen(
         [sys.executable, "-m", "newswatch.cli", "stream", "--feeds", *feeds, "--db", str(db),
          "--allow-host", host_port, "--poll-interval", "2", "--host-delay", "0", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+    if wait:
+        assert _wait_for(lambda: db.exists() and _read(db, "SELECT count(*) FROM runs")[0][0] > runs, 60)
+    return proc
 
 
 def _query(db: Path, sql: str) -> tuple[str, float]:
@@ -71,22 +76,20 @@ def _query(db: Path, sql: str) -> tuple[str, float]:
     return done.stdout, time.monotonic() - started
 
 
+def _read(db: Path, sql: str, params=()) -> list:
+    """A read-only query that, like any analyst's, retries while the job holds the write lock."""
+    with DuckDBStore(str(db), lock_timeout_s=15.0).reader() as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
 def _stored_paths(db: Path) -> set[str]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {re.sub(r"^https?://[^/]+", "", u) for (u,) in con.execute("SELECT url FROM articles").fetchall()}
-    finally:
-        con.close()
+    return {re.sub(r"^https?://[^/]+", "", u) for (u,) in _read(db, "SELECT url FROM articles")}
 
 
 def _counts(db: Path) -> tuple:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(
-            "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM mentions), (SELECT count(*) FROM errors)"
-        ).fetchone()
-    finally:
-        con.close()
+    return _read(
+        db, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM mentions), (SELECT count(*) FROM errors)"
+    )[0]
 
 
 def _stop(proc: subprocess.Popen) -> tuple[int, float]:
@@ -132,11 +135,9 @@ def test_stream_picks_up_new_items_while_readers_query(tmp_path, corpus_gold):
                 feed.write_bytes(data.replace(b"127.0.0.1:8765", server.host_port.encode()))
             assert _wait_for(lambda: gold_paths <= _stored_paths(db), 30), "not every gold article within 30 s"
             assert _stored_paths(db) == gold_paths
-            con = duckdb.connect(str(db), read_only=True)
-            latencies = [r[0] for r in con.execute(
-                "SELECT epoch(stored_at) - ? FROM articles WHERE epoch(stored_at) > ?", [restored_at, restored_at]
-            ).fetchall()]
-            con.close()
+            latencies = [r[0] for r in _read(
+                db, "SELECT epoch(stored_at) - ? FROM articles WHERE epoch(stored_at) > ?", [restored_at, restored_at]
+            )]
             print(f"\nfeed change -> committed row: median {sorted(latencies)[len(latencies) // 2]:.2f} s, "
                   f"worst {max(latencies):.2f} s over {len(latencies)} articles; "
                   f"longest `newswatch query` {max(waits):.2f} s")
@@ -147,17 +148,11 @@ def test_stream_picks_up_new_items_while_readers_query(tmp_path, corpus_gold):
         assert took < 10, f"SIGTERM took {took:.1f} s"
 
         before = _counts(db)
-        con = duckdb.connect(str(db), read_only=True)
-        polls_before = con.execute("SELECT count(*) FROM feed_polls").fetchone()[0]
-        con.close()
+        polls_before = _read(db, "SELECT count(*) FROM feed_polls")[0][0]
         proc = _start(db, feeds, server.host_port)
         try:
             def polled_twice():
-                con = duckdb.connect(str(db), read_only=True)
-                try:
-                    return con.execute("SELECT count(*) FROM feed_polls").fetchone()[0] >= polls_before + 2 * len(feeds)
-                finally:
-                    con.close()
+                return _read(db, "SELECT count(*) FROM feed_polls")[0][0] >= polls_before + 2 * len(feeds)
             assert _wait_for(polled_twice, 40)
         finally:
             code, _ = _stop(proc)
@@ -173,14 +168,12 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(tmp_path, corpus_g
     with _serve(site) as server:
         feeds = [f"{server.base_url}/feeds/{p.name}" for p in sorted((site / "feeds").glob("*.xml"))]
         for _ in range(4):
-            proc = _start(db, feeds, server.host_port)
-            time.sleep(rng.uniform(2.0, 5.0))
+            proc = _start(db, feeds, server.host_port, wait=False)
+            time.sleep(rng.uniform(2.0, 6.0))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             if db.exists():
-                con = duckdb.connect(str(db), read_only=True)  # opens cleanly after every kill
-                con.execute("SELECT count(*) FROM articles").fetchone()
-                con.close()
+                _read(db, "SELECT count(*) FROM articles")  # opens cleanly after every kill
         proc = _start(db, feeds, server.host_port)
         try:
             assert _wait_for(lambda: db.exists() and gold_paths <= _stored_paths(db), 60)
@@ -188,9 +181,7 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(tmp_path, corpus_g
             code, _ = _stop(proc)
         assert code == 0
     assert _stored_paths(db) == gold_paths
-    con = duckdb.connect(str(db), read_only=True)
-    dupes = con.execute("SELECT count(*) - count(DISTINCT url) FROM articles").fetchone()[0]
-    orphan_mentions = con.execute(
-        "SELECT count(*) FROM mentions WHERE article_id NOT IN (SELECT article_id FROM articles)").fetchone()[0]
-    con.close()
+    dupes = _read(db, "SELECT count(*) - count(DISTINCT url) FROM articles")[0][0]
+    orphan_mentions = _read(
+        db, "SELECT count(*) FROM mentions WHERE article_id NOT IN (SELECT article_id FROM articles)")[0][0]
     assert dupes == 0 and orphan_mentions == 0
