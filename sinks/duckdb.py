@@ -226,20 +226,7 @@ class DuckDBStore:
         with self.reader() as con:
             if not _has_table(con, "articles"):
                 return []
-            sql = (
-                "SELECT article_id, strftime(published_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S+00:00'),"
-                " strftime(seen_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S+00:00'),"
-                " content_hash, minhash, duplicate_of FROM articles"
-            )
-            params: list = []
-            if since:
-                # Articles published or first seen in the window (a backfill of
-                # old news stored an hour ago is as fresh as today's news),
-                # plus the originals they point at, so a copy never loses its
-                # older original.
-                recent = "(coalesce(published_at, seen_at) >= CAST(? AS TIMESTAMPTZ) OR seen_at >= CAST(? AS TIMESTAMPTZ))"
-                sql += f" WHERE {recent} OR article_id IN (SELECT duplicate_of FROM articles WHERE {recent})"
-                params += [since] * 4
+            sql, params = dedup_index_query(since)
             return [tuple(row) for row in con.execute(sql, params).fetchall()]
 
 
@@ -250,6 +237,24 @@ def _rollback(con) -> None:
         con.execute("ROLLBACK")
     except duckdb.Error:
         pass
+
+
+def dedup_index_query(since: Optional[str]) -> tuple[str, list]:
+    """SQL (over an `articles` table or view) for what dedup needs of stored articles.
+
+    With `since`: articles published or first seen after it (a backfill of old
+    news stored an hour ago is as fresh as today's news), plus the originals
+    they point at, so a copy never loses its older original.
+    """
+    sql = (
+        "SELECT article_id, strftime(published_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S+00:00'),"
+        " strftime(seen_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S+00:00'),"
+        " content_hash, minhash, duplicate_of FROM articles"
+    )
+    if not since:
+        return sql, []
+    recent = "(coalesce(published_at, seen_at) >= CAST(? AS TIMESTAMPTZ) OR seen_at >= CAST(? AS TIMESTAMPTZ))"
+    return f"{sql} WHERE {recent} OR article_id IN (SELECT duplicate_of FROM articles WHERE {recent})", [since] * 4
 
 
 def _has_table(con, name: str) -> bool:

@@ -584,14 +584,8 @@ def feed_states(directory: str) -> dict:
 
 def dedup_index(directory: str, since: Optional[str] = None) -> list[tuple]:
     """Picklable loader for `MarkDuplicates`: the same tuples as `DuckDBStore.dedup_index`."""
-    sql = (
-        "SELECT article_id, strftime(published_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S+00:00'),"
-        " strftime(seen_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S+00:00'),"
-        " content_hash, minhash, duplicate_of FROM articles"
-    )
-    params: list = []
-    if since:
-        sql += " WHERE coalesce(published_at, seen_at) >= CAST(? AS TIMESTAMPTZ)"
-        params.append(since)
+    from newswatch.sinks.duckdb import dedup_index_query
+
+    sql, params = dedup_index_query(since)
     with _open_through_beam(directory) as con:
         return [tuple(row) for row in con.execute(sql, params).fetchall()]

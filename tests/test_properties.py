@@ -6,7 +6,6 @@ and its stated invariants must hold on every input it accepts.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qsl, quote, urlsplit
 from xml.sax.saxutils import quoteattr
 

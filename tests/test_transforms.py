@@ -12,7 +12,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from newswatch.demo.server import StaticServer
 from newswatch.records import (
-    Article, ArticleLabels, EnrichedArticle, ErrorRecord, FeedItem, FeedPoll, FeedRequest, FetchedPage, SinkRecord,
+    Article, ArticleLabels, EnrichedArticle, ErrorRecord, FeedItem, FeedPoll, FeedRequest, SinkRecord,
 )
 from newswatch.sinks.duckdb import WriteToDuckDB
 from newswatch.transforms.canonical import article_id

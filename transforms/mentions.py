@@ -417,7 +417,7 @@ _RECRUITMENT_CONTEXT = frozenset("service training conscription conscripts consc
                                  "recruit recruits recruitment recruited enlist enlisted front frontline batch "
                                  "batches law ward call-up called mobilisation mobilization reservists".split())
 _SPORT_CONTEXT = frozenset("squad team match coach tournament league club player players cup fixture".split())
-_DOC_NOUNS = frozenset("bill resolution constitution agreement report text legislation budget proposal document "
+_DOC_NOUNS = frozenset("bill bills resolution constitution agreement report text legislation budget proposal document "
                        "statement version treaty plan regulation regulations amendment law laws of letter "
                        "pick picks round class".split())
 
@@ -595,8 +595,14 @@ class MentionRules:
     def _conscription_ok(hit: _Hit, lows: Sequence[str], prev: str, nxt: str) -> bool:
         words = set(lows)
         if hit.trigger == "draft":
-            if hit.form == "noun" and (nxt in _DOC_NOUNS or prev in ("first", "final", "rough", "revised", "initial",
-                                                                        "earlier", "latest", "nba", "nfl", "nhl")):
+            # "a draft (supplemental spending) bill": the document sense, up to two modifiers away
+            if hit.form == "noun" and (_DOC_NOUNS.intersection(lows[hit.end:hit.end + 3])
+                                       or prev in ("first", "final", "rough", "revised", "initial",
+                                                   "earlier", "latest", "nba", "nfl", "nhl")):
+                return False
+            # "bills ... have been drafted": a document written, nobody called up
+            if hit.form == "event" and _DOC_NOUNS.intersection(lows[:hit.start]) and not (
+                    _CONSCRIPTION_CONTEXT - {"draft", "law", "ward", "called"}).intersection(words):
                 return False
             if hit.form == "event" and nxt in ("a", "an", "by", "the", "letters", "plans"):
                 return nxt == "the" and bool(_CONSCRIPTION_CONTEXT.intersection(lows[hit.end:hit.end + 3]))
