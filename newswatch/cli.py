@@ -76,25 +76,37 @@ def _sink_error(args) -> str | None:
     return None if args.db else "--db PATH is required (or --sink parquet:DIR)"
 
 
-def cmd_run(args, beam_args: Sequence[str]) -> int:
-    from newswatch.pipelines.batch import run_batch
+class _UsageError(Exception):
+    """A problem with the command line or the config: exit 2."""
+
+
+def _prepare(args, command: str, **overrides):
+    """Feed URLs and graph settings for `run`/`stream`; raises _UsageError."""
     from newswatch.transforms.feeds import read_feed_list
 
     try:
         feeds = read_feed_list(args.feeds)
     except ValueError as exc:
-        print(f"newswatch run: {exc}", file=sys.stderr)
-        return 2
+        raise _UsageError(str(exc)) from None
     if not feeds:
-        print("newswatch run: no feed URLs given", file=sys.stderr)
-        return 2
+        raise _UsageError("no feed URLs given")
     problem = _sink_error(args)
     if problem:
-        print(f"newswatch run: {problem}", file=sys.stderr)
-        return 2
+        raise _UsageError(problem)
+    if command == "stream" and args.sink != "duckdb":
+        raise _UsageError("the streaming job writes a DuckDB file; use `run --sink parquet:DIR` on a cluster")
     try:
-        settings = _settings(args)
+        return feeds, _settings(args, **overrides)
     except (ValueError, OSError) as exc:  # a bad config file or alert rule
+        raise _UsageError(str(exc)) from None
+
+
+def cmd_run(args, beam_args: Sequence[str]) -> int:
+    from newswatch.pipelines.batch import run_batch
+
+    try:
+        feeds, settings = _prepare(args, "run")
+    except _UsageError as exc:
         print(f"newswatch run: {exc}", file=sys.stderr)
         return 2
     try:
@@ -108,23 +120,11 @@ def cmd_run(args, beam_args: Sequence[str]) -> int:
 
 def cmd_stream(args, beam_args: Sequence[str]) -> int:
     from newswatch.pipelines.stream import run_stream
-    from newswatch.transforms.feeds import read_feed_list
 
     try:
-        feeds = read_feed_list(args.feeds)
-    except ValueError as exc:
-        print(f"newswatch stream: {exc}", file=sys.stderr)
-        return 2
-    if not feeds:
-        print("newswatch stream: no feed URLs given", file=sys.stderr)
-        return 2
-    problem = _sink_error(args)
-    if problem or args.sink != "duckdb":
-        print(f"newswatch stream: {problem or 'the streaming job writes DuckDB here; on a cluster runner use `run`-style Parquet output'}", file=sys.stderr)
-        return 2
-    try:
-        settings = _settings(args, stream={"poll_interval_s": args.poll_interval} if args.poll_interval else {})
-    except (ValueError, OSError) as exc:
+        overrides = {"stream": {"poll_interval_s": args.poll_interval}} if args.poll_interval else {}
+        feeds, settings = _prepare(args, "stream", **overrides)
+    except _UsageError as exc:
         print(f"newswatch stream: {exc}", file=sys.stderr)
         return 2
     try:
