@@ -49,6 +49,11 @@ def _last_write(path: str) -> float:
 
 def run_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Sequence[str] = ()) -> int:
     """Run until SIGINT/SIGTERM (exit 0) or a pipeline failure (exit 1)."""
+    # Handlers first: a signal that arrives while the job is still starting
+    # must also end in a clean exit 0, not in Python's default death.
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     cfg = settings.config
     store = DuckDBStore(settings.db_path, cfg.sink.lock_timeout_s)
     store.init()
@@ -71,7 +76,6 @@ def run_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Seq
     if settings.alerts is not None and settings.alerts.channels:
         _ = ticks | "RetryAlerts" >> DeliverDueAlerts(settings.db_path, settings.alerts)
 
-    stop = threading.Event()
     failure: list[BaseException] = []
 
     def execute():
@@ -82,8 +86,6 @@ def run_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Seq
         finally:
             stop.set()
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     worker = threading.Thread(target=execute, name="newswatch-stream", daemon=True)
     worker.start()
     log.info("streaming %d feeds into %s (run %s); SIGINT/SIGTERM stops", len(feed_urls), settings.db_path, run_id)
