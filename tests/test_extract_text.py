@@ -32,3 +32,15 @@ def test_unknown_charset_label_is_ignored():
 def test_clean_text_normalises():
     raw = "Cafe\u0301  news\x00\x1b here\u00a0now\r\n\n  <b>bold</b> &amp; more\n\n"
     assert clean_text(raw) == "Café news here now\nbold & more"
+
+
+def test_a_number_in_the_url_slug_is_not_the_date():
+    from newswatch.transforms.extract_text import extract, prepare_markup
+
+    para = "<p>" + "Officials said the river ferry would resume on Monday after repairs to its engine. " * 12 + "</p>"
+    html = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<link rel="canonical" href="https://news.example/2025/05/17-soldiers-defect.html">
+<meta property="og:url" content="https://news.example/2025/05/17-soldiers-defect.html">
+<meta property="article:published_time" content="2025-05-03T08:00:00+06:30"><title>Ferry</title></head>
+<body><article><h1>Ferry resumes</h1>{para}{para}</article></body></html>"""
+    assert extract(prepare_markup(html)).date == "2025-05-03"

@@ -133,6 +133,12 @@ def _mostly_utf8(body: bytes) -> bool:
     return non_ascii - invalid > invalid
 
 
+_SELF_URL = re.compile(
+    r"""<link\b[^>]*\brel\s*=\s*["']?canonical\b[^>]*>|<meta\b[^>]*\b(?:property|name)\s*=\s*["']?(?:og:url|twitter:url)\b[^>]*>""",
+    re.IGNORECASE,
+)
+
+
 def prepare_markup(html: str, max_chars: int = MAX_MARKUP_CHARS) -> str:
     """Cut script, style and svg elements (keeping small JSON-LD) and huge attribute values, then cap the length.
 
@@ -161,6 +167,9 @@ def prepare_markup(html: str, max_chars: int = MAX_MARKUP_CHARS) -> str:
         pieces.append(html[pos:])
         html = "".join(pieces)
     html = _HUGE_ATTRIBUTE.sub('=""', html)
+    # htmldate reads a date out of the page's own URL (canonical link, og:url)
+    # before its metadata: "/2025/05/17-soldiers-..." is not 17 May.
+    html = _SELF_URL.sub("", html)
     if len(html) > max_chars:
         cut = html.rfind("<", 0, max_chars)
         html = html[: cut if cut > 0 else max_chars]
