@@ -34,7 +34,7 @@ from newswatch.transforms.extract_text import ExtractText
 from newswatch.transforms.feeds import PollFeeds
 from newswatch.transforms.fetch import FetchArticles, HttpSettings, NewItems
 from newswatch.transforms.mentions import ExtractMentions
-from newswatch.transforms.schedule import PollOnSchedule, Schedule
+from newswatch.transforms.schedule import FeedState, PollOnSchedule, Schedule
 
 
 @dataclass(frozen=True)
@@ -58,20 +58,28 @@ class GraphSettings:
                 functools.partial(
                     _prior_entries, parquet.dedup_index, self.db_path, window_start(self.config.dedup.window_days)
                 ),
-                functools.partial(parquet.feed_states, self.db_path),
+                functools.partial(_feed_states, parquet.feed_states, self.db_path),
             )
         return (
             functools.partial(read_stored_ids, self.db_path),
             functools.partial(
                 _prior_entries, read_dedup_index, self.db_path, window_start(self.config.dedup.window_days)
             ),
-            functools.partial(read_feed_states, self.db_path),
+            functools.partial(_feed_states, read_feed_states, self.db_path),
         )
 
 
 def _prior_entries(load, *args) -> list[PriorEntry]:
     """Stored dedup rows (plain tuples from a sink) as the PriorEntry records dedup reads."""
     return [PriorEntry(*row) for row in load(*args)]
+
+
+def _feed_states(load, *args) -> dict[str, FeedState]:
+    """Stored feed schedules (plain tuples from a sink) as the FeedState the scheduler keeps."""
+    return {
+        url: FeedState(next_poll or 0.0, errors or 0, None, None, suspended)
+        for url, (next_poll, errors, suspended) in load(*args).items()
+    }
 
 
 def _as_sink(field: str):

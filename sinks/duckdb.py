@@ -209,10 +209,7 @@ class DuckDBStore:
         with self.reader() as con:
             if not _has_table(con, "feeds"):
                 return {}
-            rows = con.execute(
-                "SELECT feed_url, epoch(next_poll_at), consecutive_errors,"
-                " CASE WHEN suspended THEN coalesce(suspended_reason, 'suspended') END FROM feeds"
-            ).fetchall()
+            rows = con.execute(FEED_STATES_SQL).fetchall()
         return {url: (next_poll, errors, suspended) for url, next_poll, errors, suspended in rows}
 
     def dedup_index(self, since: Optional[str] = None) -> list[tuple]:
@@ -237,6 +234,13 @@ def _rollback(con) -> None:
         con.execute("ROLLBACK")
     except duckdb.Error:
         pass
+
+
+# What the streaming scheduler needs of each feed, from a `feeds` table or view.
+FEED_STATES_SQL = (
+    "SELECT feed_url, epoch(next_poll_at), consecutive_errors,"
+    " CASE WHEN suspended THEN coalesce(suspended_reason, 'suspended') END FROM feeds"
+)
 
 
 def dedup_index_query(since: Optional[str]) -> tuple[str, list]:
@@ -501,14 +505,9 @@ def read_stored_ids(path: str) -> list[str]:
     return DuckDBStore(path).stored_ids()
 
 
-def read_feed_states(path: str) -> dict:
-    """Picklable loader for `PollOnSchedule`: each feed's schedule as stored."""
-    from newswatch.transforms.schedule import FeedState
-
-    return {
-        url: FeedState(next_poll or 0.0, errors or 0, None, None, suspended)
-        for url, (next_poll, errors, suspended) in DuckDBStore(path).feed_states().items()
-    }
+def read_feed_states(path: str) -> dict[str, tuple]:
+    """Picklable loader for `PollOnSchedule`: feed_url -> (next poll epoch, errors in a row, suspension)."""
+    return DuckDBStore(path).feed_states()
 
 
 def read_dedup_index(path: str, since: Optional[str] = None) -> list[tuple]:

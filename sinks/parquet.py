@@ -566,20 +566,13 @@ def stored_ids(directory: str) -> list[str]:
         return [row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()]
 
 
-def feed_states(directory: str) -> dict:
-    """Picklable loader for `PollOnSchedule`: each feed's schedule as stored, like `read_feed_states`."""
-    from newswatch.transforms.schedule import FeedState
+def feed_states(directory: str) -> dict[str, tuple]:
+    """Picklable loader for `PollOnSchedule`: the same mapping as `read_feed_states`."""
+    from newswatch.sinks.duckdb import FEED_STATES_SQL
 
-    sql = (
-        "SELECT feed_url, epoch(next_poll_at), consecutive_errors,"
-        " CASE WHEN suspended THEN coalesce(suspended_reason, 'suspended') END FROM feeds"
-    )
     with _open_through_beam(directory) as con:
-        rows = con.execute(sql).fetchall()
-    return {
-        url: FeedState(next_poll or 0.0, errors or 0, None, None, suspended)
-        for url, next_poll, errors, suspended in rows
-    }
+        rows = con.execute(FEED_STATES_SQL).fetchall()
+    return {url: (next_poll, errors, suspended) for url, next_poll, errors, suspended in rows}
 
 
 def dedup_index(directory: str, since: Optional[str] = None) -> list[tuple]:
