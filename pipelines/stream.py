@@ -102,11 +102,17 @@ def run_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Seq
         if time.time() - max(_last_write(heartbeat), asked_wall) >= quiet_for:
             break
         time.sleep(0.1)
-    with write_lock():  # never cut a transaction in half
+    # Never cut a transaction in half: wait for the current one, but a stuck
+    # writer must not keep the process alive past the grace period.
+    locked = write_lock().acquire(timeout=cfg.sink.lock_timeout_s)
+    try:
         summary = store.finish_run(run_id, "stopped")
         log.info("stopped after %.1f s of draining: %s", time.monotonic() - asked, summary)
+    except Exception as exc:  # e.g. a reader held the file: the articles are stored, the run row is not
+        log.error("stopped, but could not record the end of run %s: %s", run_id, exc)
+    finally:
         sys.stdout.flush()
         sys.stderr.flush()
         # The Beam worker threads never return from an unbounded source;
         # leave without waiting for them, between two writes.
-        os._exit(0)
+        os._exit(0 if locked else 1)
