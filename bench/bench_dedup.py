@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import synth_text  # noqa: E402
 
 from newswatch.records import Article  # noqa: E402
-from newswatch.transforms import dedup  # noqa: E402
+from newswatch.transforms import dedup, dedup_stream  # noqa: E402
+from newswatch.transforms import dedup_core as core  # noqa: E402
 from newswatch.transforms.canonical import content_hash  # noqa: E402
 
 
@@ -82,15 +83,15 @@ def _signing_speed(texts: list[str], repeats: int = 3) -> dict:
     from datasketch import MinHash
     import xxhash
 
-    hasher = dedup.MinHasher()
+    hasher = core.MinHasher()
 
     def ours(text):
         hasher.signature(text)
 
     def theirs(text):
-        toks = dedup.words(text)
+        toks = core.words(text)
         grams = [" ".join(toks[i:i + 5]).encode() for i in range(max(1, len(toks) - 4))]
-        sketch = MinHash(num_perm=dedup.DEFAULT_NUM_PERM, seed=1, hashfunc=xxhash.xxh32_intdigest)
+        sketch = MinHash(num_perm=core.DEFAULT_NUM_PERM, seed=1, hashfunc=xxhash.xxh32_intdigest)
         sketch.update_batch(grams)
 
     best = {}
@@ -110,11 +111,11 @@ def _state_bytes(articles: list[Article], marked: list[Article]) -> dict:
     pickle = coders.PickleCoder()
     window_s = 14 * 86400.0
     band = confirm = settle = 0
-    clusters = dedup.Clusters()
+    clusters = core.Clusters()
     for article, out in zip(articles, marked):
-        meta = dedup._article_meta(article, 0.0, window_s)
-        entry = len(dedup._ENTRY_CODER.encode(dedup._entry(meta)))
-        keys = [dedup.exact_key(article.content_hash)] + (dedup.band_keys(out.minhash) if out.minhash else [])
+        meta = core.article_meta(article, 0.0, window_s)
+        entry = len(dedup_stream._ENTRY_CODER.encode(dedup_stream._entry(meta)))
+        keys = [core.exact_key(article.content_hash)] + (core.band_keys(out.minhash) if out.minhash else [])
         band += sum(len(k) + entry for k in keys)
         if out.minhash:
             confirm += len(pickle.encode((meta, out.minhash))) + 9  # + expire_at varint
@@ -138,9 +139,9 @@ def _heap_bytes(marked: list[Article]) -> dict:
     buckets: dict[bytes, list] = defaultdict(list)
     signatures = {}
     for a in marked:
-        meta = dedup._article_meta(a, 0.0, 14 * 86400.0)
-        entry = dedup._entry(meta)
-        for key in [dedup.exact_key(a.content_hash)] + (dedup.band_keys(a.minhash) if a.minhash else []):
+        meta = core.article_meta(a, 0.0, 14 * 86400.0)
+        entry = dedup_stream._entry(meta)
+        for key in [core.exact_key(a.content_hash)] + (core.band_keys(a.minhash) if a.minhash else []):
             buckets[key].append(entry)
         if a.minhash:
             signatures[a.article_id] = (meta, a.minhash)
@@ -191,18 +192,18 @@ def synthetic(args) -> dict:
     articles = [_to_article(s) for s in synth]
     truth = {s.article_id: s.copy_of for s in synth if s.copy_of}
     by_id = {s.article_id: s for s in synth}
-    true_j = {k: dedup.jaccard(dedup.shingles(by_id[k].text), dedup.shingles(by_id[v].text)) for k, v in truth.items()}
+    true_j = {k: core.jaccard(core.shingles(by_id[k].text), core.shingles(by_id[v].text)) for k, v in truth.items()}
 
     start, cpu = time.perf_counter(), time.process_time()
-    marked, relinks = dedup.mark_duplicates(articles)
+    marked, relinks = core.mark_duplicates(articles)
     pure_s, pure_cpu = time.perf_counter() - start, time.process_time() - cpu
     links = {a.article_id: a.duplicate_of for a in marked}
-    above = {k: v for k, v in truth.items() if true_j[k] >= dedup.DEFAULT_THRESHOLD}
+    above = {k: v for k, v in truth.items() if true_j[k] >= core.DEFAULT_THRESHOLD}
     result = {
         "articles": len(articles), "copy_share": args.copy_share, "seed": args.seed, "machine": _machine(),
-        "params": {"threshold": dedup.DEFAULT_THRESHOLD, "num_perm": dedup.DEFAULT_NUM_PERM,
-                   "rows": dedup.DEFAULT_ROWS, "bands": dedup.DEFAULT_NUM_PERM // dedup.DEFAULT_ROWS,
-                   "shingle_k": dedup.DEFAULT_SHINGLE, "window_days": 14.0},
+        "params": {"threshold": core.DEFAULT_THRESHOLD, "num_perm": core.DEFAULT_NUM_PERM,
+                   "rows": core.DEFAULT_ROWS, "bands": core.DEFAULT_NUM_PERM // core.DEFAULT_ROWS,
+                   "shingle_k": core.DEFAULT_SHINGLE, "window_days": 14.0},
         "generate_s": generated,
         "mean_words": sum(len(a.text.split()) for a in articles) / len(articles),
         "copies": {"total": len(truth), "true_jaccard_below_threshold": len(truth) - len(above),
@@ -255,17 +256,17 @@ def corpus(args) -> dict:
     known = {frozenset(p) for p in _COPIES} | {frozenset(_SAME_EVENT)}
     table = {}
     for k in (3, 4, 5, 6):
-        sets = {i: dedup.shingles(t, k) for i, t in texts.items()}
-        row = {f"{a}->{b}": dedup.jaccard(sets[a], sets[b]) for a, b in _COPIES}
-        row["d040~d041"] = dedup.jaccard(*(sets[i] for i in _SAME_EVENT))
-        others = [(dedup.jaccard(sets[a], sets[b]), f"{a}~{b}")
+        sets = {i: core.shingles(t, k) for i, t in texts.items()}
+        row = {f"{a}->{b}": core.jaccard(sets[a], sets[b]) for a, b in _COPIES}
+        row["d040~d041"] = core.jaccard(*(sets[i] for i in _SAME_EVENT))
+        others = [(core.jaccard(sets[a], sets[b]), f"{a}~{b}")
                   for a, b in itertools.combinations(sorted(texts), 2) if frozenset((a, b)) not in known]
         row["max_other"], row["max_other_pair"] = max(others)
         row["other_pairs"] = len(others)
         table[f"k={k}"] = row
-    hasher = dedup.MinHasher()
+    hasher = core.MinHasher()
     sigs = {i: hasher.signature(t) for i, t in texts.items()}
-    estimates = {f"{a}->{b}": dedup.estimate_jaccard(sigs[a], sigs[b]) for a, b in _COPIES + [_SAME_EVENT]}
+    estimates = {f"{a}->{b}": core.estimate_jaccard(sigs[a], sigs[b]) for a, b in _COPIES + [_SAME_EVENT]}
     articles = []
     for g in gold:
         published = f"{g['published']}T06:00:00+00:00" if g["published"] else None
@@ -273,7 +274,7 @@ def corpus(args) -> dict:
                                 "2025-01-01T00:00:00+00:00", "2025-01-01T00:00:00+00:00", "en", texts[g["id"]],
                                 content_hash(texts[g["id"]]), None, None, None))
     truth = {g["id"]: g["duplicate_of"] for g in gold if g["duplicate_of"]}
-    marked, _ = dedup.mark_duplicates(articles)
+    marked, _ = core.mark_duplicates(articles)
     beam_links, _, beam_s = _run_beam(articles)
     return {
         "machine": _machine(), "jaccard": table, "estimated_k5_128perm": estimates,

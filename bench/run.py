@@ -145,7 +145,7 @@ class _LoopWorker:
 
     def __init__(self, host_port: str):
         from newswatch.config import load_config
-        from newswatch.transforms.dedup import MinHasher
+        from newswatch.transforms.dedup_core import MinHasher
         from newswatch.transforms.fetch import HttpSettings
         from newswatch.transforms.mentions import build_nlp
 
@@ -245,7 +245,7 @@ class LoopDedup:
     def add(self, article) -> tuple[Optional[str], Optional[str], list]:
         """(duplicate_of, duplicate_kind, relinks of articles added before) for a new article."""
         from newswatch.records import Relink
-        from newswatch.transforms.dedup import band_keys, epoch, estimate_jaccard, exact_key
+        from newswatch.transforms.dedup_core import band_keys, epoch, estimate_jaccard, exact_key
 
         aid, sig = article.article_id, article.minhash
         seen = epoch(article.seen_at) or 0.0
@@ -298,7 +298,7 @@ def loop_main(argv: list[str]) -> int:
     from newswatch.config import load_config
     from newswatch.records import SinkRecord
     from newswatch.sinks.duckdb import DuckDBStore
-    from newswatch.transforms.dedup import DEFAULT_THRESHOLD
+    from newswatch.transforms.dedup_core import DEFAULT_THRESHOLD
     from newswatch.transforms.feeds import read_feed_list
 
     t_start = time.perf_counter()
@@ -356,7 +356,7 @@ def loop_main(argv: list[str]) -> int:
 # ---------------------------------------------------------------- code identity
 
 _REPO = Path(__file__).resolve().parent.parent
-_WATCHED = ("transforms/dedup.py", "transforms/mentions.py", "transforms/fetch.py", "transforms/extract_text.py",
+_WATCHED = ("transforms/dedup.py", "transforms/dedup_core.py", "transforms/mentions.py", "transforms/fetch.py", "transforms/extract_text.py",
             "transforms/feeds.py", "sinks/duckdb.py", "pipelines/graph.py", "pipelines/batch.py", "newswatch/net.py")
 
 

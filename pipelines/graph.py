@@ -29,7 +29,8 @@ from newswatch.sinks.duckdb import (
     read_stored_ids,
     window_start,
 )
-from newswatch.transforms.dedup import MarkDuplicates, MarkDuplicatesInProcess, PriorEntry
+from newswatch.transforms.dedup import MarkDuplicates, MarkDuplicatesInProcess
+from newswatch.transforms.dedup_core import PriorEntry
 from newswatch.transforms.extract_text import ExtractText
 from newswatch.transforms.feeds import PollFeeds
 from newswatch.transforms.fetch import FetchArticles, HttpSettings, NewItems

@@ -85,7 +85,7 @@ import apache_beam as beam
 from newswatch.net import FetchError, FetchLimits, SafeHttpClient
 from newswatch.records import EnrichedArticle, Mention
 from newswatch.sinks.duckdb import DatabaseLocked, DuckDBStore, write_lock
-from newswatch.transforms.dedup import DEFAULT_THRESHOLD, estimate_jaccard
+from newswatch.transforms.dedup_core import DEFAULT_THRESHOLD, estimate_jaccard
 
 log = logging.getLogger(__name__)
 

@@ -17,13 +17,14 @@ from apache_beam.transforms.window import GlobalWindows, TimestampedValue
 
 from newswatch.records import Article
 from newswatch.transforms.canonical import content_hash
-from newswatch.transforms.dedup import (
+from newswatch.records import Relink
+from newswatch.transforms.dedup import MarkDuplicates, MarkDuplicatesInProcess, _InProcessDedupFn
+from newswatch.transforms.dedup_stream import MarkDuplicatesWithState
+from newswatch.transforms.dedup_core import (
     Clusters,
-    MarkDuplicates,
     MinHasher,
     PriorEntry,
-    Relink,
-    _meta,
+    make_meta,
     band_keys,
     epoch,
     estimate_jaccard,
@@ -184,7 +185,7 @@ def test_epoch():
 
 def _m(article_id, day, prior=False, link=None, ch=None):
     when = (_T0 + timedelta(days=day)).isoformat()
-    return _meta(article_id, when, when, ch or article_id, 0.0, 86400.0, prior, link)
+    return make_meta(article_id, when, when, ch or article_id, 0.0, 86400.0, prior, link)
 
 
 def test_clusters_pick_earliest_and_never_chain():
@@ -262,16 +263,23 @@ def test_two_halves_give_the_links_of_one_run(first_ids):
 
 # ---------------------------------------------------------------- Beam
 
-def test_mark_duplicates_batch():
+# MarkDuplicates resolves bounded input in one GroupByKey; the keyed-state graph (streaming on
+# Flink/Dataflow) runs in batch too, and both must give the twin's links.
+BATCH_PATHS = [MarkDuplicates, MarkDuplicatesWithState]
+
+
+@pytest.mark.parametrize("dedup", BATCH_PATHS)
+def test_mark_duplicates_batch(dedup):
     with BeamTestPipeline(runner="DirectRunner") as p:
-        articles, relinks = p | beam.Create(list(WORLD.values())) | MarkDuplicates()
+        articles, relinks = p | beam.Create(list(WORLD.values())) | dedup()
         assert_that(_link_rows(articles), equal_to([(k, *v) for k, v in WORLD_LINKS.items()]))
         assert_that(articles | "Sigs" >> beam.Map(lambda a: len(a.minhash)), equal_to([512] * len(WORLD)),
                     label="Signatures")
         assert_that(relinks, equal_to([]), label="NoRelinks")
 
 
-def test_priors_cross_run():
+@pytest.mark.parametrize("dedup", BATCH_PATHS)
+def test_priors_cross_run(dedup):
     a1 = _article("a1", _story(21), 5.0)
     a2 = _article("a2", _copy(_story(21), 22), 6.0)  # new copy of a stored article
     b1 = _article("b1", _story(31), 5.0)
@@ -287,15 +295,16 @@ def test_priors_cross_run():
     out, relinks = mark_duplicates(new, prior())
     assert _links(out) == expected and sorted(relinks) == expected_relinks
     with BeamTestPipeline(runner="DirectRunner") as p:
-        articles, relinks = p | beam.Create(new) | MarkDuplicates(prior=prior)
+        articles, relinks = p | beam.Create(new) | dedup(prior=prior)
         assert_that(_link_rows(articles), equal_to([(k, *v) for k, v in expected.items()]))
         assert_that(relinks, equal_to(expected_relinks), label="Relinks")
 
 
-def test_two_halves_on_beam():
+@pytest.mark.parametrize("dedup", BATCH_PATHS)
+def test_two_halves_on_beam(dedup):
     def beam_run(new, stored):
         with BeamTestPipeline(runner="DirectRunner") as p:
-            articles, relinks = p | beam.Create(new) | MarkDuplicates(prior=_Prior(stored))
+            articles, relinks = p | beam.Create(new) | dedup(prior=_Prior(stored))
             expected_new = {a.article_id: WORLD_LINKS[a.article_id] for a in new}
             assert_that(_link_rows(articles), equal_to([(k, *v) for k, v in expected_new.items()]))
             # c1 and c2 were stored as originals; their originals arrive now.
@@ -304,6 +313,67 @@ def test_two_halves_on_beam():
         return [], []
 
     _two_halves(("c1", "c2", "s1", "i1"), run=beam_run)
+
+
+def test_empty_input_reads_no_prior():
+    def refuse():
+        raise AssertionError("nothing new: the store need not be read")
+
+    with BeamTestPipeline(runner="DirectRunner") as p:
+        articles, relinks = p | beam.Create([], reshuffle=False).with_output_types(Article) | MarkDuplicates(
+            prior=refuse)
+        assert_that(articles, equal_to([]))
+        assert_that(relinks, equal_to([]), label="NoRelinks")
+
+
+def _in_process(order, stored=()):
+    """Feed the in-process DoFn one arrival at a time, as the streaming DirectRunner does."""
+    fn = _InProcessDedupFn(_Prior(stored), 14.0, 5, dict(threshold=0.5, num_perm=128, rows=3))
+    fn.setup()
+    out, relinks = [], []
+    for article in order:
+        for value in fn.process(article):
+            if isinstance(value, beam.pvalue.TaggedOutput):
+                relinks.append(value.value)
+            else:
+                out.append(value)
+    return out, relinks
+
+
+def test_in_process_arrivals_and_relinks_give_batch_links(monkeypatch):
+    monkeypatch.setattr("time.time", lambda: (_T0 + timedelta(days=7)).timestamp())
+    order = [WORLD[i] for i in ("c2", "o1", "c1", "i1", "s1", "o2", "e1", "s2")]  # c2 before its original
+    out, relinks = _in_process(order)
+    assert relinks == [Relink("c2", "o2", "near")]
+    assert _links(out)["c2"] == (None, None) and _apply(_links(out), relinks) == WORLD_LINKS
+    assert all(len(a.minhash) == 512 for a in out)
+
+
+def test_in_process_drops_what_left_the_window(monkeypatch):
+    now = [(_T0 + timedelta(days=2)).timestamp()]
+    monkeypatch.setattr("time.time", lambda: now[0])
+    fn = _InProcessDedupFn(_Prior([_stored(WORLD["o1"])]), 14.0, 5, dict(threshold=0.5, num_perm=128, rows=3))
+    fn.setup()
+    assert "o1" in fn._seen
+    now[0] += 30 * 86400.0
+    fn._rebuild()
+    assert fn._seen == {}
+
+
+def test_in_process_on_beam_applies_to_batch_links():
+    order = [WORLD[i] for i in ("c2", "o1", "c1", "i1", "s1", "o2", "e1", "s2")]  # at most one relink per article
+    with BeamTestPipeline(runner="DirectRunner") as p:
+        articles, relinks = p | beam.Create(order) | MarkDuplicatesInProcess()
+        written = _link_rows(articles) | "KeyWritten" >> beam.Map(lambda r: (r[0], ("a", r[1], r[2])))
+        updated = relinks | "KeyUpdates" >> beam.Map(lambda r: (r.article_id, ("r", r.duplicate_of, r.duplicate_kind)))
+        applied = (
+            (written, updated)
+            | beam.Flatten()
+            | beam.GroupByKey()
+            # Relinks come after the article they change, in the one DoFn: the last one wins.
+            | beam.MapTuple(lambda k, rows: (k, *sorted(rows, key=lambda r: r[0] != "r")[0][1:]))
+        )
+        assert_that(applied, equal_to([(k, *v) for k, v in WORLD_LINKS.items()]))
 
 
 def _timestamped(article: Article, at: datetime) -> TimestampedValue:
