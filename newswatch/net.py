@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import heapq
 import ipaddress
+import itertools
 import logging
 import random
 import socket
@@ -270,35 +272,74 @@ class _Deadline:
         return self._seconds - self.elapsed()
 
 
+class _Watchdog:
+    """One thread per client that fires hop watches at their deadlines.
+
+    A ``threading.Timer`` per hop started a thread for every request (about
+    0.3 ms of CPU each on loopback, ``bench/bench_http.py``); this keeps a heap.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: List[Tuple[float, int, "_HopWatch"]] = []
+        self._seq = itertools.count()
+        self._thread: Optional[threading.Thread] = None
+
+    def schedule(self, watch: "_HopWatch", delay_s: float) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (time.monotonic() + max(delay_s, 0.0), next(self._seq), watch))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="newswatch-deadlines", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                while self._heap and self._heap[0][2].done:
+                    heapq.heappop(self._heap)  # stopped before its deadline
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                wait = self._heap[0][0] - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                watch = heapq.heappop(self._heap)[2]
+                self._cond.release()
+                try:
+                    watch.fire()
+                finally:
+                    self._cond.acquire()
+
+
 class _HopWatch:
     """Cuts the sockets of one hop at the deadline, whatever urllib3 is blocked in."""
 
-    def __init__(self, deadline: _Deadline) -> None:
+    def __init__(self, deadline: _Deadline, watchdog: _Watchdog) -> None:
         self.deadline = deadline
         self.fired = False
-        self._done = False
+        self.done = False
         self._lock = threading.Lock()
         self._conns: List["_GuardedConnectionMixin"] = []
-        self._timer = threading.Timer(max(deadline.remaining(), 0.0), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
+        watchdog.schedule(self, deadline.remaining())
 
     def add(self, conn: "_GuardedConnectionMixin") -> None:
         with self._lock:
             conn._nw_watch = self
             if conn not in self._conns:
                 self._conns.append(conn)
-            if self.fired and not self._done:
+            if self.fired and not self.done:
                 conn._nw_abort(self)
 
     def stop(self) -> None:
         with self._lock:
-            self._done = True
-        self._timer.cancel()
+            self.done = True
+            self._conns.clear()
 
-    def _fire(self) -> None:
+    def fire(self) -> None:
         with self._lock:
-            if self._done:
+            if self.done:
                 return
             self.fired = True
             for conn in self._conns:
@@ -561,10 +602,11 @@ class SafeHttpClient:
         self._lock = threading.Lock()
         self._manager: Optional[_GuardedPoolManager] = None
         self._guard: Optional[_Guard] = None
+        self._watchdog = _Watchdog()
 
     def __getstate__(self) -> Dict[str, Any]:
         state = self.__dict__.copy()
-        for live in ("_lock", "_manager", "_guard"):
+        for live in ("_lock", "_manager", "_guard", "_watchdog"):
             state.pop(live)
         return state
 
@@ -573,6 +615,7 @@ class SafeHttpClient:
         self._lock = threading.Lock()
         self._manager = None
         self._guard = None
+        self._watchdog = _Watchdog()
 
     def close(self) -> None:
         """Close pooled connections; the client stays usable and reconnects lazily."""
@@ -741,7 +784,7 @@ class SafeHttpClient:
         remaining = deadline.remaining()
         if remaining <= 0:
             raise FetchError("timeout", "deadline passed", target.url)
-        watch = _HopWatch(deadline)
+        watch = _HopWatch(deadline, self._watchdog)
         guard.local.watch = watch
         resp = None
         try:
