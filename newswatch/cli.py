@@ -272,6 +272,35 @@ def cmd_status(args, beam_args: Sequence[str]) -> int:
     return 0
 
 
+def cmd_feeds_resume(args, beam_args: Sequence[str]) -> int:
+    from newswatch.sinks.duckdb import DatabaseLocked, DuckDBStore
+
+    if beam_args:
+        print(f"newswatch feeds resume: unknown arguments {' '.join(beam_args)}", file=sys.stderr)
+        return 2
+    if bool(args.urls) == args.all:
+        print("newswatch feeds resume: give feed URLs or --all", file=sys.stderr)
+        return 2
+    if not Path(args.db).exists():
+        print(f"newswatch feeds resume: no database at {args.db}", file=sys.stderr)
+        return 2
+    try:
+        done = DuckDBStore(args.db).resume_feeds(None if args.all else args.urls)
+    except DatabaseLocked as exc:
+        print(f"newswatch feeds resume: {exc}", file=sys.stderr)
+        return 3
+    for url, reason in done:
+        print(f"resumed {url} (was: {reason})")
+    missed = sorted(set(args.urls) - {url for url, _ in done})
+    for url in missed:
+        print(f"not suspended (or unknown): {url}", file=sys.stderr)
+    if not done:
+        print("no feed resumed", file=sys.stderr)
+        return 1
+    print("a running `newswatch stream` polls them within stream.resume_check_s (60 s); a new one at once")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from newswatch.sinks.alerts import add_alert_flags, register_alerts_command
 
@@ -338,6 +367,21 @@ def build_parser() -> argparse.ArgumentParser:
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     status.add_argument("--db", required=True, metavar="PATH")
     status.set_defaults(func=cmd_status)
+
+    feeds = sub.add_parser("feeds", help="manage feeds: resume suspended ones",
+                           description="Feed management for operators.")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True)
+    resume = feeds_sub.add_parser(
+        "resume", help="poll suspended feeds again",
+        description="Lift the suspension of feeds (after 410 Gone or too many failures in a row) and reset "
+        "their error count. A running stream job notices within stream.resume_check_s.",
+        epilog="example:\n  newswatch feeds resume --db news.duckdb https://example.org/rss.xml\n"
+        "  newswatch feeds resume --db news.duckdb --all",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    resume.add_argument("--db", required=True, metavar="PATH")
+    resume.add_argument("--all", action="store_true", help="every suspended feed")
+    resume.add_argument("urls", nargs="*", metavar="URL", help="feed URLs as `newswatch status` shows them")
+    resume.set_defaults(func=cmd_feeds_resume)
 
     register_alerts_command(sub)
     return parser

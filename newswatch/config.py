@@ -85,6 +85,7 @@ class StreamConfig:
     backoff_initial_s: float = 60.0
     backoff_max_s: float = 3600.0
     suspend_after: int = 10
+    resume_check_s: float = 60.0
     shutdown_grace_s: float = 8.0
 
 

@@ -78,8 +78,8 @@ def _prior_entries(load, *args) -> list[PriorEntry]:
 def _feed_states(load, *args) -> dict[str, FeedState]:
     """Stored feed schedules (plain tuples from a sink) as the FeedState the scheduler keeps."""
     return {
-        url: FeedState(next_poll or 0.0, errors or 0, None, None, suspended)
-        for url, (next_poll, errors, suspended) in load(*args).items()
+        url: FeedState(next_poll or 0.0, errors or 0, None, None, suspended, suspended_at or 0.0, resumed_at or 0.0)
+        for url, (next_poll, errors, suspended, suspended_at, resumed_at) in load(*args).items()
     }
 
 
@@ -103,6 +103,7 @@ def poll_on_schedule(
         backoff_initial_s=cfg.stream.backoff_initial_s,
         backoff_max_s=cfg.stream.backoff_max_s,
         suspend_after=cfg.stream.suspend_after,
+        resume_check_s=cfg.stream.resume_check_s,
     )
     return PollOnSchedule(
         feed_urls,

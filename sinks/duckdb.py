@@ -203,14 +203,33 @@ class DuckDBStore:
             return [row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()]
 
     def feed_states(self) -> dict[str, tuple]:
-        """feed_url -> (next_poll_at epoch or None, consecutive_errors, suspended_reason)."""
+        """feed_url -> (next poll, errors in a row, suspension reason, suspended at, resumed at); times in epoch s."""
         if not self.exists():
             return {}
         with self.reader() as con:
             if not _has_table(con, "feeds"):
                 return {}
             rows = con.execute(FEED_STATES_SQL).fetchall()
-        return {url: (next_poll, errors, suspended) for url, next_poll, errors, suspended in rows}
+        return {row[0]: tuple(row[1:]) for row in rows}
+
+    def resume_feeds(self, feed_urls: Optional[Sequence[str]] = None) -> list[tuple[str, str]]:
+        """Lift the suspension of the given feeds (None: every suspended feed); return (url, old reason).
+
+        They are polled at once by the next stream job, and within
+        `resume_check_s` by one that is running.
+        """
+        with self.transaction() as con:
+            rows = con.execute(
+                "SELECT feed_url, coalesce(suspended_reason, 'suspended') FROM feeds WHERE suspended"
+                + ("" if feed_urls is None else " AND list_contains(?, feed_url)") + " ORDER BY feed_url",
+                [] if feed_urls is None else [list(feed_urls)],
+            ).fetchall()
+            con.execute(
+                "UPDATE feeds SET suspended = false, suspended_reason = NULL, consecutive_errors = 0,"
+                " next_poll_at = NULL, resumed_at = now() WHERE list_contains(?, feed_url)",
+                [[url for url, _ in rows]],
+            )
+        return [tuple(row) for row in rows]
 
     def dedup_index(self, since: Optional[str] = None) -> list[tuple]:
         """(article_id, published_at, seen_at, content_hash, minhash, duplicate_of) of stored articles.
@@ -239,7 +258,8 @@ def _rollback(con) -> None:
 # What the streaming scheduler needs of each feed, from a `feeds` table or view.
 FEED_STATES_SQL = (
     "SELECT feed_url, epoch(next_poll_at), consecutive_errors,"
-    " CASE WHEN suspended THEN coalesce(suspended_reason, 'suspended') END FROM feeds"
+    " CASE WHEN suspended THEN coalesce(suspended_reason, 'suspended') END,"
+    " CASE WHEN suspended THEN epoch(last_polled_at) END, epoch(resumed_at) FROM feeds"
 )
 
 
@@ -500,19 +520,25 @@ class WriteToDuckDB(beam.PTransform):
         )
 
 
+# The loaders run inside the job, whose writers may hold the file open: in one
+# process DuckDB refuses a read-only connection beside a read-write one.
+
 def read_stored_ids(path: str) -> list[str]:
     """Picklable loader for `NewItems`: every stored article id."""
-    return DuckDBStore(path).stored_ids()
+    with _WRITE_LOCK:
+        return DuckDBStore(path).stored_ids()
 
 
 def read_feed_states(path: str) -> dict[str, tuple]:
-    """Picklable loader for `PollOnSchedule`: feed_url -> (next poll epoch, errors in a row, suspension)."""
-    return DuckDBStore(path).feed_states()
+    """Picklable loader for `PollOnSchedule`: the rows of `DuckDBStore.feed_states`."""
+    with _WRITE_LOCK:
+        return DuckDBStore(path).feed_states()
 
 
 def read_dedup_index(path: str, since: Optional[str] = None) -> list[tuple]:
     """Picklable loader for `MarkDuplicates`: what stored articles dedup needs."""
-    return DuckDBStore(path).dedup_index(since)
+    with _WRITE_LOCK:
+        return DuckDBStore(path).dedup_index(since)
 
 
 def window_start(days: float) -> str:

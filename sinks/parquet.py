@@ -523,7 +523,8 @@ SELECT
     arg_max_null(bozo, polled_at) AS bozo,
     arg_max_null(next_poll_at, polled_at) AS next_poll_at,
     arg_max_null(suspended_reason, polled_at) IS NOT NULL AS suspended,
-    arg_max_null(suspended_reason, polled_at) AS suspended_reason
+    arg_max_null(suspended_reason, polled_at) AS suspended_reason,
+    CAST(NULL AS TIMESTAMPTZ) AS resumed_at  -- `feeds resume` writes DuckDB files only
 FROM marked
 GROUP BY feed_url
 """,
@@ -572,7 +573,7 @@ def feed_states(directory: str) -> dict[str, tuple]:
 
     with _open_through_beam(directory) as con:
         rows = con.execute(FEED_STATES_SQL).fetchall()
-    return {url: (next_poll, errors, suspended) for url, next_poll, errors, suspended in rows}
+    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 def dedup_index(directory: str, since: Optional[str] = None) -> list[tuple]:

@@ -218,6 +218,18 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        4,
+        "feed resume requests",
+        """
+        -- Set by `newswatch feeds resume`: a running stream job resumes a suspended
+        -- feed once this is later than the poll that suspended it.
+        ALTER TABLE feeds ADD COLUMN resumed_at TIMESTAMPTZ;
+        """,
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

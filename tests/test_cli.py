@@ -76,3 +76,24 @@ def test_query_reports_bad_sql_and_missing_db(tmp_path, capsys):
 def test_format_rows_truncates_long_cells():
     out = format_rows(["t"], [["x" * 100]], "table")
     assert "…" in out
+
+
+def test_feeds_resume(tmp_path, capsys):
+    from newswatch.records import FeedPoll, SinkRecord
+    from newswatch.sinks.duckdb import DuckDBStore
+
+    db = str(tmp_path / "n.duckdb")
+    gone = FeedPoll("http://f.example/gone", "2024-03-05T10:00:00+00:00", "error", 410, None, None, 0, False,
+                    "http_410", "Gone", None, None, None, "gone: the server answered 410")
+    DuckDBStore(db).write([SinkRecord(poll=gone)])
+    assert main(["feeds", "resume", "--db", db]) == 2  # neither URLs nor --all
+    assert main(["feeds", "resume", "--db", db, "--all", "http://f.example/gone"]) == 2
+    assert main(["feeds", "resume", "--db", str(tmp_path / "missing.duckdb"), "--all"]) == 2
+    capsys.readouterr()
+    assert main(["feeds", "resume", "--db", db, "http://f.example/gone", "http://f.example/other"]) == 0
+    out, err = capsys.readouterr()
+    assert "resumed http://f.example/gone (was: gone: the server answered 410)" in out
+    assert "not suspended (or unknown): http://f.example/other" in err
+    assert main(["feeds", "resume", "--db", db, "--all"]) == 1
+    assert "no feed resumed" in capsys.readouterr().err
+    assert DuckDBStore(db).feed_states()["http://f.example/gone"][2] is None

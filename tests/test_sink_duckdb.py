@@ -87,6 +87,27 @@ def test_relink_and_feed_state(tmp_path):
     assert {row[0] for row in store.dedup_index()} == {"a1", "a2"}
 
 
+def test_resume_feeds_lifts_suspension_and_records_when(tmp_path):
+    store = DuckDBStore(str(tmp_path / "n.duckdb"))
+    gone = FeedPoll("http://f.example/gone", "2024-03-05T10:00:00+00:00", "error", 410, None, None, 0, False,
+                    "http_410", "Gone", None, None, None, "gone: the server answered 410")
+    flaky = gone._replace(feed_url="http://f.example/flaky", suspended_reason="10 consecutive failures, last timeout")
+    fine = gone._replace(feed_url="http://f.example/fine", status="ok", http_status=200, error_code=None,
+                         suspended_reason=None, next_poll_at="2024-03-05T10:01:00+00:00")
+    store.write([SinkRecord(poll=p) for p in (gone, flaky, fine)])
+    suspended_at = store.feed_states()["http://f.example/gone"][3]
+    assert suspended_at == 1709632800.0 and store.feed_states()["http://f.example/gone"][2].startswith("gone")
+
+    assert store.resume_feeds(["http://f.example/gone", "http://f.example/fine", "http://nowhere/"]) == [
+        ("http://f.example/gone", "gone: the server answered 410")]
+    next_poll, errors, reason, when, resumed_at = store.feed_states()["http://f.example/gone"]
+    assert (next_poll, errors, reason, when) == (None, 0, None, None) and resumed_at > suspended_at
+    assert store.feed_states()["http://f.example/flaky"][2].startswith("10 consecutive")
+    assert store.feed_states()["http://f.example/fine"][1:] == (0, None, None, None)  # untouched
+    assert store.resume_feeds() == [("http://f.example/flaky", "10 consecutive failures, last timeout")]
+    assert store.resume_feeds() == []
+
+
 def test_second_writer_fails_fast_with_a_clear_message(tmp_path):
     import subprocess
     import sys

@@ -19,7 +19,7 @@ from newswatch.transforms.canonical import article_id
 from newswatch.transforms.extract_text import ExtractText
 from newswatch.transforms.feeds import PollFeeds, parse_feed
 from newswatch.transforms.fetch import FetchArticles, HttpSettings, NewItems
-from newswatch.transforms.schedule import FeedState, PollOnSchedule, Schedule, advance
+from newswatch.transforms.schedule import FeedState, PollOnSchedule, Schedule, advance, resumed
 
 SITE = Path(__file__).parent / "fixtures" / "site"
 
@@ -92,6 +92,46 @@ def test_schedule_backoff_retry_after_and_suspension():
     assert state.suspended and "3 consecutive" in state.suspended
     assert advance(FeedState(), fail._replace(http_status=410, error_code="http_410"), 0, sched).suspended
     assert FeedState.decode(state.encode()) == state
+    assert state.suspended_at == 4000.0
+
+
+def test_resume_needs_a_request_after_the_suspension():
+    suspended = FeedState(500.0, 10, '"e"', "lm", "10 consecutive failures", suspended_at=1000.0)
+    assert resumed(suspended, None) is None
+    assert resumed(suspended, FeedState(resumed_at=900.0)) is None  # an older resume: suspended again since
+    assert resumed(suspended, FeedState(resumed_at=1100.0, suspended="x")) is None  # store says suspended
+    assert resumed(suspended, FeedState(resumed_at=1100.0)) == FeedState(0.0, 0, '"e"', "lm")
+    assert resumed(FeedState(), FeedState(resumed_at=1100.0)) is None  # not suspended: nothing to do
+    assert FeedState.decode('{"next_poll": 1.0, "errors": 0, "etag": null, "last_modified": null, '
+                            '"suspended": null}') == FeedState(1.0)  # state written by an older version
+
+
+class _StatesByCall:
+    """Picklable stored-state loader: suspended on the first read, resumed on later ones."""
+
+    def __init__(self, url: str, counter: str, resume: bool):
+        self.url, self.counter, self.resume = url, counter, resume
+
+    def __call__(self):
+        path = Path(self.counter)
+        calls = int(path.read_text() or 0) if path.exists() else 0
+        path.write_text(str(calls + 1))
+        if calls == 0 or not self.resume:
+            return {self.url: FeedState(0.0, 10, None, None, "10 consecutive failures", suspended_at=100.0)}
+        return {self.url: FeedState(resumed_at=200.0)}
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_poll_on_schedule_picks_up_a_resume(site, tmp_path, resume):
+    url = f"{site.base_url}/feeds/rss.xml"
+    states = _StatesByCall(url, str(tmp_path / "calls"), resume)
+    with _pipeline() as p:
+        _, polls, _ = (
+            p | beam.Create([1.0, 2.0])
+            | PollOnSchedule([url], _http(site), Schedule(poll_interval_s=3600, resume_check_s=0.0),
+                             stored_states=states)
+        )
+        assert_that(polls | beam.Map(lambda p: p.status), equal_to(["ok"] if resume else []))
 
 
 # ---------------------------------------------------------------- composites

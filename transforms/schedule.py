@@ -10,7 +10,9 @@ the next due time:
 - failure: exponential backoff from `backoff_initial_s` doubling up to
   `backoff_max_s`, never sooner than a server's Retry-After;
 - 410 Gone, or `suspend_after` failures in a row: suspended (shown by
-  `newswatch status`; a suspended feed stays suspended across restarts).
+  `newswatch status`; a suspended feed stays suspended across restarts
+  until `newswatch feeds resume`, which a running job notices within
+  `resume_check_s`).
 
 The first poll of every feed after a (re)start is unconditional on purpose:
 a job killed after storing a feed's validators but before storing its
@@ -22,6 +24,7 @@ Input: PCollection of ticks. Outputs: FeedItem, FeedPoll, ErrorRecord.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -39,6 +42,8 @@ from newswatch.records import ErrorRecord, FeedItem, FeedPoll, FeedRequest
 from newswatch.transforms.feeds import emit_outcome, poll_feed
 from newswatch.transforms.fetch import HttpSettings
 
+_log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Schedule:
@@ -49,6 +54,7 @@ class Schedule:
     backoff_max_s: float = 3600.0
     suspend_after: int = 10
     retry_after_max_s: float = 86400.0
+    resume_check_s: float = 60.0  # how often a running job looks for `feeds resume` of a suspended feed
 
 
 class FeedState(NamedTuple):
@@ -59,6 +65,8 @@ class FeedState(NamedTuple):
     etag: Optional[str] = None
     last_modified: Optional[str] = None
     suspended: Optional[str] = None
+    suspended_at: float = 0.0  # epoch seconds of the poll that suspended it
+    resumed_at: float = 0.0  # as stored: when `newswatch feeds resume` last asked
 
     def encode(self) -> str:
         return json.dumps(self._asdict())
@@ -81,7 +89,14 @@ def advance(state: FeedState, poll: FeedPoll, now: float, schedule: Schedule) ->
     delay = min(schedule.backoff_initial_s * 2 ** (errors - 1), schedule.backoff_max_s)
     if poll.retry_after is not None:
         delay = max(delay, min(poll.retry_after, schedule.retry_after_max_s))
-    return FeedState(now + delay, errors, state.etag, state.last_modified, suspended)
+    return FeedState(now + delay, errors, state.etag, state.last_modified, suspended, now if suspended else 0.0)
+
+
+def resumed(current: FeedState, stored: Optional[FeedState]) -> Optional[FeedState]:
+    """The state to poll from when the store says a suspended feed was resumed after it was suspended."""
+    if not current.suspended or stored is None or stored.suspended or stored.resumed_at <= current.suspended_at:
+        return None
+    return FeedState(0.0, 0, current.etag, current.last_modified)
 
 
 class _StoredStates:
@@ -119,6 +134,20 @@ class _ScheduledPollFn(beam.DoFn):
         if self._stored_states is not None:
             loader = self._stored_states
             self._initial = self._shared.acquire(lambda: _StoredStates(loader())).states
+        self._latest = self._initial
+        self._checked_at = time.monotonic()
+
+    def _stored_now(self, feed_url: str) -> Optional[FeedState]:
+        """The store's view of a feed, re-read at most every `resume_check_s`."""
+        if self._stored_states is None:
+            return None
+        if time.monotonic() - self._checked_at >= self._schedule.resume_check_s:
+            self._checked_at = time.monotonic()
+            try:
+                self._latest = dict(self._stored_states())
+            except Exception as exc:  # noqa: BLE001 - any sink's read error; the next check retries
+                _log.warning("could not re-read feed states (resume requests wait): %s", exc)
+        return self._latest.get(feed_url)
 
     def teardown(self):
         self._client.close()
@@ -129,6 +158,8 @@ class _ScheduledPollFn(beam.DoFn):
             return  # shutting down: let in-flight work drain, start nothing new
         raw = state.read()
         current = FeedState.decode(raw) if raw else self._initial.get(feed_url, FeedState())
+        if current.suspended:
+            current = resumed(current, self._stored_now(feed_url)) or current
         now = time.time()
         if current.suspended or now < current.next_poll:
             if raw is None:
