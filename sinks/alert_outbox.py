@@ -1,0 +1,322 @@
+"""The alert outbox in DuckDB: enqueue alerts once per story, deliver due ones, retry with backoff.
+
+Input of ``enqueue_alerts``: one newly stored EnrichedArticle and the
+``AlertSettings``; output: the alert ids new to the outbox. Input of
+``deliver_pending``: the DuckDB file; output: counts of attempts and of
+rows delivered, failed, disabled and still pending.
+
+Once per story: ``alert_id`` is derived from the rule and the original
+article id, and the ``alerts`` table (the outbox, one row per alert and
+channel) is keyed on it, so Beam retries and restarts cannot double an alert.
+An article with ``duplicate_of`` set never alerts, nor does an original whose
+near-duplicate cluster already alerted under the rule (an earlier copy that
+was relinked to it, or whose MinHash matches it while the relink is still
+being written).
+
+Delivery: due rows are claimed with a short lease, sent outside any database
+transaction, and the outcome written back (``status`` pending | delivered |
+failed | disabled, ``attempts``, ``last_error``, ``next_attempt_at``,
+``delivered_at``). Failures that may pass (5xx, 429, timeouts, connection
+and file errors) are retried with exponential backoff and jitter, or after
+``Retry-After`` when the receiver sends one, until the horizon (default
+24 h) has passed; then the row is ``failed``. Other errors fail at once. A
+``410 Gone`` disables the endpoint: its later alerts are marked ``disabled``.
+
+Example (what ``newswatch alerts retry`` does)::
+
+    count = reset_failed("news.duckdb", settings)
+    stats = deliver_pending("news.duckdb", settings, wait=True)
+    # {"attempts": 3, "delivered": 3, "failed": 0, "disabled": 0, "pending": 0}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from typing import NamedTuple, Optional, Sequence
+
+from newswatch.net import SafeHttpClient
+from newswatch.records import EnrichedArticle
+from newswatch.sinks.alert_channels import Channel, DeliveryOutcome, display_channel, send_alert
+from newswatch.sinks.alert_rules import AlertSettings, build_payload, canonical_json, match_rule
+from newswatch.sinks.duckdb import DuckDBStore, write_lock
+from newswatch.transforms.dedup_core import DEFAULT_THRESHOLD, estimate_jaccard
+
+log = logging.getLogger(__name__)
+
+# Codes that may succeed later; every other failure is final at once.
+_RETRYABLE = frozenset({"http_5xx", "http_429", "timeout", "connection_error", "dns_error", "tls_error", "file_error"})
+# An endpoint failing this way costs up to a whole deadline per attempt, so
+# one failure postpones the endpoint's other due alerts instead of trying each.
+_UNREACHABLE = frozenset({"timeout", "connection_error", "dns_error", "tls_error"})
+_MIN_DELAY_S = 0.5  # even "Retry-After: 0" must not turn into a busy loop
+_CLAIM_LIMIT = 100
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat()
+
+
+def _cluster_alerted(con, rule: str, enriched: EnrichedArticle, since: float) -> bool:
+    """True when the article's story already has an alert under `rule`."""
+    article = enriched.article
+    roots = [article.article_id, article.duplicate_of or article.article_id]
+    linked = con.execute(
+        "SELECT count(*) FROM alerts al LEFT JOIN articles a ON a.article_id = al.article_id"
+        " WHERE al.rule = ? AND (al.article_id IN (?, ?) OR a.duplicate_of IN (?, ?))",
+        [rule, *roots, *roots],
+    ).fetchone()[0]
+    if linked or not article.minhash:
+        return bool(linked)
+    # A copy alerted earlier may be relinked to this article by a write that
+    # has not landed yet: compare signatures instead of waiting for it.
+    signatures = con.execute(
+        "SELECT DISTINCT a.minhash FROM alerts al JOIN articles a ON a.article_id = al.article_id"
+        " WHERE al.rule = ? AND a.minhash IS NOT NULL AND al.created_at >= CAST(? AS TIMESTAMPTZ)",
+        [rule, _iso(since)],
+    ).fetchall()
+    return any(estimate_jaccard(article.minhash, bytes(sig)) >= DEFAULT_THRESHOLD for (sig,) in signatures)
+
+
+def enqueue_alerts(store: DuckDBStore, enriched: EnrichedArticle, settings: AlertSettings,
+                   now: Optional[datetime] = None) -> list[str]:
+    """Write outbox rows for every rule `enriched` satisfies; return the alert ids new to the outbox."""
+    matched = [(rule, m) for rule in settings.rules if rule.channels for m in [match_rule(rule, enriched)] if m]
+    if not matched:
+        return []
+    now = time.time() if now is None else now.timestamp()
+    since = now - settings.dedup_window_days * 86400.0
+    new_ids = []
+    with store.transaction() as con:
+        for rule, mention in matched:
+            if _cluster_alerted(con, rule.name, enriched, since):
+                continue
+            payload = build_payload(rule.name, enriched, mention)
+            body = canonical_json(payload)
+            con.executemany(
+                "INSERT INTO alerts (alert_id, channel, rule, article_id, payload, status, attempts,"
+                " created_at, next_attempt_at, expires_at) VALUES (?, ?, ?, ?, ?, 'pending', 0,"
+                " CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ)) ON CONFLICT DO NOTHING",
+                [
+                    [payload["alert_id"], ch.key, rule.name, payload["article_id"], body,
+                     _iso(now), _iso(now), _iso(now + settings.horizon_s)]
+                    for ch in rule.channels
+                ],
+            )
+            new_ids.append(payload["alert_id"])
+    return new_ids
+
+
+class _Due(NamedTuple):
+    alert_id: str
+    channel: str
+    payload: str
+    attempts: int
+    expires_at: float
+
+
+def _claim_due(store: DuckDBStore, now: float, lease_s: float) -> tuple[list[_Due], Optional[float], int]:
+    """Lease the due rows to this caller; return them, when the next other row is due, and how many are pending."""
+    with store.transaction() as con:
+        con.execute(
+            "UPDATE alerts SET status = 'disabled', next_attempt_at = NULL,"
+            " last_error = coalesce(last_error, 'endpoint disabled after 410 Gone')"
+            " WHERE status = 'pending' AND channel IN (SELECT channel FROM alert_endpoints)"
+        )
+        con.execute(
+            "UPDATE alerts SET status = 'failed', next_attempt_at = NULL,"
+            " last_error = 'gave up at the horizon; last error: ' || coalesce(last_error, 'none')"
+            " WHERE status = 'pending' AND expires_at <= CAST(? AS TIMESTAMPTZ)",
+            [_iso(now)],
+        )
+        rows = [
+            _Due(*row)
+            for row in con.execute(
+                "SELECT alert_id, channel, payload, attempts, epoch(expires_at) FROM alerts"
+                " WHERE status = 'pending' AND next_attempt_at <= CAST(? AS TIMESTAMPTZ)"
+                " ORDER BY created_at, alert_id, channel LIMIT ?",
+                [_iso(now), _CLAIM_LIMIT],
+            ).fetchall()
+        ]
+        # The lease keeps a concurrent deliverer off these rows; after a
+        # crash they become due again when it ends.
+        if rows:
+            con.executemany(
+                "UPDATE alerts SET next_attempt_at = CAST(? AS TIMESTAMPTZ) WHERE alert_id = ? AND channel = ?",
+                [[_iso(now + lease_s), r.alert_id, r.channel] for r in rows],
+            )
+        next_due, pending = con.execute(
+            "SELECT epoch(min(next_attempt_at)), count(*) FROM alerts WHERE status = 'pending'"
+        ).fetchone()
+    return rows, next_due, pending
+
+
+def next_delay(attempts: int, retry_after: Optional[float], settings: AlertSettings, rng: random.Random) -> float:
+    """Seconds before the next attempt: the receiver's Retry-After, else jittered exponential backoff."""
+    if retry_after is not None:
+        return max(retry_after, _MIN_DELAY_S)
+    base = min(settings.backoff_max_s, settings.backoff_initial_s * 2 ** min(max(attempts - 1, 0), 30))
+    return max(base * rng.uniform(0.5, 1.0), _MIN_DELAY_S)
+
+
+def _record(store: DuckDBStore, due: _Due, outcome: DeliveryOutcome, now: float, settings: AlertSettings,
+            rng: random.Random) -> tuple[str, Optional[float]]:
+    """Write the outcome of one attempt; return the row's new status and next attempt time."""
+    attempts = due.attempts + 1
+    error = None if outcome.code is None else f"{outcome.code}: {outcome.message}"[:2000]
+    next_at = None
+    if outcome.code is None:
+        status = "delivered"
+    elif outcome.code == "http_410":
+        status = "disabled"
+    elif outcome.code in _RETRYABLE:
+        next_at = now + next_delay(attempts, outcome.retry_after, settings, rng)
+        status = "pending" if next_at < due.expires_at else "failed"
+        if status == "failed":
+            next_at, error = None, f"{error} (next attempt would pass the horizon)"
+    else:
+        status = "failed"
+    with store.transaction() as con:
+        con.execute(
+            "UPDATE alerts SET status = ?, attempts = ?, last_error = coalesce(?, last_error),"
+            " next_attempt_at = CAST(? AS TIMESTAMPTZ),"
+            " delivered_at = CASE WHEN ? THEN CAST(? AS TIMESTAMPTZ) ELSE delivered_at END"
+            " WHERE alert_id = ? AND channel = ?",
+            [status, attempts, error, None if next_at is None else _iso(next_at),
+             status == "delivered", _iso(now), due.alert_id, due.channel],
+        )
+        if status == "disabled":
+            con.execute(
+                "INSERT INTO alert_endpoints VALUES (?, CAST(? AS TIMESTAMPTZ), ?) ON CONFLICT DO NOTHING",
+                [due.channel, _iso(now), error],
+            )
+            con.execute(
+                "UPDATE alerts SET status = 'disabled', next_attempt_at = NULL,"
+                " last_error = 'endpoint disabled after 410 Gone' WHERE channel = ? AND status = 'pending'",
+                [due.channel],
+            )
+    if status != "pending":
+        log.log(logging.INFO if status == "delivered" else logging.WARNING,
+                "alert %s to %s: %s%s", due.alert_id, display_channel(due.channel), status,
+                f" ({error})" if error else "")
+    return status, next_at
+
+
+def _postpone(store: DuckDBStore, rows: Sequence[tuple[_Due, float]]) -> None:
+    """Move leased rows that were not attempted to a later time, attempts unchanged."""
+    with store.transaction() as con:
+        con.executemany(
+            "UPDATE alerts SET next_attempt_at = CAST(? AS TIMESTAMPTZ) WHERE alert_id = ? AND channel = ?"
+            " AND status = 'pending'",
+            [[_iso(at), row.alert_id, row.channel] for row, at in rows],
+        )
+
+
+def deliver_pending(db_path: str, settings: AlertSettings, now: Optional[datetime] = None, wait: bool = False,
+                    *, client: Optional[SafeHttpClient] = None, lock_timeout_s: float = 5.0) -> dict:
+    """Deliver the outbox's due alerts; return counts by outcome plus `pending` left.
+
+    Args:
+        db_path: the newswatch DuckDB file.
+        settings: secret, backoff, horizon, HTTP allow-list.
+        now: act as if it were this time (tests); default the clock.
+        wait: keep delivering until nothing is pending or `settings.drain_s`
+            has passed, sleeping until the next attempt is due.
+        client: an HTTP client to reuse (a DoFn's); default a new one.
+    """
+    store = DuckDBStore(db_path, lock_timeout_s)
+    offset = 0.0 if now is None else now.timestamp() - time.time()
+    http = client or settings.client()
+    rng = random.Random()
+    counts: Counter = Counter()
+    gone: set[str] = set()  # endpoints that answered 410 during this call
+    unreachable: dict[str, float] = {}  # endpoint -> when it is tried again
+    started = time.monotonic()
+    try:
+        while True:
+            due, next_due, pending = _claim_due(store, time.time() + offset, settings.timeout_s + 30.0)
+            postponed = []
+            for row in due:
+                if row.channel in gone:
+                    counts["disabled"] += 1  # _record already marked the row
+                    continue
+                if row.channel in unreachable:
+                    postponed.append((row, unreachable[row.channel]))
+                    continue
+                outcome = send_alert(Channel.from_key(row.channel), row.alert_id, row.payload, http, settings.secret)
+                counts["attempts"] += 1
+                status, next_at = _record(store, row, outcome, time.time() + offset, settings, rng)
+                counts[status] += 1
+                if status == "disabled":
+                    gone.add(row.channel)
+                elif status == "pending" and outcome.code in _UNREACHABLE:
+                    unreachable[row.channel] = next_at
+            if postponed:
+                _postpone(store, postponed)
+            left = settings.drain_s - (time.monotonic() - started)
+            if not wait or left <= 0 or (not due and next_due is None):
+                break
+            if not due:
+                time.sleep(min(max(next_due - (time.time() + offset), 0.05), left))
+    finally:
+        if client is None:
+            http.close()
+    if due:  # outcomes were written after the last count
+        with write_lock(), store.writer() as con:
+            pending = con.execute("SELECT count(*) FROM alerts WHERE status = 'pending'").fetchone()[0]
+    counts["pending"] = pending
+    return {key: counts[key] for key in ("attempts", "delivered", "failed", "disabled", "pending")}
+
+
+# ---------------------------------------------------------------- inspection and manual retry
+
+
+_LIST_SQL = (
+    "SELECT alert_id, strftime(created_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS created_at, rule, channel,"
+    " status, attempts, strftime(delivered_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS delivered_at,"
+    " strftime(next_attempt_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS next_attempt_at, last_error, payload"
+    " FROM alerts WHERE created_at >= CAST(? AS TIMESTAMPTZ) ORDER BY created_at, alert_id, channel"
+)
+
+
+def list_alerts(db_path: str, since: Optional[datetime] = None) -> tuple[list[str], list[list]]:
+    """(columns, rows) of the outbox for display, oldest first."""
+    store = DuckDBStore(db_path)
+    with store.reader() as con:
+        has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'alerts'").fetchone()[0]
+        if not has:
+            return [], []
+        cur = con.execute(_LIST_SQL, [(since or datetime(1970, 1, 1, tzinfo=timezone.utc)).isoformat()])
+        names = [d[0] for d in cur.description]
+        raw = cur.fetchall()
+    columns = names[:-1] + ["title"]
+    rows = []
+    for row in raw:
+        record = dict(zip(names, row))
+        record["channel"] = display_channel(record["channel"])
+        record["title"] = json.loads(record.pop("payload")).get("title")
+        rows.append([record[c] for c in columns])
+    return columns, rows
+
+
+def reset_failed(db_path: str, settings: AlertSettings, include_disabled: bool = False) -> int:
+    """Make failed (and optionally disabled) alerts pending again with a fresh horizon; return how many."""
+    store = DuckDBStore(db_path)
+    now = time.time()
+    statuses = ["failed", "disabled"] if include_disabled else ["failed"]
+    with store.transaction() as con:
+        if include_disabled:
+            con.execute("DELETE FROM alert_endpoints")
+        count = con.execute(
+            f"SELECT count(*) FROM alerts WHERE status IN ({', '.join('?' * len(statuses))})", statuses
+        ).fetchone()[0]
+        con.execute(
+            "UPDATE alerts SET status = 'pending', attempts = 0, next_attempt_at = CAST(? AS TIMESTAMPTZ),"
+            f" expires_at = CAST(? AS TIMESTAMPTZ) WHERE status IN ({', '.join('?' * len(statuses))})",
+            [_iso(now), _iso(now + settings.horizon_s), *statuses],
+        )
+    return count
