@@ -80,7 +80,15 @@ class _UsageError(Exception):
     """A problem with the command line or the config: exit 2."""
 
 
-def _prepare(args, command: str, **overrides):
+def _direct_runner(beam_args: Sequence[str]) -> bool:
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    from newswatch.pipelines.batch import pipeline_options
+
+    return str(pipeline_options(beam_args).view_as(StandardOptions).runner).endswith("DirectRunner")
+
+
+def _prepare(args, command: str, beam_args: Sequence[str] = (), **overrides):
     """Feed URLs and graph settings for `run`/`stream`; raises _UsageError."""
     from newswatch.transforms.feeds import read_feed_list
 
@@ -93,8 +101,9 @@ def _prepare(args, command: str, **overrides):
     problem = _sink_error(args)
     if problem:
         raise _UsageError(problem)
-    if command == "stream" and args.sink != "duckdb":
-        raise _UsageError("the streaming job writes a DuckDB file; use `run --sink parquet:DIR` on a cluster")
+    if command == "stream" and args.sink != "duckdb" and _direct_runner(beam_args):
+        raise _UsageError("the DirectRunner cannot stream into Parquet (its windows close only when the source "
+                          "ends): use --db PATH, or a cluster runner such as --runner=FlinkRunner")
     try:
         return feeds, _settings(args, **overrides)
     except (ValueError, OSError) as exc:  # a bad config file or alert rule
@@ -123,7 +132,7 @@ def cmd_stream(args, beam_args: Sequence[str]) -> int:
 
     try:
         overrides = {"stream": {"poll_interval_s": args.poll_interval}} if args.poll_interval else {}
-        feeds, settings = _prepare(args, "stream", **overrides)
+        feeds, settings = _prepare(args, "stream", beam_args, **overrides)
     except _UsageError as exc:
         print(f"newswatch stream: {exc}", file=sys.stderr)
         return 2

@@ -1,6 +1,7 @@
 """`newswatch stream`: the long-lived job, the unbounded case of the graph.
 
     newswatch stream --feeds feeds.opml --db news.duckdb --poll-interval 30
+    newswatch stream --feeds feeds.opml --sink parquet:gs://bucket/news --runner=DataflowRunner ...
 
 A periodic impulse drives `PollOnSchedule`; everything after polling is the
 same `ProcessItems` the batch job uses. The DuckDB file is opened only while
@@ -11,8 +12,10 @@ SIGINT/SIGTERM: polling stops at once, in-flight work gets up to
 happened for two ticks), then the process exits 0 between two writes, never
 during one. Anything fetched but not yet written is fetched again after a
 restart: the seen-set is rebuilt from what the file holds, so nothing is
-lost and nothing is stored twice. On a cluster runner use the runner's own
-drain (Dataflow drain, Flink stop-with-savepoint) instead.
+lost and nothing is stored twice. On a cluster runner the job writes Parquet
+and is stopped with the runner's own drain (Dataflow drain, Flink
+stop-with-savepoint); the DirectRunner cannot stream into Parquet, because
+its streaming mode holds windowed groups until the source ends.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ import tempfile
 import threading
 import time
 import uuid
-from typing import Sequence
+from typing import Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
+from apache_beam.utils.timestamp import MAX_TIMESTAMP
 
 from newswatch.pipelines.batch import pipeline_options
 from newswatch.pipelines.graph import GraphSettings, ProcessItems, poll_on_schedule
@@ -47,8 +51,45 @@ def _last_write(path: str) -> float:
         return 0.0
 
 
+def build_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Sequence[str] = (),
+                 stop_file: Optional[str] = None, stop_after_s: Optional[float] = None) -> beam.Pipeline:
+    """The streaming pipeline: ticks, polls when due, the shared ProcessItems, alert retries.
+
+    `stop_after_s` ends the ticks after that long (a timed run); by default they never end.
+    """
+    pipeline = beam.Pipeline(options=pipeline_options(beam_args, streaming=True))
+    start = time.time()
+    ticks = pipeline | "Tick" >> PeriodicImpulse(
+        start_timestamp=start,
+        stop_timestamp=start + stop_after_s if stop_after_s is not None else MAX_TIMESTAMP,
+        fire_interval=settings.config.stream.tick_s,
+        apply_windowing=False,
+    )
+    _ = (
+        ticks
+        | "PollOnSchedule" >> poll_on_schedule(settings, feed_urls, stop_file)
+        | "ProcessItems" >> ProcessItems(settings)
+    )
+    if not settings.parquet and settings.alerts is not None and settings.alerts.channels:
+        _ = ticks | "RetryAlerts" >> DeliverDueAlerts(settings.db_path, settings.alerts)
+    return pipeline
+
+
+def run_stream_on_cluster(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Sequence[str]) -> int:
+    """Submit the streaming job to a cluster runner (Parquet sink) and wait while the runner keeps it.
+
+    Stopping is the runner's: Flink stop-with-savepoint, Dataflow drain.
+    """
+    result = build_stream(feed_urls, settings, beam_args).run()
+    log.info("streaming %d feeds into %s on %s", len(feed_urls), settings.db_path, type(result).__name__)
+    result.wait_until_finish()
+    return 0
+
+
 def run_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Sequence[str] = ()) -> int:
     """Run until SIGINT/SIGTERM (exit 0) or a pipeline failure (exit 1)."""
+    if settings.parquet:
+        return run_stream_on_cluster(feed_urls, settings, beam_args)
     # Handlers first: a signal that arrives while the job is still starting
     # must also end in a clean exit 0, not in Python's default death.
     stop = threading.Event()
@@ -64,18 +105,7 @@ def run_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Seq
     heartbeat = os.path.join(control, "last-write")
     settings = dataclasses.replace(settings, heartbeat_file=heartbeat)
 
-    pipeline = beam.Pipeline(options=pipeline_options(beam_args, streaming=True))
-    ticks = pipeline | "Tick" >> PeriodicImpulse(
-        start_timestamp=time.time(), fire_interval=cfg.stream.tick_s, apply_windowing=False
-    )
-    _ = (
-        ticks
-        | "PollOnSchedule" >> poll_on_schedule(settings, feed_urls, stop_file)
-        | "ProcessItems" >> ProcessItems(settings)
-    )
-    if settings.alerts is not None and settings.alerts.channels:
-        _ = ticks | "RetryAlerts" >> DeliverDueAlerts(settings.db_path, settings.alerts)
-
+    pipeline = build_stream(feed_urls, settings, beam_args, stop_file)
     failure: list[BaseException] = []
 
     def execute():

@@ -314,3 +314,28 @@ def test_dev_corpus_round_trips_to_the_same_article_labels(tmp_path, corpus_db):
         assert got.execute(query).fetchall() == expected.execute(query).fetchall()
         mentions = "SELECT * FROM mentions ORDER BY mention_id"
         assert got.execute(mentions).fetchall() == expected.execute(mentions).fetchall()
+
+
+def test_stream_graph_for_a_cluster_runner_writes_parquet_with_keyed_dedup(tmp_path):
+    from newswatch.config import load_config
+    from newswatch.pipelines.graph import GraphSettings
+    from newswatch.pipelines.stream import build_stream
+    from newswatch.transforms.fetch import HttpSettings
+
+    cfg = load_config(None)
+    settings = GraphSettings(db_path=str(tmp_path / "lake"), config=cfg, http=HttpSettings.from_config(cfg),
+                             parquet=True)
+    pipeline = build_stream(["http://example.org/rss.xml"], settings,
+                            ["--runner=PortableRunner", "--job_endpoint=localhost:8099"])
+    proto = pipeline.to_runner_api()  # what a job service receives
+    labels = {t.unique_name for t in proto.components.transforms.values()}
+    assert any(label.endswith("MarkDuplicates/WithState") for label in labels)  # keyed state, not in-process
+    assert any(label.endswith("WriteToParquet") for label in labels)
+    assert not any("RetryAlerts" in label or "WriteArticles" in label for label in labels)
+
+
+def test_stream_to_parquet_on_the_direct_runner_is_refused(tmp_path, capsys):
+    from newswatch.cli import main
+
+    code = main(["stream", "--feeds", "http://example.org/rss.xml", "--sink", f"parquet:{tmp_path}"])
+    assert code == 2 and "DirectRunner cannot stream into Parquet" in capsys.readouterr().err

@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
 import apache_beam as beam
 from apache_beam import coders
@@ -241,19 +241,19 @@ class _ConfirmFn(beam.DoFn):
                 expire=beam.DoFn.TimerParam(EXPIRE)) -> Iterator:
         _, (tag, meta, sig) = element
         held = own.read()
-        if tag == "reg":
-            if held is not None and meta.prior and not held[0].prior:
-                return  # the article being processed again wins over its stored copy
+        # The article being processed again wins over its stored copy, which is ignored.
+        stale = tag == "reg" and held is not None and meta.prior and not held[0].prior
+        if tag == "reg" and not stale:
             own.write((meta, sig))
             waiting = list(pending.read())
             pending.clear()
             for other, other_sig in waiting:
                 yield from self._answer(meta, sig, other, other_sig, asked)
-        elif held is None:  # a band-mate's query overtook this article's own signature
+        elif tag != "reg" and held is None:  # a band-mate's query overtook this article's own signature
             pending.add((meta, sig))
-        else:
+        elif tag != "reg":
             yield from self._answer(held[0], held[1], meta, sig, asked)
-        if self._expire:
+        if self._expire and not stale:
             _arm(expire_at, expire, _micros(meta.expiry), later=True)
 
     def _answer(self, meta: Meta, sig: bytes, other: Meta, other_sig: bytes, asked) -> Iterator:
@@ -431,22 +431,23 @@ class MarkDuplicatesWithState(beam.PTransform):
             to_resolve.append(stored[_RESOLVE])
         band_mates = (
             to_bands
-            | "FlattenBandKeys" >> beam.Flatten()
+            # Typed keys give the stateful steps deterministic key coders, as runners partition state by them.
+            | "FlattenBandKeys" >> beam.Flatten().with_output_types(tuple[bytes, Any])
             | "BandIndex" >> beam.ParDo(_BandIndexFn(self._window_s, expire)).with_outputs(_EDGES, main="queries")
         )
         confirmed = (
             to_confirm + [band_mates["queries"]]
-            | "FlattenQueries" >> beam.Flatten()
+            | "FlattenQueries" >> beam.Flatten().with_output_types(tuple[str, Any])
             | "Confirm" >> beam.ParDo(_ConfirmFn(self._threshold, expire))
         )
         link_events = (
             to_resolve + [band_mates[_EDGES], confirmed]
-            | "FlattenPairs" >> beam.Flatten()
+            | "FlattenPairs" >> beam.Flatten().with_output_types(tuple[int, Any])
             | "Resolve" >> beam.ParDo(_ResolveFn(expire))
         )
         settled = (
             (signed[_SETTLE], link_events)
-            | "FlattenSettle" >> beam.Flatten()
+            | "FlattenSettle" >> beam.Flatten().with_output_types(tuple[str, Any])
             | "Settle" >> beam.ParDo(_SettleFn(expire)).with_outputs(_RELINKS, main="articles")
         )
         marked = settled["articles"] | "AsArticles" >> beam.Map(lambda a: a).with_output_types(Article)

@@ -154,17 +154,25 @@ class _ScheduledPollFn(beam.DoFn):
 
     def process(self, keyed, state=beam.DoFn.StateParam(STATE)) -> Iterator:
         feed_url, _tick = keyed
+        current = self._due(feed_url, state)
+        if current is not None:
+            yield from self._poll(feed_url, current, state)
+
+    def _due(self, feed_url: str, state) -> Optional[FeedState]:
+        """The feed's state if it is to be polled now, else None."""
         if self._stop_file and os.path.exists(self._stop_file):
-            return  # shutting down: let in-flight work drain, start nothing new
+            return None  # shutting down: let in-flight work drain, start nothing new
         raw = state.read()
         current = FeedState.decode(raw) if raw else self._initial.get(feed_url, FeedState())
         if current.suspended:
             current = resumed(current, self._stored_now(feed_url)) or current
-        now = time.time()
-        if current.suspended or now < current.next_poll:
+        if current.suspended or time.time() < current.next_poll:
             if raw is None:
                 state.write(current.encode())
-            return
+            return None
+        return current
+
+    def _poll(self, feed_url: str, current: FeedState, state) -> Iterator:
         outcome = poll_feed(
             self._client,
             FeedRequest(feed_url, current.etag, current.last_modified),
