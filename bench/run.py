@@ -358,7 +358,8 @@ def loop_main(argv: list[str]) -> int:
 _REPO = Path(__file__).resolve().parent.parent
 _WATCHED = ("transforms/dedup.py", "transforms/dedup_core.py", "transforms/mentions.py", "transforms/mention_rules.py",
             "transforms/mention_components.py", "transforms/fetch.py", "transforms/extract_text.py",
-            "transforms/feeds.py", "sinks/duckdb.py", "pipelines/graph.py", "pipelines/batch.py", "newswatch/net.py")
+            "transforms/feeds.py", "sinks/duckdb.py", "pipelines/graph.py", "pipelines/batch.py", "newswatch/net.py",
+            "newswatch/net_guard.py")
 
 
 def code_identity() -> dict:

@@ -5,10 +5,11 @@ urllib3 with the protections a crawler fed by untrusted URLs needs: one wall
 clock deadline for the whole request (redirects, retries and body included),
 a byte cap counted after gzip/deflate decoding, manually followed and checked
 redirects, and refusal of private, loopback, link-local and other non-public
-addresses. Names are resolved here, every resolved address is checked, and the
-socket is connected to the checked IP while the Host header, SNI and
-certificate check keep the original name, so DNS rebinding cannot slip
-between check and connect. The client pickles without its connection pool,
+addresses. Names are resolved by the client, every resolved address is
+checked, and the socket is connected to the checked IP while the Host header,
+SNI and certificate check keep the original name, so DNS rebinding cannot
+slip between check and connect (``newswatch.net_guard`` holds that address
+policy and the guarded connections). The client pickles without its connection pool,
 which is rebuilt lazily, so Beam DoFns can hold it as configuration.
 
 Failures raise ``FetchError`` whose ``code`` is one of: ``http_404``,
@@ -33,12 +34,8 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
-import heapq
-import ipaddress
-import itertools
 import logging
 import random
-import socket
 import ssl
 import threading
 import time
@@ -46,22 +43,26 @@ import zlib
 from dataclasses import dataclass
 from http.client import HTTPException
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple
-from urllib.parse import urljoin, urlsplit
+from typing import Any, Dict, Iterable, Iterator, Mapping, NamedTuple, Optional, Tuple
+from urllib.parse import urljoin
 
 import urllib3
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    HTTPError,
-    LocationParseError,
-    NewConnectionError,
-    ProtocolError,
-)
-from urllib3.util import parse_url
+from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError
 
 from newswatch import __version__
+from newswatch.net_guard import (
+    FetchError,
+    _check_url,
+    _Deadline,
+    _Guard,
+    _GuardedPoolManager,
+    _HopWatch,
+    _normalize_allow_entry,
+    _refuse_blocked_literal,
+    _Target,
+    _Watchdog,
+    is_blocked_ip,
+)
 from newswatch.politeness import HostThrottle, ThrottleTimeout
 
 __all__ = ["FetchError", "FetchLimits", "Response", "SafeHttpClient", "is_blocked_ip"]
@@ -79,8 +80,6 @@ _RETRYABLE_CODES = frozenset({"http_5xx", "timeout", "connection_error"})
 # Headers that must not travel to a different origin on a redirect.
 _CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
 _READ_CHUNK = 64 * 1024
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
 
 
 @dataclass(frozen=True)
@@ -111,28 +110,6 @@ class FetchLimits:
             raise ValueError("max_bytes, max_redirects, retries and backoff_s must be >= 0")
 
 
-class FetchError(Exception):
-    """A request that failed; ``code`` is stable and meant for dead-letter records."""
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        url: Optional[str] = None,
-        status: Optional[int] = None,
-        retry_after: Optional[float] = None,
-    ) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.url = url
-        self.status = status
-        self.retry_after = retry_after
-
-    def __reduce__(self) -> Tuple[Any, ...]:
-        return (type(self), (self.code, self.message, self.url, self.status, self.retry_after))
-
-
 class Response(NamedTuple):
     """A completed exchange (2xx, 304, or a 3xx that was not followed)."""
 
@@ -143,27 +120,6 @@ class Response(NamedTuple):
     content_type: Optional[str]  # lower-case mime type without parameters
     charset: Optional[str]  # from the Content-Type parameters
     elapsed_s: float
-
-
-def is_blocked_ip(address: str) -> bool:
-    """True for any address that is not plainly public unicast (loopback, private, ...)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        # Judge IPv6 forms that carry an IPv4 address by the address they carry.
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and ip in _NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is not None:
-            return is_blocked_ip(str(embedded))
-    return (
-        not ip.is_global
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip in _CGNAT
-    )
 
 
 def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Optional[float]:
@@ -195,291 +151,6 @@ def parse_content_type(value: Optional[str]) -> Tuple[Optional[str], Optional[st
         if name.strip().lower() == "charset":
             charset = val.strip().strip("\"'").lower() or None
     return (mime if "/" in mime else None), charset
-
-
-class _Target(NamedTuple):
-    """A checked request URL."""
-
-    url: str
-    scheme: str
-    host: str  # lower-case, IPv6 without brackets
-    port: int
-
-    @property
-    def host_port(self) -> str:
-        return _host_port(self.host, self.port)
-
-    @property
-    def origin(self) -> Tuple[str, str, int]:
-        return self.scheme, self.host, self.port
-
-
-def _host_port(host: str, port: int) -> str:
-    """The allow-list key for a host and port (IPv6 bracketed)."""
-    host = host.strip("[]").lower()
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _normalize_allow_entry(entry: str) -> str:
-    """Lower-case an allow-list entry; it must read ``host:port``."""
-    host, sep, port = entry.strip().rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise ValueError(f"allow_hosts entries must be 'host:port', got {entry!r}")
-    return _host_port(host, int(port))
-
-
-def _check_url(url: str) -> _Target:
-    """Validate scheme and syntax of a URL; raise ``bad_scheme``/``bad_url``."""
-    if not isinstance(url, str) or any(ord(c) < 0x20 or ord(c) == 0x7F for c in url.strip()):
-        raise FetchError("bad_url", "URL is not a string or contains control characters", str(url))
-    url = url.strip()
-    scheme = urlsplit(url).scheme.lower()
-    if not scheme:
-        raise FetchError("bad_url", "URL has no scheme", url)
-    if scheme not in ("http", "https"):
-        raise FetchError("bad_scheme", f"scheme {scheme!r} is not http or https", url)
-    try:
-        parts = parse_url(url)
-    except LocationParseError as exc:
-        raise FetchError("bad_url", f"unparsable URL: {exc}", url) from None
-    if not parts.host:
-        raise FetchError("bad_url", "URL has no host", url)
-    port = parts.port if parts.port is not None else (443 if scheme == "https" else 80)
-    if port == 0:
-        raise FetchError("bad_url", "port 0", url)
-    return _Target(url, scheme, parts.host.strip("[]").lower(), port)
-
-
-class _Deadline:
-    """The wall clock budget of one request; starts when the first hop may go."""
-
-    def __init__(self, seconds: float) -> None:
-        self._seconds = seconds
-        self._t0: Optional[float] = None
-
-    @property
-    def started(self) -> bool:
-        return self._t0 is not None
-
-    def start(self) -> None:
-        if self._t0 is None:
-            self._t0 = time.monotonic()
-
-    def elapsed(self) -> float:
-        return 0.0 if self._t0 is None else time.monotonic() - self._t0
-
-    def remaining(self) -> float:
-        return self._seconds - self.elapsed()
-
-
-class _Watchdog:
-    """One thread per client that fires hop watches at their deadlines.
-
-    A ``threading.Timer`` per hop started a thread for every request (about
-    0.3 ms of CPU each on loopback, ``bench/bench_http.py``); this keeps a heap.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._heap: List[Tuple[float, int, "_HopWatch"]] = []
-        self._seq = itertools.count()
-        self._thread: Optional[threading.Thread] = None
-
-    def schedule(self, watch: "_HopWatch", delay_s: float) -> None:
-        with self._cond:
-            heapq.heappush(self._heap, (time.monotonic() + max(delay_s, 0.0), next(self._seq), watch))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="newswatch-deadlines", daemon=True)
-                self._thread.start()
-            self._cond.notify()
-
-    def _run(self) -> None:
-        with self._cond:
-            while True:
-                while self._heap and self._heap[0][2].done:
-                    heapq.heappop(self._heap)  # stopped before its deadline
-                if not self._heap:
-                    self._cond.wait()
-                    continue
-                wait = self._heap[0][0] - time.monotonic()
-                if wait > 0:
-                    self._cond.wait(wait)
-                    continue
-                watch = heapq.heappop(self._heap)[2]
-                self._cond.release()
-                try:
-                    watch.fire()
-                finally:
-                    self._cond.acquire()
-
-
-class _HopWatch:
-    """Cuts the sockets of one hop at the deadline, whatever urllib3 is blocked in."""
-
-    def __init__(self, deadline: _Deadline, watchdog: _Watchdog) -> None:
-        self.deadline = deadline
-        self.fired = False
-        self.done = False
-        self._lock = threading.Lock()
-        self._conns: List["_GuardedConnectionMixin"] = []
-        watchdog.schedule(self, deadline.remaining())
-
-    def add(self, conn: "_GuardedConnectionMixin") -> None:
-        with self._lock:
-            conn._nw_watch = self
-            if conn not in self._conns:
-                self._conns.append(conn)
-            if self.fired and not self.done:
-                conn._nw_abort(self)
-
-    def stop(self) -> None:
-        with self._lock:
-            self.done = True
-            self._conns.clear()
-
-    def fire(self) -> None:
-        with self._lock:
-            if self.done:
-                return
-            self.fired = True
-            for conn in self._conns:
-                conn._nw_abort(self)
-
-
-class _Guard:
-    """Per-client address policy, shared by all connections of one pool manager."""
-
-    def __init__(self, allow_hosts: frozenset) -> None:
-        self.allow_hosts = allow_hosts
-        self.local = threading.local()  # .watch: the _HopWatch of this thread's hop
-
-    def current_watch(self) -> Optional[_HopWatch]:
-        return getattr(self.local, "watch", None)
-
-    def resolve(self, host: str, port: int) -> List[tuple]:
-        """getaddrinfo results for host:port, all checked; raises FetchError."""
-        host = host.strip("[]")
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise FetchError("dns_error", f"cannot resolve {host}: {exc}") from None
-        if not infos:
-            raise FetchError("dns_error", f"no addresses for {host}")
-        if _host_port(host, port) not in self.allow_hosts:
-            for info in infos:
-                address = info[4][0]
-                if is_blocked_ip(address):
-                    raise FetchError("blocked_address", f"{host} resolves to non-public {address}")
-        return infos
-
-
-class _GuardedConnectionMixin:
-    """Connects only to checked addresses and can be aborted by a hop watch."""
-
-    def __init__(self, *args: Any, nw_guard: _Guard, **kwargs: Any) -> None:
-        self._nw_guard = nw_guard
-        self._nw_lock = threading.Lock()
-        self._nw_abort_sock: Optional[socket.socket] = None
-        self._nw_watch: Optional[_HopWatch] = None  # the hop currently using this connection
-        super().__init__(*args, **kwargs)
-
-    def _nw_register(self) -> Optional[_HopWatch]:
-        watch = self._nw_guard.current_watch()
-        if watch is not None:
-            watch.add(self)
-        return watch
-
-    def _new_conn(self) -> socket.socket:
-        """Resolve, check every address, then connect to a checked IP (never the name)."""
-        watch = self._nw_register()
-        infos = self._nw_guard.resolve(self._dns_host, self.port)
-        timeout = self.timeout if isinstance(self.timeout, (int, float)) else None
-        error: Optional[OSError] = None
-        for family, socktype, proto, _, sockaddr in infos:
-            if watch is not None:
-                left = watch.deadline.remaining()
-                if left <= 0:
-                    break
-                timeout = left if timeout is None else min(timeout, left)
-            sock = socket.socket(family, socktype, proto)
-            try:
-                for option in self.socket_options or ():
-                    sock.setsockopt(*option)
-                sock.settimeout(timeout)
-                sock.connect(sockaddr)
-            except OSError as exc:
-                sock.close()
-                error = exc
-                continue
-            try:
-                # A duplicate descriptor stays valid after TLS wrapping takes
-                # over the original, so the watch can always shut the socket.
-                abort_sock = sock.dup()
-            except OSError:
-                sock.close()
-                raise
-            with self._nw_lock:
-                self._nw_abort_sock = abort_sock
-            if watch is not None:
-                watch.add(self)  # aborts at once if the deadline passed meanwhile
-            return sock
-        if error is None or isinstance(error, TimeoutError):
-            raise ConnectTimeoutError(self, f"connect to {self.host} timed out")
-        raise NewConnectionError(self, f"failed to connect to {self.host}: {error}")
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        self._nw_register()
-        super().request(*args, **kwargs)
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            with self._nw_lock:
-                sock, self._nw_abort_sock = self._nw_abort_sock, None
-            if sock is not None:
-                sock.close()
-
-    def _nw_abort(self, watch: _HopWatch) -> None:
-        with self._nw_lock:
-            # A pooled connection may already serve another thread's hop.
-            if self._nw_abort_sock is not None and self._nw_watch is watch:
-                with contextlib.suppress(OSError):
-                    self._nw_abort_sock.shutdown(socket.SHUT_RDWR)
-
-
-class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
-    pass
-
-
-class _GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
-    pass
-
-
-class _GuardedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _GuardedHTTPConnection
-
-
-class _GuardedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection
-
-
-class _GuardedPoolManager(urllib3.PoolManager):
-    """A PoolManager whose pools build guarded connections bound to one _Guard."""
-
-    def __init__(self, guard: _Guard, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
-        self._nw_guard = guard
-
-    def _new_pool(
-        self, scheme: str, host: str, port: int, request_context: Optional[Dict[str, Any]] = None
-    ) -> HTTPConnectionPool:
-        # The guard rides in the connection kwargs, not the pool key, which
-        # urllib3 builds from a fixed set of fields.
-        context = dict(self.connection_pool_kw if request_context is None else request_context)
-        context["nw_guard"] = self._nw_guard
-        return super()._new_pool(scheme, host, port, context)
 
 
 class _BodyDecoder:
@@ -884,16 +555,6 @@ class SafeHttpClient:
                     retries=False,
                 )
             return self._manager, self._guard
-
-
-def _refuse_blocked_literal(target: _Target) -> None:
-    """Refuse an IP-literal host before any pool, throttle or socket is involved."""
-    try:
-        blocked = is_blocked_ip(target.host)
-    except ValueError:
-        return  # a name: checked after resolution, at connect time
-    if blocked:
-        raise FetchError("blocked_address", f"{target.host} is not a public address", target.url)
 
 
 def _default_ca_bundle() -> Optional[str]:
