@@ -427,3 +427,11 @@ def test_old_entries_expire_by_watermark(window_days, linked):
     with _streaming_pipeline() as p:
         articles, _ = p | stream | MarkDuplicates(window_days=window_days)
         assert_that(_link_rows(articles), equal_to(expected))
+
+
+@pytest.mark.parametrize("dedup", [MarkDuplicates, MarkDuplicatesWithState, MarkDuplicatesInProcess])
+@pytest.mark.parametrize("params", [dict(threshold=0.0), dict(threshold=1.5), dict(num_perm=1024, rows=2),
+                                    dict(num_perm=2, rows=3)])
+def test_unusable_parameters_are_refused(dedup, params):
+    with pytest.raises(ValueError, match="threshold"):
+        dedup(**params)

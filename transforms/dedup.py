@@ -52,6 +52,7 @@ from newswatch.transforms.dedup_core import (
     MinHasher,
     PriorEntry,
     PriorSource,
+    check_parameters,
     epoch,
 )
 from newswatch.transforms.dedup_stream import MarkDuplicatesWithState
@@ -162,8 +163,7 @@ class MarkDuplicates(beam.PTransform):
                  num_perm: int = DEFAULT_NUM_PERM, window_days: float = 14.0, rows: int = DEFAULT_ROWS,
                  shingle_k: int = DEFAULT_SHINGLE):
         super().__init__()
-        if not 0.0 < threshold <= 1.0 or num_perm // rows > 255 or num_perm < rows:
-            raise ValueError("need 0 < threshold <= 1 and 1 <= num_perm // rows <= 255")
+        check_parameters(threshold, num_perm, rows)
         self._args = dict(prior=prior, threshold=threshold, num_perm=num_perm, window_days=window_days, rows=rows,
                           shingle_k=shingle_k)
 
@@ -240,6 +240,7 @@ class MarkDuplicatesInProcess(beam.PTransform):
                  num_perm: int = DEFAULT_NUM_PERM, window_days: float = 14.0, rows: int = DEFAULT_ROWS,
                  shingle_k: int = DEFAULT_SHINGLE):
         super().__init__()
+        check_parameters(threshold, num_perm, rows)
         self._fn = _InProcessDedupFn(prior, window_days, shingle_k,
                                      dict(threshold=threshold, num_perm=num_perm, rows=rows))
 

@@ -345,6 +345,12 @@ class Clusters:
         return gone
 
 
+def check_parameters(threshold: float, num_perm: int, rows: int) -> None:
+    """Raise ValueError for settings no index can use (band numbers must fit in one byte)."""
+    if not 0.0 < threshold <= 1.0 or num_perm // rows > 255 or num_perm < rows:
+        raise ValueError("need 0 < threshold <= 1 and 1 <= num_perm // rows <= 255")
+
+
 class LinkIndex:
     """Offer stored and new articles; find their pairs by band and content hash and join them.
 

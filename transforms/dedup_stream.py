@@ -83,6 +83,7 @@ from newswatch.transforms.dedup_core import (
     PriorSource,
     article_meta,
     band_keys,
+    check_parameters,
     comparable,
     estimate_jaccard,
     exact_key,
@@ -385,30 +386,17 @@ class _SettleFn(beam.DoFn):
 
 
 class MarkDuplicatesWithState(beam.PTransform):
-    """Set minhash, duplicate_of and duplicate_kind; return ``(articles, relinks)``.
+    """``MarkDuplicates`` for unbounded input on a cluster runner: same arguments, same outputs.
 
-    Args:
-        prior: picklable callable returning ``PriorEntry`` rows already stored
-            (e.g. ``functools.partial(read_dedup_index, db_path, since_iso)``);
-            None for a first run.
-        threshold: estimated Jaccard of word shingles at or above which two
-            articles are copies (see the module docstring for the measurements).
-        num_perm: MinHash permutations; the signature is ``4 * num_perm`` bytes.
-        window_days: only articles published this close are compared; state is
-            kept this long after max(publication, arrival).
-        rows: rows per LSH band; ``num_perm // rows`` bands.
-        shingle_k: words per shingle.
-
-    Returns:
-        ``(PCollection[Article], PCollection[Relink])``.
+    State about an article is kept ``window_days`` after max(publication,
+    arrival) in watermark time.
     """
 
     def __init__(self, prior: Optional[PriorSource] = None, threshold: float = DEFAULT_THRESHOLD,
                  num_perm: int = DEFAULT_NUM_PERM, window_days: float = 14.0, rows: int = DEFAULT_ROWS,
                  shingle_k: int = DEFAULT_SHINGLE):
         super().__init__()
-        if not 0.0 < threshold <= 1.0 or num_perm // rows > 255 or num_perm < rows:
-            raise ValueError("need 0 < threshold <= 1 and 1 <= num_perm // rows <= 255")
+        check_parameters(threshold, num_perm, rows)
         self._prior, self._threshold, self._num_perm = prior, threshold, num_perm
         self._window_s, self._rows, self._k = window_days * DAY, rows, shingle_k
 
