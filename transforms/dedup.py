@@ -21,9 +21,10 @@ articles):
   with the stored window; the links come back as a side input. No keyed
   state: on Beam's Python SDK, state reads and the state cache's object sizing
   cost more than the work itself (bench/README.md: 19 articles/s with keyed
-  state, over 100 without). One worker holds the run's signatures and the
-  stored window; split a backfill larger than that by date or feed: runs are
-  incremental, so halves give the links of one run.
+  state, over 100 without). One worker holds the index of the run and the
+  stored window, about 7.7 KB per article (bench/bench_index_memory.py);
+  split a backfill larger than that by date or feed: runs are incremental,
+  so halves give the links of one run.
 - **Streaming on Flink, Dataflow, Spark**: ``dedup_stream.MarkDuplicatesWithState``,
   the index and clusters in keyed state with event-time expiry.
 - **Streaming on the DirectRunner**: ``MarkDuplicatesInProcess``, one worker
