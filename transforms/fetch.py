@@ -25,6 +25,7 @@ from apache_beam.utils import shared
 from apache_beam.utils.windowed_value import WindowedValue
 
 from newswatch.clock import now_iso
+from newswatch.config import FetchConfig, PolitenessConfig
 from newswatch.net import FetchError, FetchLimits, SafeHttpClient
 from newswatch.politeness import HostThrottle
 from newswatch.records import ErrorRecord, FeedItem, FetchedPage
@@ -40,18 +41,20 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 class HttpSettings:
     """Picklable description of the HTTP client every fetching DoFn builds in setup()."""
 
-    total_deadline_s: float = 30.0
-    connect_timeout_s: float = 10.0
-    feed_max_bytes: int = 15 * 1024 * 1024
-    article_max_bytes: int = 20 * 1024 * 1024
-    max_redirects: int = 5
-    retries: int = 3
+    # Defaults are the config's, so a settings object built in code (tests, the
+    # bench) behaves like one built from the shipped config.
+    total_deadline_s: float = FetchConfig.total_deadline_s
+    connect_timeout_s: float = FetchConfig.connect_timeout_s
+    feed_max_bytes: int = FetchConfig.feed_max_bytes
+    article_max_bytes: int = FetchConfig.article_max_bytes
+    max_redirects: int = FetchConfig.max_redirects
+    retries: int = FetchConfig.retries
     allow_hosts: tuple[str, ...] = ()
-    host_concurrency: int = 2
-    host_delay_s: float = 1.0
+    host_concurrency: int = PolitenessConfig.host_concurrency
+    host_delay_s: float = PolitenessConfig.host_delay_s
     throttle_dir: Optional[str] = None
     ca_certs: Optional[str] = None
-    robots: bool = True
+    robots: bool = PolitenessConfig.robots
     robots_exempt_feeds: tuple[str, ...] = ()
     robots_max_bytes: int = ROBOTS_MAX_BYTES
     fetch_in_flight: int = 8  # article GETs one fetching DoFn keeps running at once (1 = one by one)

@@ -37,6 +37,7 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 from apache_beam.utils import shared
 
 from newswatch.clock import iso_utc
+from newswatch.config import StreamConfig
 from newswatch.net import SafeHttpClient
 from newswatch.records import ErrorRecord, FeedItem, FeedPoll, FeedRequest
 from newswatch.transforms.feeds import emit_outcome, poll_feed
@@ -49,12 +50,12 @@ _log = logging.getLogger(__name__)
 class Schedule:
     """How often feeds are polled and how failures back off."""
 
-    poll_interval_s: float = 60.0
-    backoff_initial_s: float = 60.0
-    backoff_max_s: float = 3600.0
-    suspend_after: int = 10
+    poll_interval_s: float = StreamConfig.poll_interval_s
+    backoff_initial_s: float = StreamConfig.backoff_initial_s
+    backoff_max_s: float = StreamConfig.backoff_max_s
+    suspend_after: int = StreamConfig.suspend_after
     retry_after_max_s: float = 86400.0
-    resume_check_s: float = 60.0  # how often a running job looks for `feeds resume` of a suspended feed
+    resume_check_s: float = StreamConfig.resume_check_s  # how often a running job looks for `feeds resume`
 
 
 class FeedState(NamedTuple):
