@@ -80,16 +80,10 @@ class _UsageError(Exception):
     """A problem with the command line or the config: exit 2."""
 
 
-def _direct_runner(beam_args: Sequence[str]) -> bool:
-    from apache_beam.options.pipeline_options import StandardOptions
-
-    from newswatch.pipelines.batch import pipeline_options
-
-    return str(pipeline_options(beam_args).view_as(StandardOptions).runner).endswith("DirectRunner")
-
-
 def _prepare(args, command: str, beam_args: Sequence[str] = (), **overrides):
     """Feed URLs and graph settings for `run`/`stream`; raises _UsageError."""
+    from newswatch.pipelines.batch import pipeline_options
+    from newswatch.pipelines.graph import on_direct_runner
     from newswatch.transforms.feeds import read_feed_list
 
     try:
@@ -101,7 +95,7 @@ def _prepare(args, command: str, beam_args: Sequence[str] = (), **overrides):
     problem = _sink_error(args)
     if problem:
         raise _UsageError(problem)
-    if command == "stream" and args.sink != "duckdb" and _direct_runner(beam_args):
+    if command == "stream" and args.sink != "duckdb" and on_direct_runner(pipeline_options(beam_args)):
         raise _UsageError("the DirectRunner cannot stream into Parquet (its windows close only when the source "
                           "ends): use --db PATH, or a cluster runner such as --runner=FlinkRunner")
     try:

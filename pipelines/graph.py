@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import StandardOptions
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from newswatch.config import Config
 from newswatch.records import SinkRecord
@@ -68,6 +68,11 @@ class GraphSettings:
             ),
             functools.partial(_feed_states, read_feed_states, self.db_path),
         )
+
+
+def on_direct_runner(options: PipelineOptions) -> bool:
+    """True when the options pick the DirectRunner (also when no runner is named)."""
+    return str(options.view_as(StandardOptions).runner or "DirectRunner").endswith("DirectRunner")
 
 
 def _prior_entries(load, *args) -> list[PriorEntry]:
@@ -130,8 +135,8 @@ class ProcessItems(beam.PTransform):
         new_items = items | "NewItems" >> NewItems(stored_ids)
         pages, fetch_errors = new_items | "FetchArticles" >> FetchArticles(self._s.http)
         articles, extract_errors = pages | "ExtractText" >> ExtractText(cfg.extract.min_words)
-        options = articles.pipeline.options.view_as(StandardOptions)
-        in_process = options.streaming and str(options.runner or "DirectRunner").endswith("DirectRunner")
+        options = articles.pipeline.options
+        in_process = options.view_as(StandardOptions).streaming and on_direct_runner(options)
         # The keyed-state dedup cannot settle on the streaming DirectRunner
         # (see MarkDuplicatesInProcess); everywhere else it is the one used.
         dedup = MarkDuplicatesInProcess if in_process else MarkDuplicates
