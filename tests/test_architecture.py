@@ -84,7 +84,7 @@ def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
 
 
 def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """One cycle (as a path that returns to its start) per strongly connected group of modules."""
+    """The shortest cycle through each module that is on one, as paths that return to their start."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -115,12 +115,19 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     for node in sorted(graph):
         if node not in index:
             visit(node)
-    return [_cycle_in(group, graph) for group in groups]
+    cycles: list[list[str]] = []
+    for group in groups:
+        for start in sorted(group):
+            cycle = _cycle_through(start, group, graph)
+            turn = cycle.index(min(cycle[:-1]))  # one spelling per cycle, whichever member it starts from
+            cycle = cycle[turn:-1] + cycle[:turn] + [cycle[turn]]
+            if cycle not in cycles:
+                cycles.append(cycle)
+    return cycles
 
 
-def _cycle_in(group: set[str], graph: dict[str, set[str]]) -> list[str]:
-    """A shortest cycle through the group's first module (breadth-first)."""
-    start = min(group)
+def _cycle_through(start: str, group: set[str], graph: dict[str, set[str]]) -> list[str]:
+    """A shortest cycle from `start` back to itself inside its group (breadth-first)."""
     paths = {start: [start]}
     frontier = [start]
     while frontier:
