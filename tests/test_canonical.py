@@ -23,6 +23,8 @@ from newswatch.transforms.canonical import article_id, canonical_url, content_ha
         ("https://bücher.example/a", "https://xn--bcher-kva.example/a"),
         ("http://[::1]:8080/a", "http://[::1]:8080/a"),
         ("http://a\u2024/x", "http://a/x"),  # U+2024 folds to a root dot under IDNA
+        ("http://a/100%25?q=%2521", "http://a/100%25?q=%2521"),  # a literal '%' stays escaped
+        ("http://a/100%?q=5%", "http://a/100%25?q=5%25"),  # ... and a stray one gets escaped
     ],
 )
 def test_canonical_url_golden(raw, expected):

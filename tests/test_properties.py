@@ -54,6 +54,8 @@ def _urls(draw) -> str:
 @example("HTTP://\u2024")  # NFKC made the host '.', so the result 'http://./' was itself refused
 @example("http://a\u2024")  # ... and 'a.' kept a root dot that a second pass stripped
 @example("http://127.0.0.1/?%2B=")  # '+' in a query once made the result change on a second pass
+@example("http://0/?%2521=")  # a decoded '%' was left bare, so a second pass decoded '%21' to '!'
+@example("http://a/%2525")  # ... the same in the path
 def test_canonical_url(url: str) -> None:
     try:
         canon = canonical_url(url)

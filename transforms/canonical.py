@@ -25,10 +25,13 @@ _TRACKING_EXACT = frozenset(
 )
 _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "itm_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_SAFE_PATH = "/:@!$&'()*+,;=-._~%"
+# No '%' in either set: the parts are percent-decoded before quoting, so a '%'
+# left is a literal one ('%2521' decodes to '%21') and must become '%25', or the
+# next pass would decode it again ('%21' -> '!').
+_SAFE_PATH = "/:@!$&'()*+,;=-._~"
 # '+' is escaped in queries: parse_qsl reads a bare '+' as a space, so keeping
 # it would make canonicalisation non-idempotent ('%2B' -> '+' -> '%20').
-_SAFE_QUERY = "/:@!$'()*,;-._~%?"
+_SAFE_QUERY = "/:@!$'()*,;-._~?"
 
 
 def _is_tracking(name: str) -> bool:
