@@ -8,8 +8,6 @@ Beam's PipelineOptions untouched (``--runner``, ``--direct_num_workers``,
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import logging
 import sys
@@ -17,6 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from newswatch import __version__
+from newswatch.tables import format_rows
 
 # Beam logs this at import on every machine without the GCP extras; it says
 # nothing about newswatch. Installed before anything imports Beam.
@@ -57,7 +56,7 @@ def _settings(args, **overrides):
         politeness["host_delay_s"] = args.host_delay
     if args.host_concurrency is not None:
         politeness["host_concurrency"] = args.host_concurrency
-    from newswatch.sinks.alerts import alert_settings
+    from newswatch.sinks.alert_rules import alert_settings
 
     cfg = load_config(args.config, politeness=politeness, **overrides)
     parquet = args.sink.startswith("parquet:")
@@ -178,34 +177,6 @@ def _run_summary(run: dict, readable: int) -> str:
     )
 
 
-def format_rows(columns: Sequence[str], rows: Sequence[Sequence], fmt: str) -> str:
-    """Render query results as an aligned table, CSV or JSON lines."""
-    if fmt == "json":
-        return "\n".join(json.dumps(dict(zip(columns, row)), default=str, ensure_ascii=False) for row in rows)
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(columns)
-        writer.writerows(rows)
-        return buf.getvalue().rstrip("\n")
-    cells = [[_cell(v) for v in row] for row in rows]
-    widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
-    fit = lambda text, w: text if len(text) <= w else text[: w - 1] + "…"  # noqa: E731
-    lines = [" | ".join(fit(c, w).ljust(w) for c, w in zip(columns, widths))]
-    lines.append("-+-".join("-" * w for w in widths))
-    lines += [" | ".join(fit(v, w).ljust(w) for v, w in zip(row, widths)) for row in cells]
-    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(lines)
-
-
-def _cell(value) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, list):
-        return "[" + ", ".join(str(v) for v in value) + "]"
-    return str(value).replace("\n", " ")
-
-
 def _execute(con, sql: str) -> tuple[list[str], list]:
     cur = con.execute(sql)
     columns = [d[0] for d in cur.description] if cur.description else []
@@ -305,7 +276,7 @@ def cmd_feeds_resume(args, beam_args: Sequence[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from newswatch.sinks.alerts import add_alert_flags, register_alerts_command
+    from newswatch.cli_alerts import add_alert_flags, register_alerts_command
 
     parser = argparse.ArgumentParser(
         prog="newswatch",

@@ -27,9 +27,7 @@ class FeedItem(NamedTuple):
 
     article_id: str
     url: str  # canonical article URL
-    raw_url: str  # link as the feed gave it
     feed_url: str
-    guid: Optional[str]
     title: Optional[str]
     published_at: Optional[str]  # from the feed, when it gives one
     seen_at: str  # when newswatch first saw the entry in the feed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from newswatch.sinks.duckdb import DuckDBStore
+from newswatch.tables import format_rows
 
 _FEEDS_SQL = """
 SELECT
@@ -24,8 +25,6 @@ ORDER BY f.feed_url
 
 def render_status(db_path: str) -> str:
     """Per-feed health table plus run totals."""
-    from newswatch.cli import format_rows
-
     with DuckDBStore(db_path, lock_timeout_s=10.0).reader() as con:
         cur = con.execute(_FEEDS_SQL)
         columns = [d[0] for d in cur.description]

@@ -7,6 +7,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: the default run checks a fixed, modest sample so it is quick
+# and never goes red at random; `HYPOTHESIS_PROFILE=long pytest tests/test_properties.py`
+# explores 10,000 fresh examples per property. Pin each counterexample a long run
+# finds as an @example so the default run keeps checking it.
+_PROPERTY_SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("default", max_examples=300, derandomize=True, **_PROPERTY_SETTINGS)
+settings.register_profile("long", max_examples=10_000, **_PROPERTY_SETTINGS)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_CORPUS = Path(os.environ.get("NEWSWATCH_CORPUS", REPO.parent / "shared" / "corpus"))
@@ -94,11 +104,15 @@ def site_copy(tmp_path):
 
 @pytest.fixture(scope="session")
 def corpus_db(tmp_path_factory, corpus_server, corpus_feed_list) -> Path:
-    """One batch run over the dev corpus, exactly as an operator would start it."""
+    """One batch run over the dev corpus, as an operator would start it, minus politeness.
+
+    Every corpus page is on one loopback host, so the default 1 s per-host gap
+    alone would cost about two minutes; politeness has its own tests.
+    """
     from newswatch.cli import main
 
     db = tmp_path_factory.mktemp("corpus") / "corpus.duckdb"
     code = main(["run", "--feeds", str(corpus_feed_list), "--db", str(db),
-                 "--allow-host", corpus_server.host_port])
+                 "--allow-host", corpus_server.host_port, "--host-delay", "0"])
     assert code == 0
     return db

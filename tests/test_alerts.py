@@ -16,6 +16,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from newswatch import cli_alerts
 from newswatch.config import load_config
 from newswatch.records import Article, ArticleLabels, EnrichedArticle, Mention, Relink, SinkRecord
 from newswatch.sinks import alerts as al
@@ -193,7 +194,7 @@ def test_settings_from_config_cli_and_environment(tmp_path, monkeypatch):
     )
     cfg = load_config(toml)
     parser = argparse.ArgumentParser()
-    al.add_alert_flags(parser)
+    cli_alerts.add_alert_flags(parser)
     args = parser.parse_args(["--alert-webhook", "https://hooks.example/a",
                               "--alert-webhook", "https://hooks.example/b",
                               "--alert-slack", "https://slack.example/T/B/x", "--alert-console"])
@@ -469,7 +470,7 @@ def test_alerts_command_lists_and_retries(receiver, db, capsys):
     _store(db, e)
     _raise(db, _settings(receiver), e)
     parser = argparse.ArgumentParser()
-    al.register_alerts_command(parser.add_subparsers(dest="command"))
+    cli_alerts.register_alerts_command(parser.add_subparsers(dest="command"))
 
     def run(*argv):
         args, rest = parser.parse_known_args(list(argv))
@@ -490,11 +491,11 @@ def test_alerts_command_lists_and_retries(receiver, db, capsys):
 
 def test_parse_since():
     now = datetime(2025, 3, 5, 12, tzinfo=timezone.utc)
-    assert al.parse_since("24h", now) == now - timedelta(hours=24)
-    assert al.parse_since("7d", now) == now - timedelta(days=7)
-    assert al.parse_since("2025-03-01", now) == datetime(2025, 3, 1, tzinfo=timezone.utc)
+    assert cli_alerts.parse_since("24h", now) == now - timedelta(hours=24)
+    assert cli_alerts.parse_since("7d", now) == now - timedelta(days=7)
+    assert cli_alerts.parse_since("2025-03-01", now) == datetime(2025, 3, 1, tzinfo=timezone.utc)
     with pytest.raises(ValueError):
-        al.parse_since("yesterday", now)
+        cli_alerts.parse_since("yesterday", now)
 
 
 def test_settings_pickle_for_beam():

@@ -22,13 +22,17 @@ from newswatch.transforms.canonical import article_id, canonical_url, content_ha
         ("https://EXAMPLE.com./a", "https://example.com/a"),
         ("https://bücher.example/a", "https://xn--bcher-kva.example/a"),
         ("http://[::1]:8080/a", "http://[::1]:8080/a"),
+        ("http://a\u2024/x", "http://a/x"),  # U+2024 folds to a root dot under IDNA
+        ("http://a/100%25?q=%2521", "http://a/100%25?q=%2521"),  # a literal '%' stays escaped
+        ("http://a/100%?q=5%", "http://a/100%25?q=5%25"),  # ... and a stray one gets escaped
     ],
 )
 def test_canonical_url_golden(raw, expected):
     assert canonical_url(raw) == expected
 
 
-@pytest.mark.parametrize("bad", ["ftp://example.com/a", "file:///etc/passwd", "/relative", "", "http://", "https://x:99999/"])
+@pytest.mark.parametrize("bad", ["ftp://example.com/a", "file:///etc/passwd", "/relative", "", "http://", "https://x:99999/",
+                                 "HTTP://\u2024", "http://\u2025/a"])  # hosts that fold to dots only
 def test_canonical_url_rejects_non_http(bad):
     with pytest.raises(ValueError):
         canonical_url(bad)

@@ -5,7 +5,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import duckdb
 import pytest
 
-from newswatch.cli import format_rows, main
+from newswatch.cli import main
+from newswatch.tables import format_rows
 
 
 class _Counting(BaseHTTPRequestHandler):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from newswatch.transforms.mentions import load_noun_lexicon
+from newswatch.transforms.mention_components import load_noun_lexicon
 from newswatch.transforms.numbers import find_quantities, parse_number
 
 NOUNS = load_noun_lexicon()

@@ -1,7 +1,9 @@
-"""Property tests for the pure parsers: 10,000 generated inputs each.
+"""Property tests for the pure parsers.
 
 Each parser must never raise anything but its documented error on any input,
-and its stated invariants must hold on every input it accepts.
+and its stated invariants must hold on every input it accepts. How many inputs
+each property gets is the Hypothesis profile's choice (tests/conftest.py): a
+fixed 300 in the default run, 10,000 random ones with HYPOTHESIS_PROFILE=long.
 """
 
 from __future__ import annotations
@@ -10,15 +12,13 @@ from urllib.parse import parse_qsl, quote, urlsplit
 from xml.sax.saxutils import quoteattr
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from newswatch.transforms.canonical import _is_tracking, canonical_url
 from newswatch.transforms.extract_text import decode_html
 from newswatch.transforms.feeds import parse_feed_list_text
 from newswatch.transforms.numbers import parse_number
-
-MANY = settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # ------------------------------------------------------------------ canonical URLs
 
@@ -49,12 +49,14 @@ def _urls(draw) -> str:
     return f"{start}{draw(_hosts)}{port}{path}{'?' + query if query else ''}{fragment}"
 
 
-@MANY
 @given(st.one_of(_urls(), st.text(max_size=60), st.text(max_size=20).map(lambda t: "http://" + t)))
 @example("HTTP://Example.COM:80/a/./b/../c?utm_source=rss&id=7#top")
+@example("HTTP://\u2024")  # NFKC made the host '.', so the result 'http://./' was itself refused
+@example("http://a\u2024")  # ... and 'a.' kept a root dot that a second pass stripped
+@example("http://127.0.0.1/?%2B=")  # '+' in a query once made the result change on a second pass
+@example("http://0/?%2521=")  # a decoded '%' was left bare, so a second pass decoded '%21' to '!'
+@example("http://a/%2525")  # ... the same in the path
 def test_canonical_url(url: str) -> None:
-    if "+" in url or "%2b" in url.lower():
-        return  # the known bug below; drop this line once it is fixed
     try:
         canon = canonical_url(url)
     except ValueError:
@@ -77,7 +79,6 @@ def test_canonical_url_plus_in_query_is_idempotent(url: str) -> None:
 # ------------------------------------------------------------------ numbers
 
 
-@MANY
 @given(st.one_of(st.text(max_size=80), st.text(alphabet="0123456789,. -/adhilmnorstuvwxyz", max_size=400)))
 def test_parse_number_never_raises(text: str) -> None:
     value = parse_number(text)
@@ -89,7 +90,6 @@ def test_parse_number_survives_absurdly_long_numbers(text: str) -> None:
     assert parse_number(text) is None or parse_number(text) >= 0
 
 
-@MANY
 @given(st.integers(min_value=0, max_value=10**9))
 def test_parse_number_round_trips_formatted_integers(n: int) -> None:
     assert parse_number(str(n)) == n
@@ -121,7 +121,6 @@ def _opml(urls: list[str]) -> str:
     return f"<?xml version='1.0'?><opml version='2.0'><body>{outlines}</body></opml>"
 
 
-@MANY
 @given(st.one_of(
     st.text(max_size=200),
     st.lists(_list_entries, max_size=5).map("\n".join),
@@ -157,14 +156,12 @@ _bodies = st.one_of(
 )
 
 
-@MANY
 @given(_bodies, _labels)
 def test_decode_html_never_raises(body: bytes, declared) -> None:
     text, codec = decode_html(body, declared)
     assert isinstance(text, str) and isinstance(codec, str)
 
 
-@MANY
 @given(st.text(max_size=200), st.sampled_from([None, "utf-8", "UTF-8", "utf8"]))
 def test_decode_html_utf8_round_trips(text: str, declared) -> None:
     head = text.encode("utf-8")[:4096].lower()

@@ -156,7 +156,7 @@ def test_poll_feeds_composite(site):
 
 
 def _item(url: str, feed: str = "http://f/rss.xml") -> FeedItem:
-    return FeedItem(article_id(url), url, url, feed, None, None, None, "2025-03-06T00:00:00+00:00")
+    return FeedItem(article_id(url), url, feed, None, None, "2025-03-06T00:00:00+00:00")
 
 
 def test_new_items_drops_repeats_and_stored_ids():

@@ -25,10 +25,13 @@ _TRACKING_EXACT = frozenset(
 )
 _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "itm_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_SAFE_PATH = "/:@!$&'()*+,;=-._~%"
+# No '%' in either set: the parts are percent-decoded before quoting, so a '%'
+# left is a literal one ('%2521' decodes to '%21') and must become '%25', or the
+# next pass would decode it again ('%21' -> '!').
+_SAFE_PATH = "/:@!$&'()*+,;=-._~"
 # '+' is escaped in queries: parse_qsl reads a bare '+' as a space, so keeping
 # it would make canonicalisation non-idempotent ('%2B' -> '+' -> '%20').
-_SAFE_QUERY = "/:@!$'()*,;-._~%?"
+_SAFE_QUERY = "/:@!$'()*,;-._~?"
 
 
 def _is_tracking(name: str) -> bool:
@@ -55,13 +58,7 @@ def canonical_url(url: str) -> str:
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         raise ValueError(f"not an http(s) URL: {url!r}")
-    host = (parts.hostname or "").rstrip(".")
-    if not host:
-        raise ValueError(f"URL has no host: {url!r}")
-    try:
-        host = host.encode("idna").decode("ascii") if not host.isascii() else host.lower()
-    except UnicodeError as exc:
-        raise ValueError(f"bad host in {url!r}: {exc}") from None
+    host = _canonical_host(parts.hostname or "", url)
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     try:
@@ -76,6 +73,20 @@ def canonical_url(url: str) -> str:
     ]
     query = urlencode(pairs, quote_via=quote, safe=_SAFE_QUERY)
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _canonical_host(host: str, url: str) -> str:
+    host = host.rstrip(".")
+    try:
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host.lower()
+    except UnicodeError as exc:
+        raise ValueError(f"bad host in {url!r}: {exc}") from None
+    # Strip the root dot again after IDNA: NFKC turns characters such as U+2024
+    # (one dot leader) into '.', and a host that is only dots is no host.
+    host = host.rstrip(".")
+    if not host:
+        raise ValueError(f"URL has no host: {url!r}")
+    return host
 
 
 def _remove_dot_segments(path: str) -> str:

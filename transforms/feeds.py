@@ -237,9 +237,7 @@ def parse_feed(
             FeedItem(
                 article_id=aid,
                 url=url,
-                raw_url=link,
                 feed_url=feed_url,
-                guid=entry.get("id"),
                 title=(entry.get("title") or None),
                 published_at=published,
                 seen_at=seen_at,

@@ -40,13 +40,8 @@ from spacy.tokens import Doc
 from newswatch.records import Article, ArticleLabels, EnrichedArticle, ErrorRecord, Mention
 from newswatch.transforms.labels import DocFacts, article_labels, headline_end, lead_end
 # Importing the component modules registers their @Language.factory names, which build_nlp adds by name.
-from newswatch.transforms.mention_components import (
-    Gazetteer, SentenceRules, load_noun_lexicon, load_patterns, patterns_digest)
-from newswatch.transforms.mention_rules import MentionRules, spans_by_start, unique
-
-# Names that callers imported from this module before the components moved out.
-__all__ = ["EXTRACTOR_VERSION", "ERRORS_TAG", "MAX_TEXT_CHARS", "ExtractMentions", "Gazetteer", "MentionRules",
-           "SentenceRules", "build_nlp", "extract_article", "extract_mentions", "load_noun_lexicon", "load_patterns"]
+from newswatch.transforms.mention_components import patterns_digest
+from newswatch.transforms.mention_rules import spans_by_start, unique
 
 # The version changes whenever a rule file changes, so stored mentions say which rules made them.
 EXTRACTOR_VERSION: str = f"1.0+{patterns_digest()}"

@@ -107,7 +107,6 @@ class RobotsPolicy:
         self._unavailable_ttl_s = unavailable_ttl_s
         self._clock = clock
         self._rules: dict[str, _Rules] = {}
-        self.fetches = 0  # robots.txt requests made (for tests and metrics)
 
     def check(self, url: str) -> RobotsVerdict:
         """Verdict for an article URL, fetching the host's robots.txt when not cached."""
@@ -126,7 +125,6 @@ class RobotsPolicy:
 
     def _load(self, robots: str) -> Optional[_Rules]:
         """Fetch and interpret one robots.txt; None when the verdict is left to the fetch."""
-        self.fetches += 1
         now = self._clock()
         try:
             response = self._client.get(robots, headers={"Accept": "text/plain, */*;q=0.5"}, max_bytes=self._max_bytes)

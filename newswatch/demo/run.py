@@ -24,12 +24,12 @@ def site_dir() -> str:
 
 def run_demo(db_path: str, beam_args: Sequence[str] = ()) -> int:
     """Serve the demo site, run the batch pipeline into `db_path`, print a summary."""
-    from newswatch.cli import format_rows
     from newswatch.config import load_config
     from newswatch.demo.server import StaticServer
     from newswatch.pipelines.batch import run_batch
     from newswatch.pipelines.graph import GraphSettings
     from newswatch.sinks.duckdb import DuckDBStore
+    from newswatch.tables import format_rows
     from newswatch.transforms.fetch import HttpSettings
 
     site = site_dir()
