@@ -387,6 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
     resume.set_defaults(func=cmd_feeds_resume)
 
     register_alerts_command(sub)
+    from newswatch.report import add_report_command
+
+    add_report_command(sub)
     return parser
 
 

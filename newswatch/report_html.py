@@ -1,0 +1,304 @@
+"""Render `ReportData` as one self-contained HTML page: inline CSS, inline SVG, no script.
+
+Charts are hand-written SVG (bench/bench_charting.py measured it against
+uPlot, Chart.js and Vega-Lite: smallest, fastest, nothing to vendor). Each
+chart has a text alternative: an aria label, a caption and the data table
+beside it. Bars carry their numbers as text, so nothing depends on colour,
+and the layout collapses to one column on a narrow screen.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from html import escape
+from typing import Iterable, Optional, Sequence
+
+from newswatch import __version__
+from newswatch.report import ReportData, Section
+
+CSS = """
+:root{--ink:#1b1f24;--muted:#57606a;--line:#d0d7de;--def:#1f4e79;--con:#8a4b08;--bg:#fff;--soft:#f6f8fa}
+*{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);background:var(--bg)}
+main{max-width:1180px;margin:0 auto;padding:16px}h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.25em;margin:1.6em 0 .4em;border-bottom:2px solid var(--line);padding-bottom:.2em}
+.sub{color:var(--muted);margin:0 0 1em}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:10px}
+.card{border:1px solid var(--line);border-radius:6px;padding:10px;background:var(--soft)}.card b{display:block;font-size:1.6em}
+figure{margin:0 0 1em}figcaption{color:var(--muted);font-size:.9em}svg.chart{width:100%;height:auto;display:block}
+svg text{font:11px system-ui,sans-serif;fill:var(--ink)}.axis{stroke:var(--muted);stroke-width:1}
+.bar-def{fill:var(--def)}.bar-con{fill:var(--con)}
+table{border-collapse:collapse;width:100%;font-size:.92em}th,td{border-bottom:1px solid var(--line);padding:5px 6px;text-align:left;vertical-align:top}
+th{background:var(--soft)}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+.meter{display:flex;align-items:center;gap:6px}.meter span.b{display:inline-block;height:12px;min-width:1px}
+.meter .def{background:var(--def)}.meter .con{background:repeating-linear-gradient(45deg,var(--con) 0 3px,#d9a066 3px 6px)}
+.ev{font-style:italic;min-width:24em}.hl{min-width:13em}.pl{max-width:14em;font-size:.88em}.tag{display:inline-block;border:1px solid var(--muted);border-radius:3px;padding:0 4px;font-size:.85em}
+details{margin:.4em 0 1em}summary{cursor:pointer;color:var(--def)}pre{background:var(--soft);padding:8px;overflow-x:auto;font-size:.82em;white-space:pre-wrap}
+.note{color:var(--muted);font-size:.9em}.bad{font-weight:bold}a{color:var(--def)}dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px}dt{font-weight:bold}dd{margin:0}
+.scroll{overflow-x:auto}
+@media (max-width:700px){main{padding:8px}table.stack thead{display:none}table.stack tr{display:block;border:1px solid var(--line);border-radius:6px;margin:0 0 10px;padding:4px}
+table.stack td{display:block;border:0;padding:2px 4px;min-width:0;max-width:none}table.stack td[data-label]::before{content:attr(data-label) ": ";font-weight:bold}dl{grid-template-columns:1fr}}
+@media print{details{display:none}}
+"""
+
+
+def _e(value) -> str:
+    return "" if value is None else escape(str(value))
+
+
+def _num(value) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+def _range(low, high) -> str:
+    """'31', '30–31' where sources disagree, '–' when nobody gave a number."""
+    if low is None and high is None:
+        return "–"
+    if low == high or high is None or low is None:
+        return _num(low if low is not None else high)
+    return f"{_num(low)}–{_num(high)}"
+
+
+def _when(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC") if value.utcoffset() is not None else value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def _day(value) -> str:
+    return value.strftime("%Y-%m-%d") if isinstance(value, (date, datetime)) else _e(value)
+
+
+def _duration(seconds) -> str:
+    if seconds is None:
+        return "–"
+    seconds = float(seconds)
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _sql(section: Section, what: str) -> str:
+    return (f"<details><summary>SQL behind {escape(what)} (runs in <code>newswatch query</code>)</summary>"
+            f"<pre>{escape(section.sql)}</pre></details>")
+
+
+def _rows(section: Section) -> list[dict]:
+    return [dict(zip(section.columns, row)) for row in section.rows]
+
+
+# ---------------------------------------------------------------- charts
+
+
+def _weeks(rows: list[dict]) -> list[date]:
+    """Every week from the first to the last with data, so gaps show as gaps."""
+    if not rows:
+        return []
+    first, last = rows[0]["week"], rows[-1]["week"]
+    return [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
+
+
+def bar_chart(chart_id: str, title: str, weeks: Sequence[date], values: dict, css: str, unit: str) -> str:
+    """A weekly bar chart as inline SVG with an accessible name and per-bar <title>s."""
+    width, height, left, bottom, top = 900, 190, 34, 22, 14
+    top_value = max(values.values(), default=0) or 1
+    step = (width - left - 6) / max(len(weeks), 1)
+    bar = max(step * 0.8, 1.0)
+    total = sum(values.values())
+    peak = max(values, key=values.get) if values and total else None
+    label = (f"{title}: {total} {unit} over {len(weeks)} weeks" +
+             (f", most in the week of {peak:%Y-%m-%d} ({values[peak]})" if peak else ""))
+    parts = [f'<svg class="chart" id="{chart_id}" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-labelledby="{chart_id}-t"><title id="{chart_id}-t">{escape(label)}</title>']
+    base = height - bottom
+    for tick in sorted({0, top_value // 2, top_value}):
+        y = base - (base - top) * tick / top_value
+        parts.append(f'<line class="axis" x1="{left}" x2="{width}" y1="{y:.1f}" y2="{y:.1f}" stroke-dasharray="2 3"/>'
+                     f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>')
+    for i, week in enumerate(weeks):
+        n = values.get(week, 0)
+        x = left + i * step
+        if n:
+            h = (base - top) * n / top_value
+            parts.append(f'<rect class="{css}" x="{x:.1f}" y="{base - h:.1f}" width="{bar:.1f}" height="{h:.1f}">'
+                         f'<title>week of {week:%Y-%m-%d}: {n} {unit}</title></rect>')
+    for i, week in enumerate(weeks):
+        if i == 0 or week.month != weeks[i - 1].month and (i * step > 60 or len(weeks) < 30):
+            if week.month in (1, 4, 7, 10) or len(weeks) <= 30 or i == 0:
+                parts.append(f'<text x="{left + i * step:.1f}" y="{height - 6}">{week:%b %Y}</text>')
+    parts.append(f'<line class="axis" x1="{left}" x2="{width}" y1="{base}" y2="{base}"/></svg>')
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------- sections
+
+
+def _summary(data: ReportData) -> str:
+    rows = _rows(data.sections["timeline"])
+    reports = sum(r["defection_reports"] or 0 for r in rows)
+    low = sum(r["people_low"] or 0 for r in rows)
+    high = sum(r["people_high"] or 0 for r in rows)
+    cons = sum(r["conscription_reports"] or 0 for r in rows)
+    fresh = _rows(data.sections["freshness"])[0]
+    unit = "incidents" if data.incidents else "original articles"
+    cards = [
+        ("defection-reports", "Defection reports", _num(reports), "original articles"),
+        ("defectors", "People reported defecting", _range(low, high), f"counted once per {unit[:-1]}"),
+        ("conscription-reports", "Conscription reports", _num(cons), "original articles"),
+        ("feeds-failing", "Feeds failing / suspended",
+         f"{_num(fresh['feeds_failing'])} / {_num(fresh['feeds_suspended'])}", f"of {_num(fresh['feeds_known'])} feeds"),
+    ]
+    if data.incidents:
+        cards.insert(1, ("incidents", "Defection incidents",
+                         _num(sum(r.get("incidents") or 0 for r in rows)), "events, copies and retellings merged"))
+    return '<section class="cards" aria-label="summary">' + "".join(
+        f'<div class="card" id="card-{cid}"><span>{escape(name)}</span><b data-value="{escape(value)}">{escape(value)}</b>'
+        f'<small>{escape(note)}</small></div>' for cid, name, value, note in cards) + "</section>"
+
+
+def _timeline(data: ReportData) -> str:
+    section = data.sections["timeline"]
+    rows = _rows(section)
+    weeks = _weeks(rows)
+    defection = {r["week"]: r["defection_reports"] or 0 for r in rows}
+    conscription = {r["week"]: r["conscription_reports"] or 0 for r in rows}
+    how = ("People are counted once per incident (table <code>incidents</code>, events only: a group's running "
+           "total is never added to events)." if data.incidents else
+           "No <code>incidents</code> table in this database, so people are counted once per original article "
+           "(<code>duplicate_of_url IS NULL</code>); where the original and its copies give different numbers the "
+           "range shows both. Independent articles about one event are each counted, and a claimed running total "
+           "counts as reported.")
+    out = ["<h2 id=\"timeline\">Weekly timeline</h2>",
+           '<figure><figcaption id="cap-def">Defection reports per week (original articles, week starting Monday, '
+           'by publication date or, if undated, first sight).</figcaption>',
+           bar_chart("chart-defection", "Defection reports per week", weeks, defection, "bar-def", "reports"),
+           '</figure><figure><figcaption id="cap-con">Conscription reports per week (original articles).</figcaption>',
+           bar_chart("chart-conscription", "Conscription reports per week", weeks, conscription, "bar-con", "reports"),
+           f"</figure><p class=\"note\">{how}</p>"]
+    if not rows:
+        out.append("<p>No defection or conscription report in this period.</p>")
+    head = "<th>week of</th><th class=n>defection reports</th>"
+    if data.incidents:
+        head += "<th class=n>incidents</th>"
+    head += "<th class=n>people defecting</th><th class=n>conscription reports</th>"
+    body = []
+    for r in reversed(rows):
+        cells = f"<td>{_day(r['week'])}</td><td class=n>{r['defection_reports']}</td>"
+        if data.incidents:
+            cells += f"<td class=n>{r.get('incidents') or 0}</td>"
+        cells += f"<td class=n>{_range(r['people_low'], r['people_high'])}</td><td class=n>{r['conscription_reports']}</td>"
+        body.append(f'<tr data-week="{_day(r["week"])}">{cells}</tr>')
+    out.append(f'<details><summary>Data table for both charts ({len(rows)} weeks with reports, newest first)</summary>'
+               f'<div class="scroll"><table id="timeline-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}'
+               "</tbody></table></div></details>")
+    out.append(_sql(section, "the timeline"))
+    return "".join(out)
+
+
+def _regions(data: ReportData) -> str:
+    top = max([max(d, c) for _, d, c in data.regions] + [1])
+    body = []
+    for region, defection, conscription in sorted(data.regions, key=lambda r: (-r[1], -r[2], r[0])):
+        bars = []
+        for n, css in ((defection, "def"), (conscription, "con")):
+            bars.append(f'<td class="n" data-label="{"defection" if css == "def" else "conscription"}">'
+                        f'<div class="meter"><span class="b {css}" style="width:{120 * n / top:.0f}px" aria-hidden="true">'
+                        f"</span>{n}</div></td>")
+        body.append(f'<tr data-region="{escape(region)}"><th scope="row">{escape(region)}</th>{"".join(bars)}</tr>')
+    unplaced = (f"<p class=\"note\">Reports naming no place in Myanmar's states and regions: {data.unplaced[0]} defection, "
+                f"{data.unplaced[1]} conscription. An article naming places in two states/regions counts in both.</p>")
+    return ("<h2 id=\"regions\">By state and region</h2><p class=\"note\">Original reports that name a place in each "
+            "state/region (towns and townships are mapped with <code>newswatch/report_data/regions.json</code>). "
+            "Conscription counts only stories about Myanmar. Solid bars: defection; striped bars: conscription.</p>"
+            '<div class="scroll"><table id="regions-table" class="stack"><thead><tr><th>state / region</th>'
+            "<th class=n>defection reports</th><th class=n>conscription reports</th></tr></thead><tbody>"
+            + "".join(body) + "</tbody></table></div>" + unplaced + _sql(data.sections["places"], "the regions (places per article)"))
+
+
+def _newest(data: ReportData) -> str:
+    section = data.sections["newest"]
+    body = []
+    for r in _rows(section):
+        places = ", ".join(r["locations"] or []) or "–"
+        body.append(
+            f'<tr data-url="{_e(r["url"])}"><td data-label="date">{_day(r["dated"])}</td>'
+            f'<td data-label="headline" class="hl"><a href="{_e(r["url"])}" rel="noopener noreferrer">{_e(r["title"] or r["url"])}</a></td>'
+            f'<td data-label="outlet">{_e(r["outlet"])}</td><td data-label="topic"><span class="tag">{_e(r["topic"])}</span></td>'
+            f'<td class="n" data-label="people">{_num(r["defectors"])}</td><td class="n" data-label="weapons">{_num(r["weapons"])}</td>'
+            f'<td data-label="places" class="pl">{_e(places)}</td><td data-label="modality">{_e(r["modality"]) or "–"}</td>'
+            f'<td data-label="evidence" class="ev">{_e(r["evidence"]) or "–"}</td></tr>')
+    scope = {"all": "defection and conscription", "defection": "defection", "conscription": "conscription"}[data.topic]
+    empty = "" if body else "<p>No report in this period.</p>"
+    return (f"<h2 id=\"newest\">Newest {scope} reports</h2><p class=\"note\">Up to {len(body) if body else 0} original "
+            "articles, newest first. People and weapons are the article's counts; the evidence is its strongest "
+            "mention (a report with the largest count first).</p>"
+            '<div class="scroll"><table id="newest-table" class="stack"><thead><tr><th>date</th><th>headline</th>'
+            "<th>outlet</th><th>topic</th><th class=n>people</th><th class=n>weapons</th><th>places</th><th>modality</th>"
+            f"<th>evidence sentence</th></tr></thead><tbody>{''.join(body)}</tbody></table></div>{empty}"
+            + _sql(section, "the newest reports"))
+
+
+def _feeds(data: ReportData) -> str:
+    fresh = _rows(data.sections["freshness"])[0]
+    rows = _rows(data.sections["feeds"])
+    body = []
+    for r in rows:
+        state = "suspended" if r["suspended"] else (r["last_status"] or "never polled")
+        why = r["suspended_reason"] or r["last_error_code"] or ("feed_malformed (still read)" if r["bozo"] else "–")
+        body.append(
+            f'<tr data-feed="{_e(r["feed_url"])}"><td data-label="feed">{_e(r["title"] or r["feed_url"])}<br>'
+            f'<small>{_e(r["feed_url"])}</small></td><td data-label="state" class="{"bad" if state != "ok" else ""}">'
+            f'{_e(state)}</td><td data-label="error code">{_e(why)}</td>'
+            f'<td class="n" data-label="errors in a row">{r["consecutive_errors"]}</td>'
+            f'<td data-label="item errors">{_e(r["item_errors"]) or "–"}</td>'
+            f'<td data-label="last ok">{_when(r["last_ok_at"])}</td></tr>')
+    table = ('<div class="scroll"><table id="feeds-table" class="stack"><thead><tr><th>feed</th><th>state</th>'
+             "<th>error code</th><th class=n>errors in a row</th><th>item errors (code × count)</th><th>last ok</th>"
+             f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>") if body else "<p>Every feed is healthy.</p>"
+    return ("<h2 id=\"feeds\">Feed health</h2>"
+            f'<dl id="freshness"><dt>feeds known</dt><dd>{_num(fresh["feeds_known"])}</dd>'
+            f'<dt>failing now</dt><dd>{_num(fresh["feeds_failing"])}</dd><dt>suspended</dt><dd>{_num(fresh["feeds_suspended"])}</dd>'
+            f'<dt>freshness (median first sight → stored)</dt><dd data-seconds="{_e(fresh["median_seen_to_stored_s"])}">'
+            f'{_duration(fresh["median_seen_to_stored_s"])} (worst {_duration(fresh["worst_seen_to_stored_s"])}, '
+            f'over {_num(fresh["polls"])} polls that found new articles)</dd></dl>'
+            "<p class=\"note\">Feeds with a failing poll, a suspension, a malformed document or item errors.</p>"
+            + table + _sql(data.sections["feeds"], "feed health") + _sql(data.sections["freshness"], "freshness"))
+
+
+def _provenance(data: ReportData) -> str:
+    p = _rows(data.sections["provenance"])[0]
+    window = f"since {_when(data.since)}" if data.since else "all stored reports"
+    items = [("database", data.source), ("period shown", window),
+             ("articles stored", f"{_num(p['articles'])} ({_num(p['originals'])} originals), {_num(p['mentions'])} mentions"),
+             ("published between", f"{_day(p['first_published'])} and {_day(p['last_published'])}"),
+             ("last article stored", _when(p["last_stored"])), ("last run finished", _when(p["last_run_finished"])),
+             ("extractor version", p["extractor_versions"] or "–"),
+             ("counting", "per incident" if data.incidents else "per original article (no incidents table)"),
+             ("generated", f"{_when(data.generated_at)} by newswatch {__version__}")]
+    return ('<h2 id="provenance">Provenance</h2><dl id="provenance-list">'
+            + "".join(f"<dt>{escape(k)}</dt><dd>{_e(v)}</dd>" for k, v in items) + "</dl>"
+            + _sql(data.sections["provenance"], "provenance"))
+
+
+def render_page(data: ReportData) -> str:
+    """The whole page as one string."""
+    window = f"since {_when(data.since)}" if data.since else "all stored reports"
+    sections: Iterable[str] = (_summary(data), _timeline(data), _regions(data), _newest(data), _feeds(data),
+                               _provenance(data))
+    nav = " · ".join(f'<a href="#{a}">{t}</a>' for a, t in (
+        ("timeline", "timeline"), ("regions", "states/regions"), ("newest", "newest"), ("feeds", "feed health"),
+        ("provenance", "provenance")))
+    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; img-src data:">'
+            f'<meta name="generator" content="newswatch {__version__}">'
+            f"<title>newswatch report — {escape(window)}</title><style>{CSS}</style></head><body><main>"
+            f"<h1>Defections and conscription in Myanmar: newswatch report</h1>"
+            f'<p class="sub">{escape(window)} · generated {_when(data.generated_at)} · <nav aria-label="sections" '
+            f'style="display:inline">{nav}</nav></p>' + "".join(sections) + "</main></body></html>\n")
+
+
+def fmt_optional(value: Optional[object]) -> str:
+    """Text for a value that may be NULL."""
+    return _e(value) or "–"
