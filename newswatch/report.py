@@ -15,10 +15,13 @@ with the range over the original and its copies where their counts differ.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import re
 import tempfile
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from importlib import resources
@@ -26,8 +29,10 @@ from typing import NamedTuple, Optional
 
 from newswatch import __version__
 
+log = logging.getLogger("newswatch.report")
+
 TOPICS = ("all", "defection", "conscription")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 NEWEST_LIMIT = 50
 
 
@@ -53,12 +58,12 @@ class ReportData(NamedTuple):
 
 
 def parse_since(text: Optional[str]) -> Optional[timedelta]:
-    """'90d', '12w', '36h', '30m' or 'all'/None (no limit) -> timedelta."""
+    """'90d', '12w', '36h', '30m', '45s' or 'all'/None (no limit) -> timedelta."""
     if text is None or text.strip().lower() in ("", "all"):
         return None
-    match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", text.lower())
+    match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", text.lower())
     if not match:
-        raise ValueError(f"--since {text!r}: use a number and m/h/d/w (e.g. 90d), or 'all'")
+        raise ValueError(f"--since {text!r}: use a number and s/m/h/d/w (e.g. 90d), or 'all'")
     value, unit = int(match.group(1)), match.group(2)
     return timedelta(**{_UNITS[unit]: value})
 
@@ -251,6 +256,7 @@ def collect(con, source: str, since: Optional[timedelta] = None, topic: str = "a
     now = now or datetime.now(timezone.utc)
     start = now - since if since else None
     lit = _literal(start)
+    con.execute("SET TimeZone = 'UTC'")  # weeks and dates in UTC, whatever the machine's zone
     incidents = _has_incidents(con)
     timeline = (TIMELINE_INCIDENTS_SQL.format(since=lit, **incidents) if incidents
                 else TIMELINE_ARTICLES_SQL.format(since=lit))
@@ -279,17 +285,54 @@ def _connect(db: Optional[str], parquet: Optional[str], wait_s: float):
 
 
 def build_report(out: str, db: Optional[str] = None, parquet: Optional[str] = None,
-                 since: Optional[timedelta] = None, topic: str = "all", wait_s: float = 10.0) -> ReportData:
-    """Query the database and write the page to `out` atomically (temp file + rename)."""
+                 since: Optional[timedelta] = None, topic: str = "all", wait_s: float = 10.0,
+                 lock=contextlib.nullcontext()) -> ReportData:
+    """Query the database and write the page to `out` atomically (temp file + rename).
+
+    `lock` is held while the connection is open (the stream job passes its write lock).
+    """
     from newswatch.report_html import render_page
 
-    con = _connect(db, parquet, wait_s)
-    try:
-        data = collect(con, os.path.abspath(db) if db else parquet, since, topic)
-    finally:
-        con.close()  # the page is rendered with no connection held
+    with lock:
+        con = _connect(db, parquet, wait_s)
+        try:
+            data = collect(con, os.path.abspath(db) if db else parquet, since, topic)
+        finally:
+            con.close()  # the page is rendered with no connection held
     write_atomic(out, render_page(data))
     return data
+
+
+def start_periodic_report(out: str, every_s: float, db: Optional[str] = None, parquet: Optional[str] = None,
+                          stop: Optional[threading.Event] = None, first_after_s: float = 15.0) -> threading.Thread:
+    """Rewrite the page now and every `every_s` seconds in a daemon thread (for `newswatch stream --report`).
+
+    The queries run under the process's write lock: DuckDB refuses a read-only
+    connection while the same process holds a read-write one, and the lock also
+    keeps the reader from delaying another process's writer for long.
+    """
+    from newswatch.sinks.duckdb import write_lock
+
+    stop = stop or threading.Event()
+
+    def loop() -> None:
+        # The first page waits until the job has created the file and its run row
+        # (those two writes do not take the write lock).
+        if stop.wait(min(every_s, first_after_s)):
+            return
+        while True:
+            if parquet or (db and os.path.exists(db)):
+                try:
+                    build_report(out, db, parquet, lock=write_lock())
+                    log.info("report refreshed: %s", out)
+                except Exception as exc:  # noqa: BLE001 - a failed refresh must never stop the job
+                    log.warning("report %s not refreshed: %s", out, exc)
+            if stop.wait(every_s):
+                return
+
+    thread = threading.Thread(target=loop, name="newswatch-report", daemon=True)
+    thread.start()
+    return thread
 
 
 def write_atomic(path: str, text: str) -> None:

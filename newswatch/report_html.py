@@ -34,7 +34,7 @@ details{margin:.4em 0 1em}summary{cursor:pointer;color:var(--def)}pre{background
 .note{color:var(--muted);font-size:.9em}.bad{font-weight:bold}a{color:var(--def)}dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px}dt{font-weight:bold}dd{margin:0}
 .scroll{overflow-x:auto}
 @media (max-width:700px){main{padding:8px}table.stack thead{display:none}table.stack tr{display:block;border:1px solid var(--line);border-radius:6px;margin:0 0 10px;padding:4px}
-table.stack td{display:block;border:0;padding:2px 4px;min-width:0;max-width:none}table.stack td[data-label]::before{content:attr(data-label) ": ";font-weight:bold}dl{grid-template-columns:1fr}}
+table.stack td{display:block;border:0;padding:2px 4px;min-width:0;max-width:none}table.stack td[data-label]::before{content:attr(data-label) ": ";font-weight:bold}dl{grid-template-columns:1fr}svg.chart{min-width:640px}}
 @media print{details{display:none}}
 """
 
@@ -134,6 +134,11 @@ def bar_chart(chart_id: str, title: str, weeks: Sequence[date], values: dict, cs
 # ---------------------------------------------------------------- sections
 
 
+def _scroll(svg: str) -> str:
+    """Narrow screens scroll a chart sideways instead of shrinking its labels."""
+    return f'<div class="scroll">{svg}</div>'
+
+
 def _summary(data: ReportData) -> str:
     rows = _rows(data.sections["timeline"])
     reports = sum(r["defection_reports"] or 0 for r in rows)
@@ -141,10 +146,10 @@ def _summary(data: ReportData) -> str:
     high = sum(r["people_high"] or 0 for r in rows)
     cons = sum(r["conscription_reports"] or 0 for r in rows)
     fresh = _rows(data.sections["freshness"])[0]
-    unit = "incidents" if data.incidents else "original articles"
     cards = [
         ("defection-reports", "Defection reports", _num(reports), "original articles"),
-        ("defectors", "People reported defecting", _range(low, high), f"counted once per {unit[:-1]}"),
+        ("defectors", "People reported defecting", _range(low, high),
+         "once per incident, events only" if data.incidents else "once per original article; claimed totals included"),
         ("conscription-reports", "Conscription reports", _num(cons), "original articles"),
         ("feeds-failing", "Feeds failing / suspended",
          f"{_num(fresh['feeds_failing'])} / {_num(fresh['feeds_suspended'])}", f"of {_num(fresh['feeds_known'])} feeds"),
@@ -172,9 +177,9 @@ def _timeline(data: ReportData) -> str:
     out = ["<h2 id=\"timeline\">Weekly timeline</h2>",
            '<figure><figcaption id="cap-def">Defection reports per week (original articles, week starting Monday, '
            'by publication date or, if undated, first sight).</figcaption>',
-           bar_chart("chart-defection", "Defection reports per week", weeks, defection, "bar-def", "reports"),
+           _scroll(bar_chart("chart-defection", "Defection reports per week", weeks, defection, "bar-def", "reports")),
            '</figure><figure><figcaption id="cap-con">Conscription reports per week (original articles).</figcaption>',
-           bar_chart("chart-conscription", "Conscription reports per week", weeks, conscription, "bar-con", "reports"),
+           _scroll(bar_chart("chart-conscription", "Conscription reports per week", weeks, conscription, "bar-con", "reports")),
            f"</figure><p class=\"note\">{how}</p>"]
     if not rows:
         out.append("<p>No defection or conscription report in this period.</p>")
@@ -203,7 +208,7 @@ def _regions(data: ReportData) -> str:
         bars = []
         for n, css in ((defection, "def"), (conscription, "con")):
             bars.append(f'<td class="n" data-label="{"defection" if css == "def" else "conscription"}">'
-                        f'<div class="meter"><span class="b {css}" style="width:{120 * n / top:.0f}px" aria-hidden="true">'
+                        f'<div class="meter"><span class="b {css}" style="width:{8 * n / top:.2f}em" aria-hidden="true">'
                         f"</span>{n}</div></td>")
         body.append(f'<tr data-region="{escape(region)}"><th scope="row">{escape(region)}</th>{"".join(bars)}</tr>')
     unplaced = (f"<p class=\"note\">Reports naming no place in Myanmar's states and regions: {data.unplaced[0]} defection, "
@@ -211,7 +216,7 @@ def _regions(data: ReportData) -> str:
     return ("<h2 id=\"regions\">By state and region</h2><p class=\"note\">Original reports that name a place in each "
             "state/region (towns and townships are mapped with <code>newswatch/report_data/regions.json</code>). "
             "Conscription counts only stories about Myanmar. Solid bars: defection; striped bars: conscription.</p>"
-            '<div class="scroll"><table id="regions-table" class="stack"><thead><tr><th>state / region</th>'
+            '<div class="scroll"><table id="regions-table"><thead><tr><th>state / region</th>'
             "<th class=n>defection reports</th><th class=n>conscription reports</th></tr></thead><tbody>"
             + "".join(body) + "</tbody></table></div>" + unplaced + _sql(data.sections["places"], "the regions (places per article)"))
 
