@@ -27,7 +27,6 @@ from datetime import datetime, timedelta, timezone
 from importlib import resources
 from typing import NamedTuple, Optional
 
-from newswatch import __version__
 
 log = logging.getLogger("newswatch.report")
 
@@ -402,4 +401,4 @@ def add_report_command(sub) -> None:
     report.set_defaults(func=cmd_report)
 
 
-__all__ = ["build_report", "collect", "parse_since", "region_of", "write_atomic", "__version__"]
+__all__ = ["build_report", "collect", "parse_since", "region_of", "start_periodic_report", "write_atomic"]

@@ -91,11 +91,15 @@ def _rows(section: Section) -> list[dict]:
 # ---------------------------------------------------------------- charts
 
 
-def _weeks(rows: list[dict]) -> list[date]:
-    """Every week from the first to the last with data, so gaps show as gaps."""
-    if not rows:
+def _weeks(rows: list[dict], since: Optional[datetime], now: datetime) -> list[date]:
+    """Every week of the period (from the first week with data when it is open), so gaps show as gaps."""
+    monday = lambda moment: (moment.date() - timedelta(days=moment.weekday()))  # noqa: E731
+    ends = [r["week"] for r in rows[:1] + rows[-1:]]
+    if since is not None:
+        ends += [monday(since), monday(now)]
+    if not ends:
         return []
-    first, last = rows[0]["week"], rows[-1]["week"]
+    first, last = min(ends), max(ends)
     return [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
 
 
@@ -104,7 +108,7 @@ def bar_chart(chart_id: str, title: str, weeks: Sequence[date], values: dict, cs
     width, height, left, bottom, top = 900, 190, 34, 22, 14
     top_value = max(values.values(), default=0) or 1
     step = (width - left - 6) / max(len(weeks), 1)
-    bar = max(step * 0.8, 1.0)
+    bar = min(max(step * 0.8, 1.0), 24.0)
     total = sum(values.values())
     peak = max(values, key=values.get) if values and total else None
     label = (f"{title}: {total} {unit} over {len(weeks)} weeks" +
@@ -165,7 +169,7 @@ def _summary(data: ReportData) -> str:
 def _timeline(data: ReportData) -> str:
     section = data.sections["timeline"]
     rows = _rows(section)
-    weeks = _weeks(rows)
+    weeks = _weeks(rows, data.since, data.generated_at)
     defection = {r["week"]: r["defection_reports"] or 0 for r in rows}
     conscription = {r["week"]: r["conscription_reports"] or 0 for r in rows}
     how = ("People are counted once per incident (table <code>incidents</code>, events only: a group's running "
@@ -300,10 +304,6 @@ def render_page(data: ReportData) -> str:
             f'<meta name="generator" content="newswatch {__version__}">'
             f"<title>newswatch report — {escape(window)}</title><style>{CSS}</style></head><body><main>"
             f"<h1>Defections and conscription in Myanmar: newswatch report</h1>"
-            f'<p class="sub">{escape(window)} · generated {_when(data.generated_at)} · <nav aria-label="sections" '
-            f'style="display:inline">{nav}</nav></p>' + "".join(sections) + "</main></body></html>\n")
+            f'<p class="sub">{escape(window)} · generated {_when(data.generated_at)}</p>'
+            f'<nav aria-label="sections" class="sub">{nav}</nav>' + "".join(sections) + "</main></body></html>\n")
 
-
-def fmt_optional(value: Optional[object]) -> str:
-    """Text for a value that may be NULL."""
-    return _e(value) or "–"
