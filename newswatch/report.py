@@ -276,8 +276,14 @@ def collect(con, source: str, since: Optional[timedelta] = None, topic: str = "a
 def _connect(db: Optional[str], parquet: Optional[str], wait_s: float):
     if parquet:
         from newswatch.sinks.parquet import open_parquet
+        from newswatch.sinks.schema import MIGRATIONS
 
-        return open_parquet(parquet)
+        con = open_parquet(parquet)
+        # The Parquet sink has no runs table and no poll_freshness view: the
+        # in-memory connection gets the same view and an empty runs table.
+        con.execute(next(m.sql for m in MIGRATIONS if "poll_freshness" in m.sql))
+        con.execute("CREATE TABLE runs (finished_at TIMESTAMPTZ)")
+        return con
     from newswatch.sinks.duckdb import DuckDBStore
 
     return DuckDBStore(db, lock_timeout_s=wait_s)._connect(read_only=True)

@@ -189,6 +189,13 @@ def test_since_limits_the_period(small_db, tmp_path):
     assert page.cards["defection-reports"] == "0" and len(page.tables["newest-table"]) == 1
 
 
+def test_report_from_an_empty_parquet_sink(tmp_path):
+    out = tmp_path / "r.html"
+    assert main(["report", "--parquet", str(tmp_path / "nothing-yet"), "--out", str(out)]) == 0
+    page = parse(out.read_text())
+    assert page.cards["defection-reports"] == "0" and "No defection or conscription report" in out.read_text()
+
+
 def test_usage_errors(tmp_path):
     assert main(["report", "--db", str(tmp_path / "missing.duckdb"), "--out", str(tmp_path / "r.html")]) == 2
     assert main(["report", "--out", str(tmp_path / "r.html")]) == 2
@@ -305,3 +312,41 @@ def test_corpus_report_renders_in_headless_chromium(corpus_report):
         assert shot.stat().st_size > 20_000
     dom = render(corpus_report, dump_dom=True).dom
     assert 'id="chart-defection"' in dom and "Weekly timeline" in dom
+
+
+@pytest.mark.slow
+def test_stream_keeps_the_report_current(tmp_path):
+    """`newswatch stream --report` rewrites the page while the job runs and still exits 0 on SIGTERM."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from newswatch.demo.run import site_dir
+    from newswatch.demo.server import StaticServer
+
+    site = site_dir()
+    page, db = tmp_path / "live.html", tmp_path / "s.duckdb"
+    with StaticServer(site, base_placeholder="__BASE__") as server:
+        feeds = [f"{server.base_url}/feeds/{n}" for n in sorted(os.listdir(os.path.join(site, "feeds")))
+                 if n.endswith(".xml")]
+        job = subprocess.Popen(
+            [sys.executable, "-m", "newswatch.cli", "stream", "--feeds", *feeds, "--db", str(db),
+             "--allow-host", server.host_port, "--poll-interval", "2", "--report", str(page), "--report-every", "2s"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline, versions = time.monotonic() + 120, set()
+            while time.monotonic() < deadline:
+                if page.exists():
+                    versions.add(page.stat().st_mtime_ns)
+                    if "13 (12 originals)" in page.read_text() and len(versions) >= 2:
+                        break
+                time.sleep(0.2)
+            job.send_signal(signal.SIGTERM)
+            output = job.communicate(timeout=60)[0]
+        finally:
+            if job.poll() is None:
+                job.kill()
+    assert job.returncode == 0, output
+    assert len(versions) >= 2 and "13 (12 originals)" in page.read_text(), output
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".report-")]
