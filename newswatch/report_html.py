@@ -178,13 +178,17 @@ def _timeline(data: ReportData) -> str:
            "(<code>duplicate_of_url IS NULL</code>); where the original and its copies give different numbers the "
            "range shows both. Independent articles about one event are each counted, and a claimed running total "
            "counts as reported.")
-    out = ["<h2 id=\"timeline\">Weekly timeline</h2>",
-           '<figure><figcaption id="cap-def">Defection reports per week (original articles, week starting Monday, '
-           'by publication date or, if undated, first sight).</figcaption>',
-           _scroll(bar_chart("chart-defection", "Defection reports per week", weeks, defection, "bar-def", "reports")),
-           '</figure><figure><figcaption id="cap-con">Conscription reports per week (original articles).</figcaption>',
-           _scroll(bar_chart("chart-conscription", "Conscription reports per week", weeks, conscription, "bar-con", "reports")),
-           f"</figure><p class=\"note\">{how}</p>"]
+    out = ["<h2 id=\"timeline\">Weekly timeline</h2><p class=\"note\">Original articles per week (weeks start on "
+           "Monday), by publication date or, if undated, first sight in a feed.</p>"]
+    if data.topic in ("all", "defection"):
+        out += ['<figure><figcaption id="cap-def">Defection reports per week.</figcaption>',
+                _scroll(bar_chart("chart-defection", "Defection reports per week", weeks, defection, "bar-def",
+                                  "reports")), "</figure>"]
+    if data.topic in ("all", "conscription"):
+        out += ['<figure><figcaption id="cap-con">Conscription reports per week.</figcaption>',
+                _scroll(bar_chart("chart-conscription", "Conscription reports per week", weeks, conscription,
+                                  "bar-con", "reports")), "</figure>"]
+    out.append(f"<p class=\"note\">{how}</p>")
     if not rows:
         out.append("<p>No defection or conscription report in this period.</p>")
     head = "<th>week of</th><th class=n>defection reports</th>"
@@ -198,7 +202,7 @@ def _timeline(data: ReportData) -> str:
             cells += f"<td class=n>{r.get('incidents') or 0}</td>"
         cells += f"<td class=n>{_range(r['people_low'], r['people_high'])}</td><td class=n>{r['conscription_reports']}</td>"
         body.append(f'<tr data-week="{_day(r["week"])}">{cells}</tr>')
-    out.append(f'<details><summary>Data table for both charts ({len(rows)} weeks with reports, newest first)</summary>'
+    out.append(f'<details><summary>Data table of the timeline ({len(rows)} weeks with reports, newest first)</summary>'
                f'<div class="scroll"><table id="timeline-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}'
                "</tbody></table></div></details>")
     out.append(_sql(section, "the timeline"))

@@ -187,6 +187,7 @@ def test_since_limits_the_period(small_db, tmp_path):
     assert main(["report", "--db", str(small_db), "--out", str(out), "--since", "1d", "--topic", "defection"]) == 0
     page = parse(out.read_text())
     assert page.cards["defection-reports"] == "0" and len(page.tables["newest-table"]) == 1
+    assert "chart-defection" in page.svgs and "chart-conscription" not in page.svgs
 
 
 def test_report_from_an_empty_parquet_sink(tmp_path):
