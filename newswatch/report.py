@@ -273,20 +273,27 @@ def collect(con, source: str, since: Optional[timedelta] = None, topic: str = "a
     return ReportData(source, start, topic, now, incidents is not None, sections, regions, unplaced)
 
 
-def _connect(db: Optional[str], parquet: Optional[str], wait_s: float):
-    if parquet:
-        from newswatch.sinks.parquet import open_parquet
-        from newswatch.sinks.schema import MIGRATIONS
+@contextlib.contextmanager
+def _open(db: Optional[str], parquet: Optional[str], wait_s: float):
+    """A read-only connection to the DuckDB file, or an in-memory one over the Parquet sink."""
+    if not parquet:
+        from newswatch.sinks.duckdb import DuckDBStore
 
-        con = open_parquet(parquet)
+        with DuckDBStore(db, lock_timeout_s=wait_s).reader() as con:
+            yield con
+        return
+    from newswatch.sinks.parquet import open_parquet
+    from newswatch.sinks.schema import MIGRATIONS
+
+    con = open_parquet(parquet)
+    try:
         # The Parquet sink has no runs table and no poll_freshness view: the
         # in-memory connection gets the same view and an empty runs table.
         con.execute(next(m.sql for m in MIGRATIONS if "poll_freshness" in m.sql))
         con.execute("CREATE TABLE runs (finished_at TIMESTAMPTZ)")
-        return con
-    from newswatch.sinks.duckdb import DuckDBStore
-
-    return DuckDBStore(db, lock_timeout_s=wait_s)._connect(read_only=True)
+        yield con
+    finally:
+        con.close()
 
 
 def build_report(out: str, db: Optional[str] = None, parquet: Optional[str] = None,
@@ -298,13 +305,9 @@ def build_report(out: str, db: Optional[str] = None, parquet: Optional[str] = No
     """
     from newswatch.report_html import render_page
 
-    with lock:
-        con = _connect(db, parquet, wait_s)
-        try:
-            data = collect(con, os.path.abspath(db) if db else parquet, since, topic)
-        finally:
-            con.close()  # the page is rendered with no connection held
-    write_atomic(out, render_page(data))
+    with lock, _open(db, parquet, wait_s) as con:
+        data = collect(con, os.path.abspath(db) if db else parquet, since, topic)
+    write_atomic(out, render_page(data))  # rendered with no connection held
     return data
 
 
