@@ -404,7 +404,8 @@ def add_report_command(sub) -> None:
     report.add_argument("--out", required=True, metavar="HTML", help="the page to write (replaced atomically)")
     report.add_argument("--since", default="all", metavar="AGE",
                         help="only reports dated within this age of now, e.g. 90d, 12w, 36h (default: all)")
-    report.add_argument("--topic", choices=TOPICS, default="all", help="which topic the charts and the newest list show (the summary and tables keep both; default all)")
+    report.add_argument("--topic", choices=TOPICS, default="all",
+                        help="the topic of the charts and the newest list (the summary and tables keep both)")
     report.add_argument("--wait", type=float, default=10.0, metavar="SECONDS",
                         help="how long to retry while a writer holds the file (default 10)")
     report.set_defaults(func=cmd_report)

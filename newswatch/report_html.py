@@ -11,32 +11,19 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from html import escape
+from importlib import resources
 from typing import Iterable, Optional, Sequence
 
 from newswatch import __version__
-from newswatch.report import ReportData, Section
+from newswatch.report import NEWEST_LIMIT, ReportData, Section
 
-CSS = """
-:root{--ink:#1b1f24;--muted:#57606a;--line:#d0d7de;--def:#1f4e79;--con:#8a4b08;--bg:#fff;--soft:#f6f8fa}
-*{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);background:var(--bg)}
-main{max-width:1180px;margin:0 auto;padding:16px}h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.25em;margin:1.6em 0 .4em;border-bottom:2px solid var(--line);padding-bottom:.2em}
-.sub{color:var(--muted);margin:0 0 1em}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:10px}
-.card{border:1px solid var(--line);border-radius:6px;padding:10px;background:var(--soft)}.card b{display:block;font-size:1.6em}
-figure{margin:0 0 1em}figcaption{color:var(--muted);font-size:.9em}svg.chart{width:100%;height:auto;display:block}
-svg text{font:11px system-ui,sans-serif;fill:var(--ink)}.axis{stroke:var(--muted);stroke-width:1}
-.bar-def{fill:var(--def)}.bar-con{fill:var(--con)}
-table{border-collapse:collapse;width:100%;font-size:.92em}th,td{border-bottom:1px solid var(--line);padding:5px 6px;text-align:left;vertical-align:top}
-th{background:var(--soft)}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-.meter{display:flex;align-items:center;gap:6px}.meter span.b{display:inline-block;height:12px;min-width:1px}
-.meter .def{background:var(--def)}.meter .con{background:repeating-linear-gradient(45deg,var(--con) 0 3px,#d9a066 3px 6px)}
-.ev{font-style:italic;min-width:24em}.hl{min-width:13em}.pl{max-width:14em;font-size:.88em}.tag{display:inline-block;border:1px solid var(--muted);border-radius:3px;padding:0 4px;font-size:.85em}
-details{margin:.4em 0 1em}summary{cursor:pointer;color:var(--def)}pre{background:var(--soft);padding:8px;overflow-x:auto;font-size:.82em;white-space:pre-wrap}
-.note{color:var(--muted);font-size:.9em}.bad{font-weight:bold}a{color:var(--def)}dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px}dt{font-weight:bold}dd{margin:0}
-.scroll{overflow-x:auto}
-@media (max-width:700px){main{padding:8px}table.stack thead{display:none}table.stack tr{display:block;border:1px solid var(--line);border-radius:6px;margin:0 0 10px;padding:4px}
-table.stack td{display:block;border:0;padding:2px 4px;min-width:0;max-width:none}table.stack td[data-label]::before{content:attr(data-label) ": ";font-weight:bold}dl{grid-template-columns:1fr}svg.chart{min-width:640px}}
-@media print{details{display:none}}
-"""
+# Nothing may load: no script, font, image or frame from anywhere; inline styles only.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def page_css() -> str:
+    """The page's stylesheet (packaged as newswatch/report_data/report.css)."""
+    return resources.files("newswatch").joinpath("report_data/report.css").read_text(encoding="utf-8")
 
 
 def _e(value) -> str:
@@ -60,7 +47,7 @@ def _when(value) -> str:
     if value is None:
         return "–"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC") if value.utcoffset() is not None else value.strftime("%Y-%m-%d %H:%M")
+        return value.strftime("%Y-%m-%d %H:%M" + (" UTC" if value.utcoffset() is not None else ""))
     return str(value)
 
 
@@ -156,13 +143,15 @@ def _summary(data: ReportData) -> str:
          "once per incident, events only" if data.incidents else "once per original article; claimed totals included"),
         ("conscription-reports", "Conscription reports", _num(cons), "original articles"),
         ("feeds-failing", "Feeds failing / suspended",
-         f"{_num(fresh['feeds_failing'])} / {_num(fresh['feeds_suspended'])}", f"of {_num(fresh['feeds_known'])} feeds"),
+         f"{_num(fresh['feeds_failing'])} / {_num(fresh['feeds_suspended'])}",
+         f"of {_num(fresh['feeds_known'])} feeds"),
     ]
     if data.incidents:
         cards.insert(1, ("incidents", "Defection incidents",
                          _num(sum(r.get("incidents") or 0 for r in rows)), "events, copies and retellings merged"))
     return '<section class="cards" aria-label="summary">' + "".join(
-        f'<div class="card" id="card-{cid}"><span>{escape(name)}</span><b data-value="{escape(value)}">{escape(value)}</b>'
+        f'<div class="card" id="card-{cid}"><span>{escape(name)}</span>'
+        f'<b data-value="{escape(value)}">{escape(value)}</b>'
         f'<small>{escape(note)}</small></div>' for cid, name, value, note in cards) + "</section>"
 
 
@@ -200,7 +189,8 @@ def _timeline(data: ReportData) -> str:
         cells = f"<td>{_day(r['week'])}</td><td class=n>{r['defection_reports']}</td>"
         if data.incidents:
             cells += f"<td class=n>{r.get('incidents') or 0}</td>"
-        cells += f"<td class=n>{_range(r['people_low'], r['people_high'])}</td><td class=n>{r['conscription_reports']}</td>"
+        cells += (f"<td class=n>{_range(r['people_low'], r['people_high'])}</td>"
+                  f"<td class=n>{r['conscription_reports']}</td>")
         body.append(f'<tr data-week="{_day(r["week"])}">{cells}</tr>')
     out.append(f'<details><summary>Data table of the timeline ({len(rows)} weeks with reports, newest first)</summary>'
                f'<div class="scroll"><table id="timeline-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}'
@@ -215,41 +205,51 @@ def _regions(data: ReportData) -> str:
     for region, defection, conscription in sorted(data.regions, key=lambda r: (-r[1], -r[2], r[0])):
         bars = []
         for n, css in ((defection, "def"), (conscription, "con")):
-            bars.append(f'<td class="n" data-label="{"defection" if css == "def" else "conscription"}">'
-                        f'<div class="meter"><span class="b {css}" style="width:{8 * n / top:.2f}em" aria-hidden="true">'
+            bars.append(f'<td data-label="{"defection" if css == "def" else "conscription"}">'
+                        f'<div class="meter"><span class="b {css}" style="width:{8 * n / top:.2f}em" '
+                        'aria-hidden="true">'
                         f"</span>{n}</div></td>")
         body.append(f'<tr data-region="{escape(region)}"><th scope="row">{escape(region)}</th>{"".join(bars)}</tr>')
-    unplaced = (f"<p class=\"note\">Reports naming no place in Myanmar's states and regions: {data.unplaced[0]} defection, "
+    unplaced = (f"<p class=\"note\">Reports naming no place in Myanmar's states and regions: "
+                f"{data.unplaced[0]} defection, "
                 f"{data.unplaced[1]} conscription. An article naming places in two states/regions counts in both.</p>")
     return ("<h2 id=\"regions\">By state and region</h2><p class=\"note\">Original reports that name a place in each "
             "state/region (towns and townships are mapped with <code>newswatch/report_data/regions.json</code>). "
             "Conscription counts only stories about Myanmar. Solid bars: defection; striped bars: conscription.</p>"
             '<div class="scroll"><table id="regions-table"><thead><tr><th>state / region</th>'
-            "<th class=n>defection reports</th><th class=n>conscription reports</th></tr></thead><tbody>"
-            + "".join(body) + "</tbody></table></div>" + unplaced + _sql(data.sections["places"], "the regions (places per article)"))
+            "<th>defection reports</th><th>conscription reports</th></tr></thead><tbody>"
+            + "".join(body) + "</tbody></table></div>" + unplaced
+            + _sql(data.sections["places"], "the regions (places per article)"))
+
+
+def _td(label: str, html: str, css: str = "") -> str:
+    """A cell that names its column, for the stacked layout on narrow screens."""
+    return f'<td data-label="{label}"' + (f' class="{css}"' if css else "") + f">{html}</td>"
+
+
+NEWEST_COLUMNS = ("date", "headline", "outlet", "topic", "people", "weapons", "places", "modality",
+                  "evidence sentence")
 
 
 def _newest(data: ReportData) -> str:
     section = data.sections["newest"]
     body = []
     for r in _rows(section):
-        places = ", ".join(r["locations"] or []) or "–"
-        body.append(
-            f'<tr data-url="{_e(r["url"])}"><td data-label="date">{_day(r["dated"])}</td>'
-            f'<td data-label="headline" class="hl"><a href="{_e(r["url"])}" rel="noopener noreferrer">{_e(r["title"] or r["url"])}</a></td>'
-            f'<td data-label="outlet">{_e(r["outlet"])}</td><td data-label="topic"><span class="tag">{_e(r["topic"])}</span></td>'
-            f'<td class="n" data-label="people">{_num(r["defectors"])}</td><td class="n" data-label="weapons">{_num(r["weapons"])}</td>'
-            f'<td data-label="places" class="pl">{_e(places)}</td><td data-label="modality">{_e(r["modality"]) or "–"}</td>'
-            f'<td data-label="evidence" class="ev">{_e(r["evidence"]) or "–"}</td></tr>')
+        link = f'<a href="{_e(r["url"])}" rel="noopener noreferrer">{_e(r["title"] or r["url"])}</a>'
+        cells = [_td("date", _day(r["dated"])), _td("headline", link, "hl"), _td("outlet", _e(r["outlet"])),
+                 _td("topic", f'<span class="tag">{_e(r["topic"])}</span>'),
+                 _td("people", _num(r["defectors"]), "n"), _td("weapons", _num(r["weapons"]), "n"),
+                 _td("places", _e(", ".join(r["locations"] or [])) or "–", "pl"),
+                 _td("modality", _e(r["modality"]) or "–"), _td("evidence", _e(r["evidence"]) or "–", "ev")]
+        body.append(f'<tr data-url="{_e(r["url"])}">{"".join(cells)}</tr>')
+    head = "".join(f"<th{' class=n' if c in ('people', 'weapons') else ''}>{c}</th>" for c in NEWEST_COLUMNS)
     scope = {"all": "defection and conscription", "defection": "defection", "conscription": "conscription"}[data.topic]
     empty = "" if body else "<p>No report in this period.</p>"
-    return (f"<h2 id=\"newest\">Newest {scope} reports</h2><p class=\"note\">Up to {len(body) if body else 0} original "
-            "articles, newest first. People and weapons are the article's counts; the evidence is its strongest "
-            "mention (a report with the largest count first).</p>"
-            '<div class="scroll"><table id="newest-table" class="stack"><thead><tr><th>date</th><th>headline</th>'
-            "<th>outlet</th><th>topic</th><th class=n>people</th><th class=n>weapons</th><th>places</th><th>modality</th>"
-            f"<th>evidence sentence</th></tr></thead><tbody>{''.join(body)}</tbody></table></div>{empty}"
-            + _sql(section, "the newest reports"))
+    return (f"<h2 id=\"newest\">Newest {scope} reports</h2><p class=\"note\">{len(body)} original articles "
+            f"(at most {NEWEST_LIMIT}), newest first. People and weapons are the article's counts; the "
+            "evidence is its strongest mention (a report with the largest count first).</p>"
+            f'<div class="scroll"><table id="newest-table" class="stack"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>{empty}" + _sql(section, "the newest reports"))
 
 
 def _feeds(data: ReportData) -> str:
@@ -271,8 +271,10 @@ def _feeds(data: ReportData) -> str:
              f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>") if body else "<p>Every feed is healthy.</p>"
     return ("<h2 id=\"feeds\">Feed health</h2>"
             f'<dl id="freshness"><dt>feeds known</dt><dd>{_num(fresh["feeds_known"])}</dd>'
-            f'<dt>failing now</dt><dd>{_num(fresh["feeds_failing"])}</dd><dt>suspended</dt><dd>{_num(fresh["feeds_suspended"])}</dd>'
-            f'<dt>freshness (median first sight → stored)</dt><dd data-seconds="{_e(fresh["median_seen_to_stored_s"])}">'
+            f'<dt>failing now</dt><dd>{_num(fresh["feeds_failing"])}</dd>'
+            f'<dt>suspended</dt><dd>{_num(fresh["feeds_suspended"])}</dd>'
+            '<dt>freshness (median first sight → stored)</dt>'
+            f'<dd data-seconds="{_e(fresh["median_seen_to_stored_s"])}">'
             f'{_duration(fresh["median_seen_to_stored_s"])} (worst {_duration(fresh["worst_seen_to_stored_s"])}, '
             f'over {_num(fresh["polls"])} polls that found new articles)</dd></dl>'
             "<p class=\"note\">Feeds with a failing poll, a suspension, a malformed document or item errors.</p>"
@@ -283,7 +285,8 @@ def _provenance(data: ReportData) -> str:
     p = _rows(data.sections["provenance"])[0]
     window = f"since {_when(data.since)}" if data.since else "all stored reports"
     items = [("database", data.source), ("period shown", window),
-             ("articles stored", f"{_num(p['articles'])} ({_num(p['originals'])} originals), {_num(p['mentions'])} mentions"),
+             ("articles stored",
+              f"{_num(p['articles'])} ({_num(p['originals'])} originals), {_num(p['mentions'])} mentions"),
              ("published between", f"{_day(p['first_published'])} and {_day(p['last_published'])}"),
              ("last article stored", _when(p["last_stored"])), ("last run finished", _when(p["last_run_finished"])),
              ("extractor version", p["extractor_versions"] or "–"),
@@ -304,9 +307,9 @@ def render_page(data: ReportData) -> str:
         ("provenance", "provenance")))
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; img-src data:">'
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             f'<meta name="generator" content="newswatch {__version__}">'
-            f"<title>newswatch report — {escape(window)}</title><style>{CSS}</style></head><body><main>"
+            f"<title>newswatch report — {escape(window)}</title><style>{page_css()}</style></head><body><main>"
             f"<h1>Defections and conscription in Myanmar: newswatch report</h1>"
             f'<p class="sub">{escape(window)} · generated {_when(data.generated_at)}</p>'
             f'<nav aria-label="sections" class="sub">{nav}</nav>' + "".join(sections) + "</main></body></html>\n")

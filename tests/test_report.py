@@ -123,7 +123,8 @@ def _article(con, aid, url, published, *, report=False, conscription=False, defe
          conscription, report, defectors, list(places)])
     if report or conscription:
         con.execute(
-            "INSERT INTO mentions VALUES (?, ?, ?, 'report', ?, 'exact', NULL, [], [], [], ?, 'Myanmar', NULL, ?, 0, 10, 'test-1')",
+            "INSERT INTO mentions VALUES (?, ?, ?, 'report', ?, 'exact', NULL, [], [], [], ?, 'Myanmar', NULL, ?, "
+            "0, 10, 'test-1')",
             [f"m-{aid}", aid, "defection" if report else "conscription", defectors, list(places),
              f"Evidence sentence of {aid}."])
 
