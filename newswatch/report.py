@@ -131,7 +131,7 @@ SELECT {DATED} AS dated, l.title, l.url,
        -- a page without a site name has its host as source: the feed's title reads better
        CASE WHEN l.source LIKE '% %' THEN l.source ELSE coalesce(f.title, l.source) END AS outlet,
        CASE WHEN l.defection_report THEN 'defection' ELSE 'conscription' END AS topic,
-       l.defectors, l.weapons, l.locations,
+       l.defectors, l.weapons, l.locations, l.country,
        m.modality, m.sentence AS evidence, l.duplicate_of_url
 FROM article_labels l JOIN articles a USING (article_id)
 LEFT JOIN feeds f ON f.feed_url = l.feed_url

@@ -141,7 +141,7 @@ def _summary(data: ReportData) -> str:
         ("defection-reports", "Defection reports", _num(reports), "original articles"),
         ("defectors", "People reported defecting", _range(low, high),
          "once per incident, events only" if data.incidents else "once per original article; claimed totals included"),
-        ("conscription-reports", "Conscription reports", _num(cons), "original articles"),
+        ("conscription-reports", "Conscription reports", _num(cons), "original articles, any country"),
         ("feeds-failing", "Feeds failing / suspended",
          f"{_num(fresh['feeds_failing'])} / {_num(fresh['feeds_suspended'])}",
          f"of {_num(fresh['feeds_known'])} feeds"),
@@ -237,7 +237,8 @@ def _newest(data: ReportData) -> str:
     for r in _rows(section):
         link = f'<a href="{_e(r["url"])}" rel="noopener noreferrer">{_e(r["title"] or r["url"])}</a>'
         cells = [_td("date", _day(r["dated"])), _td("headline", link, "hl"), _td("outlet", _e(r["outlet"])),
-                 _td("topic", f'<span class="tag">{_e(r["topic"])}</span>'),
+                 _td("topic", f'<span class="tag">{_e(r["topic"])}</span>'
+                     + (f' <small>{_e(r["country"])}</small>' if r["country"] not in (None, "Myanmar") else "")),
                  _td("people", _num(r["defectors"]), "n"), _td("weapons", _num(r["weapons"]), "n"),
                  _td("places", _e(", ".join(r["locations"] or [])) or "–", "pl"),
                  _td("modality", _e(r["modality"]) or "–"), _td("evidence", _e(r["evidence"]) or "–", "ev")]
@@ -310,7 +311,7 @@ def render_page(data: ReportData) -> str:
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             f'<meta name="generator" content="newswatch {__version__}">'
             f"<title>newswatch report — {escape(window)}</title><style>{page_css()}</style></head><body><main>"
-            f"<h1>Defections and conscription in Myanmar: newswatch report</h1>"
+            "<h1>newswatch report: defection and conscription reports</h1>"
             f'<p class="sub">{escape(window)} · generated {_when(data.generated_at)}</p>'
             f'<nav aria-label="sections" class="sub">{nav}</nav>' + "".join(sections) + "</main></body></html>\n")
 
