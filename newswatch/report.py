@@ -27,7 +27,6 @@ from datetime import datetime, timedelta, timezone
 from importlib import resources
 from typing import NamedTuple, Optional
 
-
 log = logging.getLogger("newswatch.report")
 
 TOPICS = ("all", "defection", "conscription")
@@ -313,11 +312,11 @@ def build_report(out: str, db: Optional[str] = None, parquet: Optional[str] = No
 
 def start_periodic_report(out: str, every_s: float, db: Optional[str] = None, parquet: Optional[str] = None,
                           stop: Optional[threading.Event] = None, first_after_s: float = 15.0) -> threading.Thread:
-    """Rewrite the page now and every `every_s` seconds in a daemon thread (for `newswatch stream --report`).
+    """Rewrite the page soon after the start, then every `every_s` seconds, in a daemon thread.
 
-    The queries run under the process's write lock: DuckDB refuses a read-only
-    connection while the same process holds a read-write one, and the lock also
-    keeps the reader from delaying another process's writer for long.
+    This is `newswatch stream --report`. The queries run under the process's
+    write lock, because DuckDB refuses a read-only connection while the same
+    process holds a read-write one (and the other way round).
     """
     from newswatch.sinks.duckdb import write_lock
 
