@@ -272,14 +272,41 @@ def collect(con, source: str, since: Optional[timedelta] = None, topic: str = "a
     return ReportData(source, start, topic, now, incidents is not None, sections, regions, unplaced)
 
 
+class DatabaseBusy(RuntimeError):
+    """The file stayed locked by a writer for the whole --wait."""
+
+
+def _read_only(path: str, wait_s: float):
+    """duckdb.connect(path, read_only=True), retried while another process holds the file.
+
+    Plain duckdb, not DuckDBStore: importing the sink imports Beam, which costs
+    `newswatch report` seconds on a busy machine.
+    """
+    import duckdb
+
+    deadline, delay = time.monotonic() + wait_s, 0.05
+    while True:
+        try:
+            return duckdb.connect(path, read_only=True)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() + delay > deadline:
+                if "lock" in str(exc).lower():
+                    raise DatabaseBusy(f"{path} stayed locked for {wait_s:g} s ({exc}); "
+                                       "retry, or raise --wait") from None
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
 @contextlib.contextmanager
 def _open(db: Optional[str], parquet: Optional[str], wait_s: float):
     """A read-only connection to the DuckDB file, or an in-memory one over the Parquet sink."""
     if not parquet:
-        from newswatch.sinks.duckdb import DuckDBStore
-
-        with DuckDBStore(db, lock_timeout_s=wait_s).reader() as con:
+        con = _read_only(db, wait_s)
+        try:
             yield con
+        finally:
+            con.close()
         return
     from newswatch.sinks.parquet import open_parquet
     from newswatch.sinks.schema import MIGRATIONS
@@ -361,8 +388,6 @@ def cmd_report(args, beam_args) -> int:
     """The `newswatch report` subcommand."""
     import sys
 
-    from newswatch.sinks.duckdb import DatabaseLocked
-
     if beam_args:
         print(f"newswatch report: unknown arguments {' '.join(beam_args)}", file=sys.stderr)
         return 2
@@ -380,11 +405,22 @@ def cmd_report(args, beam_args) -> int:
     started = time.monotonic()
     try:
         build_report(args.out, args.db, args.parquet, since, args.topic, args.wait)
-    except DatabaseLocked as exc:
+    except DatabaseBusy as exc:
         print(f"newswatch report: {exc}", file=sys.stderr)
         return 3
     print(f"report written to {os.path.abspath(args.out)} in {time.monotonic() - started:.2f}s")
     return 0
+
+
+def main(argv: list[str]) -> int:
+    """`newswatch report ARGS` without building the whole CLI (whose other commands import Beam)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="newswatch")
+    add_report_command(parser.add_subparsers(dest="command", required=True))
+    args, rest = parser.parse_known_args(["report", *argv])
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.func(args, rest)
 
 
 def add_report_command(sub) -> None:

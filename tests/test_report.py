@@ -199,6 +199,23 @@ def test_report_from_an_empty_parquet_sink(tmp_path):
     assert page.cards["defection-reports"] == "0" and "No defection or conscription report" in out.read_text()
 
 
+def test_a_database_locked_by_a_writer_is_retried_then_reported(small_db, tmp_path, capsys):
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); time.sleep(30)", str(small_db)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        code = main(["report", "--db", str(small_db), "--out", str(tmp_path / "r.html"), "--wait", "0.5"])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert code == 3 and "stayed locked" in capsys.readouterr().err
+    assert main(["report", "--db", str(small_db), "--out", str(tmp_path / "r.html")]) == 0
+
+
 def test_usage_errors(tmp_path):
     assert main(["report", "--db", str(tmp_path / "missing.duckdb"), "--out", str(tmp_path / "r.html")]) == 2
     assert main(["report", "--out", str(tmp_path / "r.html")]) == 2
