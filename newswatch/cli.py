@@ -129,6 +129,17 @@ def cmd_stream(args, beam_args: Sequence[str]) -> int:
     except _UsageError as exc:
         print(f"newswatch stream: {exc}", file=sys.stderr)
         return 2
+    if args.report:
+        from newswatch.report import parse_since, start_periodic_report
+
+        try:
+            every = parse_since(args.report_every)
+        except ValueError as exc:
+            print(f"newswatch stream: {str(exc).replace('--since', '--report-every')}", file=sys.stderr)
+            return 2
+        start_periodic_report(args.report, every.total_seconds() if every else 600.0,
+                              None if settings.parquet else settings.db_path,
+                              settings.db_path if settings.parquet else None)
     try:
         return run_stream(feeds, settings, beam_args)
     except Exception as exc:
@@ -304,6 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_alert_flags(stream)
     stream.add_argument("--poll-interval", type=float, metavar="SECONDS",
                         help="how often each healthy feed is polled (default from config: 60)")
+    stream.add_argument("--report", metavar="HTML",
+                        help="keep this analyst page (newswatch report) current while the job runs")
+    stream.add_argument("--report-every", default="10m", metavar="AGE",
+                        help="how often --report is rewritten, e.g. 10m or 90s (default 10m)")
     stream.set_defaults(func=cmd_stream)
 
     query = sub.add_parser("query", help="run SQL on a newswatch DuckDB file, read-only",
@@ -358,10 +373,20 @@ def build_parser() -> argparse.ArgumentParser:
     resume.set_defaults(func=cmd_feeds_resume)
 
     register_alerts_command(sub)
+    from newswatch.report import add_report_command
+
+    add_report_command(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["report"]:
+        # The analyst page needs neither Beam nor the alert plumbing that
+        # build_parser() imports: seconds saved on a busy machine.
+        from newswatch.report import main as report_main
+
+        return report_main(argv[1:])
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
     logging.basicConfig(

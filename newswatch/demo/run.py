@@ -57,4 +57,9 @@ def run_demo(db_path: str, beam_args: Sequence[str] = ()) -> int:
     print(f"errors: {len(errors)}" + "".join(f"\n  {code}  {url}" for code, url in errors))
     print(f"\nexample query:\n  newswatch query --db {db_path} \"{EXAMPLE_SQL}\"\n")
     print(example)
+    from newswatch.report import build_report
+
+    report = os.path.splitext(os.path.abspath(db_path))[0] + "-report.html"
+    build_report(report, db_path)
+    print(f"\nanalyst report (one offline HTML file, open it in a browser):\n  {report}")
     return 0 if run["status"] == "ok" else 1
