@@ -25,34 +25,16 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from importlib import resources
-from typing import NamedTuple, Optional
+from typing import Optional
+
+from newswatch.report_model import NEWEST_LIMIT, ReportData, Section
 
 log = logging.getLogger("newswatch.report")
 
 TOPICS = ("all", "defection", "conscription")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-NEWEST_LIMIT = 50
 
 
-class Section(NamedTuple):
-    """One query's result, with the SQL that produced it."""
-
-    sql: str
-    columns: list[str]
-    rows: list[tuple]
-
-
-class ReportData(NamedTuple):
-    """Everything the page shows."""
-
-    source: str  # the --db path or --parquet directory
-    since: Optional[datetime]
-    topic: str
-    generated_at: datetime
-    incidents: bool  # counted per incident (else per original article)
-    sections: dict[str, Section]
-    regions: list[tuple[str, int, int]]  # (state/region, defection reports, conscription reports)
-    unplaced: tuple[int, int]  # reports whose places map to no state/region
 
 
 def parse_since(text: Optional[str]) -> Optional[timedelta]:

@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Iterable, Optional, Sequence
 
 from newswatch import __version__
-from newswatch.report import NEWEST_LIMIT, ReportData, Section
+from newswatch.report_model import NEWEST_LIMIT, ReportData, Section
 
 # Nothing may load: no script, font, image or frame from anywhere; inline styles only.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"

@@ -24,7 +24,7 @@ def layer_of(module: str) -> str | None:
     """The layer of a project module (None: not assigned, see ARCHITECTURE.md)."""
     if module in ("newswatch.cli",) or module.startswith("newswatch.cli_"):
         return "cli"
-    if module in ("newswatch.status", "newswatch.evaluate") or module.startswith(("newswatch.demo.",)) \
+    if module in ("newswatch.status", "newswatch.evaluate") or module.startswith(("newswatch.demo.", "newswatch.report")) \
             or module == "newswatch.demo":
         return "commands"
     for layer in ("pipelines", "sinks", "transforms"):
