@@ -34,7 +34,11 @@ EPILOG_QUERY = """example:
 def _add_ingest_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--feeds", nargs="+", required=True, metavar="FEEDS",
                         help="feed URLs, or files: plain text (one URL per line, # comments) or OPML")
-    parser.add_argument("--db", metavar="PATH", help="DuckDB file to write (created if missing)")
+    parser.add_argument("--db", metavar="PATH",
+                        help="the analyst DuckDB file (views; created if missing). The job writes its own "
+                        "store in PATH.job/ and publishes to PATH")
+    parser.add_argument("--publish-interval", type=float, default=10.0, metavar="SECONDS",
+                        help="how often new rows are published to the --db file (default 10)")
     parser.add_argument("--sink", default="duckdb", metavar="SINK",
                         help="'duckdb' (default, the --db file) or 'parquet:DIR' for cluster runners "
                         "(DIR may be any Beam filesystem path, e.g. gs://bucket/news)")
@@ -61,7 +65,12 @@ def _settings(args, **overrides):
 
     cfg = load_config(args.config, politeness=politeness, **overrides)
     parquet = args.sink.startswith("parquet:")
-    target = args.sink.split(":", 1)[1] if parquet else args.db
+    if parquet:
+        target = args.sink.split(":", 1)[1]
+    else:
+        from newswatch.sinks.publish import resolve_store
+
+        target = resolve_store(args.db)
     http = HttpSettings.from_config(cfg, args.allow_host)
     return GraphSettings(
         db_path=target, config=cfg, http=http, parquet=parquet, alerts=alert_settings(cfg, args, http)
@@ -113,8 +122,13 @@ def cmd_run(args, beam_args: Sequence[str]) -> int:
         print(f"newswatch run: {exc}", file=sys.stderr)
         return 2
     try:
-        summary = run_batch(feeds, settings, beam_args)
-    except Exception as exc:  # a locked or full database, a failed pipeline
+        publisher = None if settings.parquet else _publisher(args)
+        try:
+            summary = run_batch(feeds, settings, beam_args)
+        finally:
+            if publisher is not None:
+                publisher.stop()
+    except Exception as exc:  # a full disk, a failed pipeline
         return _fail("run", exc, args.verbose)
     readable = _feeds_read(settings, summary["started_at"])
     print(_run_summary(summary, readable))
@@ -130,10 +144,24 @@ def cmd_stream(args, beam_args: Sequence[str]) -> int:
     except _UsageError as exc:
         print(f"newswatch stream: {exc}", file=sys.stderr)
         return 2
+    publisher = None
     try:
-        return run_stream(feeds, settings, beam_args)
+        if not settings.parquet:
+            publisher = _publisher(args)
+        # run_stream leaves with os._exit: it calls on_exit itself for the last publication.
+        return run_stream(feeds, settings, beam_args, on_exit=publisher.stop if publisher else None)
     except Exception as exc:
         return _fail("stream", exc, args.verbose)
+    finally:
+        if publisher is not None:
+            publisher.stop()
+
+
+def _publisher(args):
+    """Start publishing the job's store to the analyst file `--db` (now, then periodically)."""
+    from newswatch.sinks.publish import Publisher
+
+    return Publisher(args.db, interval_s=args.publish_interval).start()
 
 
 def _fail(command: str, exc: Exception, verbose: bool) -> int:
@@ -284,11 +312,15 @@ def cmd_feeds_resume(args, beam_args: Sequence[str]) -> int:
     if bool(args.urls) == args.all:
         print("newswatch feeds resume: give feed URLs or --all", file=sys.stderr)
         return 2
+    from newswatch.sinks.publish import Publisher, resolve_store
+
     if not Path(args.db).exists():
         print(f"newswatch feeds resume: no database at {args.db}", file=sys.stderr)
         return 2
     try:
-        done = DuckDBStore(args.db).resume_feeds(None if args.all else args.urls)
+        # Writes go to the job's private store; the analyst file shows them after the next publication.
+        done = DuckDBStore(resolve_store(args.db)).resume_feeds(None if args.all else args.urls)
+        Publisher(args.db).try_publish()
     except DatabaseLocked as exc:
         print(f"newswatch feeds resume: {exc}", file=sys.stderr)
         return 3
@@ -336,7 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
     stream.set_defaults(func=cmd_stream)
 
     query = sub.add_parser("query", help="run SQL on a newswatch DuckDB file, read-only",
-                           description="Open the file read-only (waiting briefly if a writer holds it) and print the result.",
+                           description="Open the analyst file read-only and print the result. It holds views "
+                           "over what the job publishes, so it is never locked by a running job.",
                            epilog=EPILOG_QUERY, formatter_class=argparse.RawDescriptionHelpFormatter)
     query.add_argument("--db", metavar="PATH", help="a newswatch DuckDB file")
     query.add_argument("--parquet", metavar="DIR", help="a Parquet sink directory (same tables and views)")

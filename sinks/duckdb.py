@@ -68,6 +68,16 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text and ("could not set" in text or "conflicting" in text or "held" in text)
 
 
+def store_unavailable(exc: BaseException) -> bool:
+    """True when `exc` means the file cannot be used right now (locked, disk full, I/O), not a bug."""
+    if isinstance(exc, (DatabaseLocked, OSError)):
+        return True
+    if isinstance(exc, (duckdb.IOException, duckdb.FatalException)):
+        return True
+    text = str(exc).lower()
+    return "no space left" in text or "database has been invalidated" in text or "could not write" in text
+
+
 def _lock_message(path: str, exc: Exception) -> str:
     return (
         f"DuckDB file {path} is locked by another process ({exc}). "
@@ -162,6 +172,41 @@ class DuckDBStore:
             _record_polls(con, polls)
             _apply_relinks(con, relinks)
         return WriteStats(new_ids, n_mentions, len(errors), len(polls), len(relinks))
+
+    def write_patiently(self, records: Sequence[SinkRecord], stop: Optional[threading.Event] = None,
+                        max_delay_s: float = 30.0) -> Optional[WriteStats]:
+        """`write`, retried with backoff for as long as the file is unavailable (locked, disk full).
+
+        The batch stays in memory meanwhile; one line a minute says so. Returns
+        None only when `stop` is set before the batch could be written. A
+        failed attempt rolled back completely, so a retry stores nothing twice.
+        """
+        delay, since, last_log = 0.5, None, 0.0
+        while True:
+            try:
+                stats = self.write(records)
+            except Exception as exc:
+                if not store_unavailable(exc):
+                    raise
+                now = time.monotonic()
+                since = since or now
+                if now - last_log >= 60.0:
+                    last_log = now
+                    log.warning(
+                        "store %s unavailable for %.0f s, holding %d records in memory and retrying "
+                        "(next in %.0f s): %s", self.path, now - since, len(records), delay,
+                        str(exc).splitlines()[0][:300],
+                    )
+                if stop is not None and stop.wait(delay):
+                    return None
+                if stop is None:
+                    time.sleep(delay)
+                delay = min(delay * 2, max_delay_s)
+                continue
+            if since is not None:
+                log.info("store %s available again after %.0f s; %d records written",
+                         self.path, time.monotonic() - since, len(records))
+            return stats
 
     def start_run(self, run_id: str, mode: str, feeds: int, args: str) -> None:
         """Record the start of a run."""
@@ -463,7 +508,7 @@ class _WriteBatchFn(beam.DoFn):
         self._last_progress = time.monotonic()
 
     def process(self, batch: list[SinkRecord]):
-        stats = self._store.write(batch)
+        stats = self._store.write_patiently(batch)
         if self._heartbeat_file:
             with open(self._heartbeat_file, "w"):
                 pass  # its mtime tells a stopping stream job when writes went quiet
