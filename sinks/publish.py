@@ -124,6 +124,7 @@ class Publisher:
     def publish_once(self) -> PublishStats:
         """Export what changed since the last publication; idempotent."""
         started = time.monotonic()
+        adopt_legacy_file(self.db_path)  # never replace an older newswatch's tables by views
         rows: dict[str, int] = {}
         snapshots: list[str] = []
         compacted: list[str] = []
@@ -300,6 +301,7 @@ class Publisher:
 
     def start(self) -> "Publisher":
         """Publish now, then every `interval_s` in a daemon thread until `stop()`."""
+        adopt_legacy_file(self.db_path)
         self._store.init()
         self.try_publish()
         self._thread = threading.Thread(target=self._loop, name="newswatch-publish", daemon=True)
