@@ -107,9 +107,11 @@ def _prepare(args, command: str, beam_args: Sequence[str] = (), **overrides):
     if command == "stream" and args.sink != "duckdb" and on_direct_runner(pipeline_options(beam_args)):
         raise _UsageError("the DirectRunner cannot stream into Parquet (its windows close only when the source "
                           "ends): use --db PATH, or a cluster runner such as --runner=FlinkRunner")
+    from newswatch.sinks.duckdb import DatabaseLocked
+
     try:
         return feeds, _settings(args, **overrides)
-    except (ValueError, OSError) as exc:  # a bad config file or alert rule
+    except (ValueError, OSError, DatabaseLocked) as exc:  # a bad config file or alert rule, an older file in use
         raise _UsageError(str(exc)) from None
 
 
