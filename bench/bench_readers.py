@@ -106,10 +106,16 @@ def _insert(con, articles: pa.Table, mentions: pa.Table) -> None:
 
 
 def _du(path: str) -> int:
+    """Bytes on disk under `path`, counting a hard-linked file once."""
     if os.path.isfile(path):
-        return os.path.getsize(path)
-    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs
-               if not os.path.islink(os.path.join(d, f)))
+        return os.path.getsize(path) + (os.path.getsize(path + ".wal") if os.path.exists(path + ".wal") else 0)
+    seen = {}
+    for d, _, fs in os.walk(path):
+        for f in fs:
+            st = os.lstat(os.path.join(d, f))
+            if not os.path.islink(os.path.join(d, f)):
+                seen[(st.st_dev, st.st_ino)] = st.st_size
+    return sum(seen.values())
 
 
 def _written_since(root: str, since: float) -> int:

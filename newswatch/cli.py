@@ -37,8 +37,8 @@ def _add_ingest_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", metavar="PATH",
                         help="the analyst DuckDB file (views; created if missing). The job writes its own "
                         "store in PATH.job/ and publishes to PATH")
-    parser.add_argument("--publish-interval", type=float, default=10.0, metavar="SECONDS",
-                        help="how often new rows are published to the --db file (default 10)")
+    parser.add_argument("--publish-interval", type=float, default=5.0, metavar="SECONDS",
+                        help="how often new rows are published to the --db file (default 5)")
     parser.add_argument("--sink", default="duckdb", metavar="SINK",
                         help="'duckdb' (default, the --db file) or 'parquet:DIR' for cluster runners "
                         "(DIR may be any Beam filesystem path, e.g. gs://bucket/news)")

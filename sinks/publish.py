@@ -108,7 +108,7 @@ class PublishStats(NamedTuple):
 class Publisher:
     """Exports the private store of `db_path` as Parquet and keeps the analyst views over it."""
 
-    def __init__(self, db_path: str, interval_s: float = 10.0, lock_timeout_s: float = 2.0):
+    def __init__(self, db_path: str, interval_s: float = 5.0, lock_timeout_s: float = 2.0):
         self.db_path = os.path.abspath(db_path)
         self.root = parquet_root(db_path)
         self.interval_s = interval_s
@@ -137,17 +137,21 @@ class Publisher:
             ).fetchall()]
             for table in tables:
                 if table in INCREMENTAL:
-                    rows[table] = self._export_new_rows(con, table)
+                    # Mutable values first: a query between the two files then misses a new row
+                    # rather than showing it without its duplicate_of.
                     mutable = INCREMENTAL[table][1]
                     if mutable and self._export_snapshot(con, table, f"{table}.mutable", mutable):
                         snapshots.append(f"{table}.mutable")
+                    rows[table] = self._export_new_rows(con, table)
                     if self._compact_if_needed(con, table):
                         compacted.append(table)
                 elif self._export_snapshot(con, table, table, None):
                     snapshots.append(table)
         self._write_views(tables, views)
         self._drop_old_generations()
-        return PublishStats(rows, snapshots, compacted, time.monotonic() - started)
+        stats = PublishStats(rows, snapshots, compacted, time.monotonic() - started)
+        _write_json(os.path.join(self.root, "published.json"), {"at": time.time(), **stats._asdict()})
+        return stats
 
     def _dir(self, name: str) -> str:
         return os.path.join(self.root, name)
@@ -162,7 +166,8 @@ class Publisher:
 
     def _copy(self, con, select: str, target: str, params: Optional[list] = None) -> None:
         """COPY a query to `target` through a temporary name, then rename: readers never see half a file."""
-        tmp = os.path.join(os.path.dirname(target), f".tmp-{os.getpid()}-{os.path.basename(target)}")
+        # Not *.parquet: the views' glob must never match a file still being written.
+        tmp = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.tmp-{os.getpid()}")
         con.execute(f"COPY ({select}) TO '{_sql_str(tmp)}' (FORMAT parquet, COMPRESSION zstd)", params or [])
         os.replace(tmp, target)
 
@@ -274,9 +279,7 @@ class Publisher:
         finally:
             con.close()
         os.replace(tmp, self.db_path)  # readers holding the old file keep its views until they reconnect
-        with open(marker + ".tmp", "w") as f:
-            json.dump({"fingerprint": fingerprint, "tables": tables}, f)
-        os.replace(marker + ".tmp", marker)
+        _write_json(marker, {"fingerprint": fingerprint, "tables": tables})
 
     # ------------------------------------------------------------ background
 
@@ -351,6 +354,17 @@ def _swap_symlink(link: str, target: str) -> None:
 
 def _sql_str(text: str) -> str:
     return text.replace("'", "''")
+
+
+def last_published(db_path: str) -> Optional[float]:
+    """Epoch seconds of the last publication to `db_path`, or None."""
+    return _read_json(os.path.join(parquet_root(db_path), "published.json")).get("at")
+
+
+def _write_json(path: str, data: dict) -> None:
+    with open(path + ".tmp", "w") as f:
+        json.dump(data, f)
+    os.replace(path + ".tmp", path)
 
 
 def _read_json(path: str) -> dict:
