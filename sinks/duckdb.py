@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import threading
 import time
@@ -76,6 +77,32 @@ def store_unavailable(exc: BaseException) -> bool:
         return True
     text = str(exc).lower()
     return "no space left" in text or "database has been invalidated" in text or "could not write" in text
+
+
+# Per store file: when it became unavailable and when that was last logged, so that
+# every writer (and the publisher) waiting on it shares one line a minute.
+_OUTAGES: dict[str, list[float]] = {}
+_OUTAGES_LOCK = threading.Lock()
+
+
+def note_unavailable(path: str, exc: BaseException, doing: str) -> None:
+    """Record a failed attempt on `path`; log it if nothing was logged about the file for a minute."""
+    now = time.monotonic()
+    with _OUTAGES_LOCK:
+        since, last_log = _OUTAGES.setdefault(path, [now, -math.inf])
+        if now - last_log < 60.0:
+            return
+        _OUTAGES[path][1] = now
+    log.warning("store %s unavailable for %.0f s (%s); retrying: %s",
+                path, now - since, doing, str(exc).splitlines()[0][:300])
+
+
+def note_available(path: str) -> None:
+    """The file works again: say so once if an outage was logged."""
+    with _OUTAGES_LOCK:
+        outage = _OUTAGES.pop(path, None)
+    if outage is not None:
+        log.info("store %s available again after %.0f s", path, time.monotonic() - outage[0])
 
 
 def _lock_message(path: str, exc: Exception) -> str:
@@ -181,31 +208,21 @@ class DuckDBStore:
         None only when `stop` is set before the batch could be written. A
         failed attempt rolled back completely, so a retry stores nothing twice.
         """
-        delay, since, last_log = 0.5, None, 0.0
+        delay = 0.5
         while True:
             try:
                 stats = self.write(records)
             except Exception as exc:
                 if not store_unavailable(exc):
                     raise
-                now = time.monotonic()
-                since = since or now
-                if now - last_log >= 60.0:
-                    last_log = now
-                    log.warning(
-                        "store %s unavailable for %.0f s, holding %d records in memory and retrying "
-                        "(next in %.0f s): %s", self.path, now - since, len(records), delay,
-                        str(exc).splitlines()[0][:300],
-                    )
+                note_unavailable(self.path, exc, f"holding {len(records)} records in memory, next try in {delay:.0f} s")
                 if stop is not None and stop.wait(delay):
                     return None
                 if stop is None:
                     time.sleep(delay)
                 delay = min(delay * 2, max_delay_s)
                 continue
-            if since is not None:
-                log.info("store %s available again after %.0f s; %d records written",
-                         self.path, time.monotonic() - since, len(records))
+            note_available(self.path)
             return stats
 
     def start_run(self, run_id: str, mode: str, feeds: int, args: str) -> None:

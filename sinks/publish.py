@@ -42,7 +42,7 @@ from typing import NamedTuple, Optional
 
 import duckdb
 
-from newswatch.sinks.duckdb import DatabaseLocked, DuckDBStore, store_unavailable
+from newswatch.sinks.duckdb import DuckDBStore, note_available, note_unavailable, store_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,6 @@ class Publisher:
         self._fingerprints: dict[str, tuple] = {}
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
-        self._failing_since: Optional[float] = None
-        self._last_complaint = 0.0
 
     # ------------------------------------------------------------ one pass
 
@@ -284,22 +282,15 @@ class Publisher:
     # ------------------------------------------------------------ background
 
     def try_publish(self) -> Optional[PublishStats]:
-        """publish_once, but an unavailable store is logged (at most once a minute) instead of raised."""
+        """publish_once, but an unavailable store is logged (one line a minute, shared with the writers)."""
         try:
             stats = self.publish_once()
         except Exception as exc:
-            if not (isinstance(exc, DatabaseLocked) or store_unavailable(exc) or isinstance(exc, OSError)):
+            if not store_unavailable(exc):
                 raise
-            now = time.monotonic()
-            self._failing_since = self._failing_since or now
-            if now - self._last_complaint >= 60.0:
-                self._last_complaint = now
-                log.warning("analyst database %s not updated for %.0f s: %s; retrying every %.0f s",
-                            self.db_path, now - self._failing_since, str(exc).splitlines()[0][:300], self.interval_s)
+            note_unavailable(self._store.path, exc, f"{self.db_path} not updated meanwhile")
             return None
-        if self._failing_since is not None:
-            log.info("analyst database %s up to date again", self.db_path)
-        self._failing_since = None
+        note_available(self._store.path)
         return stats
 
     def start(self) -> "Publisher":

@@ -129,6 +129,16 @@ def _cli(*args: str, **kw) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, text=True, cwd=REPO, **kw)
 
 
+def _stop(job: subprocess.Popen) -> str:
+    """SIGTERM, then the job's output; a job that does not stop in 60 s fails the test with its output."""
+    job.send_signal(signal.SIGTERM)
+    try:
+        return job.communicate(timeout=60)[0]
+    except subprocess.TimeoutExpired:
+        job.kill()
+        pytest.fail("the job did not stop within 60 s:\n" + job.communicate()[0][-4000:])
+
+
 def _stream(db: Path, server, feeds) -> subprocess.Popen:
     return _cli("stream", "--feeds", *feeds, "--db", str(db), "--allow-host", server.host_port,
                 "--poll-interval", "2", "--host-delay", "0", "--publish-interval", "5")
@@ -170,8 +180,7 @@ def test_stream_with_a_held_reader_stores_everything_once_and_the_reader_sees_it
             _write_feed(root, feed, 3)
         lag = analyst.wait_for(90, timeout=60)
         print(f"\nheld connection saw 30 new articles {lag:.1f} s after they were published in the feeds")
-        job.send_signal(signal.SIGTERM)
-        out, _ = job.communicate(timeout=60)
+        out = _stop(job)
     finally:
         if job.poll() is None:
             job.kill()
@@ -233,8 +242,7 @@ def test_kill_9_with_readers_connected_loses_no_committed_row(tmp_path, site):
     deadline = time.time() + 120
     while time.time() < deadline and (_counts(db)[0] < 60 or _runs(db) == runs):
         time.sleep(1)
-    job.send_signal(signal.SIGTERM)
-    out, _ = job.communicate(timeout=60)
+    out = _stop(job)
     assert job.returncode == 0, out[-2000:]
     assert _counts(db) == (60, 60)
 
@@ -265,8 +273,7 @@ def test_a_read_write_client_on_the_private_store_stalls_the_job_but_does_not_ki
         deadline = time.time() + 90
         while time.time() < deadline and _counts(db)[0] < 90:
             time.sleep(1)
-        job.send_signal(signal.SIGTERM)
-        out, _ = job.communicate(timeout=60)
+        out = _stop(job)
     finally:
         if job.poll() is None:
             job.kill()
