@@ -277,6 +277,30 @@ def cmd_query(args, beam_args: Sequence[str]) -> int:
     return 0
 
 
+def cmd_publish(args, beam_args: Sequence[str]) -> int:
+    from newswatch.sinks.duckdb import DatabaseLocked
+    from newswatch.sinks.publish import Publisher, publish_parquet_dataset, store_path
+
+    if beam_args:
+        print(f"newswatch publish: unknown arguments {' '.join(beam_args)}", file=sys.stderr)
+        return 2
+    try:
+        if args.parquet:
+            publish_parquet_dataset(args.parquet, args.db)
+            print(f"{args.db}: views over {args.parquet}. New files show up in open sessions; "
+                  "a table that had no files yet needs this command again")
+            return 0
+        if not Path(store_path(args.db)).exists() and not Path(args.db).exists():
+            print(f"newswatch publish: no database at {args.db}", file=sys.stderr)
+            return 2
+        stats = Publisher(args.db, lock_timeout_s=args.wait).publish_once()
+    except DatabaseLocked as exc:
+        print(f"newswatch publish: {exc}", file=sys.stderr)
+        return 3
+    print(f"published {args.db} in {stats.seconds:.2f} s: new rows {stats.rows}, snapshots rewritten {stats.snapshots}")
+    return 0
+
+
 def cmd_demo(args, beam_args: Sequence[str]) -> int:
     from newswatch.demo.run import run_demo
 
@@ -380,6 +404,20 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how long to retry while a writer holds the file (default 10)")
     query.add_argument("sql", metavar="SQL")
     query.set_defaults(func=cmd_query)
+
+    publish = sub.add_parser(
+        "publish", help="bring the analyst file up to date now (a running job does this every few seconds)",
+        description="Export what the job's private store (PATH.job/) committed since the last publication "
+        "to the analyst file PATH. A running job publishes by itself; use this after a job was killed, or "
+        "with --parquet to give a cluster run's Parquet dataset one file of views to open.",
+        epilog="example:\n  newswatch publish --db news.duckdb\n"
+        "  newswatch publish --db news.duckdb --parquet /data/news-parquet",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    publish.add_argument("--db", required=True, metavar="PATH", help="the analyst DuckDB file")
+    publish.add_argument("--parquet", metavar="DIR", help="a --sink parquet:DIR dataset to write views over")
+    publish.add_argument("--wait", type=float, default=10.0, metavar="SECONDS",
+                         help="how long to retry while another process holds the private store (default 10)")
+    publish.set_defaults(func=cmd_publish)
 
     demo = sub.add_parser("demo", help="serve the bundled demo corpus on loopback and ingest it",
                           description="Start a loopback server with the bundled demo feeds, run the batch "

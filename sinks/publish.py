@@ -317,6 +317,25 @@ class Publisher:
         self.try_publish()
 
 
+def publish_parquet_dataset(directory: str, db_path: str) -> None:
+    """Write `db_path` as an analyst file of views over a cluster run's Parquet dataset (`--sink parquet:DIR`).
+
+    The same idea as the job's publication: a file of views over globs, rebuilt
+    beside it and renamed over it, so sessions already open are never locked.
+    """
+    from newswatch.sinks.parquet import create_views
+
+    db_path = os.path.abspath(db_path)
+    tmp = os.path.join(os.path.dirname(db_path), f".{os.path.basename(db_path)}.tmp-{os.getpid()}")
+    con = duckdb.connect(tmp)
+    try:
+        create_views(con, directory)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    os.replace(tmp, db_path)
+
+
 def _scan(directory: str) -> str:
     return f"read_parquet('{_sql_str(os.path.join(directory, 'current', '*.parquet'))}', union_by_name=true)"
 
