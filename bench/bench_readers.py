@@ -41,7 +41,8 @@ from newswatch.sinks.duckdb import DuckDBStore  # noqa: E402
 
 CHUNK = 50_000
 QUERIES = {
-    "count_defection_reports": "SELECT count(*) FROM article_labels WHERE defection_report AND duplicate_of_url IS NULL",
+    "count_defection_reports":
+        "SELECT count(*) FROM article_labels WHERE defection_report AND duplicate_of_url IS NULL",
     "latest_50_labels": "SELECT title, url, defectors FROM article_labels ORDER BY published_at DESC LIMIT 50",
     "one_article_text": "SELECT length(text) FROM articles WHERE article_id = 'a000000000001234'",
     "mentions_by_kind": "SELECT kind, modality, count(*) FROM mentions GROUP BY ALL",

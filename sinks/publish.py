@@ -46,7 +46,8 @@ from newswatch.sinks.duckdb import DuckDBStore, note_available, note_unavailable
 
 log = logging.getLogger(__name__)
 
-# Tables whose rows are only ever appended, with the key and the columns a later UPDATE may change.
+# Tables whose rows are only ever appended (never deleted: rowids must stay put), with the
+# key and the columns a later UPDATE may change. Every other table is published whole.
 INCREMENTAL: dict[str, tuple[str, tuple[str, ...]]] = {
     "articles": ("article_id", ("duplicate_of", "duplicate_kind")),
     "mentions": ("mention_id", ()),
@@ -127,12 +128,11 @@ class Publisher:
         snapshots: list[str] = []
         compacted: list[str] = []
         with self._store.transaction() as con:  # one consistent snapshot of every table
+            mine = "schema_name = 'main' AND database_name = current_database() AND NOT internal"
             tables = [r[0] for r in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND database_name = current_database() AND NOT internal ORDER BY 1"
-            ).fetchall()]
+                f"SELECT table_name FROM duckdb_tables() WHERE {mine} ORDER BY 1").fetchall()]
             views = [r[0] for r in con.execute(
-                "SELECT sql FROM duckdb_views() WHERE schema_name = 'main' AND database_name = current_database() AND NOT internal ORDER BY view_oid"
-            ).fetchall()]
+                f"SELECT sql FROM duckdb_views() WHERE {mine} ORDER BY view_oid").fetchall()]
             for table in tables:
                 if table in INCREMENTAL:
                     # Mutable values first: a query between the two files then misses a new row
@@ -173,7 +173,7 @@ class Publisher:
         current = self._current(table)
         segments = _segments(current)
         watermark = max((hi for _, hi, _ in segments), default=-1)
-        top = con.execute(f'SELECT coalesce(max(rowid), -1), count(*) FROM "{table}"').fetchone()[0]
+        top = con.execute(f'SELECT coalesce(max(rowid), -1) FROM "{table}"').fetchone()[0]
         if top < watermark:  # the store was replaced: its rowids mean something else now
             log.warning("store %s is older than its published %s; republishing the table", self._store.path, table)
             current = self._new_generation(table, [])
