@@ -124,19 +124,32 @@ class Analyst:
         return self.rows
 
 
-def _cli(*args: str, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "newswatch.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, cwd=REPO, **kw)
+def _cli(*args: str) -> subprocess.Popen:
+    """newswatch in a subprocess, its output in a temporary file (a pipe nobody reads could fill and stall it)."""
+    import tempfile
+
+    log = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen([sys.executable, "-m", "newswatch.cli", *args], stdout=log, stderr=subprocess.STDOUT,
+                            text=True, cwd=REPO)
+    proc.log = log
+    return proc
+
+
+def _output(proc: subprocess.Popen) -> str:
+    proc.log.seek(0)
+    return proc.log.read()
 
 
 def _stop(job: subprocess.Popen) -> str:
     """SIGTERM, then the job's output; a job that does not stop in 60 s fails the test with its output."""
     job.send_signal(signal.SIGTERM)
     try:
-        return job.communicate(timeout=60)[0]
+        job.wait(timeout=60)
     except subprocess.TimeoutExpired:
         job.kill()
-        pytest.fail("the job did not stop within 60 s:\n" + job.communicate()[0][-4000:])
+        job.wait()
+        pytest.fail("the job did not stop within 60 s:\n" + _output(job)[-4000:])
+    return _output(job)
 
 
 def _stream(db: Path, server, feeds) -> subprocess.Popen:
@@ -205,8 +218,8 @@ def test_batch_runs_with_a_held_reader_exit_0_and_a_rerun_adds_nothing(tmp_path,
         for _ in range(2):
             done = _cli("run", "--feeds", *feeds, "--db", str(db), "--allow-host", server.host_port,
                         "--host-delay", "0")
-            out, _ = done.communicate(timeout=300)
-            assert done.returncode == 0, out[-2000:]
+            done.wait(timeout=300)
+            assert done.returncode == 0, _output(done)[-2000:]
             if not analyst.rows:
                 analyst.wait_ready()
             analyst.wait_for(60, timeout=30)
@@ -251,7 +264,12 @@ def test_kill_9_with_readers_connected_loses_no_committed_row(tmp_path, site):
 
 HOLD_STORE = r"""
 import duckdb, sys, time
-con = duckdb.connect(sys.argv[1])  # read-write: the mistake this test forgives
+while True:  # the job holds the store for a moment per write: take it between two
+    try:
+        con = duckdb.connect(sys.argv[1])  # read-write: the mistake this test forgives
+        break
+    except duckdb.IOException:
+        time.sleep(0.05)
 print("holding", flush=True)
 time.sleep(float(sys.argv[2]))
 """
