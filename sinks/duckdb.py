@@ -1,10 +1,13 @@
 """DuckDB sink: idempotent, batched writes that hold the file only briefly.
 
 `DuckDBStore` owns every connection to the file. Writers open it
-read-write only for the length of one short transaction and close it again,
-so analysts can open the same file read-only between writes; readers open
-read-only. A lock held by another process is retried until
-`lock_timeout_s`, then reported with what to do about it.
+read-write only for the length of one short transaction and close it again;
+readers open read-only. A lock held by another process is retried until
+`lock_timeout_s`, then reported with what to do about it; the pipeline's
+writers (`write_patiently`) keep retrying with backoff instead, so a store
+that is locked or full stalls the job but never kills it. The job writes its
+private store (`news.duckdb.job/store.duckdb`); analysts read the views that
+`sinks/publish.py` publishes from it.
 
 Writes are keyed: an article is inserted once (by `article_id`) together
 with its mentions, errors are one row per (stage, url, code), feed state is
@@ -106,6 +109,12 @@ def note_available(path: str) -> None:
 
 
 def _lock_message(path: str, exc: Exception) -> str:
+    directory = os.path.dirname(os.path.abspath(path))
+    if directory.endswith(".job"):  # the job's private store (sinks/publish.py)
+        return (
+            f"DuckDB file {path} is locked by another process ({exc}). It is the newswatch job's private "
+            f"store: close whatever opened it, and point analysts' clients at {directory[:-len('.job')]} instead."
+        )
     return (
         f"DuckDB file {path} is locked by another process ({exc}). "
         "Only one process may open it read-write: close other read-write connections "

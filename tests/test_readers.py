@@ -376,3 +376,23 @@ def test_a_file_from_an_older_newswatch_becomes_the_private_store(tmp_path):
     _add_articles(legacy, ["a1"])
     Publisher(str(db)).start().stop()  # what `newswatch run --db` does before its pipeline
     assert _counts(db) == (1, 1) and _counts(Path(store_path(str(db)))) == (1, 1)
+
+
+def test_write_patiently_waits_out_a_locked_store_and_stores_once(tmp_path, caplog):
+    from tests.test_crash_safety import _article
+
+    path = tmp_path / "store.duckdb"
+    store = DuckDBStore(str(path), lock_timeout_s=0.3)
+    store.init()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_STORE, str(path), "3"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "holding"
+    started = time.monotonic()
+    with caplog.at_level("INFO", logger="newswatch.sinks.duckdb"):
+        stats = store.write_patiently([_article(i, f"held story {i} " * 40) for i in range(3)])
+        assert store.write_patiently([_article(i, f"held story {i} " * 40) for i in range(3)]).new_article_ids == []
+    holder.wait(timeout=30)
+    assert len(stats.new_article_ids) == 3 and time.monotonic() - started >= 2.0
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("unavailable" in m for m in messages) == 1, messages  # one line a minute, not one per try
+    assert any("available again" in m for m in messages)
+    assert _counts(path) == (3, 3)
