@@ -84,17 +84,28 @@ def adopt_legacy_file(db_path: str) -> None:
     store = store_path(db_path)
     if os.path.exists(store) or not os.path.exists(db_path):
         return
-    with DuckDBStore(db_path, lock_timeout_s=10.0).reader() as con:
+    with DuckDBStore(db_path).reader() as con:
         legacy = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'articles' AND table_type = 'BASE TABLE'"
         ).fetchone()[0]
     if not legacy:
         return
     os.makedirs(job_dir(db_path), exist_ok=True)
-    for suffix in (".wal", ""):  # the file last: a crash in between leaves a store and no orphan WAL
+    # Copied, not moved: a session still open on the old file keeps its lock on that
+    # inode, which would otherwise become the store and stall the job's writes.
+    for suffix in (".wal", ""):  # the file last: its rename is what makes the store exist
         if os.path.exists(db_path + suffix):
-            os.replace(db_path + suffix, store + suffix)
-    log.info("moved the tables of %s to the job's private store %s; %s now holds views", db_path, store, db_path)
+            try:
+                shutil.copyfile(db_path + suffix, store + suffix + ".adopting")
+            except OSError:  # a full disk: the old file stays as it was
+                for leftover in (store + ".wal", store + suffix + ".adopting"):
+                    if os.path.exists(leftover):
+                        os.remove(leftover)
+                raise
+            os.replace(store + suffix + ".adopting", store + suffix)
+    if os.path.exists(db_path + ".wal"):  # it belongs to the old file, not to the views that replace it
+        os.remove(db_path + ".wal")
+    log.info("copied the tables of %s to the job's private store %s; %s now holds views", db_path, store, db_path)
 
 
 class PublishStats(NamedTuple):

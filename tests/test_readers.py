@@ -85,6 +85,7 @@ while not os.path.exists(db + ".stop-reader"):
     row = {"t": time.time()}
     try:
         row["held"] = held.execute(sql).fetchone()
+        row["stored"] = held.execute("SELECT article_id, epoch(stored_at) FROM articles").fetchall()
         fresh = duckdb.connect(db, read_only=True)
         row["fresh"] = fresh.execute(sql).fetchone()
         fresh.close()
@@ -201,6 +202,16 @@ def test_stream_with_a_held_reader_stores_everything_once_and_the_reader_sees_it
     assert job.returncode == 0, out[-2000:]
     assert "locked" not in out
     _no_errors(rows)
+    # Commit (stored_at) to first sight through the held connection, per article.
+    first_seen = {}
+    for row in rows:
+        for article_id, stored_at in row.get("stored", []):
+            first_seen.setdefault(article_id, row["t"] - stored_at)
+    lags = sorted(first_seen.values())
+    p95 = lags[int(0.95 * (len(lags) - 1))]
+    print(f"commit -> visible in the held session: median {lags[len(lags) // 2]:.1f} s, p95 {p95:.1f} s, "
+          f"max {lags[-1]:.1f} s over {len(lags)} articles")
+    assert len(lags) == 90 and p95 < 60
     assert rows[-1]["held"][0] == rows[-1]["fresh"][0] == 90
     assert _counts(db) == (90, 90)
     assert _counts(Path(store_path(str(db)))) == (90, 90)
