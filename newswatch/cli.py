@@ -33,7 +33,11 @@ EPILOG_QUERY = """example:
 def _add_ingest_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--feeds", nargs="+", required=True, metavar="FEEDS",
                         help="feed URLs, or files: plain text (one URL per line, # comments) or OPML")
-    parser.add_argument("--db", metavar="PATH", help="DuckDB file to write (created if missing)")
+    parser.add_argument("--db", metavar="PATH",
+                        help="the analyst DuckDB file (views; created if missing). The job writes its own "
+                        "store in PATH.job/ and publishes to PATH")
+    parser.add_argument("--publish-interval", type=float, default=5.0, metavar="SECONDS",
+                        help="how often new rows are published to the --db file (default 5)")
     parser.add_argument("--sink", default="duckdb", metavar="SINK",
                         help="'duckdb' (default, the --db file) or 'parquet:DIR' for cluster runners "
                         "(DIR may be any Beam filesystem path, e.g. gs://bucket/news)")
@@ -60,7 +64,12 @@ def _settings(args, **overrides):
 
     cfg = load_config(args.config, politeness=politeness, **overrides)
     parquet = args.sink.startswith("parquet:")
-    target = args.sink.split(":", 1)[1] if parquet else args.db
+    if parquet:
+        target = args.sink.split(":", 1)[1]
+    else:
+        from newswatch.sinks.publish import resolve_store
+
+        target = resolve_store(args.db)
     http = HttpSettings.from_config(cfg, args.allow_host)
     return GraphSettings(
         db_path=target, config=cfg, http=http, parquet=parquet, alerts=alert_settings(cfg, args, http)
@@ -97,9 +106,11 @@ def _prepare(args, command: str, beam_args: Sequence[str] = (), **overrides):
     if command == "stream" and args.sink != "duckdb" and on_direct_runner(pipeline_options(beam_args)):
         raise _UsageError("the DirectRunner cannot stream into Parquet (its windows close only when the source "
                           "ends): use --db PATH, or a cluster runner such as --runner=FlinkRunner")
+    from newswatch.sinks.duckdb import DatabaseLocked
+
     try:
         return feeds, _settings(args, **overrides)
-    except (ValueError, OSError) as exc:  # a bad config file or alert rule
+    except (ValueError, OSError, DatabaseLocked) as exc:  # a bad config file or alert rule, an older file in use
         raise _UsageError(str(exc)) from None
 
 
@@ -112,8 +123,13 @@ def cmd_run(args, beam_args: Sequence[str]) -> int:
         print(f"newswatch run: {exc}", file=sys.stderr)
         return 2
     try:
-        summary = run_batch(feeds, settings, beam_args)
-    except Exception as exc:  # a locked or full database, a failed pipeline
+        publisher = None if settings.parquet else _publisher(args)
+        try:
+            summary = run_batch(feeds, settings, beam_args)
+        finally:
+            if publisher is not None:
+                publisher.stop()
+    except Exception as exc:  # a full disk, a failed pipeline
         return _fail("run", exc, args.verbose)
     readable = _feeds_read(settings, summary["started_at"])
     print(_run_summary(summary, readable))
@@ -140,10 +156,24 @@ def cmd_stream(args, beam_args: Sequence[str]) -> int:
         start_periodic_report(args.report, every.total_seconds() if every else 600.0,
                               None if settings.parquet else settings.db_path,
                               settings.db_path if settings.parquet else None)
+    publisher = None
     try:
-        return run_stream(feeds, settings, beam_args)
+        if not settings.parquet:
+            publisher = _publisher(args)
+        # run_stream leaves with os._exit: it calls on_exit itself for the last publication.
+        return run_stream(feeds, settings, beam_args, on_exit=publisher.stop if publisher else None)
     except Exception as exc:
         return _fail("stream", exc, args.verbose)
+    finally:
+        if publisher is not None:
+            publisher.stop()
+
+
+def _publisher(args):
+    """Start publishing the job's store to the analyst file `--db` (now, then periodically)."""
+    from newswatch.sinks.publish import Publisher
+
+    return Publisher(args.db, interval_s=args.publish_interval).start()
 
 
 def _fail(command: str, exc: Exception, verbose: bool) -> int:
@@ -229,6 +259,30 @@ def cmd_query(args, beam_args: Sequence[str]) -> int:
     return 0
 
 
+def cmd_publish(args, beam_args: Sequence[str]) -> int:
+    from newswatch.sinks.duckdb import DatabaseLocked
+    from newswatch.sinks.publish import Publisher, publish_parquet_dataset, store_path
+
+    if beam_args:
+        print(f"newswatch publish: unknown arguments {' '.join(beam_args)}", file=sys.stderr)
+        return 2
+    try:
+        if args.parquet:
+            publish_parquet_dataset(args.parquet, args.db)
+            print(f"{args.db}: views over {args.parquet}. New files show up in open sessions; "
+                  "a table that had no files yet needs this command again")
+            return 0
+        if not Path(store_path(args.db)).exists() and not Path(args.db).exists():
+            print(f"newswatch publish: no database at {args.db}", file=sys.stderr)
+            return 2
+        stats = Publisher(args.db, lock_timeout_s=args.wait).publish_once()
+    except DatabaseLocked as exc:
+        print(f"newswatch publish: {exc}", file=sys.stderr)
+        return 3
+    print(f"published {args.db} in {stats.seconds:.2f} s: new rows {stats.rows}, snapshots rewritten {stats.snapshots}")
+    return 0
+
+
 def cmd_demo(args, beam_args: Sequence[str]) -> int:
     from newswatch.demo.run import run_demo
 
@@ -266,11 +320,15 @@ def cmd_feeds_resume(args, beam_args: Sequence[str]) -> int:
     if bool(args.urls) == args.all:
         print("newswatch feeds resume: give feed URLs or --all", file=sys.stderr)
         return 2
+    from newswatch.sinks.publish import Publisher, resolve_store
+
     if not Path(args.db).exists():
         print(f"newswatch feeds resume: no database at {args.db}", file=sys.stderr)
         return 2
     try:
-        done = DuckDBStore(args.db).resume_feeds(None if args.all else args.urls)
+        # Writes go to the job's private store; the analyst file shows them after the next publication.
+        done = DuckDBStore(resolve_store(args.db)).resume_feeds(None if args.all else args.urls)
+        Publisher(args.db).try_publish()
     except DatabaseLocked as exc:
         print(f"newswatch feeds resume: {exc}", file=sys.stderr)
         return 3
@@ -322,7 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     stream.set_defaults(func=cmd_stream)
 
     query = sub.add_parser("query", help="run SQL on a newswatch DuckDB file, read-only",
-                           description="Open the file read-only (waiting briefly if a writer holds it) and print the result.",
+                           description="Open the analyst file read-only and print the result. It holds views "
+                           "over what the job publishes, so it is never locked by a running job.",
                            epilog=EPILOG_QUERY, formatter_class=argparse.RawDescriptionHelpFormatter)
     query.add_argument("--db", metavar="PATH", help="a newswatch DuckDB file")
     query.add_argument("--parquet", metavar="DIR", help="a Parquet sink directory (same tables and views)")
@@ -331,6 +390,20 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how long to retry while a writer holds the file (default 10)")
     query.add_argument("sql", metavar="SQL")
     query.set_defaults(func=cmd_query)
+
+    publish = sub.add_parser(
+        "publish", help="bring the analyst file up to date now (a running job does this every few seconds)",
+        description="Export what the job's private store (PATH.job/) committed since the last publication "
+        "to the analyst file PATH. A running job publishes by itself; use this after a job was killed, or "
+        "with --parquet to give a cluster run's Parquet dataset one file of views to open.",
+        epilog="example:\n  newswatch publish --db news.duckdb\n"
+        "  newswatch publish --db news.duckdb --parquet /data/news-parquet",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    publish.add_argument("--db", required=True, metavar="PATH", help="the analyst DuckDB file")
+    publish.add_argument("--parquet", metavar="DIR", help="a --sink parquet:DIR dataset to write views over")
+    publish.add_argument("--wait", type=float, default=10.0, metavar="SECONDS",
+                         help="how long to retry while another process holds the private store (default 10)")
+    publish.set_defaults(func=cmd_publish)
 
     demo = sub.add_parser("demo", help="serve the bundled demo corpus on loopback and ingest it",
                           description="Start a loopback server with the bundled demo feeds, run the batch "

@@ -69,8 +69,12 @@ def cmd_alerts(args, beam_args: Sequence[str]) -> int:
             return 0
         cfg = load_config(args.config)
         settings = alert_settings(cfg, None, HttpSettings.from_config(cfg, args.allow_host))
-        count = reset_failed(args.db, settings, args.include_disabled)
-        stats = deliver_pending(args.db, settings, wait=True)
+        from newswatch.sinks.publish import Publisher, resolve_store
+
+        store = resolve_store(args.db)  # the job's private store takes writes; --db holds views
+        count = reset_failed(store, settings, args.include_disabled)
+        stats = deliver_pending(store, settings, wait=True)
+        Publisher(args.db).try_publish()
     except (ValueError, DatabaseLocked) as exc:
         print(f"newswatch alerts: {exc}", file=sys.stderr)
         return 2

@@ -1,4 +1,8 @@
-"""`newswatch status`: per-feed health for operators, read-only."""
+"""`newswatch status`: per-feed health for operators, read-only.
+
+It reads the analyst file (views over what the job publishes), so it never
+waits for a running job, and says how long ago the job last published.
+"""
 
 from __future__ import annotations
 
@@ -36,5 +40,19 @@ def render_status(db_path: str) -> str:
         ).fetchone()
     return (
         f"{feeds}\n\narticles: {totals[0]}  mentions: {totals[1]}  "
-        f"error rows: {totals[2]}  last run finished (UTC): {totals[3]}"
+        f"error rows: {totals[2]}  last run finished (UTC): {totals[3]}\n{_published_line(db_path)}"
     )
+
+
+def _published_line(db_path: str) -> str:
+    """When the job last published to this file: how fresh everything above is."""
+    import time
+
+    from newswatch.sinks.publish import last_published
+
+    at = last_published(db_path)
+    if at is None:
+        return "published: never (an older file, or no job has run on it)"
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(at))
+    return (f"published (UTC): {stamp}, {time.time() - at:.0f} s ago; "
+            "a running job publishes every --publish-interval (5 s by default)")

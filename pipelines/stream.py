@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 import uuid
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
@@ -86,8 +86,9 @@ def run_stream_on_cluster(feed_urls: Sequence[str], settings: GraphSettings, bea
     return 0
 
 
-def run_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Sequence[str] = ()) -> int:
-    """Run until SIGINT/SIGTERM (exit 0) or a pipeline failure (exit 1)."""
+def run_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Sequence[str] = (),
+               on_exit: Optional[Callable[[], None]] = None) -> int:
+    """Run until SIGINT/SIGTERM (exit 0) or a pipeline failure (exit 1); `on_exit` runs before a clean exit."""
     if settings.parquet:
         return run_stream_on_cluster(feed_urls, settings, beam_args)
     # Handlers first: a signal that arrives while the job is still starting
@@ -141,6 +142,14 @@ def run_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Seq
     except Exception as exc:  # e.g. a reader held the file: the articles are stored, the run row is not
         log.error("stopped, but could not record the end of run %s: %s", run_id, exc)
     finally:
+        if on_exit is not None:  # it takes the write lock itself, between two transactions
+            if locked:
+                write_lock().release()
+            try:
+                on_exit()
+            except Exception as exc:  # the rows are stored; only their publication waits for the next start
+                log.error("could not publish the last rows: %s", exc)
+            locked = write_lock().acquire(timeout=cfg.sink.lock_timeout_s)
         sys.stdout.flush()
         sys.stderr.flush()
         # The Beam worker threads never return from an unbounded source;

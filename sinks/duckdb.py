@@ -1,10 +1,13 @@
 """DuckDB sink: idempotent, batched writes that hold the file only briefly.
 
 `DuckDBStore` owns every connection to the file. Writers open it
-read-write only for the length of one short transaction and close it again,
-so analysts can open the same file read-only between writes; readers open
-read-only. A lock held by another process is retried until
-`lock_timeout_s`, then reported with what to do about it.
+read-write only for the length of one short transaction and close it again;
+readers open read-only. A lock held by another process is retried until
+`lock_timeout_s`, then reported with what to do about it; the pipeline's
+writers (`write_patiently`) keep retrying with backoff instead, so a store
+that is locked or full stalls the job but never kills it. The job writes its
+private store (`news.duckdb.job/store.duckdb`); analysts read the views that
+`sinks/publish.py` publishes from it.
 
 Writes are keyed: an article is inserted once (by `article_id`) together
 with its mentions, errors are one row per (stage, url, code), feed state is
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import threading
 import time
@@ -68,7 +72,49 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text and ("could not set" in text or "conflicting" in text or "held" in text)
 
 
+def store_unavailable(exc: BaseException) -> bool:
+    """True when `exc` means the file cannot be used right now (locked, disk full, I/O), not a bug."""
+    if isinstance(exc, (DatabaseLocked, OSError)):
+        return True
+    if isinstance(exc, (duckdb.IOException, duckdb.FatalException)):
+        return True
+    text = str(exc).lower()
+    return "no space left" in text or "database has been invalidated" in text or "could not write" in text
+
+
+# Per store file: when it became unavailable and when that was last logged, so that
+# every writer (and the publisher) waiting on it shares one line a minute.
+_OUTAGES: dict[str, list[float]] = {}
+_OUTAGES_LOCK = threading.Lock()
+
+
+def note_unavailable(path: str, exc: BaseException, doing: str) -> None:
+    """Record a failed attempt on `path`; log it if nothing was logged about the file for a minute."""
+    now = time.monotonic()
+    with _OUTAGES_LOCK:
+        since, last_log = _OUTAGES.setdefault(path, [now, -math.inf])
+        if now - last_log < 60.0:
+            return
+        _OUTAGES[path][1] = now
+    log.warning("store %s unavailable for %.0f s (%s); retrying: %s",
+                path, now - since, doing, str(exc).splitlines()[0][:300])
+
+
+def note_available(path: str) -> None:
+    """The file works again: say so once if an outage was logged."""
+    with _OUTAGES_LOCK:
+        outage = _OUTAGES.pop(path, None)
+    if outage is not None:
+        log.info("store %s available again after %.0f s", path, time.monotonic() - outage[0])
+
+
 def _lock_message(path: str, exc: Exception) -> str:
+    directory = os.path.dirname(os.path.abspath(path))
+    if directory.endswith(".job"):  # the job's private store (sinks/publish.py)
+        return (
+            f"DuckDB file {path} is locked by another process ({exc}). It is the newswatch job's private "
+            f"store: close whatever opened it, and point analysts' clients at {directory[:-len('.job')]} instead."
+        )
     return (
         f"DuckDB file {path} is locked by another process ({exc}). "
         "Only one process may open it read-write: close other read-write connections "
@@ -162,6 +208,31 @@ class DuckDBStore:
             _record_polls(con, polls)
             _apply_relinks(con, relinks)
         return WriteStats(new_ids, n_mentions, len(errors), len(polls), len(relinks))
+
+    def write_patiently(self, records: Sequence[SinkRecord], stop: Optional[threading.Event] = None,
+                        max_delay_s: float = 30.0) -> Optional[WriteStats]:
+        """`write`, retried with backoff for as long as the file is unavailable (locked, disk full).
+
+        The batch stays in memory meanwhile; one line a minute says so. Returns
+        None only when `stop` is set before the batch could be written. A
+        failed attempt rolled back completely, so a retry stores nothing twice.
+        """
+        delay = 0.5
+        while True:
+            try:
+                stats = self.write(records)
+            except Exception as exc:
+                if not store_unavailable(exc):
+                    raise
+                note_unavailable(self.path, exc, f"holding {len(records)} records in memory, next try in {delay:.0f} s")
+                if stop is not None and stop.wait(delay):
+                    return None
+                if stop is None:
+                    time.sleep(delay)
+                delay = min(delay * 2, max_delay_s)
+                continue
+            note_available(self.path)
+            return stats
 
     def start_run(self, run_id: str, mode: str, feeds: int, args: str) -> None:
         """Record the start of a run."""
@@ -463,7 +534,7 @@ class _WriteBatchFn(beam.DoFn):
         self._last_progress = time.monotonic()
 
     def process(self, batch: list[SinkRecord]):
-        stats = self._store.write(batch)
+        stats = self._store.write_patiently(batch)
         if self._heartbeat_file:
             with open(self._heartbeat_file, "w"):
                 pass  # its mtime tells a stopping stream job when writes went quiet

@@ -30,6 +30,7 @@ def run_demo(db_path: str, beam_args: Sequence[str] = ()) -> int:
     from newswatch.pipelines.graph import GraphSettings
     from newswatch.sinks.duckdb import DuckDBStore
     from newswatch.tables import format_rows
+    from newswatch.sinks.publish import Publisher, resolve_store
     from newswatch.transforms.fetch import HttpSettings
 
     site = site_dir()
@@ -39,8 +40,12 @@ def run_demo(db_path: str, beam_args: Sequence[str] = ()) -> int:
     with StaticServer(site, base_placeholder="__BASE__") as server:
         urls = [f"{server.base_url}/feeds/{name}" for name in feeds]
         print(f"demo: serving {len(urls)} feeds at {server.base_url}; writing {db_path}", file=sys.stderr)
-        settings = GraphSettings(db_path, cfg, HttpSettings.from_config(cfg, [server.host_port]))
-        run = run_batch(urls, settings, beam_args)
+        settings = GraphSettings(resolve_store(db_path), cfg, HttpSettings.from_config(cfg, [server.host_port]))
+        publisher = Publisher(db_path).start()
+        try:
+            run = run_batch(urls, settings, beam_args)
+        finally:
+            publisher.stop()
     with DuckDBStore(db_path).reader() as con:
         articles, dups = con.execute(
             "SELECT count(*), count(duplicate_of) FROM articles").fetchone()
