@@ -33,13 +33,12 @@ import uuid
 from typing import Optional, Sequence
 
 import apache_beam as beam
-from apache_beam.transforms.periodicsequence import PeriodicImpulse
-from apache_beam.utils.timestamp import MAX_TIMESTAMP
 
 from newswatch.pipelines.batch import pipeline_options
 from newswatch.pipelines.graph import GraphSettings, ProcessItems, poll_on_schedule
 from newswatch.sinks.alerts import DeliverDueAlerts
 from newswatch.sinks.duckdb import DuckDBStore, write_lock
+from newswatch.transforms.schedule import Ticks
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +58,8 @@ def build_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: S
     """
     pipeline = beam.Pipeline(options=pipeline_options(beam_args, streaming=True))
     start = time.time()
-    ticks = pipeline | "Tick" >> PeriodicImpulse(
-        start_timestamp=start,
-        stop_timestamp=start + stop_after_s if stop_after_s is not None else MAX_TIMESTAMP,
-        fire_interval=settings.config.stream.tick_s,
-        apply_windowing=False,
+    ticks = pipeline | "Tick" >> Ticks(
+        settings.config.stream.tick_s, start, start + stop_after_s if stop_after_s is not None else None
     )
     _ = (
         ticks
