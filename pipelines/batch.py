@@ -1,6 +1,7 @@
 """`newswatch run`: one bounded pass over the feeds, the batch case of the graph.
 
-    newswatch run --feeds feeds.txt --db news.duckdb --runner=DirectRunner
+    newswatch run --feeds feeds.txt --db news.duckdb              # DirectRunner, one worker process per core
+    newswatch run --feeds feeds.txt --db news.duckdb --runner=DirectRunner   # in one process
     newswatch run --feeds feeds.txt --sink parquet:gs://bucket/news --runner=DataflowRunner ...
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import uuid
 from datetime import datetime, timezone
 from typing import Sequence
@@ -23,13 +25,22 @@ from newswatch.sinks.duckdb import DuckDBStore
 log = logging.getLogger(__name__)
 
 
-def pipeline_options(beam_args: Sequence[str], *, streaming: bool = False) -> PipelineOptions:
-    """Beam options from pass-through flags, defaulting to the in-process DirectRunner.
+def _names(args: Sequence[str], *flags: str) -> bool:
+    return any(a == flag or a.startswith(flag + "=") for a in args for flag in flags)
 
-    Beam 2.77 would otherwise try the Prism runner, which downloads a binary.
+
+def pipeline_options(beam_args: Sequence[str], *, streaming: bool = False) -> PipelineOptions:
+    """Beam options from pass-through flags; with no runner flags, the DirectRunner on every core.
+
+    A bounded run gets the DirectRunner's multi-processing mode with one
+    worker process per core. A streaming run stays in one process: Beam
+    2.77's multi-processing mode ends an unbounded job early.
     """
     args = list(beam_args)
-    if not any(a == "--runner" or a.startswith("--runner=") for a in args):
+    runner_flags = ("--runner", "--direct_running_mode", "--direct_num_workers")
+    if not _names(args, *runner_flags) and not streaming:
+        args += ["--direct_running_mode=multi_processing", f"--direct_num_workers={len(os.sched_getaffinity(0)) or 1}"]
+    if not _names(args, "--runner"):
         args.append("--runner=DirectRunner")
     options = PipelineOptions(args)
     options.view_as(beam.options.pipeline_options.SetupOptions).save_main_session = False

@@ -23,12 +23,12 @@ from newswatch.config import Config
 from newswatch.records import SinkRecord
 from newswatch.sinks.alerts import AlertSettings, RaiseAlerts
 from newswatch.sinks.duckdb import (
-    WriteToDuckDB,
     read_dedup_index,
     read_feed_states,
     read_stored_ids,
     window_start,
 )
+from newswatch.sinks.duckdb_writer import WriteToDuckDB
 from newswatch.transforms.dedup import MarkDuplicates, MarkDuplicatesInProcess
 from newswatch.transforms.dedup_core import PriorEntry
 from newswatch.transforms.extract_text import ExtractText

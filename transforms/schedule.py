@@ -74,6 +74,9 @@ class Schedule:
 class _OneTickPerBundleFn(beam.DoFn):
     """(start, stop, interval) -> the due tick's epoch seconds, one per bundle (a splittable DoFn)."""
 
+    def __init__(self, wait_in_process: bool):
+        self._wait_in_process = wait_in_process
+
     def process(
         self,
         element,
@@ -83,9 +86,12 @@ class _OneTickPerBundleFn(beam.DoFn):
         start, _stop, interval = element
         restriction = tracker.current_restriction()
         index = restriction.start
+        if index >= restriction.stop:
+            return  # the last tick was emitted
         due = start + interval * index
-        if due > time.time():
-            # The runner re-runs a deferred remainder at once: wait here, not in a busy loop.
+        if self._wait_in_process and due > time.time():
+            # The FnApiRunner re-runs a deferred remainder at once, ignoring its
+            # resume time: wait here rather than spin. Cluster runners honour it.
             time.sleep(min(due - time.time(), interval))
         now = time.time()
         if due > now:
@@ -106,8 +112,15 @@ class _OneTickPerBundleFn(beam.DoFn):
 class Ticks(beam.PTransform):
     """PBegin -> PCollection[float]: epoch seconds every `interval_s`, each tick its own bundle."""
 
-    def __init__(self, interval_s: float, start_s: Optional[float] = None, stop_s: Optional[float] = None):
+    def __init__(
+        self,
+        interval_s: float,
+        start_s: Optional[float] = None,
+        stop_s: Optional[float] = None,
+        wait_in_process: bool = True,
+    ):
         super().__init__()
+        self._wait_in_process = wait_in_process
         self._interval_s = interval_s
         self._start_s = start_s
         self._stop_s = stop_s
@@ -120,7 +133,7 @@ class Ticks(beam.PTransform):
             pbegin
             | "Impulse" >> beam.Impulse()
             | "Range" >> beam.Map(lambda _: (start, stop, interval))
-            | "OneTickPerBundle" >> beam.ParDo(_OneTickPerBundleFn()).with_output_types(float)
+            | "OneTickPerBundle" >> beam.ParDo(_OneTickPerBundleFn(self._wait_in_process)).with_output_types(float)
         )
 
 
