@@ -12,8 +12,7 @@ fresh DuckDB file, with politeness off for the loopback host:
 - ``direct``: ``newswatch run`` on the DirectRunner, in process.
 - ``multiprocess``: the same with ``--direct_num_workers=2
   --direct_running_mode=multi_processing``.
-- ``default``: ``newswatch run`` with no runner flags (since issue 12 the
-  DirectRunner's multi-processing mode, one worker per core).
+- ``default``: ``newswatch run`` with no runner flags at all, as a user runs it.
 
 For each mode: wall time, articles/s, CPU seconds of the mode's process tree,
 peak memory (RSS summed over the process tree, sampled from /proc), and the

@@ -1,7 +1,6 @@
 """`newswatch run`: one bounded pass over the feeds, the batch case of the graph.
 
-    newswatch run --feeds feeds.txt --db news.duckdb              # DirectRunner, one worker process per core
-    newswatch run --feeds feeds.txt --db news.duckdb --runner=DirectRunner   # in one process
+    newswatch run --feeds feeds.txt --db news.duckdb --runner=DirectRunner
     newswatch run --feeds feeds.txt --sink parquet:gs://bucket/news --runner=DataflowRunner ...
 """
 
@@ -9,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import uuid
 from datetime import datetime, timezone
 from typing import Sequence
@@ -25,22 +23,13 @@ from newswatch.sinks.duckdb import DuckDBStore
 log = logging.getLogger(__name__)
 
 
-def _names(args: Sequence[str], *flags: str) -> bool:
-    return any(a == flag or a.startswith(flag + "=") for a in args for flag in flags)
-
-
 def pipeline_options(beam_args: Sequence[str], *, streaming: bool = False) -> PipelineOptions:
-    """Beam options from pass-through flags; with no runner flags, the DirectRunner on every core.
+    """Beam options from pass-through flags, defaulting to the in-process DirectRunner.
 
-    A bounded run gets the DirectRunner's multi-processing mode with one
-    worker process per core. A streaming run stays in one process: Beam
-    2.77's multi-processing mode ends an unbounded job early.
+    Beam 2.77 would otherwise try the Prism runner, which downloads a binary.
     """
     args = list(beam_args)
-    runner_flags = ("--runner", "--direct_running_mode", "--direct_num_workers")
-    if not _names(args, *runner_flags) and not streaming:
-        args += ["--direct_running_mode=multi_processing", f"--direct_num_workers={len(os.sched_getaffinity(0)) or 1}"]
-    if not _names(args, "--runner"):
+    if not any(a == "--runner" or a.startswith("--runner=") for a in args):
         args.append("--runner=DirectRunner")
     options = PipelineOptions(args)
     options.view_as(beam.options.pipeline_options.SetupOptions).save_main_session = False

@@ -179,7 +179,9 @@ class ProcessItems(beam.PTransform):
             _ = stored | "RaiseAlerts" >> RaiseAlerts(self._s.db_path, self._s.alerts)
         return stored
 
-    def _writer(self, progress_every_s: Optional[float] = None, commit_after_s: Optional[float] = None) -> WriteToDuckDB:
+    def _writer(
+        self, progress_every_s: Optional[float] = None, commit_after_s: Optional[float] = None
+    ) -> WriteToDuckDB:
         cfg = self._s.config
         return WriteToDuckDB(
             self._s.db_path,

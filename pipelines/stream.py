@@ -5,8 +5,9 @@
 
 `Ticks` (one tick per bundle, see transforms/schedule.py) drives
 `PollOnSchedule`; everything after polling is the same `ProcessItems` the
-batch job uses, with writers that commit every `stream.commit_after_s`. The DuckDB file is opened only while
-a batch is written, so analysts can query it read-only while the job runs.
+batch job uses, with writers that commit every `stream.commit_after_s`. The
+DuckDB file is opened only while a batch is written, so analysts can query
+it read-only while the job runs.
 
 SIGINT/SIGTERM: polling stops at once, in-flight work gets up to
 `stream.shutdown_grace_s` to be written (the job waits until no write has
