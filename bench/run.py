@@ -12,6 +12,7 @@ fresh DuckDB file, with politeness off for the loopback host:
 - ``direct``: ``newswatch run`` on the DirectRunner, in process.
 - ``multiprocess``: the same with ``--direct_num_workers=2
   --direct_running_mode=multi_processing``.
+- ``default``: ``newswatch run`` with no runner flags at all, as a user runs it.
 
 For each mode: wall time, articles/s, CPU seconds of the mode's process tree,
 peak memory (RSS summed over the process tree, sampled from /proc), and the
@@ -46,7 +47,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate  # noqa: E402  (the sibling module, also a script)
 
-MODES = ("loop", "direct", "multiprocess")
+MODES = ("loop", "direct", "multiprocess", "default")
 
 
 # ---------------------------------------------------------------- process tree sampling
@@ -425,7 +426,9 @@ def mode_command(mode: str, feeds_file: str, db: str, host_port: str, stats: str
                 "--db", db, "--allow-host", host_port, "--processes", "2", "--stats", stats]
     cli = [sys.executable, entry] if entry else [sys.executable, "-m", "newswatch.cli"]
     cmd = [*cli, "run", "--feeds", feeds_file, "--db", db,
-           "--allow-host", host_port, "--host-delay", "0", "--host-concurrency", "0", "--runner=DirectRunner"]
+           "--allow-host", host_port, "--host-delay", "0", "--host-concurrency", "0"]
+    if mode != "default":  # `default`: no runner flags at all, what a user gets
+        cmd.append("--runner=DirectRunner")
     if mode == "multiprocess":
         cmd += ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]
     return cmd + list(beam_flags)

@@ -82,6 +82,7 @@ class StreamConfig:
 
     poll_interval_s: float = 60.0
     tick_s: float = 1.0
+    commit_after_s: float = 2.0  # longest a stored record waits in a writer's buffer for its commit
     backoff_initial_s: float = 60.0
     backoff_max_s: float = 3600.0
     suspend_after: int = 10

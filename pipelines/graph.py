@@ -23,12 +23,12 @@ from newswatch.config import Config
 from newswatch.records import SinkRecord
 from newswatch.sinks.alerts import AlertSettings, RaiseAlerts
 from newswatch.sinks.duckdb import (
-    WriteToDuckDB,
     read_dedup_index,
     read_feed_states,
     read_stored_ids,
     window_start,
 )
+from newswatch.sinks.duckdb_writer import WriteToDuckDB
 from newswatch.transforms.dedup import MarkDuplicates, MarkDuplicatesInProcess
 from newswatch.transforms.dedup_core import PriorEntry
 from newswatch.transforms.extract_text import ExtractText
@@ -167,17 +167,27 @@ class ProcessItems(beam.PTransform):
         # the DirectRunner a Flatten across stages holds a streaming job's
         # elements until its source ends. Writers share one process-wide
         # write lock, so they still take turns on the file.
+        # Streaming writers also commit on a time budget: on the DirectRunner a
+        # bundle can run for minutes (see transforms/schedule.py, issue 12).
+        commit_after_s = cfg.stream.commit_after_s if options.view_as(StandardOptions).streaming else None
         for label, pcoll in records.items():
             if label != "Articles":
-                _ = pcoll | f"Write{label}" >> self._writer()
-        stored = records["Articles"] | "WriteArticles" >> self._writer(progress_every_s=5.0)
+                _ = pcoll | f"Write{label}" >> self._writer(commit_after_s=commit_after_s)
+        stored = records["Articles"] | "WriteArticles" >> self._writer(5.0, commit_after_s)
         if self._s.alerts is not None and self._s.alerts.channels:
             # Alerts follow the commit: only stored articles can alert.
             _ = stored | "RaiseAlerts" >> RaiseAlerts(self._s.db_path, self._s.alerts)
         return stored
 
-    def _writer(self, progress_every_s: Optional[float] = None) -> WriteToDuckDB:
+    def _writer(
+        self, progress_every_s: Optional[float] = None, commit_after_s: Optional[float] = None
+    ) -> WriteToDuckDB:
         cfg = self._s.config
         return WriteToDuckDB(
-            self._s.db_path, cfg.sink.batch_size, cfg.sink.lock_timeout_s, self._s.heartbeat_file, progress_every_s
+            self._s.db_path,
+            cfg.sink.batch_size,
+            cfg.sink.lock_timeout_s,
+            self._s.heartbeat_file,
+            progress_every_s,
+            commit_after_s,
         )

@@ -3,9 +3,11 @@
     newswatch stream --feeds feeds.opml --db news.duckdb --poll-interval 30
     newswatch stream --feeds feeds.opml --sink parquet:gs://bucket/news --runner=DataflowRunner ...
 
-A periodic impulse drives `PollOnSchedule`; everything after polling is the
-same `ProcessItems` the batch job uses. The DuckDB file is opened only while
-a batch is written, so analysts can query it read-only while the job runs.
+`Ticks` (one tick per bundle, see transforms/schedule.py) drives
+`PollOnSchedule`; everything after polling is the same `ProcessItems` the
+batch job uses, with writers that commit every `stream.commit_after_s`. The
+DuckDB file is opened only while a batch is written, so analysts can query
+it read-only while the job runs.
 
 SIGINT/SIGTERM: polling stops at once, in-flight work gets up to
 `stream.shutdown_grace_s` to be written (the job waits until no write has
@@ -33,13 +35,12 @@ import uuid
 from typing import Callable, Optional, Sequence
 
 import apache_beam as beam
-from apache_beam.transforms.periodicsequence import PeriodicImpulse
-from apache_beam.utils.timestamp import MAX_TIMESTAMP
 
 from newswatch.pipelines.batch import pipeline_options
-from newswatch.pipelines.graph import GraphSettings, ProcessItems, poll_on_schedule
+from newswatch.pipelines.graph import GraphSettings, ProcessItems, on_direct_runner, poll_on_schedule
 from newswatch.sinks.alerts import DeliverDueAlerts
 from newswatch.sinks.duckdb import DuckDBStore, write_lock
+from newswatch.transforms.schedule import Ticks
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +60,11 @@ def build_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: S
     """
     pipeline = beam.Pipeline(options=pipeline_options(beam_args, streaming=True))
     start = time.time()
-    ticks = pipeline | "Tick" >> PeriodicImpulse(
-        start_timestamp=start,
-        stop_timestamp=start + stop_after_s if stop_after_s is not None else MAX_TIMESTAMP,
-        fire_interval=settings.config.stream.tick_s,
-        apply_windowing=False,
+    ticks = pipeline | "Tick" >> Ticks(
+        settings.config.stream.tick_s,
+        start,
+        start + stop_after_s if stop_after_s is not None else None,
+        wait_in_process=on_direct_runner(pipeline.options),
     )
     _ = (
         ticks
@@ -128,7 +129,8 @@ def run_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Seq
         return 1
     asked, asked_wall = time.monotonic(), time.time()
     open(stop_file, "w").close()
-    quiet_for = 2 * cfg.stream.tick_s + 0.5
+    # Quiet means no commit for two ticks and longer than a writer may hold a record.
+    quiet_for = max(2 * cfg.stream.tick_s, cfg.stream.commit_after_s + 1.0) + 0.5
     while time.monotonic() - asked < cfg.stream.shutdown_grace_s:
         if time.time() - max(_last_write(heartbeat), asked_wall) >= quiet_for:
             break

@@ -13,7 +13,7 @@ Writes are keyed: an article is inserted once (by `article_id`) together
 with its mentions, errors are one row per (stage, url, code), feed state is
 one row per feed. Running the same batch twice adds no rows.
 
-    WriteToDuckDB("news.duckdb")   # PCollection[SinkRecord] -> PCollection[str] of new article ids
+The Beam writer, `WriteToDuckDB`, is in `sinks/duckdb_writer.py`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Iterator, NamedTuple, Optional, Sequence
 
-import apache_beam as beam
 import duckdb
 import pyarrow as pa
 
@@ -515,79 +514,6 @@ def _apply_relinks(con, relinks: Sequence[Relink]) -> None:
         con.executemany(
             "UPDATE articles SET duplicate_of = ?, duplicate_kind = ? WHERE article_id = ?",
             [[r.duplicate_of, r.duplicate_kind, r.article_id] for r in relinks],
-        )
-
-
-# ---------------------------------------------------------------- Beam
-
-
-class _WriteBatchFn(beam.DoFn):
-    """Writes each batch in one short transaction, then lets go of the file."""
-
-    def __init__(self, store: DuckDBStore, heartbeat_file: Optional[str], progress_every_s: Optional[float]):
-        self._store = store
-        self._heartbeat_file = heartbeat_file
-        self._progress_every_s = progress_every_s
-
-    def setup(self):
-        self._totals = {"articles": 0, "mentions": 0, "errors": 0}
-        self._last_progress = time.monotonic()
-
-    def process(self, batch: list[SinkRecord]):
-        stats = self._store.write_patiently(batch)
-        if self._heartbeat_file:
-            with open(self._heartbeat_file, "w"):
-                pass  # its mtime tells a stopping stream job when writes went quiet
-        beam.metrics.Metrics.counter("sink", "articles").inc(len(stats.new_article_ids))
-        beam.metrics.Metrics.counter("sink", "mentions").inc(stats.mentions)
-        beam.metrics.Metrics.counter("sink", "errors").inc(stats.errors)
-        self._totals["articles"] += len(stats.new_article_ids)
-        self._totals["mentions"] += stats.mentions
-        self._totals["errors"] += stats.errors
-        now = time.monotonic()
-        if self._progress_every_s is not None and now - self._last_progress >= self._progress_every_s:
-            self._last_progress = now
-            log.info(
-                "progress: %(articles)d new articles, %(mentions)d mentions, %(errors)d errors stored",
-                self._totals,
-            )
-        if stats.new_article_ids:
-            new = set(stats.new_article_ids)
-            yield from (r.enriched for r in batch if r.enriched is not None and r.enriched.article.article_id in new)
-
-
-class WriteToDuckDB(beam.PTransform):
-    """SinkRecord -> EnrichedArticle of each newly stored article, written in short batched transactions.
-
-    Batches are bounded by `batch_size` and by the bundle: a bundle's
-    leftovers are written when it finishes, so in streaming nothing waits
-    longer than one bundle (one poll tick). Processing-time timers
-    (GroupIntoBatches' buffering) are avoided on purpose: on Beam 2.77's
-    DirectRunner they cannot be combined with PeriodicImpulse.
-    """
-
-    def __init__(
-        self,
-        path: str,
-        batch_size: int = 200,
-        lock_timeout_s: float = 5.0,
-        heartbeat_file: Optional[str] = None,
-        progress_every_s: Optional[float] = None,
-    ):
-        super().__init__()
-        self._progress_every_s = progress_every_s
-        self._store = DuckDBStore(path, lock_timeout_s)
-        self._batch_size = batch_size
-        self._heartbeat_file = heartbeat_file
-
-    def expand(self, records):
-        return (
-            records
-            # Fixed size: BatchElements' adaptive start (1, 2, 4, ...) would open and
-            # checkpoint the file for every tiny batch; leftovers still go at bundle end.
-            | "Batch" >> beam.BatchElements(min_batch_size=self._batch_size, max_batch_size=self._batch_size)
-            | "Write" >> beam.ParDo(_WriteBatchFn(self._store, self._heartbeat_file, self._progress_every_s))
-            .with_output_types(EnrichedArticle)
         )
 
 

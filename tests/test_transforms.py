@@ -14,7 +14,7 @@ from newswatch.demo.server import StaticServer
 from newswatch.records import (
     Article, ArticleLabels, EnrichedArticle, ErrorRecord, FeedItem, FeedPoll, FeedRequest, SinkRecord,
 )
-from newswatch.sinks.duckdb import WriteToDuckDB
+from newswatch.sinks.duckdb_writer import WriteToDuckDB
 from newswatch.transforms.canonical import article_id
 from newswatch.transforms.extract_text import ExtractText
 from newswatch.transforms.feeds import PollFeeds, parse_feed

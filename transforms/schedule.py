@@ -18,6 +18,15 @@ The first poll of every feed after a (re)start is unconditional on purpose:
 a job killed after storing a feed's validators but before storing its
 articles would otherwise get 304s and never fetch them.
 
+`Ticks` is the clock. It replaces Beam's `PeriodicImpulse` on purpose: on
+the DirectRunner (FnApiRunner) everything after the tick runs fused in the
+tick's bundle, and `PeriodicImpulse` keeps claiming ticks inside one bundle
+for as long as the previous tick's work took longer than `tick_s` (polls,
+politeness waits, fetches). That bundle then never ends, so nothing fused
+after it reaches `finish_bundle` (issue 12). `Ticks` emits exactly one tick
+per bundle, merges ticks missed while work ran into that one, and sleeps
+until the next tick is due instead of letting the runner spin.
+
 Input: PCollection of ticks. Outputs: FeedItem, FeedPoll, ErrorRecord.
 """
 
@@ -33,8 +42,12 @@ from typing import Callable, Iterator, Mapping, NamedTuple, Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.coders import StrUtf8Coder
+from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
+from apache_beam.transforms.periodicsequence import ImpulseSeqGenRestrictionProvider
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
+from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils import shared
+from apache_beam.utils.timestamp import MAX_TIMESTAMP, Timestamp
 
 from newswatch.clock import iso_utc
 from newswatch.config import StreamConfig
@@ -56,6 +69,72 @@ class Schedule:
     suspend_after: int = StreamConfig.suspend_after
     retry_after_max_s: float = 86400.0
     resume_check_s: float = StreamConfig.resume_check_s  # how often a running job looks for `feeds resume`
+
+
+class _OneTickPerBundleFn(beam.DoFn):
+    """(start, stop, interval) -> the due tick's epoch seconds, one per bundle (a splittable DoFn)."""
+
+    def __init__(self, wait_in_process: bool):
+        self._wait_in_process = wait_in_process
+
+    def process(
+        self,
+        element,
+        tracker=beam.DoFn.RestrictionParam(ImpulseSeqGenRestrictionProvider()),
+        watermark=beam.DoFn.WatermarkEstimatorParam(ManualWatermarkEstimator.default_provider()),
+    ) -> Iterator:
+        start, _stop, interval = element
+        restriction = tracker.current_restriction()
+        index = restriction.start
+        if index >= restriction.stop:
+            return  # the last tick was emitted
+        due = start + interval * index
+        if self._wait_in_process and due > time.time():
+            # The FnApiRunner re-runs a deferred remainder at once, ignoring its
+            # resume time: wait here rather than spin. Cluster runners honour it.
+            time.sleep(min(due - time.time(), interval))
+        now = time.time()
+        if due > now:
+            watermark.set_watermark(Timestamp(due))
+            tracker.defer_remainder(Timestamp(due))
+            return
+        # Ticks that fell due while the previous tick's work ran are one tick now.
+        latest = min(index + int((now - due) // interval), restriction.stop - 1)
+        if not tracker.try_claim(latest):
+            return
+        tick = start + interval * latest
+        watermark.set_watermark(Timestamp(tick))
+        yield TimestampedValue(tick, tick)
+        # End the bundle here, so everything fused after the tick finishes its bundle too.
+        tracker.defer_remainder()
+
+
+class Ticks(beam.PTransform):
+    """PBegin -> PCollection[float]: epoch seconds every `interval_s`, each tick its own bundle."""
+
+    def __init__(
+        self,
+        interval_s: float,
+        start_s: Optional[float] = None,
+        stop_s: Optional[float] = None,
+        wait_in_process: bool = True,
+    ):
+        super().__init__()
+        self._wait_in_process = wait_in_process
+        self._interval_s = interval_s
+        self._start_s = start_s
+        self._stop_s = stop_s
+
+    def expand(self, pbegin):
+        start = time.time() if self._start_s is None else self._start_s
+        stop = MAX_TIMESTAMP if self._stop_s is None else Timestamp.of(self._stop_s)
+        interval = self._interval_s
+        return (
+            pbegin
+            | "Impulse" >> beam.Impulse()
+            | "Range" >> beam.Map(lambda _: (start, stop, interval))
+            | "OneTickPerBundle" >> beam.ParDo(_OneTickPerBundleFn(self._wait_in_process)).with_output_types(float)
+        )
 
 
 class FeedState(NamedTuple):
