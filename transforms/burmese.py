@@ -41,7 +41,9 @@ _MODALITY_ORDER = ("denial", "rumour", "offer", "appeal", "policy", "analysis")
 # Counts in a sentence that tallies since a date ("since the coup", "up to now") are totals, not this event.
 _CUMULATIVE = re.compile(r"ကတည်းက|ယခုအချိန်အထိ|ယနေ့အထိ|အထိ\s?စုစုပေါင်း|မှစ၍|ယခုနှစ်အတွင်း|စုစုပေါင်း[^။]{0,12}ရှိပြီ")
 _TOTAL = re.compile(r"စုစုပေါင်း")
+_INCLUDED = re.compile(r"\s?(?:အပါအဝင်|ပါဝင်သည့်|ပါဝင်သော)")
 _NEW_RECRUIT = re.compile(r"\s?သစ်")
+_ANAPHOR = re.compile(r"(?:၎င်းတို့|ယင်းတို့|သူတို့|ထိုသူများ|ထိုစစ်သားများ)")
 
 
 def _rows(name: str) -> list[dict]:
@@ -133,7 +135,10 @@ class BurmeseRules:
 
     def _place_names(self, text: str, form: str, start: int, end: int) -> list[str]:
         names = []
+        inside_orgs = [(h.start, h.end) for h in _find(self.org_re, form, start, end)]
         for hit in _find(self.place_re, form, start, end):
+            if any(s <= hit.start and hit.end <= e for s, e in inside_orgs):
+                continue  # "ကရင်နီ" in "ကရင်နီအမျိုးသားကာကွယ်ရေးတပ်ဖွဲ့" names the group, not the state
             row = self.places[hit.key]
             if row.get("strict") and not form.startswith("မြို့", hit.end):
                 continue  # a common word too ("ပြည်": country): only as "<name>မြို့(နယ်)"
@@ -175,7 +180,8 @@ class BurmeseRules:
             return None, None, None
         counts = find_counts(form, start, end)
         weapons = [c for c in counts if c.what == "weapons"]
-        people = [c for c in counts if c.what == "people"]
+        # "ဗိုလ်မှူးတစ်ဦး အပါအဝင် စစ်သား ၁၂ ဦး": the major is one of the twelve.
+        people = [c for c in counts if c.what == "people" and not _INCLUDED.match(form, c.end)]
         total = _TOTAL.search(form, start, end)
         if total:
             after = [c for c in people if c.start >= total.end()]
@@ -228,6 +234,25 @@ class BurmeseRules:
         return drafts
 
 
+def _continue_counts(draft: dict, form: str, start: int, end: int) -> None:
+    """Counts in the next sentence about the same men ("၎င်းတို့သည် သေနတ် ၅ လက် ယူလာသည်") fill the report's gaps.
+
+    The evidence then spans both sentences, so the number stays inside the quoted text.
+    """
+    if draft["kind"] != "defection" or draft["modality"] != "report":
+        return
+    counts = find_counts(form, start, end)
+    weapons = sum(c.value for c in counts if c.what == "weapons")
+    people = [c for c in counts if c.what == "people"]
+    changed = False
+    if weapons and draft["weapons_count"] is None:
+        draft["weapons_count"], changed = weapons, True
+    if people and draft["people_count"] is None and not _CUMULATIVE.search(form, start, end):
+        draft["people_count"], draft["count_qualifier"], changed = people[0].value, people[0].qualifier, True
+    if changed:
+        draft["end_char"] = end
+
+
 def _negated(form: str, pos: int) -> bool:
     """A verb trigger right after the negation prefix "မ" ("မကူးပြောင်း")."""
     return pos > 0 and form[pos - 1] == "မ" and _SYLLABLE_START.match(form, pos - 1) is not None
@@ -255,10 +280,16 @@ def burmese_mentions(text: str, body_start: int = 0) -> tuple[list[dict], tuple[
     """Drafts for the Burmese sentences of ``text``; the places and orgs named from ``body_start`` on."""
     r = rules()
     form = match_form(text)
-    drafts = []
+    drafts: list[dict] = []
+    previous_end = -1
     for start, end in sentences(text):
-        if MYANMAR.search(text, start, end):
-            drafts.extend(r.sentence_drafts(text, form, start, end))
+        if not MYANMAR.search(text, start, end):
+            continue
+        found = r.sentence_drafts(text, form, start, end)
+        if not found and drafts and drafts[-1]["end_char"] == previous_end and _ANAPHOR.match(form, start):
+            _continue_counts(drafts[-1], form, start, end)
+        drafts.extend(found)
+        previous_end = end
     places = tuple(r._place_names(text, form, body_start, len(text)))
     orgs = tuple(r._orgs(form, body_start, len(text)))
     return drafts, places, orgs

@@ -38,10 +38,12 @@ _SYLLABLE_START = re.compile(
     r"(?<!\u1039)[\u1000-\u102a\u103f\u104c-\u104f\u1040-\u1049\u104a\u104b]"
     r"(?![\u103b-\u103e]*[\u1037]?[\u103a\u1039])")
 ZAWGYI_THRESHOLD = 0.95
+# Spelling puts the tall aa (ါ) after ခ ဂ င ဒ ပ ဝ with no medial ("ပေါ်", "ဂေါ"); the converter writes ာ.
+_TALL_AA = re.compile("(?<!\u1039)([\u1001\u1002\u1004\u1012\u1015\u101d])(\u1031?)\u102c")
 # Vowel and tone signs in the order Unicode (UTN #11) stores them; typed and converted text
 # often has them swapped. Each fix keeps the length, so offsets do not move.
 _ORDER_FIXES = (("\u102f\u102d", "\u102d\u102f"), ("\u103a\u1037", "\u1037\u103a"), ("\u1037\u1032", "\u1032\u1037"),
-                ("\u102f\u1036", "\u1036\u102f"))
+                ("\u1036\u102f", "\u102f\u1036"))
 
 
 @functools.lru_cache(maxsize=1)
@@ -82,7 +84,7 @@ def to_unicode(text: str) -> tuple[str, Optional[str]]:
     found = "unicode"
     for n, line in enumerate(lines):
         if has_myanmar(line) and zawgyi_probability(line) >= ZAWGYI_THRESHOLD:
-            lines[n] = convert(line, "zawgyi", "unicode")
+            lines[n] = _TALL_AA.sub("\\1\\2\u102b", convert(line, "zawgyi", "unicode"))
             found = "zawgyi"
     return fix_order("\n".join(lines)), found
 
@@ -95,6 +97,11 @@ def syllable_starts(text: str, start: int = 0, end: Optional[int] = None) -> lis
 def syllable_count(text: str) -> int:
     """Number of Myanmar syllables in ``text``."""
     return sum(1 for _ in _SYLLABLE_START.finditer(text))
+
+
+def min_words_for(language: Optional[str], min_words: int) -> int:
+    """The no_content bar: half for Burmese, whose short news briefs run to 40-80 syllables."""
+    return min_words // 2 if language == "my" else min_words
 
 
 def word_count(text: str) -> int:

@@ -31,7 +31,7 @@ import ftfy
 
 from newswatch.clock import now_iso
 from newswatch.records import Article, ErrorRecord, FetchedPage
-from newswatch.transforms.burmese_text import unicode_page, word_count
+from newswatch.transforms.burmese_text import min_words_for, unicode_page, word_count
 from newswatch.transforms.canonical import content_hash
 
 _META_CHARSET = re.compile(
@@ -243,7 +243,7 @@ def page_to_article(page: FetchedPage, min_words: int = 80) -> Article:
     # Issue 16: Zawgyi becomes Unicode before anything reads the text; Burmese words are counted by syllable.
     title, text, language, source_encoding = unicode_page(found.title, found.text, found.language)
     found = found._replace(title=title, text=text, language=language)
-    words = word_count(found.text)
+    words, min_words = word_count(found.text), min_words_for(found.language, min_words)
     if words < min_words:
         raise ValueError(f"no_content: {words} words of main text (minimum {min_words})")
     item = page.item
