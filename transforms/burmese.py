@@ -43,7 +43,11 @@ _CUMULATIVE = re.compile(r"ကတည်းက|ယခုအချိန်အထ�
 _TOTAL = re.compile(r"စုစုပေါင်း")
 _INCLUDED = re.compile(r"\s?(?:အပါအဝင်|ပါဝင်သည့်|ပါဝင်သော)")
 _NEW_RECRUIT = re.compile(r"\s?သစ်")
-_ANAPHOR = re.compile(r"(?:၎င်းတို့|ယင်းတို့|သူတို့|ထိုသူများ|ထိုစစ်သားများ)")
+# Joining a resistance group named just before: "PDF နှင့် ပူးပေါင်း", "KNLA ထံ လက်နက်အပ်နှံ" (not "ပူးပေါင်းတပ်ဖွဲ့", joint forces).
+_RESISTANCE = frozenset({"PDF", "KNLA", "KNU", "KIA", "AA", "TNLA", "MNDAA", "KNDF", "CDF", "CNF", "CNA", "BPLA",
+                         "Karenni Army", "People's Embrace", "NUG", "MOD", "ABSDF", "KNDO"})
+_JOIN = re.compile(r"\)?\s?(?:နှင့်|နဲ့|ထံ|သို့|ဘက်|ကို|တွင်|မှာ)?\s?(?:အတူ\s?)?(?:ပူးပေါင်း(?!တပ်|တိုက်|စစ်|ဆောင်)|လက်နက်အပ်နှံ|ဝင်ရောက်ပူးပေါင်း|လာရောက်ပူးပေါင်း)|\)?\s?(?:ထံ|သို့)\s?(?:လက်နက်\s?)?အပ်နှံ")
+_ANAPHOR = re.compile(r"(?:၎င်းတို့|ယင်းတို့|သူတို့|ထို|အဲဒီ|အဆိုပါ|ယင်း)")
 
 
 def _rows(name: str) -> list[dict]:
@@ -199,7 +203,7 @@ class BurmeseRules:
     def sentence_drafts(self, text: str, form: str, start: int, end: int) -> list[dict]:
         """One draft per kind for the sentence ``text[start:end]`` (``form`` is its match form)."""
         hits = list(_find(self.trigger_re, form, start, end))
-        if not hits:
+        if not hits and not _JOIN.search(form, start, end):
             return []
         groups = set()
         for hit in _find(self.context_re, form, start, end):
@@ -218,6 +222,11 @@ class BurmeseRules:
             if kind == "conscription" and form.startswith("ဟောင်း", hit.end):
                 continue  # "စစ်မှုထမ်းဟောင်း": veterans
             by_kind.setdefault(kind, hit.start)
+        if "defection" not in by_kind and "force" in groups and "pow" not in groups:
+            for hit in _find(self.org_re, form, start, end):
+                if self.orgs[hit.key] in _RESISTANCE and _JOIN.match(form, hit.end):
+                    by_kind["defection"] = hit.start
+                    break
         drafts = []
         for kind, trigger_at in sorted(by_kind.items(), key=lambda kv: kv[1]):
             people, qualifier, weapons = self._counts(form, start, end, trigger_at)

@@ -27,7 +27,8 @@ from typing import NamedTuple, Optional
 _DIGITS = {chr(0x1040 + n): n for n in range(10)} | {str(n): n for n in range(10)} | {"\u101d": 0}
 _UNITS = {"တစ်": 1, "နှစ်": 2, "သုံး": 3, "လေး": 4, "ငါး": 5, "ခြောက်": 6, "ခုနစ်": 7, "ခုနှစ်": 7, "ရှစ်": 8, "ကိုး": 9}
 _POWERS = {"ဆယ်": 10, "ဆယ့်": 10, "ရာ": 100, "ရာ့": 100, "ထောင်": 1000, "ထောင့်": 1000, "သောင်း": 10000, "သိန်း": 100000}
-_UNIT_RE = "|".join(sorted(_UNITS, key=len, reverse=True))
+_UNITS["တ"] = 1  # spoken "တယောက်", "တဦး"
+_UNIT_RE = "|".join(u if u != "တ" else "တ(?![\u102b-\u103e])" for u in sorted(_UNITS, key=len, reverse=True))
 _POWER_RE = "|".join(sorted(_POWERS, key=len, reverse=True))
 # Digits: a Burmese or Arabic digit first; then digits or the letter ဝ standing for zero
 # (not when a sign follows it, which makes it the start of a word such as "ဝန်း").
