@@ -141,6 +141,11 @@ def test_follow_up_sentence_fills_the_weapons_count():
     assert (d["people_count"], d["weapons_count"]) == (2, 2) and d["end_char"] > 50
 
 
+def test_family_members_who_come_along_are_not_counted():
+    (d,) = _drafts("ရဲတပ်သား ၁ ဦးသည် မိသားစုဝင် ၄ ဦးနှင့်အတူ ပြည်သူ့ရင်ခွင်သို့ ခိုလှုံလာသည်။")
+    assert d["people_count"] == 1
+
+
 def test_cumulative_totals_are_not_this_events_count():
     (d,) = _drafts("အာဏာသိမ်းပြီးကတည်းက စစ်သား ၁၅,၀၀၀ ကျော် ပြည်သူ့ဘက်သို့ ကူးပြောင်းခဲ့သည်။")
     assert d["people_count"] is None

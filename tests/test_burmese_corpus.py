@@ -32,7 +32,8 @@ def burmese_run(tmp_path_factory):
         feeds = tmp / "feeds.txt"
         feeds.write_text("".join(f"{server.base_url}/feeds/{p.name}\n" for p in sorted((FIXTURES / "site" / "feeds").glob("*.xml"))))
         db = tmp / "burmese.duckdb"
-        assert main(["run", "--feeds", str(feeds), "--db", str(db), "--allow-host", server.host_port]) == 0
+        assert main(["run", "--feeds", str(feeds), "--db", str(db), "--allow-host", server.host_port,
+                     "--alert-file", str(tmp / "alerts.jsonl")]) == 0
         gold = tmp / "gold.jsonl"
         gold.write_text((FIXTURES / "gold.jsonl").read_text(encoding="utf-8").replace("__BASE__", server.base_url),
                         encoding="utf-8")
@@ -60,6 +61,20 @@ def test_burmese_articles_store_language_and_encoding(burmese_run):
     for url, language, encoding, title, text in rows:
         assert language == "my" and encoding == want[url], url
         assert zawgyi_probability(text) < 0.05 and zawgyi_probability(title) < 0.05, url  # stored as Unicode
+
+
+def test_burmese_defection_reports_alert_with_the_headline_as_written(burmese_run):
+    db, gold = burmese_run
+    alerts = [json.loads(line) for line in (db.parent / "alerts.jsonl").read_text(encoding="utf-8").splitlines()]
+    reports = {g["url"]: g["title"] for g in load_gold(gold) if g["defection_report"]}
+    assert {a["url"] for a in alerts} == set(reports)
+    assert all(a["title"] == reports[a["url"]] for a in alerts)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        labelled = con.execute("SELECT count(*) FROM article_labels WHERE defection_report").fetchone()[0]
+    finally:
+        con.close()
+    assert labelled == len(reports)
 
 
 def _article(url: str, body: bytes):

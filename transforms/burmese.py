@@ -41,6 +41,8 @@ _MODALITY_ORDER = ("denial", "rumour", "offer", "appeal", "policy", "analysis")
 # Counts in a sentence that tallies since a date ("since the coup", "up to now") are totals, not this event.
 _CUMULATIVE = re.compile(r"ကတည်းက|ယခုအချိန်အထိ|ယနေ့အထိ|အထိ\s?စုစုပေါင်း|မှစ၍|ယခုနှစ်အတွင်း|စုစုပေါင်း[^။]{0,12}ရှိပြီ")
 _TOTAL = re.compile(r"စုစုပေါင်း")
+# Family members and civilians who come along are not defectors: "မိသားစုဝင် ၄ ဦးနှင့်အတူ စစ်သား ၁ ဦး".
+_NOT_DEFECTORS = re.compile(r"မိသားစု|ဇနီး|သားသမီး|ကလေး|မိဘ|အရပ်သား|ဒေသခံ")
 _INCLUDED = re.compile(r"\s?(?:အပါအဝင်|ပါဝင်သည့်|ပါဝင်သော)")
 _NEW_RECRUIT = re.compile(r"\s?သစ်")
 # Joining a resistance group named just before: "PDF နှင့် ပူးပေါင်း", "KNLA ထံ လက်နက်အပ်နှံ" (not "ပူးပေါင်းတပ်ဖွဲ့", joint forces).
@@ -185,7 +187,8 @@ class BurmeseRules:
         counts = find_counts(form, start, end)
         weapons = [c for c in counts if c.what == "weapons"]
         # "ဗိုလ်မှူးတစ်ဦး အပါအဝင် စစ်သား ၁၂ ဦး": the major is one of the twelve.
-        people = [c for c in counts if c.what == "people" and not _INCLUDED.match(form, c.end)]
+        people = [c for c in counts if c.what == "people" and not _INCLUDED.match(form, c.end)
+                  and not _NOT_DEFECTORS.search(form, max(start, c.start - 14), c.start + 1)]
         total = _TOTAL.search(form, start, end)
         if total:
             after = [c for c in people if c.start >= total.end()]
