@@ -43,6 +43,8 @@ _CUMULATIVE = re.compile(r"ကတည်းက|ယခုအချိန်အထ�
 _TOTAL = re.compile(r"စုစုပေါင်း")
 # Family members and civilians who come along are not defectors: "မိသားစုဝင် ၄ ဦးနှင့်အတူ စစ်သား ၁ ဦး".
 _NOT_DEFECTORS = re.compile(r"မိသားစု|ဇနီး|သားသမီး|ကလေး|မိဘ|အရပ်သား|ဒေသခံ")
+# Civilians as a subject ("ရွာသားများ", "ဒေသခံ ၃၀၀"), not as an adjective ("ဒေသခံ PDF").
+_CIVILIAN_SUBJECT = re.compile(r"များ|တွေ|\s?[\u1040-\u1049]|သည်|\s?အချို့|\s?အများစု")
 _INCLUDED = re.compile(r"\s?(?:အပါအဝင်|ပါဝင်သည့်|ပါဝင်သော)")
 _NEW_RECRUIT = re.compile(r"\s?သစ်")
 # Joining a resistance group named just before: "PDF နှင့် ပူးပေါင်း", "KNLA ထံ လက်နက်အပ်နှံ" (not "ပူးပေါင်းတပ်ဖွဲ့", joint forces).
@@ -208,9 +210,13 @@ class BurmeseRules:
         hits = list(_find(self.trigger_re, form, start, end))
         if not hits and not _JOIN.search(form, start, end):
             return []
-        groups = set()
+        groups: set[str] = set()
+        last_seen: dict[str, list[int]] = {}
         for hit in _find(self.context_re, form, start, end):
             groups |= self.context[hit.key]
+            for group in self.context[hit.key]:
+                if group != "civilian" or _CIVILIAN_SUBJECT.match(form, hit.end):
+                    last_seen.setdefault(group, []).append(hit.start)
         ranks = self._ranks(form, start, end)
         if ranks:
             groups.add("force")
@@ -220,6 +226,8 @@ class BurmeseRules:
             kind, needs = row["kind"], row.get("needs") or ""
             if needs and needs not in groups:
                 continue
+            if needs == "force" and _civilians_nearer(last_seen, hit.start):
+                continue  # "စစ်သားများ ပစ်ခတ်၍ ရွာသားများ ခိုလှုံ": the villagers took refuge
             if kind == "defection" and ("pow" in groups or _negated(form, hit.start)):
                 continue
             if kind == "conscription" and form.startswith("ဟောင်း", hit.end):
@@ -263,6 +271,13 @@ def _continue_counts(draft: dict, form: str, start: int, end: int) -> None:
         draft["people_count"], draft["count_qualifier"], changed = people[0].value, people[0].qualifier, True
     if changed:
         draft["end_char"] = end
+
+
+def _civilians_nearer(last_seen: dict[str, list[int]], trigger_at: int) -> bool:
+    """The subject closest before the trigger is civilians, not soldiers or police."""
+    force = [p for p in last_seen.get("force", []) if p < trigger_at]
+    civilians = [p for p in last_seen.get("civilian", []) if p < trigger_at]
+    return bool(civilians) and (not force or max(civilians) > max(force))
 
 
 def _negated(form: str, pos: int) -> bool:
