@@ -11,11 +11,12 @@ Burmese is written without spaces between words, so every phrase of the pattern 
 (``transforms/patterns/my_*.jsonl``) is matched as characters and accepted only where it
 starts and ends on a syllable boundary (:mod:`~newswatch.transforms.burmese_text`); an
 optional space or zero-width space is allowed between its syllables. Sentences end at
-"။" and at line ends. A trigger that ``needs``
-context (an armed-force word, conscription wording or the junta) fires only when its
-sentence has it; a defection trigger right after the negation prefix "မ" or in a
-sentence about prisoners of war ("သုံ့ပန်း", "ဖမ်းမိ") does not fire. Organisations and
-places resolve to the canonical English names of ``orgs.jsonl`` / ``places.jsonl``.
+"။" and at line ends. A trigger that ``needs`` context (a soldier or police word,
+conscription wording, the junta) fires only when its sentence has it, and a "took
+refuge" whose nearest subject is villagers does not; a defection trigger right after the
+negation prefix "မ" or in a sentence about prisoners of war ("သုံ့ပန်း", "ဖမ်းမိ") does
+not fire. Organisations and places resolve to the canonical English names of
+``orgs.jsonl`` / ``places.jsonl``; ranks to the ids of ``ranks.jsonl``.
 
 Example::
 
