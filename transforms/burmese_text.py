@@ -82,8 +82,10 @@ def to_unicode(text: str) -> tuple[str, Optional[str]]:
 
     lines = text.split("\n")
     found = "unicode"
+    # A short line says little on its own: on a page that is Zawgyi as a whole, a line only has to lean Zawgyi.
+    threshold = 0.5 if zawgyi_probability(text) >= ZAWGYI_THRESHOLD else ZAWGYI_THRESHOLD
     for n, line in enumerate(lines):
-        if has_myanmar(line) and zawgyi_probability(line) >= ZAWGYI_THRESHOLD:
+        if has_myanmar(line) and zawgyi_probability(line) >= threshold:
             lines[n] = _TALL_AA.sub("\\1\\2\u102b", convert(line, "zawgyi", "unicode"))
             found = "zawgyi"
     return fix_order("\n".join(lines)), found
