@@ -52,7 +52,7 @@ _NEW_RECRUIT = re.compile(r"\s?သစ်")
 _RESISTANCE = frozenset({"PDF", "KNLA", "KNU", "KIA", "AA", "TNLA", "MNDAA", "KNDF", "CDF", "CNF", "CNA", "BPLA",
                          "Karenni Army", "People's Embrace", "NUG", "MOD", "ABSDF", "KNDO"})
 _JOIN = re.compile(r"\)?\s?(?:နှင့်|နဲ့|ထံ|သို့|ဘက်|ကို|တွင်|မှာ)?\s?(?:အတူ\s?)?(?:ပူးပေါင်း(?!တပ်|တိုက်|စစ်|ဆောင်)|လက်နက်အပ်နှံ|ဝင်ရောက်ပူးပေါင်း|လာရောက်ပူးပေါင်း)|\)?\s?(?:ထံ|သို့)\s?(?:လက်နက်\s?)?အပ်နှံ")
-_ANAPHOR = re.compile(r"(?:၎င်း|ယင်း|သူ(?:သည်|က|တို့)|ထို|အဲဒီ|အဆိုပါ)")
+_ANAPHOR = re.compile(r"(?:၎င်း|ယင်း|သူ(?:သည်|က|တို့)|ထို|အဲဒီ|အဆိုပါ|(?:ခိုလှုံ|အလင်းဝင်|ကူးပြောင်း|တပ်ပြေး|ထွက်ပြေး)လာ(?:သူ|သည့်))")
 
 
 def _rows(name: str) -> list[dict]:
