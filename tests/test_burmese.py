@@ -132,6 +132,7 @@ def test_hard_negatives(text):
     ("စစ်သားများ ပြည်သူ့ရင်ခွင်သို့ ဝင်ရောက်ကြရန် NUG က ဖိတ်ခေါ်သည်။", "appeal"),
     ("လက်နက်နှင့်အတူ ခိုလှုံလာသော စစ်သားများအား ဆုငွေ ချီးမြှင့်မည်။", "offer"),
     ("စစ်သားများ အစုလိုက် ပြည်သူ့ဘက်သို့ ကူးပြောင်းသည်ဆိုသည့် သတင်းကို စစ်ကောင်စီက ငြင်းဆိုသည်။", "denial"),
+    ("စစ်သား ၃ ယောက် ပြည်သူ့ရင်ခွင်ကို ခိုလှုံလာကြပါတယ်။", "report"),  # polite spoken ending, not an appeal
 ])
 def test_modality(text, modality):
     assert _drafts(text)[0]["modality"] == modality
