@@ -45,7 +45,7 @@ COUNT = re.compile(
 # Classifier first: "အယောက် (၂၀)", "အယောက် ၂၀ ကျော်".
 COUNT_AFTER = re.compile(rf"အယောက်\s?{_NUMBER}(?P<qual>\s?(?:ကျော်|ခန့်|ဝန်းကျင်|လောက်|နီးပါး))?")
 # A number right after a people noun, classifier left out: "စစ်သား ၂၀ ကျော်" (more than 20 soldiers).
-_PEOPLE_NOUNS = "စစ်သား|တပ်သား|စစ်သည်|ရဲတပ်ဖွဲ့ဝင်|ရဲတပ်သား|တပ်ဖွဲ့ဝင်|အရာရှိ|ရဲအရာရှိ|လူငယ်|ဦးရေ"
+_PEOPLE_NOUNS = "စစ်သား|တပ်သား|စစ်သည်|ရဲတပ်ဖွဲ့ဝင်|ရဲတပ်သား|တပ်ဖွဲ့ဝင်|အရာရှိ|ရဲအရာရှိ|လူငယ်|ဦးရေ|အင်အား"
 COUNT_NOUN = re.compile(
     rf"(?:{_PEOPLE_NOUNS})(?:များ|တွေ)?\s?(?:အင်အား\s?)?(?:\(\s*(?P<pd>{_DIGIT_NUMBER})\s*\)|(?P<d>{_DIGIT_NUMBER}))"
     rf"(?![\u1040-\u1049\u101d0-9,]|\s?(?:{_PEOPLE_CLASSIFIERS}|လက်|ရက်|နှစ်|လ|ခု|ကြိမ်|ချက်|%|ရာခိုင်နှုန်း))"
