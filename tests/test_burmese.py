@@ -149,7 +149,8 @@ def test_family_members_who_come_along_are_not_counted():
 
 
 def test_cumulative_totals_are_not_this_events_count():
-    (d,) = _drafts("အာဏာသိမ်းပြီးကတည်းက စစ်သား ၁၅,၀၀၀ ကျော် ပြည်သူ့ဘက်သို့ ကူးပြောင်းခဲ့သည်။")
+    (d,) = _drafts("အာဏာသိမ်းပြီးကတည်းက စစ်သား ၁၅,၀၀၀ ကျော် ပြည်သူ့ဘက်သို့ ကူးပြောင်းခဲ့သည်။ "
+                   "ယင်းတို့အနက် အရာရှိ ၁,၀၀၀ ခန့် ပါဝင်သည်။")
     assert d["people_count"] is None
 
 

@@ -42,6 +42,7 @@ _MODALITY_ORDER = ("denial", "rumour", "offer", "appeal", "policy", "analysis")
 # Counts in a sentence that tallies since a date ("since the coup", "up to now") are totals, not this event.
 _CUMULATIVE = re.compile(r"ကတည်းက|ယခုအချိန်အထိ|ယနေ့အထိ|အထိ\s?စုစုပေါင်း|မှစ၍|ယခုနှစ်အတွင်း|စုစုပေါင်း[^။]{0,12}ရှိပြီ")
 _TOTAL = re.compile(r"စုစုပေါင်း")
+_SUBSET = re.compile(r"အနက်|ထဲမှ|ထဲတွင်|ထဲက")  # "among them": a part, not the total
 # Family members and civilians who come along are not defectors: "မိသားစုဝင် ၄ ဦးနှင့်အတူ စစ်သား ၁ ဦး".
 _NOT_DEFECTORS = re.compile(r"မိသားစု|ဇနီး|သားသမီး|ကလေး|မိဘ|အရပ်သား|ဒေသခံ")
 # Civilians as a subject ("ရွာသားများ", "ဒေသခံ ၃၀၀"), not as an adjective ("ဒေသခံ PDF").
@@ -260,7 +261,8 @@ def _continue_counts(draft: dict, form: str, start: int, end: int) -> None:
 
     The evidence then spans both sentences, so the number stays inside the quoted text.
     """
-    if draft["kind"] != "defection" or draft["modality"] != "report":
+    if draft["kind"] != "defection" or draft["modality"] != "report" or \
+            _CUMULATIVE.search(form, draft["start_char"], draft["end_char"]):
         return
     counts = find_counts(form, start, end)
     weapons = sum(c.value for c in counts if c.what == "weapons")
@@ -268,7 +270,8 @@ def _continue_counts(draft: dict, form: str, start: int, end: int) -> None:
     changed = False
     if weapons and draft["weapons_count"] is None:
         draft["weapons_count"], changed = weapons, True
-    if people and draft["people_count"] is None and not _CUMULATIVE.search(form, start, end):
+    if people and draft["people_count"] is None and not _CUMULATIVE.search(form, start, end) \
+            and not _SUBSET.search(form, start, end):
         draft["people_count"], draft["count_qualifier"], changed = people[0].value, people[0].qualifier, True
     if changed:
         draft["end_char"] = end
