@@ -64,6 +64,7 @@ class Article(NamedTuple):
     duplicate_of: Optional[str]  # article_id of the original, if a copy
     duplicate_kind: Optional[str]  # 'exact' or 'near'
     minhash: Optional[bytes]  # MinHash signature (set by transforms.dedup)
+    source_encoding: Optional[str] = None  # Myanmar script as fetched: 'zawgyi' | 'unicode' | None (none)
 
 
 class Mention(NamedTuple):

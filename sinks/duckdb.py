@@ -362,7 +362,7 @@ def _has_table(con, name: str) -> bool:
 _ARTICLE_COLUMNS = (
     "article_id", "url", "feed_url", "source", "title", "author", "published_at", "date_origin",
     "fetched_at", "seen_at", "language", "text", "content_hash", "duplicate_of", "duplicate_kind",
-    "minhash",
+    "minhash", "source_encoding",
 )
 _LABEL_COLUMNS = (
     "defection", "conscription", "defection_report", "defectors", "weapons", "orgs", "locations",

@@ -63,6 +63,7 @@ ARTICLE_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("defection", pa.bool_()), ("conscription", pa.bool_()), ("defection_report", pa.bool_()),
     ("defectors", pa.int32()), ("weapons", pa.int32()), ("orgs", _STRS), ("locations", _STRS),
     ("country", _STR), ("extractor_version", _STR),
+    ("source_encoding", _STR),  # migration 5 appended it to the DuckDB table
 )
 MENTION_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("mention_id", _STR), ("article_id", _STR), ("kind", _STR), ("modality", _STR),

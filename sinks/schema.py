@@ -230,6 +230,18 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        5,
+        "myanmar source encoding",
+        """
+        -- Issue 16: the font encoding of the Myanmar script on the page as fetched
+        -- ('zawgyi' or 'unicode'; NULL when the page has none). The text is always Unicode.
+        ALTER TABLE articles ADD COLUMN source_encoding VARCHAR;
+        """,
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

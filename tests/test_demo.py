@@ -17,7 +17,7 @@ def test_demo_ingests_its_corpus_and_matches_its_gold(tmp_path, capsys):
     db = tmp_path / "demo.duckdb"
     assert main(["demo", "--db", str(db)]) == 0
     out = capsys.readouterr().out
-    assert "articles stored: 13 (1 marked as duplicates)" in out and "errors: 0" in out
+    assert "articles stored: 16 (1 marked as duplicates)" in out and "errors: 0" in out
     import duckdb
 
     con = duckdb.connect(str(db), read_only=True)
@@ -26,7 +26,7 @@ def test_demo_ingests_its_corpus_and_matches_its_gold(tmp_path, capsys):
     gold = tmp_path / "gold.jsonl"
     gold.write_text(DEMO_GOLD.read_text().replace("__BASE__", base))
     result = evaluate_db(db, gold)
-    assert result["coverage"]["matched"] == 13
+    assert result["coverage"]["matched"] == 16
     for label in ("defection", "conscription", "defection_report", "duplicate"):
         assert result["labels"][label]["f1"] == 1.0, (label, result["errors"][label])
     assert result["numbers"]["defectors"]["exact_rate"] == 1.0

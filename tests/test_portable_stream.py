@@ -39,7 +39,7 @@ def test_portable_runner_streams_the_demo_into_parquet(tmp_path, job_service):  
     batch = duckdb.connect(str(db), read_only=True)
     try:
         rows = streamed.execute(LABEL_SQL).fetchall()
-        assert len(rows) == 13 and sum(1 for r in rows if r[10]) == 1  # the demo's copy is linked
+        assert len(rows) == 16 and sum(1 for r in rows if r[10]) == 1  # the demo's copy is linked
         assert rows == batch.execute(LABEL_SQL).fetchall()
         assert streamed.execute("SELECT count(*) FROM mentions").fetchone() == batch.execute(
             "SELECT count(*) FROM mentions").fetchone()

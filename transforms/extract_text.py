@@ -31,6 +31,7 @@ import ftfy
 
 from newswatch.clock import now_iso
 from newswatch.records import Article, ErrorRecord, FetchedPage
+from newswatch.transforms.burmese_text import min_words_for, unicode_page, word_count
 from newswatch.transforms.canonical import content_hash
 
 _META_CHARSET = re.compile(
@@ -239,7 +240,10 @@ def page_to_article(page: FetchedPage, min_words: int = 80) -> Article:
     """Extract an Article from a fetched page; raise ValueError('no_content: ...')."""
     html, _ = decode_html(page.body, page.charset)
     found = extract(prepare_markup(html))
-    words = len(found.text.split())
+    # Issue 16: Zawgyi becomes Unicode before anything reads the text; Burmese words are counted by syllable.
+    title, text, language, source_encoding = unicode_page(found.title, found.text, found.language)
+    found = found._replace(title=title, text=text, language=language)
+    words, min_words = word_count(found.text), min_words_for(found.language, min_words)
     if words < min_words:
         raise ValueError(f"no_content: {words} words of main text (minimum {min_words})")
     item = page.item
@@ -259,7 +263,7 @@ def page_to_article(page: FetchedPage, min_words: int = 80) -> Article:
         url=item.url,
         feed_url=item.feed_url,
         source=sitename or _host(item.url),
-        title=found.title or item.title,
+        title=found.title or unicode_page(item.title, "", None)[0],
         author=found.author,
         published_at=published,
         date_origin=origin,
@@ -271,6 +275,7 @@ def page_to_article(page: FetchedPage, min_words: int = 80) -> Article:
         duplicate_of=None,
         duplicate_kind=None,
         minhash=None,
+        source_encoding=source_encoding,
     )
 
 

@@ -55,7 +55,7 @@ def load_patterns(name: str) -> list[dict]:
 def patterns_digest() -> str:
     """Short hash over every pattern file, so a rule change shows in the extractor version."""
     digest = hashlib.sha1()
-    for name in _PATTERN_FILES:
+    for name in _PATTERN_FILES + tuple(sorted(p.name for p in _patterns_dir().glob("my_*.jsonl"))):  # my_*: Burmese
         digest.update((_patterns_dir() / name).read_bytes())
     return digest.hexdigest()[:8]
 

@@ -38,6 +38,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from newswatch.records import Article, ArticleLabels, EnrichedArticle, ErrorRecord, Mention
+from newswatch.transforms.burmese import add_burmese
 from newswatch.transforms.labels import DocFacts, article_labels, headline_end, lead_end
 # Importing the component modules registers their @Language.factory names, which build_nlp adds by name.
 from newswatch.transforms.mention_components import patterns_digest
@@ -103,8 +104,10 @@ def extract_article(nlp: Language, article_id: str, text: str,
     """Mentions and article labels for one article's text (pure; no Beam)."""
     doc = nlp.make_doc(_clean_for_spacy(text[:nlp.max_length]))
     doc = nlp(doc)
+    facts = _doc_facts(doc, text, title)
+    drafts, facts = add_burmese(text[:nlp.max_length], doc.user_data.get("nw_mentions", []), facts)  # issue 16
     mentions = []
-    for draft in doc.user_data.get("nw_mentions", []):
+    for draft in drafts:
         start, end = draft.pop("start_char"), draft.pop("end_char")
         while end > start and text[end - 1].isspace():
             end -= 1
@@ -114,7 +117,7 @@ def extract_article(nlp: Language, article_id: str, text: str,
         mentions.append(Mention(
             mention_id=_mention_id(article_id, kind, start, end), article_id=article_id, sentence=text[start:end],
             start_char=start, end_char=end, extractor_version=EXTRACTOR_VERSION, **draft))
-    return mentions, article_labels(mentions, text, _doc_facts(doc, text, title))
+    return mentions, article_labels(mentions, text, facts)
 
 
 def extract_mentions(nlp: Language, article_id: str, text: str, title: str | None = None) -> list[Mention]:
