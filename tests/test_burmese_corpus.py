@@ -78,7 +78,7 @@ def test_burmese_defection_reports_alert_with_the_headline_as_written(burmese_ru
 
 
 def _article(url: str, body: bytes):
-    item = FeedItem("x", url, url, "feed", None, None, None, "2025-01-01T00:00:00+00:00")
+    item = FeedItem("x", url, "feed", None, None, "2025-01-01T00:00:00+00:00")
     return page_to_article(FetchedPage(item, url, 200, "text/html", "utf-8", body, "2025-01-01T00:00:00+00:00"))
 
 
