@@ -28,8 +28,8 @@ How it decides:
    "about 30" and "31" are compatible, ranges in :func:`count_range`), shared
    units +2, shared ranks +0.5, shared claimant +1, published within two days
    +1, and 3 x the word-set cosine of headlines and evidence sentences.
-4. Figures merge only with the same claimant, a compatible count and the same
-   period cue, within ``figure_gap_days``: a different total is a different
+4. Figures merge only with the same claimant, the same stated number and the
+   same period cue, within ``figure_gap_days``: a different total is a different
    incident, and figures never join events. A claimant's figures over time form
    its series (``sort = 'figure'`` and the same ``claimants``).
 
@@ -279,8 +279,10 @@ def pair_score(a: Unit, b: Unit) -> float:
 
 
 def _figures_match(a: Unit, b: Unit) -> bool:
-    return bool((a.claimants & b.claimants or not (a.claimants or b.claimants)) and a.period == b.period and _counts_agree(a, b)
-                and (a.claimants or a.counts[-1][0] == b.counts[-1][0]))
+    # A relayed figure repeats its number; any other number is another total ("over 15,500" is not "14,000").
+    same_number = {v for v, _, _ in a.counts} & {v for v, _, _ in b.counts}
+    return bool((a.claimants & b.claimants or not (a.claimants or b.claimants)) and a.period == b.period
+                and same_number)
 
 
 def incident_id(first: Unit) -> str:
