@@ -46,7 +46,7 @@ from newswatch.sinks.alert_rules import AlertSettings, alert_id_for, build_paylo
 from newswatch.sinks.duckdb import DuckDBStore, write_lock
 from newswatch.sinks.incidents_store import incident_window
 from newswatch.transforms.dedup_core import DEFAULT_THRESHOLD, estimate_jaccard
-from newswatch.transforms.incidents_core import resolve
+from newswatch.transforms.incidents_core import epoch, resolve
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,10 @@ def _incident_gate(con, rule, enriched: EnrichedArticle, since: float) -> tuple[
     ``update`` is set when ``rule.update_change`` is on and this article moves the
     alerted incident's count range by at least that fraction.
     """
-    aid = enriched.article.article_id
+    a = enriched.article
+    aid = a.article_id
+    # The window reaches back from the article too, so a backfill of old reports still groups.
+    since = min(since, (epoch(a.published_at) or epoch(a.seen_at) or since) - (time.time() - since))
     candidates, _ = incident_window(con, _iso(since))
     def incident_of(cands, article_id):
         for inc in resolve(cands):

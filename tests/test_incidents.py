@@ -183,3 +183,24 @@ def test_alerts_fire_once_per_incident_unless_the_rule_says_per_article(site, tm
                       f'channels = [{{ type = "file", path = "{out}" }}]\n')
     _run(server, feed_list, tmp_path / "b.duckdb", "--config", str(config))
     assert len(out.read_text().splitlines()) == len(STORIES)
+
+
+def test_an_update_alert_is_sent_when_the_count_range_moves_if_the_rule_asks(tmp_path):
+    from newswatch.sinks.alerts import AlertRule, AlertSettings, Channel, enqueue_alerts
+
+    channel = Channel("file", str(tmp_path / "out.jsonl"))
+    for update_change, expected in ((0.0, 1), (0.05, 2)):
+        store = DuckDBStore(str(tmp_path / f"u{update_change}.duckdb"))
+        settings = AlertSettings(rules=(AlertRule(channels=(channel,), update_change=update_change),))
+        ids = []
+        for article in ARTICLES[:2]:  # 13 soldiers, then "about a dozen": the range becomes 12-13
+            store.write([SinkRecord(enriched=article)])
+            ids += enqueue_alerts(store, article, settings)
+        assert len(ids) == expected
+        with store.reader() as con:
+            payloads = [json.loads(p) for (p,) in con.execute("SELECT payload FROM alerts").fetchall()]
+        updates = [p for p in payloads if p.get("update")]
+        assert len(updates) == expected - 1
+        for update in updates:
+            assert (update["count_min"], update["count_max"]) == (12, 13)
+            assert (update["previous_count_min"], update["previous_count_max"]) == (13, 13)
