@@ -164,7 +164,8 @@ class ResolveIncidents(beam.PTransform):
         keyed = articles | "Candidates" >> beam.FlatMap(_keyed_candidates).with_output_types(
             tuple[int, IncidentCandidate])
         if articles.pipeline.options.view_as(StandardOptions).streaming:
-            batches = keyed | "PerArticle" >> beam.Map(lambda kv: (kv[0], [kv[1]]))
+            batches = keyed | "AsBatches" >> beam.Map(lambda kv: (kv[0], [kv[1]])).with_output_types(
+                tuple[int, list[IncidentCandidate]])
             return batches | "ResolveWithState" >> beam.ParDo(_KeyedStateFn(*args)).with_output_types(Incident)
         return (
             keyed
