@@ -21,13 +21,15 @@ How it decides:
 2. Units are taken in a fixed order (publication time, then article id). A copy
    that dedup linked (``duplicate_of``) joins its original's incident. Any
    other unit joins the best-scoring incident of the same kind and sort whose
-   nearest member is at most ``max_gap_days`` away, if the score reaches
-   ``threshold``, else starts one.
+   nearest member is at most ``max_gap_days`` (7) away, if the score reaches
+   ``threshold`` (3.5), else starts one.
 3. Events score: a shared specific place +2 (a shared state or region +0.5;
    only disjoint places -2), compatible people counts +2 (incompatible -2;
-   "about 30" and "31" are compatible, ranges in :func:`count_range`), shared
-   units +2, shared ranks +0.5, shared claimant +1, published within two days
-   +1, and 3 x the word-set cosine of headlines and evidence sentences.
+   "about 30" and "31" are compatible, ranges in :func:`count_range`; a unit's
+   counts are its lead count and its largest, so a background count later in
+   the text does not match another event), shared units +2, shared ranks +0.5,
+   a shared claimant +1, published within two days +1, and 3 x the word-set
+   cosine of the headline and the first three evidence sentences.
 4. Figures merge only with the same claimant, the same stated number and the
    same period cue, within ``figure_gap_days``: a different total is a different
    incident, and figures never join events. A claimant's figures over time form
@@ -56,8 +58,8 @@ from newswatch.records import EnrichedArticle, Incident, IncidentCandidate, Inci
 from newswatch.transforms.mention_components import load_patterns
 
 EVENT, FIGURE = "event", "figure"
-DEFAULT_THRESHOLD = 4.0
-DEFAULT_MAX_GAP_DAYS = 5.0
+DEFAULT_THRESHOLD = 3.5
+DEFAULT_MAX_GAP_DAYS = 7.0
 DEFAULT_FIGURE_GAP_DAYS = 14.0
 DAY = 86400.0
 
@@ -92,7 +94,7 @@ class Unit(NamedTuple):
     article_id: str
     duplicate_of: Optional[str]
     time: float
-    counts: tuple[tuple[int, int, int], ...]  # (value, low, high) per counted mention
+    counts: tuple[tuple[int, int, int], ...]  # (value, low, high) of the lead and the largest count
     weapons: tuple[int, ...]
     places: frozenset[str]
     broad: frozenset[str]
@@ -195,8 +197,12 @@ def _unit(sort: str, members: list[IncidentCandidate], period: Optional[str] = N
         for name in c.locations:
             norm, is_broad = _place(name)
             (broad if is_broad else places).add(norm)
-    counts = tuple(sorted({(c.people_count, *count_range(c.people_count, c.count_qualifier))
-                           for c in members if c.people_count is not None}))
+    ordered = sorted(members, key=lambda c: (c.start_char, c.mention_id))
+    counted = [c for c in ordered if c.people_count is not None]
+    # The lead count and the largest: a background count later in the text ("after eight police left
+    # last week") must not make the article look like that other event.
+    headline = {counted[0], max(counted, key=lambda c: c.people_count)} if counted else set()
+    counts = tuple(sorted({(c.people_count, *count_range(c.people_count, c.count_qualifier)) for c in headline}))
     claimants = frozenset(x for c in members for x in claimant_of(c))
     time = epoch(first.published_at) or epoch(first.seen_at) or 0.0
     head = max(counts)[0] if counts else -1
@@ -208,7 +214,7 @@ def _unit(sort: str, members: list[IncidentCandidate], period: Optional[str] = N
         units=frozenset(u.lower() for c in members for u in c.units),
         ranks=frozenset(r.lower() for c in members for r in c.ranks),
         claimants=claimants, period=period or "",
-        words=_words([first.title or "", *(c.sentence for c in members)]),
+        words=_words([first.title or "", *(c.sentence for c in ordered[:3])]),
         members=tuple(sorted(members, key=lambda c: (c.start_char, c.mention_id))),
     )
 
