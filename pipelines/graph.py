@@ -162,8 +162,11 @@ class ProcessItems(beam.PTransform):
         if self._s.parquet:
             from newswatch.sinks.parquet import WriteToParquet
 
-            # No stored window is read back from Parquet: each run resolves its own incidents.
-            incidents = enriched | "ResolveIncidents" >> ResolveIncidents(window_days=cfg.dedup.window_days)
+            from newswatch.sinks import parquet
+
+            # Resolved before the write: the stored window read back holds earlier runs' reports.
+            loader = functools.partial(parquet.incident_window, self._s.db_path, window_start(cfg.dedup.window_days))
+            incidents = enriched | "ResolveIncidents" >> ResolveIncidents(loader, cfg.dedup.window_days)
             records["Incidents"] = incidents | "IncidentsToSink" >> beam.Map(_as_sink("incident")).with_output_types(
                 SinkRecord)
             return tuple(records.values()) | "AllRecords" >> beam.Flatten() | "WriteToParquet" >> WriteToParquet(

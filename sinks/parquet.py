@@ -620,3 +620,11 @@ def dedup_index(directory: str, since: Optional[str] = None) -> list[tuple]:
     sql, params = dedup_index_query(since)
     with _open_through_beam(directory) as con:
         return [tuple(row) for row in con.execute(sql, params).fetchall()]
+
+
+def incident_window(directory: str, since: Optional[str] = None) -> tuple[list, dict]:
+    """Picklable loader for `ResolveIncidents`: the same as `read_incident_window`, from the dataset."""
+    from newswatch.sinks.incidents_store import incident_window as window
+
+    with _open_through_beam(directory) as con:
+        return window(con, since)
