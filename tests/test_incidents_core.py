@@ -127,3 +127,14 @@ def test_conscription_events_are_their_own_kind():
 def test_incident_id_is_derived_from_the_first_mention():
     assert resolve([DEMOSO_A])[0].incident_id.startswith("inc-")
     assert incident_id.__doc__
+
+
+def test_an_event_story_quoting_a_running_total_keeps_its_event_as_main():
+    total = NUG_14000._replace(mention_id="a-total", article_id="a", start_char=500)
+    other_total = NUG_14000._replace(mention_id="c-total", article_id="c", start_char=500)
+    incidents = resolve([DEMOSO_A, total, DEMOSO_LATER, other_total])
+    main = {m.article_id: i.incident_id for i in incidents for m in i.members if m.main}
+    assert main["a"] != main["c"]  # different events never share the main incident
+    figure = next(i for i in incidents if i.sort == "figure")
+    assert sorted({m.article_id for m in figure.members}) == ["a", "c"]
+    assert not any(m.main for m in figure.members)

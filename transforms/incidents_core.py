@@ -236,8 +236,8 @@ def article_units(candidates: Sequence[IncidentCandidate]) -> list[Unit]:
                 key = (",".join(sorted(claimant_of(c))), c.people_count)
                 figures.setdefault(key, []).append(c)
                 periods.setdefault(key, period)
-            elif not (c.locations or c.units or c.ranks):
-                bare.append(c)
+            elif not (c.locations or c.units or c.ranks) or (c.people_count is None and period_of(c.sentence)):
+                bare.append(c)  # nothing of its own, or a period remark ("most defectors this year came from")
             else:
                 events.append(c)
         main_figure = max(figures, key=lambda k: (k[1], k[0]), default=None)
@@ -329,14 +329,17 @@ def group_units(units: Sequence[Unit], threshold: float = DEFAULT_THRESHOLD, max
 
 
 def _main_units(units: Sequence[Unit]) -> set[int]:
-    """Per article, the unit that is its main defection-report incident (largest count; an event on ties)."""
+    """Per article, its main defection-report incident: its event, when that has a count, a town or a
+    unit of its own; else its largest figure (a figure article); else its event."""
     best: dict[str, Unit] = {}
+
+    def rank(u: Unit) -> tuple:
+        if u.sort == EVENT:
+            return (2 if u.counts or u.places or u.units else 0, 0)
+        return (1, u.counts[-1][0] if u.counts else -1)
+
     for u in units:
-        if u.kind != "defection":
-            continue
-        rank = (u.counts[-1][0] if u.counts else -1, u.sort == EVENT)
-        held = best.get(u.article_id)
-        if held is None or rank > (held.counts[-1][0] if held.counts else -1, held.sort == EVENT):
+        if u.kind == "defection" and (u.article_id not in best or rank(u) > rank(best[u.article_id])):
             best[u.article_id] = u
     return {id(u) for u in best.values()}
 
