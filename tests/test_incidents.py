@@ -22,7 +22,7 @@ from newswatch.sinks.duckdb import DuckDBStore, read_incident_window
 from newswatch.sinks.parquet import WriteToParquet, open_parquet
 from newswatch.transforms.incidents import IncidentWindow, ResolveIncidents
 from newswatch.transforms.incidents_core import candidates_of, resolve
-from tests.fixtures.incidents import heldout
+from tests.fixtures.incidents import heldout, heldout2
 from tests.fixtures.incidents.stories import BASE, GOLD, STORIES, build_site
 
 FLOORS = {"min": {"incidents.pairwise.f1": 0.95, "incidents.bcubed.f1": 0.95,
@@ -103,12 +103,13 @@ def site(tmp_path_factory):
         yield served
 
 
-@pytest.fixture(scope="module", params=["stories", "heldout"])
+@pytest.fixture(scope="module", params=["stories", "heldout", "heldout2"])
 def any_site(request, site, tmp_path_factory):
     if request.param == "stories":
         yield site
         return
-    served = _serve(tmp_path_factory.mktemp("heldout-site"), heldout.STORIES, heldout.GOLD)
+    module = {"heldout": heldout, "heldout2": heldout2}[request.param]
+    served = _serve(tmp_path_factory.mktemp(request.param), module.STORIES, module.GOLD)
     with served[0]:
         yield served
 
