@@ -84,6 +84,14 @@ def _cluster_alerted(con, rule: str, enriched: EnrichedArticle, since: float) ->
     return any(estimate_jaccard(article.minhash, bytes(sig)) >= DEFAULT_THRESHOLD for (sig,) in signatures)
 
 
+def _main_incident(candidates, article_id: str):
+    """The incident that is `article_id`'s main one when `candidates` are resolved, or None."""
+    for incident in resolve(candidates):
+        if any(m.article_id == article_id and m.main for m in incident.members):
+            return incident
+    return None
+
+
 def _incident_gate(con, rule, enriched: EnrichedArticle, since: float) -> tuple[bool, Optional[dict]]:
     """(already alerted, update) for the article's incident: the stored window resolved as the incident stage does.
 
@@ -95,12 +103,7 @@ def _incident_gate(con, rule, enriched: EnrichedArticle, since: float) -> tuple[
     # The window reaches back from the article too, so a backfill of old reports still groups.
     since = min(since, (epoch(a.published_at) or epoch(a.seen_at) or since) - (time.time() - since))
     candidates, _ = incident_window(con, _iso(since))
-    def incident_of(cands, article_id):
-        for inc in resolve(cands):
-            if any(m.article_id == article_id and m.main for m in inc.members):
-                return inc
-        return None
-    incident = incident_of(candidates, aid)
+    incident = _main_incident(candidates, aid)
     if incident is None:
         return False, None
     others = sorted({m.article_id for m in incident.members} - {aid})
@@ -108,7 +111,7 @@ def _incident_gate(con, rule, enriched: EnrichedArticle, since: float) -> tuple[
                           [rule.name, others]).fetchone()[0] if others else None
     if alerted is None or rule.update_change <= 0 or incident.count_max is None:
         return alerted is not None, None
-    before = incident_of([c for c in candidates if c.article_id != aid], alerted)
+    before = _main_incident([c for c in candidates if c.article_id != aid], alerted)
     old = (before.count_min, before.count_max) if before is not None else (None, None)
     new = (incident.count_min, incident.count_max)
     moved = old[1] is None or any(abs(n - o) >= rule.update_change * max(o, 1) for n, o in zip(new, old))
