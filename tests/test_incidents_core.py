@@ -138,3 +138,13 @@ def test_an_event_story_quoting_a_running_total_keeps_its_event_as_main():
     figure = next(i for i in incidents if i.sort == "figure")
     assert sorted({m.article_id for m in figure.members}) == ["a", "c"]
     assert not any(m.main for m in figure.members)
+
+
+def test_a_revised_figure_joins_and_an_undated_report_is_not_held_to_the_gap():
+    revised = cand("m10", "r", "2024-12-06T08:00:00+00:00",
+                   "The number of soldiers who defected in Demoso Township has risen to 40, the KNDF said.",
+                   count=40, places=["Demoso Township"], orgs=["KNDF"], party="KNDF")
+    undated = cand("m11", "u", None, "Thirty-one soldiers from Light Infantry Battalion 428 defected in Demoso.",
+                   count=31, places=["Demoso"], units=["Light Infantry Battalion 428"])
+    undated = undated._replace(seen_at="2026-01-01T00:00:00+00:00")
+    assert groups(resolve([DEMOSO_A, DEMOSO_B, revised, undated])) == [["a", "b", "r", "u"]]

@@ -29,7 +29,9 @@ How it decides:
    counts are its lead count and its largest, so a background count later in
    the text does not match another event), shared units +2, shared ranks +0.5,
    a shared claimant +1, published within two days +1, and 3 x the word-set
-   cosine of the headline and the first three evidence sentences.
+   cosine of the headline and the first three evidence sentences. Counts that
+   differ do not count against a report that revises a figure ("has risen to
+   19", "up from"), and an undated report is not held to the gap.
 4. Figures merge only with the same claimant, the same stated number and the
    same period cue, within ``figure_gap_days``: a different total is a different
    incident, and figures never join events. A claimant's figures over time form
@@ -78,6 +80,9 @@ _CLAIMANT_ALIASES = {
 _KNOWN_CLAIMANTS = {"NUG", "KNU", "KNDF", "KIA", "MNDAA", "TNLA", "AA", "CNF", "PDF", "ABSDF"}
 _BROAD = {"sagaing", "magway", "mandalay region", "bago", "ayeyarwady", "tanintharyi", "yangon region",
           "kachin", "kayah", "karenni", "kayin", "karen", "chin", "mon", "rakhine", "shan", "naypyitaw"}
+_REVISION = re.compile(r"\b(?:has|have) (?:now )?(?:risen|grown|climbed|increased)\b|\brose to\b|\brevised\b|"
+                       r"\bup from\b|\bfirst reported\b|\bearlier reports?\b|\bbrings? the (?:number|total)\b",
+                       re.I)
 _PLACE_SUFFIX = re.compile(r"\s+(?:township|town|city|district)$")
 _STOP = set("""a an the of to in on at by for from with and or but as is are was were be been has have had
 it its this that these those their they them he she his her said says say according told who which
@@ -93,7 +98,9 @@ class Unit(NamedTuple):
     kind: str
     article_id: str
     duplicate_of: Optional[str]
-    time: float
+    time: float  # publication time; the first sight when undated (then ``dated`` is False)
+    dated: bool
+    revision: bool  # the text revises a figure ("has risen to 19")
     counts: tuple[tuple[int, int, int], ...]  # (value, low, high) of the lead and the largest count
     weapons: tuple[int, ...]
     places: frozenset[str]
@@ -204,11 +211,13 @@ def _unit(sort: str, members: list[IncidentCandidate], period: Optional[str] = N
     headline = {counted[0], max(counted, key=lambda c: c.people_count)} if counted else set()
     counts = tuple(sorted({(c.people_count, *count_range(c.people_count, c.count_qualifier)) for c in headline}))
     claimants = frozenset(x for c in members for x in claimant_of(c))
-    time = epoch(first.published_at) or epoch(first.seen_at) or 0.0
+    published = epoch(first.published_at)
+    time = published or epoch(first.seen_at) or 0.0
     head = max(counts)[0] if counts else -1
     return Unit(
         key=(time, first.article_id, sort, ",".join(sorted(claimants)) if sort == FIGURE else "", head),
         sort=sort, kind=first.kind, article_id=first.article_id, duplicate_of=first.duplicate_of, time=time,
+        dated=published is not None, revision=any(_REVISION.search(c.sentence) for c in members),
         counts=counts, weapons=tuple(sorted({c.weapons_count for c in members if c.weapons_count is not None})),
         places=frozenset(places), broad=frozenset(broad),
         units=frozenset(u.lower() for c in members for u in c.units),
@@ -272,6 +281,8 @@ def pair_score(a: Unit, b: Unit) -> float:
     elif (a.places or a.broad) and (b.places or b.broad) and not ((a.places | a.broad) & (b.places | b.broad)):
         score -= 2.0
     agree = _counts_agree(a, b)
+    if agree is False and (a.revision or b.revision):
+        agree = None  # a revised figure is not a different event
     score += {True: 2.0, False: -2.0, None: 0.0}[agree]
     if a.units & b.units:
         score += 2.0
@@ -279,7 +290,7 @@ def pair_score(a: Unit, b: Unit) -> float:
         score += 0.5
     if a.claimants & b.claimants:
         score += 1.0
-    if abs(a.time - b.time) <= 2 * DAY:
+    if a.dated and b.dated and abs(a.time - b.time) <= 2 * DAY:
         score += 1.0
     return score + 3.0 * _cosine(a.words, b.words)
 
@@ -310,7 +321,9 @@ def group_units(units: Sequence[Unit], threshold: float = DEFAULT_THRESHOLD, max
                 if group[0].kind != unit.kind or group[0].sort != unit.sort:
                     continue
                 gap = figure_gap_days if unit.sort == FIGURE else max_gap_days
-                if min(abs(unit.time - g.time) for g in group) > gap * DAY:
+                # An undated report (its time is when we first saw it) is not held to the gap.
+                dated = [g for g in group if g.dated]
+                if unit.dated and dated and min(abs(unit.time - g.time) for g in dated) > gap * DAY:
                     continue
                 if unit.sort == FIGURE:
                     score = threshold if all(_figures_match(unit, g) for g in group) else -1.0
