@@ -24,12 +24,24 @@ def incident_row(i: Incident) -> list:
     return [list(v) if isinstance(v, tuple) else v for v in i[: len(INCIDENT_COLUMNS)]]
 
 
+def latest_versions(incidents: Sequence[Incident]) -> list[Incident]:
+    """One record per id, the last; a mention stays only in the last version that lists it.
+
+    A batch may hold several versions of one incident: a stream re-resolves on every arrival.
+    """
+    final = {i.incident_id: i for i in incidents}
+    owner = {m.mention_id: i.incident_id for i in final.values() for m in i.members}
+    return [i._replace(members=tuple(m for m in i.members if owner[m.mention_id] == i.incident_id))
+            for i in final.values()]
+
+
 def write_incidents(con, incidents: Sequence[Incident]) -> int:
     """Apply incident records (retirements are records without members) on an open transaction."""
     if not incidents:
         return 0
-    gone = [[i.incident_id] for i in incidents if not i.members]
-    live = [i for i in incidents if i.members]
+    final = latest_versions(incidents)
+    gone = [[i.incident_id] for i in final if not i.members]
+    live = [i for i in final if i.members]
     if gone:
         con.executemany("DELETE FROM incidents WHERE incident_id = ?", gone)
         con.executemany("DELETE FROM incident_mentions WHERE incident_id = ?", gone)

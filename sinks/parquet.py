@@ -49,7 +49,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms import trigger, window
 
 from newswatch.records import EnrichedArticle, ErrorRecord, FeedPoll, Incident, Relink, SinkRecord
-from newswatch.sinks.incidents_store import INCIDENT_COLUMNS, incident_row
+from newswatch.sinks.incidents_store import INCIDENT_COLUMNS, incident_row, latest_versions
 from newswatch.sinks.schema import _LABELS_WITH_INCIDENT
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -147,8 +147,8 @@ def record_identity(record: SinkRecord) -> str:
     if record.relink is not None:
         r = record.relink
         return "\x1f".join((r.article_id, r.duplicate_of or "", r.duplicate_kind or ""))
-    if record.incident is not None:  # versions of one incident never collide
-        return record.incident.incident_id + "\x1f" + hashlib.sha256(repr(record.incident).encode()).hexdigest()
+    if record.incident is not None:  # the versions of an incident in one window share a group (the last is kept)
+        return record.incident.incident_id
     raise ValueError("SinkRecord with no field set")
 
 
@@ -261,8 +261,8 @@ def group_tables(
         return [("errors", errors_table([r.error for r in ordered], written_at, window_end_us))]
     if kind == "poll":
         return [("feed_polls", polls_table([r.poll for r in ordered], written_at, window_end_us))]
-    if kind == "incident":
-        return incident_tables([r.incident for r in ordered], written_at, window_end_us)
+    if kind == "incident":  # `records` order, not key order: the last version of an incident wins
+        return incident_tables(latest_versions([r.incident for r in records]), written_at, window_end_us)
     return [("relinks", relinks_table([r.relink for r in ordered], written_at, window_end_us))]
 
 

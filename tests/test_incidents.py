@@ -223,3 +223,18 @@ def test_an_update_alert_is_sent_when_the_count_range_moves_if_the_rule_asks(tmp
         for update in updates:
             assert (update["count_min"], update["count_max"]) == (12, 13)
             assert (update["previous_count_min"], update["previous_count_max"]) == (13, 13)
+
+
+def test_one_batch_may_hold_several_versions_of_an_incident(tmp_path):
+    store = DuckDBStore(str(tmp_path / "n.duckdb"))
+    store.write([SinkRecord(enriched=a) for a in ARTICLES])
+    window, records = IncidentWindow(None, 14.0), []
+    for article in (ARTICLES[1], ARTICLES[0], ARTICLES[3], ARTICLES[2]):  # re-keyed on the way
+        records += window.add(candidates_of(article))
+    store.write([SinkRecord(incident=i) for i in records])  # one transaction, as a stream's batch writer does
+    expected = resolve(c for a in ARTICLES for c in candidates_of(a))
+    with store.reader() as con:
+        assert sorted(r[0] for r in con.execute("SELECT incident_id FROM incidents").fetchall()) == sorted(
+            i.incident_id for i in expected)
+        assert sorted(con.execute("SELECT mention_id, incident_id FROM incident_mentions").fetchall()) == sorted(
+            (m.mention_id, i.incident_id) for i in expected for m in i.members)
