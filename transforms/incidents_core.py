@@ -12,12 +12,14 @@ How it decides:
 
 1. Per article, report mentions split into *figure* mentions (a cumulative or
    period cue: "since the coup", "this year", "so far", "in March") and *event*
-   mentions; a mention that names a specific place or unit is an event
-   ("the largest surrender since the coup" is not a total). An article gives one event unit (its event mentions pooled) and
-   one figure unit per (claimant, count); mentions that carry no place, unit or
-   rank of their own join the article's figure when it has one. Mixed
-   articles put a background event into the article's event unit: we do not
-   split events within one article.
+   mentions; a mention that names a specific place or unit is an event ("the
+   largest surrender since the coup" is not a total). An article gives one
+   event unit (its event mentions pooled) and one figure unit per (claimant,
+   count); mentions with no place, unit or rank of their own, and uncounted
+   period remarks, join the article's figure when it has one. A background
+   event goes into the article's event unit: events within one article are
+   not split. An article's main incident is its event when that has a count,
+   a town or a unit, else its largest figure.
 2. Units are taken in a fixed order (publication time, then article id). A copy
    that dedup linked (``duplicate_of``) joins its original's incident. Any
    other unit joins the best-scoring incident of the same kind and sort whose
