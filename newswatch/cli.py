@@ -292,14 +292,15 @@ def cmd_demo(args, beam_args: Sequence[str]) -> int:
 def cmd_eval(args, beam_args: Sequence[str]) -> int:
     from newswatch.evaluate import evaluate_db, format_table, format_verbose
 
-    result = evaluate_db(args.db, args.gold)
+    result = evaluate_db(args.db, args.gold, args.incidents)
     print(format_table(result))
     if args.verbose:
         print()
         print(format_verbose(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2, default=str))
-    headline = {k: result[k] for k in ("coverage", "labels", "numbers", "sets", "country", "published") if k in result}
+    headline = {k: result[k] for k in ("coverage", "labels", "numbers", "sets", "country", "published", "incidents")
+                if k in result}
     print(json.dumps(headline, default=str))
     return 0
 
@@ -421,6 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--gold", required=True, metavar="JSONL")
     ev.add_argument("--verbose", action="store_true", help="list false positives/negatives by article id")
     ev.add_argument("--json", metavar="PATH", help="also write the full result as JSON")
+    ev.add_argument("--incidents", metavar="JSONL",
+                    help="gold incident groups ({\"id\" or \"url\", \"incident\"} per line) to score incident_id")
     ev.set_defaults(func=cmd_eval)
 
     status = sub.add_parser("status", help="per-feed health for operators",

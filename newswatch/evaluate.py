@@ -11,6 +11,10 @@ Rows and gold are matched by URL. Boolean labels get precision/recall/F1
 ``defectors``/``weapons`` get the exact-match rate on gold articles that state a
 number and the count of spurious numbers on those that state none; ``orgs`` and
 ``locations`` get micro precision/recall with case-insensitive exact matching.
+When gold objects carry ``incident`` (a group name; see
+``tests/fixtures/incidents/``), the articles' ``incident_id`` get pairwise
+precision/recall/F1 and B-cubed precision/recall/F1 over those articles; an
+article without an incident id counts as its own singleton.
 
 Example::
 
@@ -142,18 +146,60 @@ def evaluate(rows: list[dict], gold: list[dict]) -> dict:
     same_date = [g["id"] for g, row in dated if (str(row.get("published_at") or "")[:10] or None) == g.get("published")]
     result["published"] = {"accuracy": _ratio(len(same_date), len(dated))}
     result["errors"]["published"] = {"wrong": [g["id"] for g, _ in dated if g["id"] not in set(same_date)]}
+    grouped = [(g, row) for g, row in matched if g.get("incident")]
+    if grouped:
+        result["incidents"] = incident_scores({g["id"]: row.get("incident_id") for g, row in grouped},
+                                              {g["id"]: g["incident"] for g, _ in grouped})
     result["rows"] = {g["id"]: _row_summary(row) for g, row in matched}
     result["gold"] = {g["id"]: g for g, _ in matched}
     return result
 
 
+def incident_scores(predicted: dict[str, Optional[str]], gold: dict[str, str]) -> dict:
+    """Pairwise and B-cubed scores of predicted incident ids against gold groups, both keyed by article."""
+    pred = {a: (p if p is not None else f"\x00{a}") for a, p in predicted.items()}
+    ids = sorted(gold)
+    tp = fp = fn = 0
+    for i, a in enumerate(ids):
+        for b in ids[i + 1:]:
+            same_pred, same_gold = pred[a] == pred[b], gold[a] == gold[b]
+            tp += same_pred and same_gold
+            fp += same_pred and not same_gold
+            fn += same_gold and not same_pred
+    pairwise = _prf(tp, fp, fn)
+    if tp + fp + fn == 0:
+        pairwise.update(precision=1.0, recall=1.0, f1=1.0)
+    bp = br = 0.0
+    for a in ids:
+        same_p = {b for b in ids if pred[b] == pred[a]}
+        same_g = {b for b in ids if gold[b] == gold[a]}
+        bp += len(same_p & same_g) / len(same_p)
+        br += len(same_p & same_g) / len(same_g)
+    bp, br = bp / len(ids), br / len(ids)
+    wrong = sorted({a for a in ids for b in ids if a != b and (pred[a] == pred[b]) != (gold[a] == gold[b])})
+    return {"articles": len(ids), "gold_incidents": len(set(gold.values())),
+            "predicted_incidents": len({pred[a] for a in ids}), "pairwise": pairwise,
+            "bcubed": {"precision": bp, "recall": br, "f1": 2 * bp * br / (bp + br) if bp + br else 0.0},
+            "unassigned": sorted(a for a in ids if predicted[a] is None), "wrongly_grouped": wrong}
+
+
 def _row_summary(row: dict) -> dict:
     keys = ("defection", "conscription", "defection_report", "defectors", "weapons", "orgs", "locations",
-            "country", "duplicate_of_url", "published_at")
+            "country", "duplicate_of_url", "published_at", "incident_id")
     return {k: (_as_list(row.get(k)) if k in SET_LABELS else row.get(k)) for k in keys}
 
 
-def evaluate_db(db_path: str | Path, gold_path: str | Path) -> dict:
+def with_incidents(gold: list[dict], path: Optional[str | Path]) -> list[dict]:
+    """Gold objects with the ``incident`` groups of a JSONL file ({"id" or "url", "incident"}) laid over."""
+    if not path:
+        return gold
+    groups = {}
+    for line in load_gold(path):
+        groups[line.get("id") or line["url"]] = line["incident"]
+    return [{**g, "incident": groups.get(g["id"], groups.get(g["url"], g.get("incident")))} for g in gold]
+
+
+def evaluate_db(db_path: str | Path, gold_path: str | Path, incidents_path: Optional[str | Path] = None) -> dict:
     """Evaluate the ``article_labels`` view of a DuckDB file (opened read-only)."""
     import duckdb
 
@@ -161,7 +207,7 @@ def evaluate_db(db_path: str | Path, gold_path: str | Path) -> dict:
         cursor = con.execute("SELECT * FROM article_labels")
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, values)) for values in cursor.fetchall()]
-    return evaluate(rows, load_gold(gold_path))
+    return evaluate(rows, with_incidents(load_gold(gold_path), incidents_path))
 
 
 def _fmt(value: Optional[float]) -> str:
@@ -188,6 +234,14 @@ def format_table(result: dict) -> str:
         lines.append(f"{label:<18}{m['exact']:>8}{m['stated']:>8}{_fmt(m['exact_rate']):>8}{m['spurious']:>10}")
     lines += ["", f"country accuracy {_fmt(result['country']['accuracy']).strip()}, "
                   f"published date accuracy {_fmt(result['published']['accuracy']).strip()}"]
+    if "incidents" in result:
+        inc = result["incidents"]
+        pw, b3 = inc["pairwise"], inc["bcubed"]
+        lines += ["", f"incidents: {inc['predicted_incidents']} predicted / {inc['gold_incidents']} gold over "
+                      f"{inc['articles']} articles; pairwise P {_fmt(pw['precision']).strip()} "
+                      f"R {_fmt(pw['recall']).strip()} F1 {_fmt(pw['f1']).strip()}; "
+                      f"B-cubed P {_fmt(b3['precision']).strip()} R {_fmt(b3['recall']).strip()} "
+                      f"F1 {_fmt(b3['f1']).strip()}"]
     return "\n".join(lines)
 
 
@@ -225,6 +279,10 @@ def format_verbose(result: dict) -> str:
     if errors["country"]["wrong"]:
         lines.append("country wrong: " + ", ".join(
             f"{i} (model {rows[i]['country']}, gold {gold[i].get('country')})" for i in errors["country"]["wrong"]))
+    if result.get("incidents", {}).get("wrongly_grouped"):
+        lines.append("incident grouping wrong: " + ", ".join(
+            f"{i} ({rows[i].get('incident_id')}, gold {gold[i].get('incident')})"
+            for i in result["incidents"]["wrongly_grouped"]))
     if result["coverage"]["missing"]:
         lines.append("not stored: " + ", ".join(result["coverage"]["missing"]))
     return "\n".join(lines) if lines else "no errors"

@@ -148,6 +148,62 @@ class Relink(NamedTuple):
     duplicate_kind: Optional[str]
 
 
+class IncidentCandidate(NamedTuple):
+    """A mention the incident layer groups, with the article facts it needs (see incidents_core)."""
+
+    mention_id: str
+    article_id: str
+    url: str
+    source: Optional[str]  # the outlet
+    title: Optional[str]
+    published_at: Optional[str]
+    seen_at: str
+    duplicate_of: Optional[str]
+    kind: str  # 'defection' | 'conscription'
+    people_count: Optional[int]
+    count_qualifier: Optional[str]
+    weapons_count: Optional[int]
+    ranks: Sequence[str]
+    units: Sequence[str]
+    orgs: Sequence[str]
+    locations: Sequence[str]
+    source_party: Optional[str]
+    sentence: str
+    start_char: int
+
+
+class IncidentMember(NamedTuple):
+    """One mention of an incident; ``main`` when it is its article's main defection-report incident."""
+
+    mention_id: str
+    article_id: str
+    main: bool
+
+
+class Incident(NamedTuple):
+    """One real-world event or claimant figure across outlets; no members means the id was retired."""
+
+    incident_id: str
+    sort: str  # 'event' | 'figure'
+    kind: str  # 'defection' | 'conscription'
+    title: Optional[str]
+    count_min: Optional[int]
+    count_max: Optional[int]
+    weapons_min: Optional[int]
+    weapons_max: Optional[int]
+    claimants: Sequence[str]
+    places: Sequence[str]
+    units: Sequence[str]
+    ranks: Sequence[str]
+    first_published: Optional[str]
+    first_seen: Optional[str]
+    last_seen: Optional[str]
+    n_articles: int
+    n_outlets: int
+    representative_url: Optional[str]
+    members: Sequence[IncidentMember]
+
+
 class SinkRecord(NamedTuple):
     """One write for the sink; exactly one field is set (a typed union)."""
 
@@ -155,7 +211,9 @@ class SinkRecord(NamedTuple):
     error: Optional[ErrorRecord] = None
     poll: Optional[FeedPoll] = None
     relink: Optional[Relink] = None
+    incident: Optional[Incident] = None
 
 
-for _record in (FeedRequest, FeedItem, FetchedPage, Article, Mention, ArticleLabels, EnrichedArticle, ErrorRecord, FeedPoll, Relink, SinkRecord):
+for _record in (FeedRequest, FeedItem, FetchedPage, Article, Mention, ArticleLabels, EnrichedArticle, ErrorRecord, FeedPoll, Relink,
+                IncidentCandidate, IncidentMember, Incident, SinkRecord):
     beam.coders.registry.register_coder(_record, beam.coders.RowCoder)

@@ -3,7 +3,7 @@
     batch:   FeedRequest ─ PollFeeds ──────┐
     stream:  ticks ─────── PollOnSchedule ─┴─ ProcessItems:
              NewItems → FetchArticles → ExtractText → MarkDuplicates
-             → ExtractMentions → WriteToDuckDB
+             → ExtractMentions → WriteToDuckDB → ResolveIncidents → WriteIncidents
 
 Only the front differs: batch polls every feed once, streaming polls each
 feed on its own schedule. Every stage's per-item failures are flattened into
@@ -25,6 +25,7 @@ from newswatch.sinks.alerts import AlertSettings, RaiseAlerts
 from newswatch.sinks.duckdb import (
     read_dedup_index,
     read_feed_states,
+    read_incident_window,
     read_stored_ids,
     window_start,
 )
@@ -34,6 +35,7 @@ from newswatch.transforms.dedup_core import PriorEntry
 from newswatch.transforms.extract_text import ExtractText
 from newswatch.transforms.feeds import PollFeeds
 from newswatch.transforms.fetch import FetchArticles, HttpSettings, NewItems
+from newswatch.transforms.incidents import ResolveIncidents
 from newswatch.transforms.mentions import ExtractMentions
 from newswatch.transforms.schedule import FeedState, PollOnSchedule, Schedule
 
@@ -160,6 +162,13 @@ class ProcessItems(beam.PTransform):
         if self._s.parquet:
             from newswatch.sinks.parquet import WriteToParquet
 
+            from newswatch.sinks import parquet
+
+            # Resolved before the write: the stored window read back holds earlier runs' reports.
+            loader = functools.partial(parquet.incident_window, self._s.db_path, window_start(cfg.dedup.window_days))
+            incidents = enriched | "ResolveIncidents" >> ResolveIncidents(loader, cfg.dedup.window_days)
+            records["Incidents"] = incidents | "IncidentsToSink" >> beam.Map(_as_sink("incident")).with_output_types(
+                SinkRecord)
             return tuple(records.values()) | "AllRecords" >> beam.Flatten() | "WriteToParquet" >> WriteToParquet(
                 self._s.db_path
             )
@@ -174,6 +183,14 @@ class ProcessItems(beam.PTransform):
             if label != "Articles":
                 _ = pcoll | f"Write{label}" >> self._writer(commit_after_s=commit_after_s)
         stored = records["Articles"] | "WriteArticles" >> self._writer(5.0, commit_after_s)
+        # Incidents follow the article commit, so the stored window they re-read includes these articles.
+        loader = functools.partial(read_incident_window, self._s.db_path, window_start(cfg.dedup.window_days))
+        _ = (
+            stored
+            | "ResolveIncidents" >> ResolveIncidents(loader, cfg.dedup.window_days, in_process=in_process)
+            | "IncidentsToSink" >> beam.Map(_as_sink("incident")).with_output_types(SinkRecord)
+            | "WriteIncidents" >> self._writer(commit_after_s=commit_after_s)
+        )
         if self._s.alerts is not None and self._s.alerts.channels:
             # Alerts follow the commit: only stored articles can alert.
             _ = stored | "RaiseAlerts" >> RaiseAlerts(self._s.db_path, self._s.alerts)

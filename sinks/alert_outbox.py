@@ -42,9 +42,11 @@ from typing import NamedTuple, Optional, Sequence
 from newswatch.net import SafeHttpClient
 from newswatch.records import EnrichedArticle
 from newswatch.sinks.alert_channels import Channel, DeliveryOutcome, display_channel, send_alert
-from newswatch.sinks.alert_rules import AlertSettings, build_payload, canonical_json, match_rule
+from newswatch.sinks.alert_rules import AlertSettings, alert_id_for, build_payload, canonical_json, match_rule
 from newswatch.sinks.duckdb import DuckDBStore, write_lock
+from newswatch.sinks.incidents_store import incident_window
 from newswatch.transforms.dedup_core import DEFAULT_THRESHOLD, estimate_jaccard
+from newswatch.transforms.incidents_core import epoch, resolve
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,43 @@ def _cluster_alerted(con, rule: str, enriched: EnrichedArticle, since: float) ->
     return any(estimate_jaccard(article.minhash, bytes(sig)) >= DEFAULT_THRESHOLD for (sig,) in signatures)
 
 
+def _main_incident(candidates, article_id: str):
+    """The incident that is `article_id`'s main one when `candidates` are resolved, or None."""
+    for incident in resolve(candidates):
+        if any(m.article_id == article_id and m.main for m in incident.members):
+            return incident
+    return None
+
+
+def _incident_gate(con, rule, enriched: EnrichedArticle, since: float) -> tuple[bool, Optional[dict]]:
+    """(already alerted, update) for the article's incident: the stored window resolved as the incident stage does.
+
+    ``update`` is set when ``rule.update_change`` is on and this article moves the
+    alerted incident's count range by at least that fraction.
+    """
+    a = enriched.article
+    aid = a.article_id
+    # The window reaches back from the article too, so a backfill of old reports still groups.
+    since = min(since, (epoch(a.published_at) or epoch(a.seen_at) or since) - (time.time() - since))
+    candidates, _ = incident_window(con, _iso(since))
+    incident = _main_incident(candidates, aid)
+    if incident is None:
+        return False, None
+    others = sorted({m.article_id for m in incident.members} - {aid})
+    alerted = con.execute("SELECT min(article_id) FROM alerts WHERE rule = ? AND list_contains(?, article_id)",
+                          [rule.name, others]).fetchone()[0] if others else None
+    if alerted is None or rule.update_change <= 0 or incident.count_max is None:
+        return alerted is not None, None
+    before = _main_incident([c for c in candidates if c.article_id != aid], alerted)
+    old = (before.count_min, before.count_max) if before is not None else (None, None)
+    new = (incident.count_min, incident.count_max)
+    moved = old[1] is None or any(abs(n - o) >= rule.update_change * max(o, 1) for n, o in zip(new, old))
+    if not moved:
+        return True, None
+    return True, {"incident_id": incident.incident_id, "count_min": new[0], "count_max": new[1],
+                  "previous_count_min": old[0], "previous_count_max": old[1], "n_articles": incident.n_articles}
+
+
 def enqueue_alerts(store: DuckDBStore, enriched: EnrichedArticle, settings: AlertSettings,
                    now: Optional[datetime] = None) -> list[str]:
     """Write outbox rows for every rule `enriched` satisfies; return the alert ids new to the outbox."""
@@ -96,6 +135,13 @@ def enqueue_alerts(store: DuckDBStore, enriched: EnrichedArticle, settings: Aler
             if _cluster_alerted(con, rule.name, enriched, since):
                 continue
             payload = build_payload(rule.name, enriched, mention)
+            if rule.per == "incident":
+                alerted, update = _incident_gate(con, rule, enriched, since)
+                if alerted and update is None:
+                    continue
+                if update is not None:  # one update alert per incident and count range
+                    key = f"{update['incident_id']}:{update['count_min']}-{update['count_max']}"
+                    payload.update(update, update=True, alert_id=alert_id_for(rule.name, key))
             body = canonical_json(payload)
             con.executemany(
                 "INSERT INTO alerts (alert_id, channel, rule, article_id, payload, status, attempts,"

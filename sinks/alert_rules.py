@@ -43,7 +43,8 @@ from newswatch.sinks.alert_channels import CHANNEL_TYPES, Channel
 
 SECRET_ENV = "NEWSWATCH_WEBHOOK_SECRET"
 _RULE_KEYS = frozenset(
-    {"name", "kind", "modality", "country", "min_people", "places", "orgs", "keywords", "require_label", "channels"}
+    {"name", "kind", "modality", "country", "min_people", "places", "orgs", "keywords", "require_label", "channels",
+     "per", "update_change"}
 )
 _ALERT_KEYS = frozenset({"rules", "horizon_hours", "backoff_initial_s", "backoff_max_s", "drain_s", "timeout_s"})
 
@@ -65,6 +66,8 @@ class AlertRule:
     keywords: tuple[str, ...] = ()  # any of them as a word in the title or text
     require_label: bool = True  # the article label must agree, so a passing clause does not alert
     channels: tuple[Channel, ...] = ()
+    per: str = "incident"  # 'incident': once per real-world incident; 'article': once per story (copies excluded)
+    update_change: float = 0.0  # > 0: also alert when an incident's count range moves by this fraction
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,15 @@ def parse_rule(value: Any, where: str) -> AlertRule:
         if not isinstance(value["require_label"], bool):
             raise ValueError(f"setting {where}.require_label must be true or false")
         kw["require_label"] = value["require_label"]
+    if "per" in value:
+        if value["per"] not in ("incident", "article"):
+            raise ValueError(f"setting {where}.per must be 'incident' or 'article'")
+        kw["per"] = value["per"]
+    if "update_change" in value:
+        if isinstance(value["update_change"], bool) or not isinstance(value["update_change"], (int, float)) \
+                or value["update_change"] < 0:
+            raise ValueError(f"setting {where}.update_change must be a non-negative number")
+        kw["update_change"] = float(value["update_change"])
     channels = value.get("channels", [])
     if not isinstance(channels, list):
         raise ValueError(f"setting {where}.channels must be a list of tables")

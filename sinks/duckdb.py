@@ -37,6 +37,7 @@ from newswatch.records import (
     Relink,
     SinkRecord,
 )
+from newswatch.sinks.incidents_store import incident_window, write_incidents
 from newswatch.sinks.schema import migrate
 
 log = logging.getLogger(__name__)
@@ -206,6 +207,7 @@ class DuckDBStore:
             _upsert_errors(con, errors)
             _record_polls(con, polls)
             _apply_relinks(con, relinks)
+            write_incidents(con, [r.incident for r in records if r.incident is not None])
         return WriteStats(new_ids, n_mentions, len(errors), len(polls), len(relinks))
 
     def write_patiently(self, records: Sequence[SinkRecord], stop: Optional[threading.Event] = None,
@@ -536,6 +538,16 @@ def read_dedup_index(path: str, since: Optional[str] = None) -> list[tuple]:
     """Picklable loader for `MarkDuplicates`: what stored articles dedup needs."""
     with _WRITE_LOCK:
         return DuckDBStore(path).dedup_index(since)
+
+
+def read_incident_window(path: str, since: Optional[str] = None) -> tuple[list, dict]:
+    """Picklable loader for `ResolveIncidents`: stored candidates of the window and their incidents."""
+    with _WRITE_LOCK:
+        store = DuckDBStore(path)
+        if not store.exists():
+            return [], {}
+        with store.reader() as con:
+            return incident_window(con, since) if _has_table(con, "incident_mentions") else ([], {})
 
 
 def window_start(days: float) -> str:

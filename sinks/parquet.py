@@ -7,6 +7,7 @@ path, gs://, s3:// or any other filesystem Beam has. Hive-style layout:
     DIR/articles/date=2024-03-05/part-<id>.parquet     articles and their label columns
     DIR/mentions/date=2024-03-05/part-<id>.parquet     the mentions of those articles
     DIR/errors/date=…/  DIR/feed_polls/date=…/  DIR/relinks/date=…/
+    DIR/incidents/date=…/  DIR/incident_mentions/date=…/   versions of incidents, by write day
 
 Articles (and their mentions) are partitioned by the UTC date of
 `published_at`, or `seen_at` when undated; errors by `at`; polls by
@@ -47,8 +48,9 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms import trigger, window
 
-from newswatch.records import EnrichedArticle, ErrorRecord, FeedPoll, Relink, SinkRecord
-from newswatch.sinks.schema import _ARTICLE_LABELS_VIEW
+from newswatch.records import EnrichedArticle, ErrorRecord, FeedPoll, Incident, Relink, SinkRecord
+from newswatch.sinks.incidents_store import INCIDENT_COLUMNS, incident_row, latest_versions
+from newswatch.sinks.schema import _LABELS_WITH_INCIDENT
 
 _TS = pa.timestamp("us", tz="UTC")
 _STRS = pa.list_(pa.string())
@@ -84,6 +86,12 @@ POLL_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
 RELINK_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("article_id", _STR), ("duplicate_of", _STR), ("duplicate_kind", _STR),
 )
+_INCIDENT_TYPES = {"count_min": pa.int32(), "count_max": pa.int32(), "weapons_min": pa.int32(),
+                   "weapons_max": pa.int32(), "n_articles": pa.int32(), "n_outlets": pa.int32(),
+                   "first_published": _TS, "first_seen": _TS, "last_seen": _TS,
+                   **{n: _STRS for n in ("claimants", "places", "units", "ranks")}}
+INCIDENT_TABLE_COLUMNS = tuple((n, _INCIDENT_TYPES.get(n, _STR)) for n in INCIDENT_COLUMNS)
+INCIDENT_MENTION_COLUMNS = (("mention_id", _STR), ("incident_id", _STR), ("article_id", _STR), ("main", pa.bool_()))
 # Every file also carries when and in which window it was written: the views order versions by them.
 WRITE_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (("written_at", _TS), ("window_end_us", pa.int64()))
 
@@ -93,6 +101,8 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
     "errors": ERROR_COLUMNS,
     "feed_polls": POLL_COLUMNS,
     "relinks": RELINK_COLUMNS,
+    "incidents": INCIDENT_TABLE_COLUMNS,  # a version without members (n_articles 0) retires its id
+    "incident_mentions": INCIDENT_MENTION_COLUMNS,
 }
 _LIST_FIELDS = {"orgs", "locations", "ranks", "units"}
 _ERROR_MESSAGE_MAX = 2000  # as the DuckDB sink stores it
@@ -120,7 +130,7 @@ def utc_date(value: str) -> str:
 
 def record_kind(record: SinkRecord) -> str:
     """Which union member is set: enriched | error | poll | relink."""
-    for kind in ("enriched", "error", "poll", "relink"):
+    for kind in ("enriched", "error", "poll", "relink", "incident"):
         if getattr(record, kind) is not None:
             return kind
     raise ValueError("SinkRecord with no field set")
@@ -138,6 +148,8 @@ def record_identity(record: SinkRecord) -> str:
     if record.relink is not None:
         r = record.relink
         return "\x1f".join((r.article_id, r.duplicate_of or "", r.duplicate_kind or ""))
+    if record.incident is not None:  # the versions of an incident in one window share a group (the last is kept)
+        return record.incident.incident_id
     raise ValueError("SinkRecord with no field set")
 
 
@@ -222,6 +234,15 @@ def relinks_table(relinks: Sequence[Relink], written_at: datetime, window_end_us
     return _table([r._asdict() for r in relinks], RELINK_COLUMNS, written_at, window_end_us)
 
 
+def incident_tables(incidents: Sequence[Incident], written_at: datetime, window_end_us: int) -> list:
+    """(incident_mentions, incidents) Arrow tables for a group of incident versions."""
+    rows = [_ts_fields(dict(zip(INCIDENT_COLUMNS, incident_row(i))), ("first_published", "first_seen", "last_seen"))
+            for i in incidents]
+    members = [{**m._asdict(), "incident_id": i.incident_id} for i in incidents for m in i.members]
+    return [("incident_mentions", _table(members, INCIDENT_MENTION_COLUMNS, written_at, window_end_us)),
+            ("incidents", _table(rows, INCIDENT_TABLE_COLUMNS, written_at, window_end_us))]
+
+
 def group_tables(
     kind: str, records: Sequence[SinkRecord], written_at: datetime, window_end_us: int
 ) -> list[tuple[str, pa.Table]]:
@@ -229,7 +250,8 @@ def group_tables(
     by_key: dict[str, SinkRecord] = {}
     for record in records:
         # A relink's identity includes its target; keep one relink per article, as one UPDATE pass would.
-        key = record.relink.article_id if kind == "relink" else record_identity(record)
+        key = (record.relink.article_id if kind == "relink" else
+               record.incident.incident_id if kind == "incident" else record_identity(record))
         by_key[key] = record
     ordered = [by_key[k] for k in sorted(by_key)]
     if kind == "enriched":
@@ -240,6 +262,8 @@ def group_tables(
         return [("errors", errors_table([r.error for r in ordered], written_at, window_end_us))]
     if kind == "poll":
         return [("feed_polls", polls_table([r.poll for r in ordered], written_at, window_end_us))]
+    if kind == "incident":  # `records` order, not key order: the last version of an incident wins
+        return incident_tables(latest_versions([r.incident for r in records]), written_at, window_end_us)
     return [("relinks", relinks_table([r.relink for r in ordered], written_at, window_end_us))]
 
 
@@ -529,7 +553,20 @@ SELECT
 FROM marked
 GROUP BY feed_url
 """,
-        _ARTICLE_LABELS_VIEW,
+        f"""
+CREATE OR REPLACE VIEW incidents AS
+SELECT {_select(INCIDENT_TABLE_COLUMNS, 'i')} FROM {src['incidents']} i
+QUALIFY row_number() OVER (PARTITION BY i.incident_id {_LATEST_FIRST}) = 1 AND i.n_articles > 0
+""",
+        f"""
+CREATE OR REPLACE VIEW incident_mentions AS
+SELECT * FROM (
+    SELECT {_select(INCIDENT_MENTION_COLUMNS, 'm')} FROM {src['incident_mentions']} m
+    QUALIFY row_number() OVER (PARTITION BY m.mention_id {_LATEST_FIRST}) = 1
+) WHERE incident_id IN (SELECT incident_id FROM incidents)
+""",
+        "CREATE OR REPLACE VIEW incident_timeline AS SELECT * FROM incidents ORDER BY first_seen, incident_id",
+        _LABELS_WITH_INCIDENT,
     ]
 
 
@@ -584,3 +621,11 @@ def dedup_index(directory: str, since: Optional[str] = None) -> list[tuple]:
     sql, params = dedup_index_query(since)
     with _open_through_beam(directory) as con:
         return [tuple(row) for row in con.execute(sql, params).fetchall()]
+
+
+def incident_window(directory: str, since: Optional[str] = None) -> tuple[list, dict]:
+    """Picklable loader for `ResolveIncidents`: the same as `read_incident_window`, from the dataset."""
+    from newswatch.sinks.incidents_store import incident_window as window
+
+    with _open_through_beam(directory) as con:
+        return window(con, since)

@@ -242,6 +242,55 @@ MIGRATIONS += (
     ),
 )
 
+# The article's main defection-report incident joins the analyst view (NULL when it has none).
+_LABELS_WITH_INCIDENT = _ARTICLE_LABELS_VIEW.replace(
+    "    a.language\nFROM articles a\n",
+    "    a.language,\n    mi.incident_id\nFROM articles a\n"
+    "LEFT JOIN (SELECT article_id, min(incident_id) AS incident_id FROM incident_mentions WHERE main\n"
+    "           GROUP BY article_id) mi ON mi.article_id = a.article_id\n",
+)
+assert _LABELS_WITH_INCIDENT != _ARTICLE_LABELS_VIEW
+
+MIGRATIONS += (
+    Migration(
+        6,
+        "incidents",
+        """
+        -- One row per real-world event or claimant figure (transforms/incidents_core.py).
+        CREATE TABLE incidents (
+            incident_id        VARCHAR PRIMARY KEY,   -- 'inc-' + hash of the earliest member mention id
+            sort               VARCHAR NOT NULL,      -- 'event' | 'figure' (a claimant's running total)
+            kind               VARCHAR NOT NULL,      -- 'defection' | 'conscription'
+            title              VARCHAR,               -- headline of the earliest report
+            count_min          INTEGER,               -- smallest and largest people count reported
+            count_max          INTEGER,
+            weapons_min        INTEGER,
+            weapons_max        INTEGER,
+            claimants          VARCHAR[],
+            places             VARCHAR[],
+            units              VARCHAR[],
+            ranks              VARCHAR[],
+            first_published    TIMESTAMPTZ,
+            first_seen         TIMESTAMPTZ,
+            last_seen          TIMESTAMPTZ,
+            n_articles         INTEGER NOT NULL,
+            n_outlets          INTEGER NOT NULL,
+            representative_url VARCHAR
+        );
+        CREATE TABLE incident_mentions (
+            mention_id   VARCHAR PRIMARY KEY,
+            incident_id  VARCHAR NOT NULL,
+            article_id   VARCHAR NOT NULL,
+            main         BOOLEAN NOT NULL           -- the article's main defection-report incident
+        );
+        CREATE INDEX incident_mentions_incident ON incident_mentions (incident_id);
+        CREATE OR REPLACE VIEW incident_timeline AS
+        SELECT * FROM incidents ORDER BY first_seen, incident_id;
+        """
+        + _LABELS_WITH_INCIDENT,
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

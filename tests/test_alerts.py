@@ -100,7 +100,8 @@ def _settings(receiver, *channels, allow=True, **kw) -> AlertSettings:
     kw.setdefault("backoff_initial_s", 0.05)
     kw.setdefault("drain_s", 10.0)
     return AlertSettings(
-        rules=(AlertRule(channels=tuple(chans)),),
+        # The synthetic reports here repeat one event; these tests are about stories (per article).
+        rules=(AlertRule(channels=tuple(chans), per="article"),),
         allow_hosts=(receiver.host_port,) if allow else (),
         **kw,
     )
@@ -338,7 +339,8 @@ def test_unreachable_endpoint_is_tried_once_per_pass(db):
         port = probe.getsockname()[1]
     arts = [_enriched(f"u{i}") for i in range(3)]
     _store(db, *arts)
-    settings = AlertSettings(rules=(AlertRule(channels=(Channel("webhook", f"http://127.0.0.1:{port}/hook"),)),),
+    settings = AlertSettings(rules=(AlertRule(channels=(Channel("webhook", f"http://127.0.0.1:{port}/hook"),),
+                                              per="article"),),
                              allow_hosts=(f"127.0.0.1:{port}",), backoff_initial_s=30.0)
     for e in arts:
         al.enqueue_alerts(DuckDBStore(db), e, settings)

@@ -10,10 +10,11 @@ from tests.conftest import SHARED_CORPUS, requires_corpus
 pytestmark = requires_corpus
 
 BASELINE = Path(__file__).with_name("eval_baseline.json")
+INCIDENTS = Path(__file__).parent / "fixtures" / "incidents" / "corpus_incidents.jsonl"
 
 
 def test_corpus_metrics_hold_the_baseline(corpus_db):
-    result = evaluate_db(corpus_db, SHARED_CORPUS / "gold.jsonl")
+    result = evaluate_db(corpus_db, SHARED_CORPUS / "gold.jsonl", INCIDENTS)
     broken = check_baseline(result, json.loads(BASELINE.read_text()))
     assert not broken, "quality below the pinned floors:\n" + "\n".join(broken)
 

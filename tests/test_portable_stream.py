@@ -43,6 +43,9 @@ def test_portable_runner_streams_the_demo_into_parquet(tmp_path, job_service):  
         assert rows == batch.execute(LABEL_SQL).fetchall()
         assert streamed.execute("SELECT count(*) FROM mentions").fetchone() == batch.execute(
             "SELECT count(*) FROM mentions").fetchone()
+        # Incidents from keyed state equal the batch run's (issue 15).
+        incidents = "SELECT url, incident_id FROM article_labels ORDER BY url"
+        assert streamed.execute(incidents).fetchall() == batch.execute(incidents).fetchall()
     finally:
         streamed.close()
         batch.close()
