@@ -162,7 +162,7 @@ SELECT (SELECT count(*) FROM articles) AS articles,
 
 
 def _has_incidents(con) -> Optional[dict]:
-    """Column names of a usable `incidents` table (issue 15), or None to count per article."""
+    """Column names of a usable, non-empty `incidents` table (issue 15), or None to count per article."""
     try:
         cols = {r[0] for r in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'incidents'").fetchall()}
@@ -170,6 +170,9 @@ def _has_incidents(con) -> Optional[dict]:
         return None
     date = next((c for c in ("first_published", "first_seen") if c in cols), None)
     if not {"kind", "count_min", "count_max"} <= cols or date is None:
+        return None
+    # A file migrated from before issue 15 has the table but no incident for its older reports.
+    if not con.execute("SELECT count(*) FROM incidents").fetchone()[0]:
         return None
     return {"date": date, "low": "count_min", "high": "count_max",
             "event_filter": "AND sort = 'event'" if "sort" in cols else ""}

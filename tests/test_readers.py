@@ -350,14 +350,14 @@ def test_publication_is_keyed_follows_relinks_and_picks_up_new_tables(tmp_path):
     held.close()
     # A table someone adds to the schema later is published with no code change.
     with store.transaction() as con:
-        con.execute("CREATE TABLE incidents (incident_id VARCHAR PRIMARY KEY, title VARCHAR)")
-        con.execute("INSERT INTO incidents VALUES ('i1', 'first')")
+        con.execute("CREATE TABLE watchlist (entry_id VARCHAR PRIMARY KEY, title VARCHAR)")
+        con.execute("INSERT INTO watchlist VALUES ('w1', 'first')")
     publisher.publish_once()
     fresh = duckdb.connect(db, read_only=True)
-    assert fresh.execute("SELECT * FROM incidents").fetchall() == [("i1", "first")]
+    assert fresh.execute("SELECT * FROM watchlist").fetchall() == [("w1", "first")]
     assert {r[0] for r in fresh.execute("SELECT table_name FROM information_schema.tables").fetchall()} >= {
         "articles", "mentions", "errors", "feeds", "feed_polls", "runs", "alerts", "article_labels",
-        "poll_freshness", "incidents"}
+        "poll_freshness", "incidents", "incident_timeline", "watchlist"}
     fresh.close()
 
 

@@ -169,12 +169,12 @@ def test_counts_per_original_article_with_a_range_where_copies_disagree(small_db
 
 def test_counts_per_incident_when_the_incidents_table_exists(small_db, tmp_path):
     with DuckDBStore(str(small_db)).transaction() as con:
-        # The shape issue 15 describes; the report only needs these columns.
-        con.execute("CREATE TABLE incidents (incident_id VARCHAR, sort VARCHAR, kind VARCHAR, count_min INTEGER, "
-                    "count_max INTEGER, first_published TIMESTAMPTZ)")
-        con.execute("INSERT INTO incidents VALUES ('i1', 'event', 'defection', 30, 31, '2025-03-03 08:00:00+00'), "
-                    "('i2', 'event', 'defection', 12, 12, '2025-03-05 08:00:00+00'), "
-                    "('i3', 'figure', 'defection', 14000, 14000, '2025-03-05 09:00:00+00')")
+        # The incidents table of issue 15 (sinks/schema.py), filled by hand.
+        con.execute("DELETE FROM incidents")
+        con.execute("INSERT INTO incidents (incident_id, sort, kind, count_min, count_max, first_published, "
+                    "n_articles, n_outlets) VALUES ('i1', 'event', 'defection', 30, 31, '2025-03-03 08:00:00+00', 2, 2), "
+                    "('i2', 'event', 'defection', 12, 12, '2025-03-05 08:00:00+00', 1, 1), "
+                    "('i3', 'figure', 'defection', 14000, 14000, '2025-03-05 09:00:00+00', 1, 1)")
     out = tmp_path / "r.html"
     build_report(str(out), str(small_db))
     page = parse(out.read_text())
@@ -247,6 +247,13 @@ def corpus_report(corpus_db, tmp_path_factory):
     return out
 
 
+def corpus_incidents_gold() -> list[dict]:
+    import json
+
+    path = Path(__file__).resolve().parent / "fixtures" / "incidents" / "corpus_incidents.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
 def _expected(gold):
     originals = [g for g in gold if g["duplicate_of"] is None]
     copies: dict[str, list] = {}
@@ -271,6 +278,20 @@ def test_corpus_report_has_the_gold_numbers(corpus_report, corpus_gold, corpus_d
     conscription = [g for g in originals if g["conscription"]]
     assert page.cards["defection-reports"] == str(len(reports)) == "27"
     assert page.cards["conscription-reports"] == str(len(conscription)) == "18"
+    # People are counted once per event incident (issue 15), with the range its reports give;
+    # the incident grouping itself is scored against gold by `newswatch eval --incidents`.
+    import duckdb
+
+    con = duckdb.connect(str(corpus_db), read_only=True)
+    try:
+        n_events, low, high = con.execute(
+            "SELECT count(*), sum(count_min), sum(count_max) FROM incidents WHERE kind = 'defection' "
+            "AND sort = 'event'").fetchone()
+        n_incidents = con.execute("SELECT count(*) FROM incidents WHERE kind = 'defection'").fetchone()[0]
+    finally:
+        con.close()
+    assert n_incidents >= len({g["incident"] for g in corpus_incidents_gold()})
+    assert page.cards["incidents"] == str(n_events)
     assert page.cards["defectors"] == (f"{low:,}" if low == high else f"{low:,}–{high:,}")
 
     # Timeline: reports per week of publication (the corpus dates are the same day in UTC).
@@ -284,7 +305,9 @@ def test_corpus_report_has_the_gold_numbers(corpus_report, corpus_gold, corpus_d
             counts = expected_weeks.setdefault(week(g["published"]), [0, 0])
             counts[0] += g["defection_report"]
             counts[1] += g["conscription"]
-    table = {row[0]: [int(row[1]), int(row[3])] for row in page.tables["timeline-table"][1:]}
+    header = page.tables["timeline-table"][0]
+    col = next(i for i, name in enumerate(header) if "onscription" in name)
+    table = {row[0]: [int(row[1]), int(row[col])] for row in page.tables["timeline-table"][1:]}
     assert table == expected_weeks
     assert page.svgs["chart-defection"] == sum(1 for d, _ in expected_weeks.values() if d)
 
@@ -336,7 +359,7 @@ def test_corpus_report_renders_in_headless_chromium(corpus_report):
 
 
 # Provenance once the stream has stored the 13 demo articles (whether the copy is linked yet or not).
-ALL_DEMO_ARTICLES = re.compile(r"<dd>13 \(1[23] originals\)")
+ALL_DEMO_ARTICLES = re.compile(r"<dd>16 \(1[56] originals\)")
 
 
 @pytest.mark.slow
