@@ -9,8 +9,10 @@ addresses. Names are resolved by the client, every resolved address is
 checked, and the socket is connected to the checked IP while the Host header,
 SNI and certificate check keep the original name, so DNS rebinding cannot
 slip between check and connect (``newswatch.http.guard`` holds that address
-policy and the guarded connections). The client pickles without its connection pool,
-which is rebuilt lazily, so Beam DoFns can hold it as configuration.
+policy and the guarded connections). The client pickles without its
+connection pool, which is rebuilt lazily, so Beam DoFns can hold it as
+configuration. One call travels through its hops as a ``Request``
+(``newswatch.http.request``).
 
 Failures raise ``FetchError`` whose ``code`` is one of: ``http_404``,
 ``http_410``, ``http_429``, ``http_4xx``, ``http_5xx``, ``timeout``,
@@ -168,7 +170,7 @@ class SafeHttpClient:
         Raises:
             FetchError: with one of the documented codes.
         """
-        return self._with_retries("GET", url, None, headers, max_bytes, self.limits.retries)
+        return self._send(self._request("GET", url, None, headers, max_bytes), self.limits.retries)
 
     def post(
         self,
@@ -183,36 +185,40 @@ class SafeHttpClient:
         Raises:
             FetchError: with one of the documented codes.
         """
-        return self._with_retries("POST", url, bytes(body), headers, max_bytes, 0)
+        return self._send(self._request("POST", url, bytes(body), headers, max_bytes), 0)
 
-    def _with_retries(
+    def _request(
         self,
         method: str,
         url: str,
         body: Optional[bytes],
         headers: Optional[Mapping[str, str]],
         max_bytes: Optional[int],
-        retries: int,
-    ) -> Response:
-        deadline = Deadline(self.limits.total_deadline_s)
-        request = Request(
+    ) -> Request:
+        """The Request for one call, its URL checked and its deadline not yet started."""
+        return Request(
             method=method,
             target=check_url(url),
             headers=self._request_headers(headers),
             body=body,
             max_bytes=self.limits.max_bytes if max_bytes is None else max_bytes,
-            deadline=deadline,
+            deadline=Deadline(self.limits.total_deadline_s),
             follow_redirects=method == "GET",
         )
+
+    def _send(self, request: Request, retries: int) -> Response:
+        """Exchange the request, retrying transient failures within its deadline."""
         attempt = 0
         while True:
             try:
                 return self._exchange(request)
             except FetchError as err:
-                delay = self._retry_delay(err, attempt, retries, deadline)
+                delay = self._retry_delay(err, attempt, retries, request.deadline)
                 if delay is None:
                     raise
-                _log.debug("%s %s: %s; retry %d in %.2fs", method, url, err.code, attempt + 1, delay)
+                _log.debug(
+                    "%s %s: %s; retry %d in %.2fs", request.method, request.url, err.code, attempt + 1, delay
+                )
                 attempt += 1
                 time.sleep(delay)
 
