@@ -19,7 +19,8 @@ from pathlib import Path
 import urllib3
 
 from newswatch.demo.server import StaticServer
-from newswatch.net import FetchLimits, SafeHttpClient
+from newswatch.http.client import SafeHttpClient
+from newswatch.http.request import FetchLimits
 
 
 def _time(label: str, get, n: int) -> dict:

@@ -147,7 +147,7 @@ class _LoopWorker:
     def __init__(self, host_port: str):
         from newswatch.config import load_config
         from newswatch.transforms.dedup_core import MinHasher
-        from newswatch.transforms.fetch import HttpSettings
+        from newswatch.http.settings import HttpSettings
         from newswatch.transforms.mentions import build_nlp
 
         t0 = time.perf_counter()
@@ -156,7 +156,7 @@ class _LoopWorker:
         self.client = self.http.client()
         self.robots = None
         if self.http.robots:
-            from newswatch.transforms.robots import RobotsPolicy
+            from newswatch.http.robots import RobotsPolicy
 
             self.robots = RobotsPolicy(self.client, max_bytes=self.http.robots_max_bytes)
         self.nlp = build_nlp(self.cfg.mentions.model or None)
@@ -359,8 +359,8 @@ def loop_main(argv: list[str]) -> int:
 _REPO = Path(__file__).resolve().parent.parent
 _WATCHED = ("transforms/dedup.py", "transforms/dedup_core.py", "transforms/mentions.py", "transforms/mention_rules.py",
             "transforms/mention_components.py", "transforms/fetch.py", "transforms/extract_text.py",
-            "transforms/feeds.py", "sinks/duckdb.py", "pipelines/graph.py", "pipelines/batch.py", "newswatch/net.py",
-            "newswatch/net_guard.py")
+            "transforms/feeds.py", "sinks/duckdb.py", "pipelines/graph.py", "pipelines/batch.py",
+            "newswatch/http/client.py", "newswatch/http/guard.py", "newswatch/http/deadline.py")
 
 
 def code_identity() -> dict:

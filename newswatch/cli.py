@@ -53,7 +53,7 @@ def _add_ingest_flags(parser: argparse.ArgumentParser) -> None:
 def _settings(args, **overrides):
     from newswatch.config import load_config
     from newswatch.pipelines.graph import GraphSettings
-    from newswatch.transforms.fetch import HttpSettings
+    from newswatch.http.settings import HttpSettings
 
     politeness = {}
     if args.host_delay is not None:

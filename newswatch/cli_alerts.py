@@ -52,7 +52,7 @@ def cmd_alerts(args, beam_args: Sequence[str]) -> int:
     from newswatch.sinks.alert_rules import alert_settings
     from newswatch.sinks.duckdb import DatabaseLocked
     from newswatch.tables import format_rows
-    from newswatch.transforms.fetch import HttpSettings
+    from newswatch.http.settings import HttpSettings
 
     if beam_args:
         print(f"newswatch alerts: unknown arguments {' '.join(beam_args)}", file=sys.stderr)

@@ -20,6 +20,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from newswatch.config import Config
+from newswatch.http.settings import HttpSettings
 from newswatch.records import SinkRecord
 from newswatch.sinks.alerts import AlertSettings, RaiseAlerts
 from newswatch.sinks.duckdb import (
@@ -34,7 +35,7 @@ from newswatch.transforms.dedup import MarkDuplicates, MarkDuplicatesInProcess
 from newswatch.transforms.dedup_core import PriorEntry
 from newswatch.transforms.extract_text import ExtractText
 from newswatch.transforms.feeds import PollFeeds
-from newswatch.transforms.fetch import FetchArticles, HttpSettings, NewItems
+from newswatch.transforms.fetch import FetchArticles, NewItems
 from newswatch.transforms.incidents import ResolveIncidents
 from newswatch.transforms.mentions import ExtractMentions
 from newswatch.transforms.schedule import FeedState, PollOnSchedule, Schedule

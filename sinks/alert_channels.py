@@ -48,7 +48,8 @@ from dataclasses import dataclass
 from typing import NamedTuple, Optional
 from urllib.parse import urlsplit
 
-from newswatch.net import FetchError, SafeHttpClient
+from newswatch.http.client import SafeHttpClient
+from newswatch.http.errors import FetchError
 
 CHANNEL_TYPES = ("webhook", "slack", "file", "console")
 

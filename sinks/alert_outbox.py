@@ -39,7 +39,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import NamedTuple, Optional, Sequence
 
-from newswatch.net import SafeHttpClient
+from newswatch.http.client import SafeHttpClient
 from newswatch.records import EnrichedArticle
 from newswatch.sinks.alert_channels import Channel, DeliveryOutcome, display_channel, send_alert
 from newswatch.sinks.alert_rules import AlertSettings, alert_id_for, build_payload, canonical_json, match_rule

@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional, Sequence
 from urllib.parse import urlsplit
 
-from newswatch.net import FetchLimits, SafeHttpClient
+from newswatch.http.client import SafeHttpClient
+from newswatch.http.request import FetchLimits
 from newswatch.records import EnrichedArticle, Mention
 from newswatch.sinks.alert_channels import CHANNEL_TYPES, Channel
 

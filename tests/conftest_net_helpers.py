@@ -10,7 +10,7 @@ import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Dict, Iterator, List, NamedTuple, Optional
 
-from newswatch.politeness import HostThrottle
+from newswatch.http.politeness import HostThrottle
 
 Route = Callable[["Handler"], None]
 

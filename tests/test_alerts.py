@@ -22,7 +22,7 @@ from newswatch.records import Article, ArticleLabels, EnrichedArticle, Mention, 
 from newswatch.sinks import alerts as al
 from newswatch.sinks.alerts import AlertRule, AlertSettings, Channel
 from newswatch.sinks.duckdb import DuckDBStore
-from newswatch.transforms.fetch import HttpSettings
+from newswatch.http.settings import HttpSettings
 
 SECRET = "test-secret-3f9a"
 

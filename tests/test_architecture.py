@@ -17,7 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 # The layers, lowest first: a module may import its own layer and those below.
-LAYERS = ("core", "transforms", "sinks", "pipelines", "commands", "cli")
+LAYERS = ("core", "http", "transforms", "sinks", "pipelines", "commands", "cli")
 
 
 def layer_of(module: str) -> str | None:
@@ -30,8 +30,9 @@ def layer_of(module: str) -> str | None:
     for layer in ("pipelines", "sinks", "transforms"):
         if module == f"newswatch.{layer}" or module.startswith(f"newswatch.{layer}."):
             return layer
-    core = {"newswatch", "newswatch.records", "newswatch.config", "newswatch.clock", "newswatch.net",
-            "newswatch.net_guard", "newswatch.politeness", "newswatch.tables"}
+    if module == "newswatch.http" or module.startswith("newswatch.http."):
+        return "http"
+    core = {"newswatch", "newswatch.records", "newswatch.config", "newswatch.clock", "newswatch.tables"}
     return "core" if module in core else None
 
 

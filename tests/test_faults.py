@@ -505,7 +505,7 @@ class _StubClient:
         self.calls = 0
 
     def get(self, url, headers=None, max_bytes=None):
-        from newswatch.net import Response
+        from newswatch.http.request import Response
 
         self.calls += 1
         if isinstance(self.outcome, Exception):
@@ -514,13 +514,13 @@ class _StubClient:
 
 
 def _fetch_error(code: str, status=None):
-    from newswatch.net import FetchError
+    from newswatch.http.errors import FetchError
 
     return FetchError(code, f"{code} for the test", "http://h.example/robots.txt", status)
 
 
 def test_robots_rules_apply_and_are_cached():
-    from newswatch.transforms.robots import RobotsPolicy
+    from newswatch.http.robots import RobotsPolicy
 
     client = _StubClient(b"User-agent: *\nDisallow: /private/\n\nUser-agent: otherbot\nDisallow: /\n")
     policy = RobotsPolicy(client)
@@ -532,7 +532,7 @@ def test_robots_rules_apply_and_are_cached():
 
 
 def test_robots_cache_expires():
-    from newswatch.transforms.robots import RobotsPolicy
+    from newswatch.http.robots import RobotsPolicy
 
     now = [0.0]
     client = _StubClient(b"User-agent: *\nDisallow:\n")
@@ -558,7 +558,7 @@ def test_robots_cache_expires():
     ("tls_error", None, True, None),
 ])
 def test_robots_failures(code, status, allowed, verdict_code):
-    from newswatch.transforms.robots import RobotsPolicy
+    from newswatch.http.robots import RobotsPolicy
 
     verdict = RobotsPolicy(_StubClient(_fetch_error(code, status))).check("http://h.example/a")
     assert (verdict.allowed, verdict.code) == (allowed, verdict_code)
@@ -566,7 +566,8 @@ def test_robots_failures(code, status, allowed, verdict_code):
 
 def test_robots_settings_come_from_config():
     from newswatch.config import load_config
-    from newswatch.transforms.fetch import HttpSettings, _FetchArticleFn
+    from newswatch.http.settings import HttpSettings
+    from newswatch.transforms.fetch import _FetchArticleFn
 
     cfg = load_config(None, politeness={"robots": False, "robots_exempt_feeds": ["https://a.example/feed.xml"]})
     http = HttpSettings.from_config(cfg)

@@ -1,4 +1,4 @@
-"""Tests for newswatch.net against real servers on 127.0.0.1."""
+"""Tests for newswatch.http.client against real servers on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -24,16 +24,12 @@ from conftest_net_helpers import (
     reply,
     stream,
 )
-from newswatch.net import (
-    FetchError,
-    FetchLimits,
-    Response,
-    SafeHttpClient,
-    is_blocked_ip,
-    parse_content_type,
-    parse_retry_after,
-)
-from newswatch.politeness import HostThrottle
+from newswatch.http.client import SafeHttpClient
+from newswatch.http.decode import parse_content_type, parse_retry_after
+from newswatch.http.errors import FetchError
+from newswatch.http.guard import is_blocked_ip
+from newswatch.http.politeness import HostThrottle
+from newswatch.http.request import FetchLimits, Response
 
 MiB = 1024 * 1024
 PAGE = b"<html><body><p>Plain test page written for the client tests.</p></body></html>"

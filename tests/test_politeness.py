@@ -1,4 +1,4 @@
-"""Tests for newswatch.politeness.HostThrottle (threads and processes on one machine)."""
+"""Tests for newswatch.http.politeness.HostThrottle (threads and processes on one machine)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import List, Tuple
 import pytest
 
 from conftest_net_helpers import throttle_worker
-from newswatch.politeness import HostThrottle, ThrottleTimeout
+from newswatch.http.politeness import HostThrottle, ThrottleTimeout
 
 
 def test_noop_throttle_touches_nothing_and_is_cheap(tmp_path) -> None:

@@ -325,7 +325,7 @@ def test_stream_graph_for_a_cluster_runner_writes_parquet_with_keyed_dedup(tmp_p
     from newswatch.config import load_config
     from newswatch.pipelines.graph import GraphSettings
     from newswatch.pipelines.stream import build_stream
-    from newswatch.transforms.fetch import HttpSettings
+    from newswatch.http.settings import HttpSettings
 
     cfg = load_config(None)
     settings = GraphSettings(db_path=str(tmp_path / "lake"), config=cfg, http=HttpSettings.from_config(cfg),

@@ -18,7 +18,8 @@ from newswatch.sinks.duckdb_writer import WriteToDuckDB
 from newswatch.transforms.canonical import article_id
 from newswatch.transforms.extract_text import ExtractText
 from newswatch.transforms.feeds import PollFeeds, parse_feed
-from newswatch.transforms.fetch import FetchArticles, HttpSettings, NewItems
+from newswatch.http.settings import HttpSettings
+from newswatch.transforms.fetch import FetchArticles, NewItems
 from newswatch.transforms.schedule import FeedState, PollOnSchedule, Schedule, advance, resumed
 
 SITE = Path(__file__).parent / "fixtures" / "site"

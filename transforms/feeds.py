@@ -1,6 +1,6 @@
 """Feed input: feed lists, feed polling and parsing into `FeedItem`s.
 
-Feed bytes are fetched by newswatch's own client (`newswatch.net`), never by
+Feed bytes are fetched by newswatch's own client (`newswatch.http`), never by
 feedparser, then parsed from memory. A malformed-but-recoverable feed (bozo)
 still yields its items and is noted on its `FeedPoll`; an unreadable one is
 an `errors` row. feedparser never expands entities declared in a DOCTYPE nor
@@ -38,10 +38,12 @@ import apache_beam as beam
 import feedparser
 
 from newswatch.clock import iso_utc, now_iso
-from newswatch.net import FetchError, SafeHttpClient
+from newswatch.http.client import SafeHttpClient
+from newswatch.http.errors import FetchError
+from newswatch.http.settings import HttpSettings
 from newswatch.records import ErrorRecord, FeedItem, FeedPoll, FeedRequest
 from newswatch.transforms.canonical import article_id, canonical_url
-from newswatch.transforms.fetch import HttpSettings, retry_after_note
+from newswatch.transforms.fetch import retry_after_note
 
 log = logging.getLogger(__name__)
 

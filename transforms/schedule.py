@@ -51,10 +51,10 @@ from apache_beam.utils.timestamp import MAX_TIMESTAMP, Timestamp
 
 from newswatch.clock import iso_utc
 from newswatch.config import StreamConfig
-from newswatch.net import SafeHttpClient
+from newswatch.http.client import SafeHttpClient
+from newswatch.http.settings import HttpSettings
 from newswatch.records import ErrorRecord, FeedItem, FeedPoll, FeedRequest
 from newswatch.transforms.feeds import emit_outcome, poll_feed
-from newswatch.transforms.fetch import HttpSettings
 
 _log = logging.getLogger(__name__)
 

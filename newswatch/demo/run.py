@@ -30,8 +30,8 @@ def run_demo(db_path: str, beam_args: Sequence[str] = ()) -> int:
     from newswatch.pipelines.graph import GraphSettings
     from newswatch.sinks.duckdb import DuckDBStore
     from newswatch.tables import format_rows
+    from newswatch.http.settings import HttpSettings
     from newswatch.sinks.publish import Publisher, resolve_store
-    from newswatch.transforms.fetch import HttpSettings
 
     site = site_dir()
     feeds = sorted(name for name in os.listdir(os.path.join(site, "feeds")) if name.endswith(".xml"))

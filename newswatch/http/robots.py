@@ -36,7 +36,8 @@ import urllib.robotparser
 from typing import Callable, NamedTuple, Optional
 from urllib.parse import urlsplit, urlunsplit
 
-from newswatch.net import FetchError, SafeHttpClient
+from newswatch.http.client import SafeHttpClient
+from newswatch.http.errors import FetchError
 
 ROBOTS_MAX_BYTES = 512 * 1024
 ROBOTS_AGENT = "newswatch"

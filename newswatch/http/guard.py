@@ -1,13 +1,12 @@
-"""Where newswatch's HTTP client may connect, and for how long.
+"""Where newswatch's HTTP client may connect.
 
-The lower half of ``newswatch.net``: checks a request URL (scheme, host,
-port), refuses non-public addresses (``is_blocked_ip``), and supplies the
-urllib3 pool manager whose connections resolve a name, check every address it
-resolves to and connect to a checked IP, so DNS rebinding cannot slip between
-check and connect. A per-client watchdog thread shuts a hop's sockets when the
-request's deadline passes, whatever urllib3 is blocked in. ``FetchError`` lives
-here because the guard raises it; import both from ``newswatch.net``, which
-re-exports them and holds the public client.
+The address policy of ``newswatch.http.client``: ``check_url`` checks a
+request URL (scheme, host, port), ``is_blocked_ip`` refuses non-public
+addresses, and ``GuardedPoolManager`` is the urllib3 pool manager whose
+connections resolve a name, check every address it resolves to and connect
+to a checked IP, so DNS rebinding cannot slip between check and connect. The
+connections also join the ``HopWatch`` of the hop using them, so the
+request's deadline can shut their sockets (``newswatch.http.deadline``).
 
 Example::
 
@@ -18,12 +17,9 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import heapq
 import ipaddress
-import itertools
 import socket
 import threading
-import time
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
 
@@ -33,32 +29,11 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, LocationParseError, NewConnectionError
 from urllib3.util import parse_url
 
-__all__ = ["FetchError", "is_blocked_ip"]
+from newswatch.http.deadline import HopWatch
+from newswatch.http.errors import FetchError
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
-
-
-class FetchError(Exception):
-    """A request that failed; ``code`` is stable and meant for dead-letter records."""
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        url: Optional[str] = None,
-        status: Optional[int] = None,
-        retry_after: Optional[float] = None,
-    ) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.url = url
-        self.status = status
-        self.retry_after = retry_after
-
-    def __reduce__(self) -> Tuple[Any, ...]:
-        return (type(self), (self.code, self.message, self.url, self.status, self.retry_after))
 
 
 def is_blocked_ip(address: str) -> bool:
@@ -82,7 +57,7 @@ def is_blocked_ip(address: str) -> bool:
     )
 
 
-class _Target(NamedTuple):
+class Target(NamedTuple):
     """A checked request URL."""
 
     url: str
@@ -92,28 +67,28 @@ class _Target(NamedTuple):
 
     @property
     def host_port(self) -> str:
-        return _host_port(self.host, self.port)
+        return host_port(self.host, self.port)
 
     @property
     def origin(self) -> Tuple[str, str, int]:
         return self.scheme, self.host, self.port
 
 
-def _host_port(host: str, port: int) -> str:
+def host_port(host: str, port: int) -> str:
     """The allow-list key for a host and port (IPv6 bracketed)."""
     host = host.strip("[]").lower()
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _normalize_allow_entry(entry: str) -> str:
+def normalize_allow_entry(entry: str) -> str:
     """Lower-case an allow-list entry; it must read ``host:port``."""
     host, sep, port = entry.strip().rpartition(":")
     if not sep or not host or not port.isdigit():
         raise ValueError(f"allow_hosts entries must be 'host:port', got {entry!r}")
-    return _host_port(host, int(port))
+    return host_port(host, int(port))
 
 
-def _check_url(url: str) -> _Target:
+def check_url(url: str) -> Target:
     """Validate scheme and syntax of a URL; raise ``bad_scheme``/``bad_url``."""
     if not isinstance(url, str) or any(ord(c) < 0x20 or ord(c) == 0x7F for c in url.strip()):
         raise FetchError("bad_url", "URL is not a string or contains control characters", str(url))
@@ -132,10 +107,10 @@ def _check_url(url: str) -> _Target:
     port = parts.port if parts.port is not None else (443 if scheme == "https" else 80)
     if port == 0:
         raise FetchError("bad_url", "port 0", url)
-    return _Target(url, scheme, parts.host.strip("[]").lower(), port)
+    return Target(url, scheme, parts.host.strip("[]").lower(), port)
 
 
-def _refuse_blocked_literal(target: _Target) -> None:
+def refuse_blocked_literal(target: Target) -> None:
     """Refuse an IP-literal host before any pool, throttle or socket is involved."""
     try:
         blocked = is_blocked_ip(target.host)
@@ -145,110 +120,14 @@ def _refuse_blocked_literal(target: _Target) -> None:
         raise FetchError("blocked_address", f"{target.host} is not a public address", target.url)
 
 
-class _Deadline:
-    """The wall clock budget of one request; starts when the first hop may go."""
-
-    def __init__(self, seconds: float) -> None:
-        self._seconds = seconds
-        self._t0: Optional[float] = None
-
-    @property
-    def started(self) -> bool:
-        return self._t0 is not None
-
-    def start(self) -> None:
-        if self._t0 is None:
-            self._t0 = time.monotonic()
-
-    def elapsed(self) -> float:
-        return 0.0 if self._t0 is None else time.monotonic() - self._t0
-
-    def remaining(self) -> float:
-        return self._seconds - self.elapsed()
-
-
-class _Watchdog:
-    """One thread per client that fires hop watches at their deadlines.
-
-    A ``threading.Timer`` per hop started a thread for every request (about
-    0.3 ms of CPU each on loopback, ``bench/bench_http.py``); this keeps a heap.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._heap: List[Tuple[float, int, "_HopWatch"]] = []
-        self._seq = itertools.count()
-        self._thread: Optional[threading.Thread] = None
-
-    def schedule(self, watch: "_HopWatch", delay_s: float) -> None:
-        with self._cond:
-            heapq.heappush(self._heap, (time.monotonic() + max(delay_s, 0.0), next(self._seq), watch))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="newswatch-deadlines", daemon=True)
-                self._thread.start()
-            self._cond.notify()
-
-    def _run(self) -> None:
-        with self._cond:
-            while True:
-                while self._heap and self._heap[0][2].done:
-                    heapq.heappop(self._heap)  # stopped before its deadline
-                if not self._heap:
-                    self._cond.wait()
-                    continue
-                wait = self._heap[0][0] - time.monotonic()
-                if wait > 0:
-                    self._cond.wait(wait)
-                    continue
-                watch = heapq.heappop(self._heap)[2]
-                self._cond.release()
-                try:
-                    watch.fire()
-                finally:
-                    self._cond.acquire()
-
-
-class _HopWatch:
-    """Cuts the sockets of one hop at the deadline, whatever urllib3 is blocked in."""
-
-    def __init__(self, deadline: _Deadline, watchdog: _Watchdog) -> None:
-        self.deadline = deadline
-        self.fired = False
-        self.done = False
-        self._lock = threading.Lock()
-        self._conns: List["_GuardedConnectionMixin"] = []
-        watchdog.schedule(self, deadline.remaining())
-
-    def add(self, conn: "_GuardedConnectionMixin") -> None:
-        with self._lock:
-            conn._nw_watch = self
-            if conn not in self._conns:
-                self._conns.append(conn)
-            if self.fired and not self.done:
-                conn._nw_abort(self)
-
-    def stop(self) -> None:
-        with self._lock:
-            self.done = True
-            self._conns.clear()
-
-    def fire(self) -> None:
-        with self._lock:
-            if self.done:
-                return
-            self.fired = True
-            for conn in self._conns:
-                conn._nw_abort(self)
-
-
-class _Guard:
+class Guard:
     """Per-client address policy, shared by all connections of one pool manager."""
 
     def __init__(self, allow_hosts: frozenset) -> None:
         self.allow_hosts = allow_hosts
-        self.local = threading.local()  # .watch: the _HopWatch of this thread's hop
+        self.local = threading.local()  # .watch: the HopWatch of this thread's hop
 
-    def current_watch(self) -> Optional[_HopWatch]:
+    def current_watch(self) -> Optional[HopWatch]:
         return getattr(self.local, "watch", None)
 
     def resolve(self, host: str, port: int) -> List[tuple]:
@@ -260,7 +139,7 @@ class _Guard:
             raise FetchError("dns_error", f"cannot resolve {host}: {exc}") from None
         if not infos:
             raise FetchError("dns_error", f"no addresses for {host}")
-        if _host_port(host, port) not in self.allow_hosts:
+        if host_port(host, port) not in self.allow_hosts:
             for info in infos:
                 address = info[4][0]
                 if is_blocked_ip(address):
@@ -268,17 +147,17 @@ class _Guard:
         return infos
 
 
-class _GuardedConnectionMixin:
+class GuardedConnectionMixin:
     """Connects only to checked addresses and can be aborted by a hop watch."""
 
-    def __init__(self, *args: Any, nw_guard: _Guard, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, nw_guard: Guard, **kwargs: Any) -> None:
         self._nw_guard = nw_guard
         self._nw_lock = threading.Lock()
         self._nw_abort_sock: Optional[socket.socket] = None
-        self._nw_watch: Optional[_HopWatch] = None  # the hop currently using this connection
+        self.nw_watch: Optional[HopWatch] = None  # the hop currently using this connection
         super().__init__(*args, **kwargs)
 
-    def _nw_register(self) -> Optional[_HopWatch]:
+    def _nw_register(self) -> Optional[HopWatch]:
         watch = self._nw_guard.current_watch()
         if watch is not None:
             watch.add(self)
@@ -335,19 +214,19 @@ class _GuardedConnectionMixin:
             if sock is not None:
                 sock.close()
 
-    def _nw_abort(self, watch: _HopWatch) -> None:
+    def nw_abort(self, watch: HopWatch) -> None:
         with self._nw_lock:
             # A pooled connection may already serve another thread's hop.
-            if self._nw_abort_sock is not None and self._nw_watch is watch:
+            if self._nw_abort_sock is not None and self.nw_watch is watch:
                 with contextlib.suppress(OSError):
                     self._nw_abort_sock.shutdown(socket.SHUT_RDWR)
 
 
-class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+class _GuardedHTTPConnection(GuardedConnectionMixin, HTTPConnection):
     pass
 
 
-class _GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+class _GuardedHTTPSConnection(GuardedConnectionMixin, HTTPSConnection):
     pass
 
 
@@ -359,10 +238,10 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _GuardedHTTPSConnection
 
 
-class _GuardedPoolManager(urllib3.PoolManager):
-    """A PoolManager whose pools build guarded connections bound to one _Guard."""
+class GuardedPoolManager(urllib3.PoolManager):
+    """A PoolManager whose pools build guarded connections bound to one Guard."""
 
-    def __init__(self, guard: _Guard, **kwargs: Any) -> None:
+    def __init__(self, guard: Guard, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
         self._nw_guard = guard

@@ -14,7 +14,7 @@ Example::
         ...  # one request hop
 
 When a slot cannot be had within the wait limit, ``slot`` raises
-``ThrottleTimeout`` (a ``TimeoutError``); ``newswatch.net.SafeHttpClient``
+``ThrottleTimeout`` (a ``TimeoutError``); ``newswatch.http.client.SafeHttpClient``
 turns it into ``FetchError`` with code ``timeout``.
 """
 
