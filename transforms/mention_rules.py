@@ -44,7 +44,7 @@ _PAST_EVENT_VERBS = frozenset("received welcomed confirmed reported announced to
                               "escaped walked swam drove flew sailed left".split())
 _VERB_CONTEXT = frozenset("to will would could can may might should must not n't n’t never who that and or they we "
                           "also then later reportedly allegedly soon had have has did".split())
-_PRONOUN_SUBJECTS = frozenset("they he she men officers group soldiers troops all both".split())
+_PRONOUN_SUBJECTS = frozenset("they he she men officers group soldiers troops all both them".split())
 _CIVIL_RANKS = frozenset({"captain", "commander"})  # also football captains and rebel commanders
 _CONSCRIPTION_EVENT_VERBS = frozenset("fled left escaped evaded dodged drafted conscripted called recruited abducted "
                                       "arrested detained enlisted registered began started enforced implemented "
@@ -169,7 +169,7 @@ class MentionRules:
         doc_country = doc.user_data.get("nw_country")
         for sent, k, hits, cues, units in matches:
             lows = [t.lower_ for t in sent]
-            quantities = find_quantities(sent.text, self.nouns)
+            quantities = find_quantities(sent.text, self.nouns, singles=True)
             has_force = self._has_force(sent) or any(r.kb_id_ not in _CIVIL_RANKS for r in _in_sentence(ranks, sent))
             armed = any(self.nouns.get(w) == "weapons" for w in lows)  # "walked out with their rifles"
             non_military = bool(self.non_military.intersection(lows)) and not has_force
@@ -266,10 +266,12 @@ class MentionRules:
                doc_country) -> dict:
         modality, anchor, events = _modality(kind, sent, lows, hits, cues, quantities, self.nouns)
         # each reported event owns the count nearest to it; the mention keeps the largest
-        picked = [_pick_count(quantities, sent[h.start].idx - sent.start_char, ("people", "bare"))
-                  for h in events or [anchor]]
+        picked = [_pick_count(quantities, sent[h.start].idx - sent.start_char, ("people", "bare"),
+                              single_ok=h.form == "event" and not {"who", "that", "which"}.intersection(
+                                  lows[max(0, h.start - 3):h.start])) for h in events or [anchor]]
         people = max((q for q in picked if q is not None), key=lambda q: q.value, default=None)
-        weapons = [q.value for q in quantities if q.category == "weapons" and not q.subset] if kind == "defection" else []
+        weapons = [q.value for q in quantities if q.category == "weapons" and not (q.subset or q.casualty)
+                   and (modality == "report" or not q.single)] if kind == "defection" else []
         sent_orgs = _in_sentence(orgs, sent)
         country = doc_country
         for span in _in_sentence(countries, sent):
@@ -369,7 +371,7 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         window = lows[cs:min(len(lows), hit.end + 6)]
         if hit.kind == "conscription":
             return bool(_CONSCRIPTION_EVENT_VERBS.intersection(window)) and not _MODALS.intersection(window)
-        if any(q.category == "people" and not q.subset and not q.casualty for q in quantities):
+        if any(q.category == "people" and not (q.subset or q.casualty or q.size or q.single) for q in quantities):
             return True
         return bool(_PAST_EVENT_VERBS.intersection(window)) and not _NEGATIONS.intersection(lows[cs:i])
     if hit.form == "base" and prev in _DETERMINERS:
@@ -383,9 +385,14 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     if hit.form == "event" and nouns.get(nxt) == "people" and hit.end - hit.start == 1:
         return False  # "surrendered soldiers": an adjective
     if hit.form in ("base", "ing"):
+        if hit.form == "ing" and prev in ("after", "since", "upon") and (
+                _MODALS.intersection(lows[:i]) or _GENERIC_HEADS.intersection(lows[:i])):
+            return False  # "a plan for those who ... after defecting": hypothetical
         if hit.form == "ing" and prev in ("are", "were", "is", "was", "been", "be", "after", "since", "upon"):
             return True  # "are defecting", "after defecting"
-        return hit.form == "base" and any(q.category == "people" and q.end <= trigger_char for q in quantities)
+        # "40 soldiers defect ...", "with 64 personnel, including a major, seeking refuge": a counted subject
+        return any(q.category == "people" and not (q.size or q.single or q.subset) and q.end <= trigger_char
+                   and (hit.form == "base" or q.start >= sent[cs].idx - sent.start_char) for q in quantities)
     rel = next((j for j in range(i - 1, max(cs, i - 4) - 1, -1) if lows[j] in ("who", "that")), None)
     if rel is not None and rel > 0:
         head = lows[rel - 1]
@@ -441,12 +448,15 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
     """Modality of the mention, the trigger that decided it, and the triggers that report events."""
     best: Optional[tuple[int, str, _Hit]] = None
     events: list[_Hit] = []
+    attributed = bool(_ATTRIBUTION_WORDS.intersection(lows))
     for hit in hits:
         cs, ce = _clause(lows, hit.start)
         in_clause = [c for c in cues if cs <= c[1] < ce]
         labels = {c[0] for c in in_clause}
         event = _is_event(hit, sent, lows, quantities, nouns)
         speculative = any(lows[j] in _SPECULATIVE for j in range(cs, hit.start))
+        if "rumour" in labels and attributed and all(lows[c[1]] == "reportedly" for c in in_clause if c[0] == "rumour"):
+            labels.discard("rumour")  # "... reportedly surrendered, the KNDF said": an attributed report
         if "denial" in labels:
             modality = "denial"
         elif "rumour" in labels:
@@ -468,9 +478,15 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
     return best[1], best[2], events
 
 
-def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Sequence[str]) -> Optional[Quantity]:
-    """The count that belongs to the trigger: nearest before it (subject), else just after (object)."""
-    usable = [q for q in quantities if q.category in categories and not q.subset and not q.casualty]
+def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Sequence[str],
+                single_ok: bool = False) -> Optional[Quantity]:
+    """The count that belongs to the trigger: nearest before it (subject), else just after (object).
+
+    A count of one without a numeral ("a soldier", "Captain Aung Ko") only counts as the
+    subject right before an event verb ("Captain Aung Ko defected" is 1).
+    """
+    usable = [q for q in quantities if q.category in categories and not (q.subset or q.casualty or q.size)
+              and (not q.single or (single_ok and q.end <= anchor_char <= q.end + 45))]
     before = [q for q in usable if q.start <= anchor_char]
     if before:
         return min(before, key=lambda q: anchor_char - q.end)
@@ -478,6 +494,7 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     return min(after, key=lambda q: q.start - anchor_char) if after else None
 
 
+_ATTRIBUTION_WORDS = frozenset("said says told according announced stated confirmed".split())
 _ATTRIBUTION_VERBS = ("said", "says", "told", "according", "announced", "claimed", "stated", "confirmed", "added")
 _NOT_IN_SOURCE = frozenset("had has have was were is are be been would will could can who which that he she they it "
                            "we i you said says told".split())

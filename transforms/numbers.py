@@ -42,6 +42,7 @@ _QUALIFIERS: tuple[tuple[tuple[str, ...], str], ...] = tuple(sorted(
         (("about",), "about"), (("around",), "about"), (("some",), "about"), (("roughly",), "about"),
         (("approximately",), "about"), (("an", "estimated"), "about"), (("estimated",), "about"),
         (("up", "to"), "about"), (("as", "many", "as"), "about"), (("approx",), "about"),
+        (("greater", "than"), "more_than"), (("upward", "of"), "more_than"), (("a", "total", "of"), "exact"),
         (("nearly",), "nearly"), (("almost",), "nearly"), (("close", "to"), "nearly"),
         (("just", "under"), "nearly"), (("just", "short", "of"), "nearly"),
     ],
@@ -95,6 +96,8 @@ class Quantity(NamedTuple):
     end: int
     subset: bool  # introduced by "including"/"among them": part of an earlier total
     casualty: bool  # followed by "were killed"/"wounded"/...: a casualty figure
+    size: bool = False  # the strength of a force or a camp ("there were 90,000 police"), not movers
+    single: bool = False  # "a soldier", "Captain Aung Ko": one person or one weapon, no numeral
 
 
 class _Tok(NamedTuple):
@@ -260,6 +263,29 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
     return False
 
 
+_CLASSIFIERS = frozenset("hand hands piece pieces unit units set sets".split())
+_MODEL = re.compile(r"[A-Z][A-Za-z]*-?\d+[A-Za-z0-9]*(?:-\d+)?")
+
+
+def _is_model(tok: _Tok) -> bool:
+    """A weapon model designation such as "MA-1", "G3", "AK-47", "M16"."""
+    return tok.kind == "word" and bool(_MODEL.fullmatch(tok.text))
+
+
+# what comes right before a count that gives a force's or a camp's strength, not people moving
+_SIZE_BEFORE = re.compile(
+    r"(?:\bthere\s+(?:is|are|was|were|had\s+been|have\s+been|has\s+been|remain|remained)"
+    r"|\b(?:strength|force|garrison|complement|headcount|size)\s+of"
+    r"|\b(?:holds?|held|holding|houses?|housed|hosts?|employs?|employed|numbered|numbering|has|have|had)"
+    r"|\b(?:stands?|stood)\s+at)\s*$", re.I)
+_TOTAL_OF = re.compile(
+    r"\b(?:number|total|tally|count|figure)\s+of\s+(?:[\w'’-]+\s+){0,3}?([\w-]+)\b[^.;:]{0,60}?\b"
+    r"(?:is|was|are|were|stands\s+at|stood\s+at|reached|reaches|rose\s+to|risen\s+to|climbed\s+to|to\s+be|at|"
+    r"totals|totalled|totaled|hit|exceeds|exceeded|now)\s*$", re.I)
+_CASUALTY_BEFORE = frozenset("killed killing kill shot shooting wounded wounding injured injuring executed "
+                             "executing captured capturing detained arrested".split())
+
+
 def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[tuple[int, str]]:
     """Find the head noun after a number: up to four modifiers, then a known noun.
 
@@ -275,11 +301,22 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         j += 2  # "30-odd soldiers"
     if j < len(toks) and toks[j].lower in _BARE_SUBJECT:
         return j - 1, "bare"
+    if j + 2 < len(toks) and toks[j].lower in _CLASSIFIERS and toks[j + 1].lower == "of":
+        # "one hand of MA-3", "24 pieces of arms": a classifier, then what is counted
+        k = j + 2 + (toks[j + 2].lower in ("the", "their", "his", "its") and j + 3 < len(toks))
+        if _is_model(toks[k]) or nouns.get(toks[k].lower) == "weapons":
+            return k, "weapons"
     head: Optional[tuple[int, str]] = None
-    for k in range(j, min(j + 5, len(toks))):
+    for k in range(j, min(j + 6, len(toks))):
         tok = toks[k]
+        if tok.lower in ("and", "&") and head is not None and head[1] == "force" and any(
+                nouns.get(t.lower) == "people" for t in toks[k + 1:k + 3]):
+            continue  # "64 military and police personnel": one phrase, not a sum
         if tok.kind != "word" or tok.lower in _STOP:
             break
+        if nouns.get(tok.lower) is None and _is_model(tok):
+            head = (k, "weapons")  # "two MA-2", "three MA-1 rifles" (keep going to the noun)
+            continue
         if tok.lower.endswith(("-year-old", "-year-olds")) or tok.lower in ("year-old", "year-olds"):
             return None
         category = nouns.get(tok.lower) or nouns.get(tok.lower.split("-")[-1])
@@ -299,7 +336,7 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         return None  # "two machine guns' worth of ammunition"
     if toks[k].lower == "members" and k > 0 and toks[k - 1].lower in ("family", "families", "household"):
         return k, "relatives"
-    if toks[k].lower == "members":
+    if toks[k].lower == "members" and not any(nouns.get(t.lower) == "force" for t in toks[j:k]):
         window = " ".join(t.lower for t in toks[k + 1:k + 7])
         if not re.search(r"\b(forces?|army|military|police|navy|battalions?|units?|tatmadaw)\b", window):
             return None
@@ -336,15 +373,23 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
         return None  # "one of the soldiers" picks a person out, it does not count them
     head = _noun_phrase(toks, j, nouns)
     if head is None:
+        total = _TOTAL_OF.search(text[max(0, toks[q_start].start - 120):toks[q_start].start])
+        if total and nouns.get(total.group(1).lower()) == "people":
+            # "the number of defectors is estimated to be close to 100"
+            return Quantity(value, qualifier, "people", total.group(1).lower(), toks[q_start].start, toks[j - 1].end,
+                            False, False), j
         return None
     k, category = head
     if k + 1 < len(toks) and toks[k + 1].text in ("-",) and k + 2 < len(toks) and toks[k + 2].lower.startswith("old"):
         return None
     after = text[toks[k].end:toks[k].end + 60]
-    casualty = bool(_CASUALTY.match(after))
+    casualty = bool(_CASUALTY.match(after)) or (q_start > 0 and toks[q_start - 1].lower in _CASUALTY_BEFORE)
+    size = category == "people" and toks[k].lower not in ("defectors", "deserters") \
+        and bool(_SIZE_BEFORE.search(text[max(0, toks[q_start].start - 40):toks[q_start].start]))
     if j < len(toks) and toks[j].text == "-" and j + 1 < len(toks) and toks[j + 1].lower == "odd":
         qualifier = "about"
-    return Quantity(value, qualifier, category, toks[k].lower, toks[q_start].start, toks[k].end, False, casualty), k + 1
+    return Quantity(value, qualifier, category, toks[k].lower, toks[q_start].start, toks[k].end, False, casualty,
+                    size), k + 1
 
 
 def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories: frozenset[str]) -> Optional[tuple[Quantity, int]]:
@@ -384,13 +429,16 @@ def _subset_before(text: str, start: int, prev_end: int) -> bool:
     return bool(_SUBSET_TAIL.search(text[max(0, start - 30):start]))
 
 
-def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str] = ("people", "weapons")) -> list[Quantity]:
+def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str] = ("people", "weapons"),
+                    singles: bool = False) -> list[Quantity]:
     """Counted noun phrases in ``text`` with offsets, sums of listed parts already added up.
 
     "nine rifles and two pistols" -> one weapons Quantity of 11; "a captain and 11 soldiers"
     -> one people Quantity of 12; "58 weapons, including two mortars" -> 58 plus a subset 2.
+    With ``singles``, "a rifle" and "Captain Aung Ko" also come back as counts of one
+    (``single=True``).
     """
-    if not _HAS_NUMBER.search(text):
+    if not singles and not _HAS_NUMBER.search(text):
         return []
     toks = _tokens(text)
     raw: list[tuple[Quantity, int, int]] = []  # quantity, first token index, next index
@@ -422,6 +470,43 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
             continue
         out.append(quantity)
         prev_end = quantity.end
+    if singles:
+        out = sorted(out + _singles(toks, out, nouns, frozenset(sum_categories)), key=lambda q: q.start)
+    return out
+
+
+_TITLES = frozenset("captain major lieutenant colonel corporal sergeant private general commander brigadier "
+                    "lt col capt maj sgt cpl pte brig gen lance warrant second first police".split())
+
+
+def _singles(toks: Sequence[_Tok], found: Sequence[Quantity], nouns: NounLexicon,
+             categories: frozenset[str]) -> list[Quantity]:
+    """"a soldier", "a rifle", "Captain Aung Ko": counts of one without a numeral, flagged ``single``."""
+    taken = [(q.start, q.end) for q in found]
+    out: list[Quantity] = []
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        if any(s <= tok.start < e for s, e in taken):
+            i += 1
+            continue
+        part = _article_count(toks, i, nouns, categories) if tok.lower in ("a", "an") else None
+        if part is None and tok.lower in _TITLES and tok.text[0].isupper() and (i == 0 or not toks[i - 1].text[0].isupper()):
+            j = i
+            while j < len(toks) and (toks[j].lower in _TITLES or toks[j].text in (".", "-")) and toks[j].text[0] != "(":
+                j += 1
+            names = j
+            while names < len(toks) and toks[names].kind == "word" and toks[names].text[0].isupper() \
+                    and toks[names].lower not in _TITLES and not nouns.get(toks[names].lower):
+                names += 1
+            if 0 < names - j <= 4 and "people" in categories:
+                part = (Quantity(1, "exact", "people", toks[i].lower, tok.start, toks[names - 1].end, False, False), names)
+        if part is None:
+            i += 1
+            continue
+        quantity, nxt = part
+        out.append(quantity._replace(single=True))
+        i = nxt
     return out
 
 
