@@ -92,6 +92,9 @@ class MentionRules:
         self.nouns = load_noun_lexicon()
         noun_rows = load_patterns("nouns.jsonl")
         self.force_words = frozenset(r["word"] for r in noun_rows if r["force"])
+        self.force_people = frozenset(r["word"] for r in noun_rows if r["force"] and r["category"] == "people") \
+            | {"defector", "defectors", "deserter", "deserters", "corporal", "sergeant", "private", "captain", "major",
+               "lieutenant", "officer", "policeman", "policemen"}
         self.non_military = frozenset(r["word"] for r in noun_rows if r["category"] == "non_military")
         # literal trigger and cue phrases: one PhraseMatcher pass over the whole text
         self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
@@ -187,9 +190,14 @@ class MentionRules:
                     last_defection = k
         doc.user_data["nw_mentions"] = drafts
 
-    @staticmethod
-    def _force_ok(hit: _Hit, lows: Sequence[str], has_force: bool, armed: bool, near_force: bool) -> bool:
+    def _force_ok(self, hit: _Hit, lows: Sequence[str], has_force: bool, armed: bool, near_force: bool) -> bool:
         """Whether the armed-force context the trigger needs is there."""
+        if hit.force == "subject":
+            # "two soldiers from LIB 556 joined the KNLA": the joiner must be a member of a force
+            cs, _ = _clause(lows, hit.start)
+            before = lows[max(cs, hit.start - 14):hit.start]
+            return any(w in self.force_people for w in before) or (
+                near_force and bool({"they", "he", "she", "them", "defectors", "deserters"}.intersection(before)))
         if hit.force == "sentence":
             # "they walked out" right after a sentence about soldiers: the pronoun carries the context
             subject = lows[max(0, hit.start - 2):hit.start]
@@ -486,7 +494,7 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     subject right before an event verb ("Captain Aung Ko defected" is 1).
     """
     usable = [q for q in quantities if q.category in categories and not (q.subset or q.casualty or q.size)
-              and (not q.single or (single_ok and q.end <= anchor_char <= q.end + 45))]
+              and (not q.single or (single_ok and q.end <= anchor_char <= q.end + 100))]
     before = [q for q in usable if q.start <= anchor_char]
     if before:
         return min(before, key=lambda q: anchor_char - q.end)

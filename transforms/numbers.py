@@ -394,7 +394,7 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
 
 def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories: frozenset[str]) -> Optional[tuple[Quantity, int]]:
     """"a captain", "an officer": a count of one, used only inside sums."""
-    if toks[i].lower not in ("a", "an", "one"):
+    if toks[i].lower not in ("a", "an", "one", "another"):
         return None
     head = _noun_phrase(toks, i + 1, nouns)
     if head is None or head[1] not in categories:
@@ -490,8 +490,8 @@ def _singles(toks: Sequence[_Tok], found: Sequence[Quantity], nouns: NounLexicon
         if any(s <= tok.start < e for s, e in taken):
             i += 1
             continue
-        part = _article_count(toks, i, nouns, categories) if tok.lower in ("a", "an") else None
-        if part is None and tok.lower in _TITLES and tok.text[0].isupper() and (i == 0 or not toks[i - 1].text[0].isupper()):
+        part = _article_count(toks, i, nouns, categories) if tok.lower in ("a", "an", "another") else None
+        if part is None and tok.lower in _TITLES and (i == 0 or not toks[i - 1].text[0].isupper()):
             j = i
             while j < len(toks) and (toks[j].lower in _TITLES or toks[j].text in (".", "-")) and toks[j].text[0] != "(":
                 j += 1
