@@ -80,6 +80,10 @@ def lead_end(text: str, body_start: int) -> int:
     return min(offset, len(text))
 
 
+_LIVE_ENTRY = re.compile(r"\s*(?:\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?|GMT|UTC|MMT|ICT)?\s*[-–—:|]|UPDATE\b|BREAKING\b)",
+                         re.I)
+
+
 def _substantive(mentions: Sequence[Mention], facts: DocFacts) -> bool:
     body = {(m.start_char, m.end_char) for m in mentions if m.start_char >= facts.body_start}
     headline = any(m.start_char < facts.body_start for m in mentions)
@@ -87,6 +91,8 @@ def _substantive(mentions: Sequence[Mention], facts: DocFacts) -> bool:
         return True
     if len(body) == 1:
         only = next(m for m in mentions if m.start_char >= facts.body_start)
+        if only.modality == "report" and _LIVE_ENTRY.match(only.sentence):
+            return True  # a live blog's timed entry is a lead of its own
         return headline or (only.start_char < facts.lead_end and only.modality != "analysis")
     return False
 

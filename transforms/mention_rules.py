@@ -50,6 +50,12 @@ _CONSCRIPTION_EVENT_VERBS = frozenset("fled left escaped evaded dodged drafted c
                                       "arrested detained enlisted registered began started enforced implemented "
                                       "trained deployed sent taken held hid rounded snatched drew drawn fleeing escaping hiding "
                                       "leaving".split())
+_CONTINUATION_STARTS = frozenset("they these those he she the among all their together".split())
+_LISTING_VERBS = frozenset("were are included include includes including comprised comprise consisted was is".split())
+_BRINGING_VERBS = frozenset("brought bringing handed carried carrying surrendered came arrived took taking "
+                            "with included include".split())
+_WISH_OR_PLAN = frozenset("want wants wanted wish wishes wishing hope hopes hoping intend intends plan plans "
+                          "planning scheme policy program programme".split())
 _SPECULATIVE = frozenset("may might could likely unlikely whether why suggests suggest suggested theory "
                          "hypothetically".split())
 _REPORT_VERBS = frozenset("said says told announced claimed stated reported confirmed added according".split())
@@ -170,6 +176,7 @@ class MentionRules:
         ranks = spans_by_start(doc, "nw_ranks")
         countries = spans_by_start(doc, "nw_countries")
         doc_country = doc.user_data.get("nw_country")
+        reports: dict[int, dict] = {}
         for sent, k, hits, cues, units in matches:
             lows = [t.lower_ for t in sent]
             quantities = find_quantities(sent.text, self.nouns, singles=True)
@@ -188,7 +195,29 @@ class MentionRules:
                 drafts.append(draft)
                 if kind == "defection":
                     last_defection = k
+                    reports[k] = draft
+        for k, draft in reports.items():
+            if draft["modality"] == "report" and k + 1 < len(sents) and k + 1 not in reports:
+                self._counts_from_next(draft, sents[k + 1])
         doc.user_data["nw_mentions"] = drafts
+
+    def _counts_from_next(self, draft: dict, nxt: Span) -> None:
+        """"They were one major, two corporals and ...", "They brought 21 weapons": the count follows the event."""
+        lows = [t.lower_ for t in nxt[:12]]
+        if not lows or lows[0] not in _CONTINUATION_STARTS:
+            return
+        quantities = [q for q in find_quantities(nxt.text, self.nouns)
+                      if not (q.subset or q.casualty or q.size or q.single or q.qualifier == "range")]
+        words = set(lows)
+        if draft["people_count"] is None and _LISTING_VERBS.intersection(words):
+            people = [q for q in quantities if q.category == "people"]
+            if people:
+                best = max(people, key=lambda q: q.value)
+                draft["people_count"], draft["count_qualifier"] = best.value, best.qualifier
+        if draft["weapons_count"] is None and _BRINGING_VERBS.intersection(words):
+            weapons = [q.value for q in quantities if q.category == "weapons"]
+            if weapons:
+                draft["weapons_count"] = max(weapons)
 
     def _force_ok(self, hit: _Hit, lows: Sequence[str], has_force: bool, armed: bool, near_force: bool) -> bool:
         """Whether the armed-force context the trigger needs is there."""
@@ -201,7 +230,8 @@ class MentionRules:
         if hit.force == "sentence":
             # "they walked out" right after a sentence about soldiers: the pronoun carries the context
             subject = lows[max(0, hit.start - 2):hit.start]
-            return has_force or armed or (near_force and bool(_PRONOUN_SUBJECTS.intersection(subject)))
+            return has_force or armed or (near_force and (bool(_PRONOUN_SUBJECTS.intersection(subject))
+                                                          or any(w[:1].isdigit() for w in subject)))
         if hit.form.startswith("handover"):
             return near_force
         return near_force or armed
@@ -394,7 +424,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         return False  # "surrendered soldiers": an adjective
     if hit.form in ("base", "ing"):
         if hit.form == "ing" and prev in ("after", "since", "upon") and (
-                _MODALS.intersection(lows[:i]) or _GENERIC_HEADS.intersection(lows[:i])):
+                _MODALS.intersection(lows[:i]) or _GENERIC_HEADS.intersection(lows[:i])
+                or _WISH_OR_PLAN.intersection(lows[:i])):
             return False  # "a plan for those who ... after defecting": hypothetical
         if hit.form == "ing" and prev in ("are", "were", "is", "was", "been", "be", "after", "since", "upon"):
             return True  # "are defecting", "after defecting"

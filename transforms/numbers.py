@@ -79,7 +79,7 @@ _CASUALTY = re.compile(
 _BARE_SUBJECT = frozenset("had have has were are was is defected surrendered deserted fled escaped".split())
 _TOKEN = re.compile(
     r"(?P<model>[A-Za-z]+-?\d+[A-Za-z0-9]*(?:-\d+)?)"  # model names ("G3", "AK-47", "MA-1") are words
-    r"|(?P<num>\d[\d,]*(?:\.\d+)?(?:/\d+)?)"
+    r"|(?P<num>\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?(?:/\d+)?)"
     r"|(?P<word>[^\W\d_]+(?:[-'’][^\W\d_]+)*)"
     r"|(?P<punct>\S)"
 )
@@ -234,10 +234,16 @@ _HAS_NUMBER = re.compile(
     r"\d|\b(?:" + "|".join(sorted((set(_UNITS) | set(_TENS) | {"dozen", "hundred", "thousand"}) - {"zero"})) + r")\b", re.I)
 
 
+_OVER_IS_PARTICLE = frozenset("handed hand hands handing turned turn turning took taken take came come crossed "
+                              "went gave give given".split())
+
+
 def _qualifier_before(toks: Sequence[_Tok], i: int) -> tuple[str, int]:
     """Qualifier phrase ending just before toks[i]; returns (qualifier, its first index)."""
     if i == 0:
         return "exact", i
+    if toks[i - 1].lower == "over" and i > 1 and toks[i - 2].lower in _OVER_IS_PARTICLE:
+        return "exact", i  # "handed over 20 rifles"
     for words, qualifier in _QUALIFIERS_BY_LAST.get(toks[i - 1].lower, ()):
         n = len(words)
         if i - n >= 0 and all(toks[i - n + m].lower == words[m] for m in range(n)):
@@ -471,15 +477,23 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         out.append(quantity)
         prev_end = quantity.end
     if singles:
-        out = sorted(out + _singles(toks, out, nouns, frozenset(sum_categories)), key=lambda q: q.start)
+        out = sorted(out + _singles(text, toks, out, nouns, frozenset(sum_categories)), key=lambda q: q.start)
     return out
+
+
+_SINGULAR_DETERMINERS = {"the": "people", "his": "weapons", "her": "weapons"}
+_NOT_SINGULAR = frozenset("police personnel staff crew people men women militia arms".split())
+
+
+def _singular(noun: str) -> bool:
+    return not noun.endswith("s") and noun not in _NOT_SINGULAR
 
 
 _TITLES = frozenset("captain major lieutenant colonel corporal sergeant private general commander brigadier "
                     "lt col capt maj sgt cpl pte brig gen lance warrant second first police".split())
 
 
-def _singles(toks: Sequence[_Tok], found: Sequence[Quantity], nouns: NounLexicon,
+def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: NounLexicon,
              categories: frozenset[str]) -> list[Quantity]:
     """"a soldier", "a rifle", "Captain Aung Ko": counts of one without a numeral, flagged ``single``."""
     taken = [(q.start, q.end) for q in found]
@@ -491,6 +505,13 @@ def _singles(toks: Sequence[_Tok], found: Sequence[Quantity], nouns: NounLexicon
             i += 1
             continue
         part = _article_count(toks, i, nouns, categories) if tok.lower in ("a", "an", "another") else None
+        if part is None and tok.lower in _SINGULAR_DETERMINERS and i + 1 < len(toks):
+            # "the corporal defected", "with his rifle": one person or one weapon named in the singular
+            want = _SINGULAR_DETERMINERS[tok.lower]
+            head = _noun_phrase(toks, i + 1, nouns) if want in categories else None
+            if head is not None and head[1] == want and head[0] <= i + 2 and _singular(toks[head[0]].lower):
+                part = (Quantity(1, "exact", want, toks[head[0]].lower, tok.start, toks[head[0]].end, False, False),
+                        head[0] + 1)
         if part is None and tok.lower in _TITLES and (i == 0 or not toks[i - 1].text[0].isupper()):
             j = i
             while j < len(toks) and (toks[j].lower in _TITLES or toks[j].text in (".", "-")) and toks[j].text[0] != "(":
@@ -505,7 +526,7 @@ def _singles(toks: Sequence[_Tok], found: Sequence[Quantity], nouns: NounLexicon
             i += 1
             continue
         quantity, nxt = part
-        out.append(quantity._replace(single=True))
+        out.append(quantity._replace(single=True, subset=_subset_before(text, quantity.start, 0)))
         i = nxt
     return out
 
@@ -513,6 +534,7 @@ def _singles(toks: Sequence[_Tok], found: Sequence[Quantity], nouns: NounLexicon
 def _add_article_parts(toks: Sequence[_Tok], raw: list, nouns: NounLexicon, categories: frozenset[str]) -> list:
     """Attach "a captain and" / "and a second lieutenant" to a neighbouring numbered phrase."""
     out = list(raw)
+    counted = {t for _q, f, n in raw for t in range(f, n)}
     for idx, (quantity, first, nxt) in enumerate(raw):
         if quantity.category not in categories:
             continue
@@ -521,6 +543,8 @@ def _add_article_parts(toks: Sequence[_Tok], raw: list, nouns: NounLexicon, cate
         # "a captain [from his unit] and 11 soldiers", "a colonel, two majors and ...", "Lt. Col. Zaw Htet and 20 soldiers"
         if first >= 2 and toks[first - 1].lower in ("and", ","):
             for start in range(max(0, first - 9), first - 1):
+                if start in counted:
+                    continue  # "two MA-2 and one MA-4 rifles": already a count of its own
                 part = _article_count(toks, start, nouns, frozenset({quantity.category})) or \
                     _titled_name(toks, start, first - 1, nouns, quantity.category)
                 if part is None:
@@ -531,7 +555,7 @@ def _add_article_parts(toks: Sequence[_Tok], raw: list, nouns: NounLexicon, cate
                     out[idx] = (quantity._replace(value=quantity.value + 1, start=part[0].start), start, nxt)
                     break
         # "two sergeants and a second lieutenant"
-        if nxt + 1 < len(toks) and toks[nxt].lower == "and":
+        if nxt + 1 < len(toks) and toks[nxt].lower == "and" and nxt + 1 not in counted:
             part = _article_count(toks, nxt + 1, nouns, frozenset({quantity.category}))
             if part is not None:
                 current = out[idx][0]
