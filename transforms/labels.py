@@ -71,13 +71,19 @@ def headline_end(text: str, title: Optional[str]) -> int:
 
 
 def lead_end(text: str, body_start: int) -> int:
-    """Offset where the lead (the first non-empty body paragraph) ends."""
+    """Offset where the lead (the first body paragraph that is not a dateline or byline) ends."""
     offset = body_start
     for line in text[body_start:].split("\n"):
         offset += len(line) + 1
-        if line.strip():
+        if line.strip() and not _DATELINE.fullmatch(line.strip()):
             break
     return min(offset, len(text))
+
+
+# "Mawlamyine, 4 September", "June 13, 2024", "Source: Radio Free Asia", "By Aye Aye": not the lead
+_DATELINE = re.compile(r"(?:(?:by|source|photo|published(?: on)?|updated)\b[^.!?]{0,80}"
+                       r"|[^.!?\d]{0,40}\d{1,2}(?:st|nd|rd|th)?,?\s+[A-Za-z]+(?:,?\s+\d{4})?"
+                       r"|[A-Za-z]+\.?\s+\d{1,2},?\s+\d{4}(?:[,\s][^.!?]{0,30})?|[^.!?]{0,40}\(\w+\)\s*[-–—]?)", re.I)
 
 
 _LIVE_ENTRY = re.compile(r"\s*(?:\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?|GMT|UTC|MMT|ICT)?\s*[-–—:|]|UPDATE\b|BREAKING\b)",

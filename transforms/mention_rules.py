@@ -29,7 +29,7 @@ from spacy.tokens import Doc, Span
 
 from newswatch.transforms.mention_components import (
     boilerplate_ranges, in_ranges, load_noun_lexicon, load_patterns, phrase_variants)
-from newswatch.transforms.numbers import Quantity, find_quantities
+from newswatch.transforms.numbers import Quantity, find_quantities, list_total
 
 _MODALS = frozenset("would will could can may might should must shall 'd ’d 'll ’ll".split())
 _NEGATIONS = frozenset("not never n't n’t no none nobody".split())
@@ -178,7 +178,7 @@ class MentionRules:
         doc_country = doc.user_data.get("nw_country")
         reports: dict[int, dict] = {}
         for sent, k, hits, cues, units in matches:
-            lows = [t.lower_ for t in sent]
+            lows = _lower_words(sent)
             quantities = find_quantities(sent.text, self.nouns, singles=True)
             has_force = self._has_force(sent) or any(r.kb_id_ not in _CIVIL_RANKS for r in _in_sentence(ranks, sent))
             armed = any(self.nouns.get(w) == "weapons" for w in lows)  # "walked out with their rifles"
@@ -186,8 +186,10 @@ class MentionRules:
             near_force = has_force or (not non_military and (
                 last_defection >= k - 3 or any(self._force_at(sents, j, force_cache) for j in (k - 1, k - 2) if j >= 0)))
             for kind in ("defection", "conscription"):
-                valid = [h for h in hits if h.kind == kind and self._valid(
-                    h, sent, lows, quantities, self._force_ok(h, lows, has_force, armed, near_force))]
+                valid = [h for h in hits if h.kind == kind and self._valid(h, sent, lows, quantities, self._force_ok(
+                    h, lows, has_force, armed, near_force,
+                    not non_military and any(self._force_at(sents, j, force_cache) for j in (k + 1, k + 2)
+                                             if j < len(sents))))]
                 if not valid:
                     continue
                 draft = self._draft(kind, sent, lows, valid, cues, units, quantities, places, orgs, ranks,
@@ -219,7 +221,8 @@ class MentionRules:
             if weapons:
                 draft["weapons_count"] = max(weapons)
 
-    def _force_ok(self, hit: _Hit, lows: Sequence[str], has_force: bool, armed: bool, near_force: bool) -> bool:
+    def _force_ok(self, hit: _Hit, lows: Sequence[str], has_force: bool, armed: bool, near_force: bool,
+                  force_ahead: bool = False) -> bool:
         """Whether the armed-force context the trigger needs is there."""
         if hit.force == "subject":
             # "two soldiers from LIB 556 joined the KNLA": the joiner must be a member of a force
@@ -230,8 +233,9 @@ class MentionRules:
         if hit.force == "sentence":
             # "they walked out" right after a sentence about soldiers: the pronoun carries the context
             subject = lows[max(0, hit.start - 2):hit.start]
-            return has_force or armed or (near_force and (bool(_PRONOUN_SUBJECTS.intersection(subject))
-                                                          or any(w[:1].isdigit() for w in subject)))
+            counted = any(w[:1].isdigit() for w in subject)  # "a total of 15,000 have joined the CDM"
+            return has_force or armed or ((near_force or (counted and force_ahead))
+                                          and (bool(_PRONOUN_SUBJECTS.intersection(subject)) or counted))
         if hit.form.startswith("handover"):
             return near_force
         return near_force or armed
@@ -308,8 +312,8 @@ class MentionRules:
                               single_ok=h.form == "event" and not {"who", "that", "which"}.intersection(
                                   lows[max(0, h.start - 3):h.start])) for h in events or [anchor]]
         people = max((q for q in picked if q is not None), key=lambda q: q.value, default=None)
-        weapons = [q.value for q in quantities if q.category == "weapons" and not (q.subset or q.casualty)
-                   and (modality == "report" or not q.single)] if kind == "defection" else []
+        weapons_total = list_total([q for q in quantities if modality == "report" or not q.single], sent.text,
+                                   "weapons", self.nouns) if kind == "defection" else None
         sent_orgs = _in_sentence(orgs, sent)
         country = doc_country
         for span in _in_sentence(countries, sent):
@@ -322,7 +326,7 @@ class MentionRules:
             "modality": modality,
             "people_count": people.value if people else None,
             "count_qualifier": people.qualifier if people else None,
-            "weapons_count": max(weapons) if weapons else None,
+            "weapons_count": weapons_total,
             "ranks": unique(span.kb_id_ for span in _in_sentence(ranks, sent)),
             "units": unique(span.text for span in units),
             "orgs": unique(span.kb_id_ for span in sent_orgs),
@@ -332,6 +336,20 @@ class MentionRules:
             "start_char": sent.start_char,
             "end_char": sent.end_char,
         }
+
+
+_MONTH_CONTEXT = frozenset("in since from until till of early late mid last this next by during end".split())
+
+
+def _lower_words(sent: Span) -> list[str]:
+    """Lower-case words, with the month "May" told apart from the modal ("in May 2024" is no hedge)."""
+    lows = [t.lower_ for t in sent]
+    for k, tok in enumerate(sent):
+        if lows[k] == "may" and tok.text == "May" and k > 0 and (
+                lows[k - 1] in _MONTH_CONTEXT or lows[k - 1].isdigit()
+                or (k + 1 < len(lows) and (lows[k + 1][:1].isdigit() or lows[k + 1] in (",", ".")))):
+            lows[k] = "may_month"
+    return lows
 
 
 def _first_words(pattern: Sequence[dict]) -> set[str]:
@@ -525,7 +543,8 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     subject right before an event verb ("Captain Aung Ko defected" is 1).
     """
     usable = [q for q in quantities if q.category in categories and not (q.subset or q.casualty or q.size)
-              and (not q.single or (single_ok and q.end <= anchor_char <= q.end + 100))]
+              and (not q.single or (single_ok and q.end <= anchor_char <= q.end + (
+                  15 if q.noun in ("he", "she") else 100)))]
     before = [q for q in usable if q.start <= anchor_char]
     if before:
         return min(before, key=lambda q: anchor_char - q.end)

@@ -269,7 +269,8 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
     return False
 
 
-_CLASSIFIERS = frozenset("hand hands piece pieces unit units set sets".split())
+_CLASSIFIERS = frozenset("hand hands piece pieces unit units set sets types type kinds kind sorts".split())
+_LIST_ADJECTIVES = frozenset("various assorted different several mixed".split())
 _MODEL = re.compile(r"[A-Z][A-Za-z]*-?\d+[A-Za-z0-9]*(?:-\d+)?")
 
 
@@ -307,6 +308,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         j += 2  # "30-odd soldiers"
     if j < len(toks) and toks[j].lower in _BARE_SUBJECT:
         return j - 1, "bare"
+    while j + 3 < len(toks) and toks[j].lower in _LIST_ADJECTIVES and toks[j + 1].lower in _CLASSIFIERS:
+        j += 1  # "24 various types of weapons"
     if j + 2 < len(toks) and toks[j].lower in _CLASSIFIERS and toks[j + 1].lower == "of":
         # "one hand of MA-3", "24 pieces of arms": a classifier, then what is counted
         k = j + 2 + (toks[j + 2].lower in ("the", "their", "his", "its") and j + 3 < len(toks))
@@ -428,11 +431,14 @@ def _titled_name(toks: Sequence[_Tok], i: int, end: int, nouns: NounLexicon, cat
 
 
 _SUBSET_TAIL = re.compile(r"(?:including|among them|among whom|of whom|such as|mostly|mainly|among)[\s,:]*$", re.I)
+# "Among the defectors are one lieutenant colonel, ...": the whole list is part of a total
+_SUBSET_CLAUSE = re.compile(r"\bamong\b[^,.;]{0,40}\b(?:are|were|is|was|included?|includes)[\s,:]*$", re.I)
 
 
 def _subset_before(text: str, start: int, prev_end: int) -> bool:
     """A count right after "including"/"among them" is part of a total named before it."""
-    return bool(_SUBSET_TAIL.search(text[max(0, start - 30):start]))
+    return bool(_SUBSET_TAIL.search(text[max(0, start - 30):start])
+                or _SUBSET_CLAUSE.search(text[max(prev_end, start - 60):start]))
 
 
 def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str] = ("people", "weapons"),
@@ -463,18 +469,26 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         i = nxt
     raw = _add_article_parts(toks, raw, nouns, frozenset(sum_categories))
     out: list[Quantity] = []
+    parts: list[list[int]] = []  # the summed parts of each entry of out
     prev_end = 0
     for quantity, _first, _nxt in raw:
         if _subset_before(text, quantity.start, prev_end):
             quantity = quantity._replace(subset=True)
         elif out and quantity.category in sum_categories and out[-1].category == quantity.category \
-                and not out[-1].subset and quantity.qualifier != "range" and out[-1].qualifier != "range" \
+                and quantity.qualifier != "range" and out[-1].qualifier != "range" \
                 and re.fullmatch(r"\s*(,\s*(and\s+)?|and\s+|as well as\s+)", text[prev_end:quantity.start], re.I):
-            merged = out[-1]._replace(value=out[-1].value + quantity.value, end=quantity.end)
-            out[-1] = merged
+            if len(parts[-1]) == 1:
+                parts[-1].append(-1 if "and" in text[prev_end:quantity.start].lower() else 0)  # separator kind
+            parts[-1].append(quantity.value)
+            head, comma_after_head, rest = parts[-1][0], parts[-1][1] == 0, parts[-1][2:]
+            # "12,327 members, 3,236 soldiers and 9,091 policemen": a total, then its breakdown
+            value = head if comma_after_head and len(rest) >= 2 and head == sum(rest) \
+                else out[-1].value + quantity.value
+            out[-1] = out[-1]._replace(value=value, end=quantity.end)
             prev_end = quantity.end
             continue
         out.append(quantity)
+        parts.append([quantity.value])
         prev_end = quantity.end
     if singles:
         out = sorted(out + _singles(text, toks, out, nouns, frozenset(sum_categories)), key=lambda q: q.start)
@@ -505,6 +519,8 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
             i += 1
             continue
         part = _article_count(toks, i, nouns, categories) if tok.lower in ("a", "an", "another") else None
+        if part is None and tok.lower in ("he", "she") and "people" in categories:
+            part = (Quantity(1, "exact", "people", tok.lower, tok.start, tok.end, False, False), i + 1)
         if part is None and tok.lower in _SINGULAR_DETERMINERS and i + 1 < len(toks):
             # "the corporal defected", "with his rifle": one person or one weapon named in the singular
             want = _SINGULAR_DETERMINERS[tok.lower]
@@ -529,6 +545,46 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
         out.append(quantity._replace(single=True, subset=_subset_before(text, quantity.start, 0)))
         i = nxt
     return out
+
+
+def list_total(quantities: Sequence[Quantity], text: str, category: str, nouns: NounLexicon) -> Optional[int]:
+    """Sum of the ``category`` counts of one list, skipping the other items between them.
+
+    "one hand of MA-5, one box of ammunition, 10 bullets, two hands of MA-3" -> 3 weapons.
+    Without such a list, the largest count.
+    """
+    best: Optional[int] = None
+    run = 0
+    last_end: Optional[int] = None
+    others = sorted((q.start, q.end) for q in quantities if q.category != category)
+    for q in sorted(quantities, key=lambda q: q.start):
+        if q.category != category or q.subset or q.casualty:
+            continue
+        if last_end is not None and _only_list_items(text, last_end, q.start, others, nouns):
+            run += q.value
+        else:
+            run = q.value
+        best = run if best is None else max(best, run)
+        last_end = q.end
+    return best
+
+
+_LIST_FILLER = frozenset("and of plus with as well along mm the their types type kinds kind various assorted "
+                         "other sets set pieces piece units".split())
+
+
+def _only_list_items(text: str, start: int, end: int, others: Sequence[tuple[int, int]], nouns: NounLexicon) -> bool:
+    """Whether the text between two counts holds only other list items ("one box of ammunition, 10 bullets,")."""
+    gap = text[start:end]
+    if len(gap) > 160 or re.search(r"[.!?:]\s|\(", gap):
+        return False
+    if not re.search(r"[,;]|\band\b", gap):
+        return False
+    for word in re.findall(r"[^\W\d_][\w'’-]*", gap):
+        low = word.lower()
+        if not (low in _LIST_FILLER or low in nouns or _word_value(low) is not None or any(c.isdigit() for c in low)):
+            return False
+    return True
 
 
 def _add_article_parts(toks: Sequence[_Tok], raw: list, nouns: NounLexicon, categories: frozenset[str]) -> list:
