@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import bisect
+import re
 from typing import Iterable, NamedTuple, Optional, Sequence
 
 import spacy
@@ -185,6 +186,8 @@ class MentionRules:
             non_military = bool(self.non_military.intersection(lows)) and not has_force
             near_force = has_force or (not non_military and (
                 last_defection >= k - 3 or any(self._force_at(sents, j, force_cache) for j in (k - 1, k - 2) if j >= 0)))
+            if any(h.kind == "conscription" for h in hits):
+                hits = hits + _deserting_conscripts(lows)
             for kind in ("defection", "conscription"):
                 valid = [h for h in hits if h.kind == kind and self._valid(h, sent, lows, quantities, self._force_ok(
                     h, lows, has_force, armed, near_force,
@@ -310,7 +313,9 @@ class MentionRules:
         # each reported event owns the count nearest to it; the mention keeps the largest
         picked = [_pick_count(quantities, sent[h.start].idx - sent.start_char, ("people", "bare"),
                               single_ok=h.form == "event" and not {"who", "that", "which"}.intersection(
-                                  lows[max(0, h.start - 3):h.start])) for h in events or [anchor]]
+                                  lows[max(0, h.start - 3):h.start]), sent_text=sent.text) for h in events or [anchor]]
+        if events:  # a running total stated in a reporting sentence belongs to no single verb
+            picked += [q for q in quantities if q.total and not (q.subset or q.casualty)]
         people = max((q for q in picked if q is not None), key=lambda q: q.value, default=None)
         weapons_total = list_total([q for q in quantities if modality == "report" or not q.single], sent.text,
                                    "weapons", self.nouns) if kind == "defection" else None
@@ -350,6 +355,27 @@ def _lower_words(sent: Span) -> list[str]:
                 or (k + 1 < len(lows) and (lows[k + 1][:1].isdigit() or lows[k + 1] in (",", ".")))):
             lows[k] = "may_month"
     return lows
+
+
+_ESCAPE_FORMS = {"escaped": "event", "fled": "event", "deserted": "event", "absconded": "event", "escape": "noun",
+                 "escapes": "noun", "escaping": "ing", "fleeing": "ing"}
+_ESCAPED_FROM = frozenset("training depot depots camp school custody captivity pdf pdfs kndf knla knu kia aa tnla "
+                          "mndaa cdf resistance refuge guerrilla revolutionary force forces".split())
+
+
+_CONSCRIPTED = frozenset("conscripts conscript conscripted recruits recruited trainees trainee draftees abducted "
+                         "training depot custody captivity escapees".split())
+_EVADING = frozenset("avoid avoiding evade evading dodge dodging".split())
+
+
+def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
+    """In a sentence about conscription, "escaped from the training school", "fled to join the PDF":
+    conscripts and trainees who get away are deserters, so these are defection triggers too."""
+    words = set(lows)
+    if not (_ESCAPED_FROM & words and _CONSCRIPTED & words) or _EVADING & words:
+        return []  # "young people fled abroad to avoid being called up" is draft evasion, not desertion
+    return [_Hit("defection", "desert", _ESCAPE_FORMS[w], "", k, k + 1) for k, w in enumerate(lows)
+            if w in _ESCAPE_FORMS and (_ESCAPE_FORMS[w] != "noun" or (k > 0 and lows[k - 1] in ("a", "the", "mass")))]
 
 
 def _first_words(pattern: Sequence[dict]) -> set[str]:
@@ -427,7 +453,11 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         window = lows[cs:min(len(lows), hit.end + 6)]
         if hit.kind == "conscription":
             return bool(_CONSCRIPTION_EVENT_VERBS.intersection(window)) and not _MODALS.intersection(window)
-        if any(q.category == "people" and not (q.subset or q.casualty or q.size or q.single) for q in quantities):
+        trigger_end = sent[hit.end - 1].idx + len(sent[hit.end - 1]) - sent.start_char
+        if any(q.category == "people" and not (q.subset or q.casualty or q.size or q.single)
+               and (q.start <= trigger_char <= q.end or 0 <= trigger_char - q.end <= 80 or 0 <= q.start - trigger_end <= 80)
+               and not _CLAUSE_CHANGE.search(sent.text[min(q.end, trigger_end):max(q.start, trigger_char)])
+               for q in quantities):  # "64 soldiers sought the People's Embrace", not a count in another clause
             return True
         return bool(_PAST_EVENT_VERBS.intersection(window)) and not _NEGATIONS.intersection(lows[cs:i])
     if hit.form == "base" and prev in _DETERMINERS:
@@ -457,6 +487,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             return False
         if nouns.get(head) == "people" and not _specific_np(lows, cs, rel):
             return False  # "soldiers who defected would receive": a class of people, not an event
+        if _MODALS.intersection(lows[hit.end:hit.end + 15]) and not any(
+                q.category == "people" and not q.single and q.end <= trigger_char for q in quantities):
+            return False  # "a policy so that the police who defected can continue": a class again
     return True
 
 
@@ -506,11 +539,16 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
     best: Optional[tuple[int, str, _Hit]] = None
     events: list[_Hit] = []
     attributed = bool(_ATTRIBUTION_WORDS.intersection(lows))
-    for hit in hits:
+    previous: Optional[tuple[_Hit, Optional[bool]]] = None
+    for hit in sorted(hits, key=lambda h: h.start):
         cs, ce = _clause(lows, hit.start)
         in_clause = [c for c in cues if cs <= c[1] < ce]
         labels = {c[0] for c in in_clause}
         event = _is_event(hit, sent, lows, quantities, nouns)
+        if event and previous is not None and previous[1] is False and previous[0].start >= cs \
+                and "and" in lows[max(previous[0].end, hit.start - 2):hit.start]:
+            event = False  # "those who defected and sought refuge": the second verb shares the first's subject
+        previous = (hit, event)
         speculative = any(lows[j] in _SPECULATIVE for j in range(cs, hit.start))
         if "rumour" in labels and attributed and all(lows[c[1]] == "reportedly" for c in in_clause if c[0] == "rumour"):
             labels.discard("rumour")  # "... reportedly surrendered, the KNDF said": an attributed report
@@ -535,8 +573,11 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
     return best[1], best[2], events
 
 
+_CLAUSE_CHANGE = re.compile(r"\b(?:said|says|told|added|according)\b|;")
+
+
 def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Sequence[str],
-                single_ok: bool = False) -> Optional[Quantity]:
+                single_ok: bool = False, sent_text: str = "") -> Optional[Quantity]:
     """The count that belongs to the trigger: nearest before it (subject), else just after (object).
 
     A count of one without a numeral ("a soldier", "Captain Aung Ko") only counts as the
@@ -548,7 +589,8 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     before = [q for q in usable if q.start <= anchor_char]
     if before:
         return min(before, key=lambda q: anchor_char - q.end)
-    after = [q for q in usable if q.start > anchor_char and q.start - anchor_char <= 120]
+    after = [q for q in usable if q.start > anchor_char and q.start - anchor_char <= 120
+             and not _CLAUSE_CHANGE.search(sent_text[anchor_char:q.start])]
     return min(after, key=lambda q: q.start - anchor_char) if after else None
 
 

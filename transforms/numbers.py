@@ -98,6 +98,7 @@ class Quantity(NamedTuple):
     casualty: bool  # followed by "were killed"/"wounded"/...: a casualty figure
     size: bool = False  # the strength of a force or a camp ("there were 90,000 police"), not movers
     single: bool = False  # "a soldier", "Captain Aung Ko": one person or one weapon, no numeral
+    total: bool = False  # "brought the number of defectors to 650": a stated running total
 
 
 class _Tok(NamedTuple):
@@ -261,6 +262,9 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
         return True  # model designations: "MA-1", "G-3"
     if tok.kind == "num" and tok.end < len(text) and text[tok.end].isalpha():
         return True  # "81mm", "5am", "1990s"
+    if tok.kind == "num" and j + 1 < len(toks) and toks[j].text[:1].isupper() and toks[j].lower in _TITLES \
+            and toks[j + 1].text[:1].isupper():
+        return True  # "– 918 Corporal Zeya Aung": a unit number before a named soldier
     if j < len(toks) and toks[j].text == "%":
         return True
     if tok.kind == "num" and re.fullmatch(r"(19|20)\d\d", tok.text):
@@ -286,8 +290,8 @@ _SIZE_BEFORE = re.compile(
     r"|\b(?:holds?|held|holding|houses?|housed|hosts?|employs?|employed|numbered|numbering|has|have|had)"
     r"|\b(?:stands?|stood)\s+at)\s*$", re.I)
 _TOTAL_OF = re.compile(
-    r"\b(?:number|total|tally|count|figure)\s+of\s+(?:[\w'’-]+\s+){0,3}?([\w-]+)\b[^.;:]{0,60}?\b"
-    r"(?:is|was|are|were|stands\s+at|stood\s+at|reached|reaches|rose\s+to|risen\s+to|climbed\s+to|to\s+be|at|"
+    r"\b(?:number|total|tally|count|figure)\s+of\s+((?:[\w'’-]+[\s,]+){0,3}[\w-]+)\b[^.;:]{0,130}?\b"
+    r"(?:is|was|are|were|stands\s+at|stood\s+at|reached|reaches|rose\s+to|risen\s+to|climbed\s+to|to\s+be|at|to|"
     r"totals|totalled|totaled|hit|exceeds|exceeded|now)\s*$", re.I)
 _CASUALTY_BEFORE = frozenset("killed killing kill shot shooting wounded wounding injured injuring executed "
                              "executing captured capturing detained arrested".split())
@@ -382,11 +386,12 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
         return None  # "one of the soldiers" picks a person out, it does not count them
     head = _noun_phrase(toks, j, nouns)
     if head is None:
-        total = _TOTAL_OF.search(text[max(0, toks[q_start].start - 120):toks[q_start].start])
-        if total and nouns.get(total.group(1).lower()) == "people":
+        total = _TOTAL_OF.search(text[max(0, toks[q_start].start - 220):toks[q_start].start])
+        counted = [w for w in re.findall(r"[\w-]+", total.group(1).lower()) if nouns.get(w) == "people"] if total else []
+        if counted:
             # "the number of defectors is estimated to be close to 100"
-            return Quantity(value, qualifier, "people", total.group(1).lower(), toks[q_start].start, toks[j - 1].end,
-                            False, False), j
+            return Quantity(value, qualifier, "people", counted[0], toks[q_start].start, toks[j - 1].end, False, False,
+                            total=True), j
         return None
     k, category = head
     if k + 1 < len(toks) and toks[k + 1].text in ("-",) and k + 2 < len(toks) and toks[k + 2].lower.startswith("old"):
@@ -452,6 +457,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
     """
     if not singles and not _HAS_NUMBER.search(text):
         return []
+    if "[" in text:
+        text = text.replace("[", " ").replace("]", " ")  # "the 41 [troops] surrendered"; offsets unchanged
     toks = _tokens(text)
     raw: list[tuple[Quantity, int, int]] = []  # quantity, first token index, next index
     i = 0
