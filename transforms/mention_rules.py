@@ -8,7 +8,8 @@ and kind in ``doc.user_data["nw_mentions"]``, a plain dict holding the
 drafts into records). Trigger words and modality cues (``triggers.jsonl``,
 ``modality.jsonl``) are found by one PhraseMatcher pass; token Matcher patterns run on the
 candidate sentences only; rules then decide kind, modality, counts, orgs, places and
-attribution.
+attribution (modality, count picking and attribution live in
+:mod:`~newswatch.transforms.mention_modality`; word lists in ``words.jsonl``).
 
 Example::
 
@@ -20,8 +21,7 @@ Example::
 from __future__ import annotations
 
 import bisect
-import re
-from typing import Iterable, NamedTuple, Optional, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 import spacy
 from spacy.language import Language
@@ -29,56 +29,25 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from newswatch.transforms.mention_components import (
-    boilerplate_ranges, in_ranges, load_noun_lexicon, load_patterns, phrase_variants)
+    boilerplate_ranges, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
+from newswatch.transforms.mention_modality import _clause, _Hit, _modality, _pick_count, _source_party
 from newswatch.transforms.numbers import Quantity, find_quantities, list_total
 
-_MODALS = frozenset("would will could can may might should must shall 'd ’d 'll ’ll".split())
-_NEGATIONS = frozenset("not never n't n’t no none nobody".split())
-_WH = frozenset("how whether why if unless".split())
-_CLAUSE_BREAKS = frozenset("; — – but while whereas although though however".split())
-_DETERMINERS = frozenset("a an the this that these those their his her its our your my one two three four five "
-                         "six seven eight nine ten all some several both".split())
-_GENERIC_HEADS = frozenset("those anyone anybody everyone everybody any whoever people".split())
-_PAST_EVENT_VERBS = frozenset("received welcomed confirmed reported announced took arrived processed accepted recorded "
-                              "registered documented happened occurred verified handled sheltered hosted rose risen "
-                              "topped reached numbered totalled totaled included came took brought crossed fled "
-                              "escaped walked swam drove flew sailed left".split())
-_VERB_CONTEXT = frozenset("to will would could can may might should must not n't n’t never who that and or they we "
-                          "also then later reportedly allegedly soon had have has did".split())
-_PRONOUN_SUBJECTS = frozenset("they he she men officers group soldiers troops all both them".split())
-_CIVIL_RANKS = frozenset({"captain", "commander"})  # also football captains and rebel commanders
-_CONSCRIPTION_EVENT_VERBS = frozenset("fled left escaped evaded dodged drafted conscripted called recruited abducted "
-                                      "arrested detained enlisted registered began started enforced implemented "
-                                      "trained deployed sent taken held hid rounded snatched drew drawn fleeing escaping hiding "
-                                      "leaving".split())
-_CONTINUATION_STARTS = frozenset("they these those he she the among all their together".split())
-_LISTING_VERBS = frozenset("were are included include includes including comprised comprise consisted was is".split())
-_BRINGING_VERBS = frozenset("brought bringing handed carried carrying surrendered came arrived took taking "
-                            "with included include".split())
-_WISH_OR_PLAN = frozenset("want wants wanted wish wishes wishing hope hopes hoping intend intends plan plans "
-                          "planning scheme policy program programme".split())
-_SPECULATIVE = frozenset("may might could likely unlikely whether why suggests suggest suggested theory "
-                         "hypothetically".split())
-_REPORT_VERBS = frozenset("said says told announced claimed stated reported confirmed added according".split())
-_CONSCRIPTION_CONTEXT = frozenset("military army service conscription conscripts conscript draft training troops "
-                                  "recruit recruits recruitment enlist enlisted battalion front junta law ward "
-                                  "called call-up batch batches armed mobilisation soldiers".split())
-_RECRUITMENT_CONTEXT = frozenset("service training conscription conscripts conscript conscripted draft drafted "
-                                 "recruit recruits recruitment recruited enlist enlisted front frontline batch "
-                                 "batches law ward call-up called mobilisation mobilization reservists".split())
-_SPORT_CONTEXT = frozenset("squad team match coach tournament league club player players cup fixture".split())
-_DOC_NOUNS = frozenset("bill bills resolution constitution agreement report text legislation budget proposal document "
-                       "statement version treaty plan regulation regulations amendment law laws of letter "
-                       "pick picks round class".split())
-
-
-class _Hit(NamedTuple):
-    kind: str  # defection | conscription
-    trigger: str
-    form: str  # event | base | ing | noun | program | handover | handover_ing
-    force: str  # '' (any subject), 'near' (armed-force word close by), 'sentence' (in this sentence)
-    start: int  # token offsets inside the sentence
-    end: int
+_W = word_sets()
+_VERB_CONTEXT = _W["verb_context"]
+_PRONOUN_SUBJECTS = _W["pronoun_subjects"]
+_CIVIL_RANKS = _W["civil_ranks"]
+_CONTINUATION_STARTS = _W["continuation_starts"]
+_LISTING_VERBS = _W["listing_verbs"]
+_BRINGING_VERBS = _W["bringing_verbs"]
+_CONSCRIPTION_CONTEXT = _W["conscription_context"]
+_RECRUITMENT_CONTEXT = _W["recruitment_context"]
+_SPORT_CONTEXT = _W["sport_context"]
+_DOC_NOUNS = _W["doc_nouns"]
+_MONTH_CONTEXT = _W["month_context"]
+_ESCAPED_FROM = _W["escaped_from"]
+_CONSCRIPTED = _W["conscripted"]
+_EVADING = _W["evading"]
 
 
 class _Candidate(NamedTuple):
@@ -343,7 +312,6 @@ class MentionRules:
         }
 
 
-_MONTH_CONTEXT = frozenset("in since from until till of early late mid last this next by during end".split())
 
 
 def _lower_words(sent: Span) -> list[str]:
@@ -359,13 +327,8 @@ def _lower_words(sent: Span) -> list[str]:
 
 _ESCAPE_FORMS = {"escaped": "event", "fled": "event", "deserted": "event", "absconded": "event", "escape": "noun",
                  "escapes": "noun", "escaping": "ing", "fleeing": "ing"}
-_ESCAPED_FROM = frozenset("training depot depots camp school custody captivity pdf pdfs kndf knla knu kia aa tnla "
-                          "mndaa cdf resistance refuge guerrilla revolutionary force forces".split())
 
 
-_CONSCRIPTED = frozenset("conscripts conscript conscripted recruits recruited trainees trainee draftees abducted "
-                         "training depot custody captivity escapees".split())
-_EVADING = frozenset("avoid avoiding evade evading dodge dodging".split())
 
 
 def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
@@ -422,224 +385,6 @@ def _in_sentence(index: _SpanIndex, sent: Span) -> list[Span]:
 
 def unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in items if i))
-
-
-def _clause(lows: Sequence[str], i: int) -> tuple[int, int]:
-    """Token range of the clause around position i."""
-    s = i
-    while s > 0 and lows[s - 1] not in _CLAUSE_BREAKS:
-        s -= 1
-    e = i
-    while e < len(lows) and lows[e] not in _CLAUSE_BREAKS:
-        e += 1
-    return s, e
-
-
-def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Quantity],
-              nouns: dict[str, str]) -> Optional[bool]:
-    """True when the trigger asserts that it happened; None when it is negated."""
-    i = hit.start
-    cs, _ = _clause(lows, i)
-    before = lows[max(cs, i - 3):i]
-    prev = lows[i - 1] if i > 0 else ""
-    if lows and lows[-1] == "?" or _WH.intersection(lows[cs:i]):
-        return False
-    trigger_char = sent[i].idx - sent.start_char
-    if hit.form in ("noun", "program"):
-        if prev in ("no", "none"):
-            return None
-        if _MODALS.intersection(lows[max(cs, i - 4):i]):
-            return False
-        window = lows[cs:min(len(lows), hit.end + 6)]
-        if hit.kind == "conscription":
-            return bool(_CONSCRIPTION_EVENT_VERBS.intersection(window)) and not _MODALS.intersection(window)
-        trigger_end = sent[hit.end - 1].idx + len(sent[hit.end - 1]) - sent.start_char
-        if any(q.category == "people" and not (q.subset or q.casualty or q.size or q.single)
-               and (q.start <= trigger_char <= q.end or 0 <= trigger_char - q.end <= 80 or 0 <= q.start - trigger_end <= 80)
-               and not _CLAUSE_CHANGE.search(sent.text[min(q.end, trigger_end):max(q.start, trigger_char)])
-               for q in quantities):  # "64 soldiers sought the People's Embrace", not a count in another clause
-            return True
-        return bool(_PAST_EVENT_VERBS.intersection(window)) and not _NEGATIONS.intersection(lows[cs:i])
-    if hit.form == "base" and prev in _DETERMINERS:
-        return False  # "the surrender": a noun, decided by the sentence's other triggers
-    negated = _negated(lows, i, cs)
-    if prev == "to" or _MODALS.intersection(before) or negated == "modal":
-        return False
-    if negated:
-        return None
-    nxt = lows[hit.end] if hit.end < len(lows) else ""
-    if hit.form == "event" and nouns.get(nxt) == "people" and hit.end - hit.start == 1:
-        return False  # "surrendered soldiers": an adjective
-    if hit.form in ("base", "ing"):
-        if hit.form == "ing" and prev in ("after", "since", "upon") and (
-                _MODALS.intersection(lows[:i]) or _GENERIC_HEADS.intersection(lows[:i])
-                or _WISH_OR_PLAN.intersection(lows[:i])):
-            return False  # "a plan for those who ... after defecting": hypothetical
-        if hit.form == "ing" and prev in ("are", "were", "is", "was", "been", "be", "after", "since", "upon"):
-            return True  # "are defecting", "after defecting"
-        # "40 soldiers defect ...", "with 64 personnel, including a major, seeking refuge": a counted subject
-        return any(q.category == "people" and not (q.size or q.single or q.subset) and q.end <= trigger_char
-                   and (hit.form == "base" or q.start >= sent[cs].idx - sent.start_char) for q in quantities)
-    rel = next((j for j in range(i - 1, max(cs, i - 4) - 1, -1) if lows[j] in ("who", "that")), None)
-    if rel is not None and rel > 0:
-        head = lows[rel - 1]
-        if head in _GENERIC_HEADS:
-            return False
-        if nouns.get(head) == "people" and not _specific_np(lows, cs, rel):
-            return False  # "soldiers who defected would receive": a class of people, not an event
-        if _MODALS.intersection(lows[hit.end:hit.end + 15]) and not any(
-                q.category == "people" and not q.single and q.end <= trigger_char for q in quantities):
-            return False  # "a policy so that the police who defected can continue": a class again
-    return True
-
-
-def _specific_np(lows: Sequence[str], cs: int, end: int) -> bool:
-    """Whether the noun phrase ending before ``end`` starts with a determiner, number or possessive."""
-    j = end - 1
-    while j > cs:
-        word = lows[j - 1]
-        if word in _DETERMINERS and word not in ("that", "this"):
-            if j - 2 >= cs and lows[j - 2] == "of":
-                j -= 2  # "members of the armed forces": the phrase head is further left
-                continue
-            return True
-        if word.endswith(("'s", "’s")) or word in ("'s", "’s") or word.replace(",", "").isdigit():
-            return True
-        if not word.isalpha() or word in _REPORT_VERBS or word in ("to", "on", "that", "this", "said", "for", "at"):
-            return False
-        j -= 1
-        if end - j > 8:
-            return False
-    return False
-
-
-# a sentence with several triggers takes the strongest: one reported event makes it a report
-_MODALITY_RANK = {"report": 0, "denial": 1, "rumour": 2, "appeal": 3, "offer": 4, "policy": 5, "analysis": 6}
-_AUXILIARIES = frozenset("yet been be have had has ever even actually already all really still".split())
-
-
-def _negated(lows: Sequence[str], i: int, cs: int) -> Optional[str]:
-    """'did not defect' -> 'plain'; 'would not be drafted' -> 'modal'; else None."""
-    if "none" in lows[cs:i] or any(lows[k] == "no" and k + 1 < i and lows[k + 1].isalpha()
-                                   and lows[k + 1] not in ("longer", "sooner", "doubt") for k in range(cs, i)):
-        return "plain"  # "none of the soldiers have defected", "no troops surrendered"
-    j = i - 1
-    while j >= cs and lows[j] in _AUXILIARIES:
-        j -= 1
-    if j < cs or lows[j] not in _NEGATIONS:
-        return None
-    if j - 1 >= cs and lows[j - 1] in _MODALS:
-        return "modal"
-    return "plain"
-
-
-def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], cues, quantities,
-              nouns) -> tuple[str, _Hit, list[_Hit]]:
-    """Modality of the mention, the trigger that decided it, and the triggers that report events."""
-    best: Optional[tuple[int, str, _Hit]] = None
-    events: list[_Hit] = []
-    attributed = bool(_ATTRIBUTION_WORDS.intersection(lows))
-    previous: Optional[tuple[_Hit, Optional[bool]]] = None
-    for hit in sorted(hits, key=lambda h: h.start):
-        cs, ce = _clause(lows, hit.start)
-        in_clause = [c for c in cues if cs <= c[1] < ce]
-        labels = {c[0] for c in in_clause}
-        event = _is_event(hit, sent, lows, quantities, nouns)
-        if event and previous is not None and previous[1] is False and previous[0].start >= cs \
-                and "and" in lows[max(previous[0].end, hit.start - 2):hit.start]:
-            event = False  # "those who defected and sought refuge": the second verb shares the first's subject
-        previous = (hit, event)
-        speculative = any(lows[j] in _SPECULATIVE for j in range(cs, hit.start))
-        if "rumour" in labels and attributed and all(lows[c[1]] == "reportedly" for c in in_clause if c[0] == "rumour"):
-            labels.discard("rumour")  # "... reportedly surrendered, the KNDF said": an attributed report
-        if "denial" in labels:
-            modality = "denial"
-        elif "rumour" in labels:
-            modality = "rumour"
-        elif event is None:
-            modality = "denial"
-        elif event and not speculative:
-            modality = "report"
-            events.append(hit)
-        else:
-            labels = {c[0] for c in cues}
-            modality = next((m for m in ("appeal", "offer", "policy", "analysis") if m in labels), "analysis")
-            if kind == "conscription" and modality == "analysis" and not speculative and (
-                    {"law", "service", "will", "would", "plans", "planned", "shall"}.intersection(lows[cs:ce])):
-                modality = "policy"  # announced rules and plans for the draft
-        if best is None or _MODALITY_RANK[modality] < best[0]:
-            best = (_MODALITY_RANK[modality], modality, hit)
-    assert best is not None
-    return best[1], best[2], events
-
-
-_CLAUSE_CHANGE = re.compile(r"\b(?:said|says|told|added|according)\b|;")
-
-
-def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Sequence[str],
-                single_ok: bool = False, sent_text: str = "") -> Optional[Quantity]:
-    """The count that belongs to the trigger: nearest before it (subject), else just after (object).
-
-    A count of one without a numeral ("a soldier", "Captain Aung Ko") only counts as the
-    subject right before an event verb ("Captain Aung Ko defected" is 1).
-    """
-    usable = [q for q in quantities if q.category in categories and not (q.subset or q.casualty or q.size)
-              and (not q.single or (single_ok and q.end <= anchor_char <= q.end + (
-                  15 if q.noun in ("he", "she") else 100)))]
-    before = [q for q in usable if q.start <= anchor_char]
-    if before:
-        return min(before, key=lambda q: anchor_char - q.end)
-    after = [q for q in usable if q.start > anchor_char and q.start - anchor_char <= 120
-             and not _CLAUSE_CHANGE.search(sent_text[anchor_char:q.start])]
-    return min(after, key=lambda q: q.start - anchor_char) if after else None
-
-
-_ATTRIBUTION_WORDS = frozenset("said says told according announced stated confirmed".split())
-_ATTRIBUTION_VERBS = ("said", "says", "told", "according", "announced", "claimed", "stated", "confirmed", "added")
-_NOT_IN_SOURCE = frozenset("had has have was were is are be been would will could can who which that he she they it "
-                           "we i you said says told".split())
-
-
-def _source_party(sent: Span, lows: Sequence[str], orgs: Sequence[Span]) -> Optional[str]:
-    """Who the sentence attributes the claim to: a canonical org name or a short noun phrase."""
-
-    def name_of(s: int, e: int) -> Optional[str]:
-        inside = [o.kb_id_ for o in orgs if s <= o.start - sent.start < e]
-        if inside:
-            return inside[0]
-        words = [t for t in sent[s:e] if not t.is_punct]
-        while words and (words[0].lower_ in _DETERMINERS or words[0].lower_ in ("of", "by", "from")):
-            words = words[1:]
-        if not words or len(words) > 7 or all(t.is_stop for t in words) \
-                or any(t.lower_ in _NOT_IN_SOURCE for t in words):
-            return None  # pronouns, elided subjects and clause fragments name nobody
-        return " ".join(t.text for t in words)
-
-    for j in range(len(lows) - 1):
-        if lows[j] == "according" and lows[j + 1] == "to":
-            e = j + 2
-            while e < len(lows) and lows[e] not in (",", ".", ";", "who", "which", "that") and e - j < 12:
-                e += 1
-            return name_of(j + 2, e)
-    for verb in _ATTRIBUTION_VERBS:
-        for j in range(len(lows) - 1, -1, -1):
-            if lows[j] != verb or (verb not in ("said", "says", "told") and j + 1 < len(lows)
-                                   and lows[j + 1] in ("since", "by", "as", "to", "in")):
-                continue  # "surrenders reported since February" is not an attribution
-            s = j
-            while s > 0 and lows[s - 1] not in (",", "”", '"', ";", "“", "and", "but", "that") and j - s < 8:
-                s -= 1
-            found = name_of(s, j)
-            if found:
-                return found
-            if j > 0 and lows[j - 1] in (",", "”", '"'):  # inverted: '..., said a KNDF officer'
-                e = j + 1
-                while e < len(lows) and lows[e] not in (",", ".", ";", "who", "on", "in", "that", "by") and e - j < 9:
-                    e += 1
-                found = name_of(j + 1, e)
-                if found:
-                    return found
-    return None
 
 
 @Language.factory("newswatch_mentions")
