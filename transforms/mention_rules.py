@@ -31,7 +31,8 @@ from spacy.tokens import Doc, Span
 from newswatch.transforms.mention_components import (
     boilerplate_ranges, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
 from newswatch.transforms.mention_modality import _clause, _Hit, _modality, _pick_count, _source_party
-from newswatch.transforms.numbers import Quantity, find_quantities, list_total
+from newswatch.transforms.number_lists import find_quantities, list_total
+from newswatch.transforms.numbers import Quantity
 
 _W = word_sets()
 _VERB_CONTEXT = _W["verb_context"]

@@ -13,6 +13,7 @@ re-exported here.
 
 Example::
 
+    >>> from newswatch.transforms.numbers import find_quantities
     >>> find_quantities("A captain and 11 soldiers fled.", {"soldiers": "people", "captain": "people"})[0].value
     12
 """
@@ -414,7 +415,10 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
                     size), k + 1
 
 
-# Sums, singles and list totals build on the parser above; their module imports it back.
-from newswatch.transforms.number_lists import find_quantities, list_total  # noqa: E402  (public API)
+def __getattr__(name: str):
+    """``find_quantities`` and ``list_total`` live in number_lists, which builds on this module."""
+    if name in ("find_quantities", "list_total"):
+        from newswatch.transforms import number_lists
 
-__all__ = ["NounLexicon", "Quantity", "find_quantities", "list_total", "parse_number"]
+        return getattr(number_lists, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
