@@ -76,10 +76,11 @@ class MentionRules:
         # literal trigger and cue phrases: one PhraseMatcher pass over the whole text
         self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
         # patterns with wildcards: a token Matcher, run on candidate sentences only
-        self.matcher = Matcher(nlp.vocab)
+        # one Matcher per anchor word: a sentence runs only the patterns whose first word it contains
+        self.matchers: dict[str, Matcher] = {}
         self.triggers: dict[str, _Hit] = {}
         phrase_groups: dict[str, set[str]] = {}
-        anchors: set[str] = set()
+
         for row in load_patterns("triggers.jsonl"):
             force = row["force"]
             meta = _Hit("defection" if row["label"] == "DEFECTION" else "conscription", row["id"], row["form"],
@@ -89,11 +90,12 @@ class MentionRules:
             if isinstance(row["pattern"], str):
                 phrase_groups.setdefault(key, set()).update(phrase_variants(row["pattern"]))
             else:
-                self.matcher.add(key, [row["pattern"]])
-                anchors.update(_first_words(row["pattern"]))
+                for word in _first_words(row["pattern"]):
+                    self.matchers.setdefault(word, Matcher(nlp.vocab)).add(key, [row["pattern"]])
         for row in load_patterns("modality.jsonl"):
             phrase_groups.setdefault(f"C_{row['label']}", set()).update(phrase_variants(row["pattern"]))
-        phrase_groups["ANCHOR"] = anchors
+        for word in self.matchers:
+            phrase_groups[f"A_{word}"] = {word}
         for key, phrases in phrase_groups.items():
             self.phrases.add(key, [nlp.make_doc(p) for p in sorted(phrases)])
         self.units = Matcher(nlp.vocab)
@@ -110,14 +112,14 @@ class MentionRules:
         starts = [s.start for s in sents]
         boiler = boilerplate_ranges(doc)
         strings = doc.vocab.strings
-        found: dict[int, tuple[list[_Hit], list[tuple[str, int, int]], list[bool]]] = {}
+        found: dict[int, tuple[list[_Hit], list[tuple[str, int, int]], set[str]]] = {}
         for key_id, s, e in self.phrases(doc):
             k = bisect.bisect_right(starts, s) - 1
-            hits, cues, anchored = found.setdefault(k, ([], [], [False]))
+            hits, cues, anchored = found.setdefault(k, ([], [], set()))
             key = strings[key_id]
             offset = starts[k]
-            if key == "ANCHOR":
-                anchored[0] = True
+            if key.startswith("A_"):
+                anchored.add(key[2:])
             elif key.startswith("C_"):
                 cues.append((key[2:], s - offset, e - offset))
             else:
@@ -126,10 +128,11 @@ class MentionRules:
         for k in sorted(found):
             hits, cues, anchored = found[k]
             sent = sents[k]
-            if not (hits or anchored[0]) or in_ranges(boiler, sent.start_char):
+            if not (hits or anchored) or in_ranges(boiler, sent.start_char):
                 continue
-            if anchored[0]:
-                hits.extend(self.triggers[strings[key_id]]._replace(start=s, end=e) for key_id, s, e in self.matcher(sent))
+            for word in anchored:
+                hits.extend(self.triggers[strings[key_id]]._replace(start=s, end=e)
+                            for key_id, s, e in self.matchers[word](sent))
             units = spacy.util.filter_spans(self.units(sent, as_spans=True)) \
                 if any(h.kind == "defection" for h in hits) else []
             if hits:
