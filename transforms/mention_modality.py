@@ -72,8 +72,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     if hit.form in ("noun", "program"):
         if prev in ("no", "none"):
             return None
-        if _MODALS.intersection(lows[max(cs, i - 4):i]):
-            return False
+        if _MODALS.intersection(lows[max(cs, i - 4):i]) or _MODALS.intersection(lows[hit.end:hit.end + 2]):
+            return False  # "would welcome defectors", "defectors could weaken the junta"
         window = lows[cs:min(len(lows), hit.end + 6)]
         if hit.kind == "conscription":
             return bool(_CONSCRIPTION_EVENT_VERBS.intersection(window)) and not _MODALS.intersection(window)
@@ -157,11 +157,11 @@ def _negated(lows: Sequence[str], i: int, cs: int) -> Optional[str]:
 
 
 def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], cues, quantities,
-              nouns) -> tuple[str, _Hit, list[_Hit]]:
+              nouns, attributed_near: bool = False) -> tuple[str, _Hit, list[_Hit]]:
     """Modality of the mention, the trigger that decided it, and the triggers that report events."""
     best: Optional[tuple[int, str, _Hit]] = None
     events: list[_Hit] = []
-    attributed = bool(_ATTRIBUTION_WORDS.intersection(lows))
+    attributed = attributed_near or bool(_ATTRIBUTION_WORDS.intersection(lows))
     previous: Optional[tuple[_Hit, Optional[bool]]] = None
     for hit in sorted(hits, key=lambda h: h.start):
         cs, ce = _clause(lows, hit.start)

@@ -159,8 +159,7 @@ class MentionRules:
             non_military = bool(self.non_military.intersection(lows)) and not has_force
             near_force = has_force or (not non_military and (
                 last_defection >= k - 3 or any(self._force_at(sents, j, force_cache) for j in (k - 1, k - 2) if j >= 0)))
-            if any(h.kind == "conscription" for h in hits):
-                hits = hits + _deserting_conscripts(lows)
+            hits = hits + _deserting_conscripts(lows)
             for kind in ("defection", "conscription"):
                 valid = [h for h in hits if h.kind == kind and self._valid(h, sent, lows, quantities, self._force_ok(
                     h, lows, has_force, armed, near_force,
@@ -168,8 +167,11 @@ class MentionRules:
                                              if j < len(sents))))]
                 if not valid:
                     continue
+                # "reportedly" is an attributed report when the sentence or a neighbour names a source
+                attributed_near = any(t.lower_ in _ATTRIBUTION_NEAR for j in (k - 1, k + 1) if 0 <= j < len(sents)
+                                      for t in sents[j]) if "reportedly" in lows else False
                 draft = self._draft(kind, sent, lows, valid, cues, units, quantities, places, orgs, ranks,
-                                    countries, doc_country)
+                                    countries, doc_country, attributed_near)
                 drafts.append(draft)
                 if kind == "defection":
                     last_defection = k
@@ -281,8 +283,8 @@ class MentionRules:
         return True
 
     def _draft(self, kind, sent, lows, hits, cues, units, quantities, places, orgs, ranks, countries,
-               doc_country) -> dict:
-        modality, anchor, events = _modality(kind, sent, lows, hits, cues, quantities, self.nouns)
+               doc_country, attributed_near=False) -> dict:
+        modality, anchor, events = _modality(kind, sent, lows, hits, cues, quantities, self.nouns, attributed_near)
         # each reported event owns the count nearest to it; the mention keeps the largest
         picked = [_pick_count(quantities, sent[h.start].idx - sent.start_char, ("people", "bare"),
                               single_ok=h.form == "event" and not {"who", "that", "which"}.intersection(
@@ -330,7 +332,10 @@ def _lower_words(sent: Span) -> list[str]:
 
 
 _ESCAPE_FORMS = {"escaped": "event", "fled": "event", "deserted": "event", "absconded": "event", "escape": "noun",
-                 "escapes": "noun", "escaping": "ing", "fleeing": "ing"}
+                 "escapes": "noun", "escaping": "ing", "fleeing": "ing", "ran": "event", "run": "event",
+                 "reached": "event", "joined": "event"}
+_ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed".split())
+_RESISTANCE = frozenset("pdf pdfs kndf knla knu kia aa tnla mndaa cdf resistance revolutionary guerrilla".split())
 
 
 
@@ -341,8 +346,11 @@ def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
     words = set(lows)
     if not (_ESCAPED_FROM & words and _CONSCRIPTED & words) or _EVADING & words:
         return []  # "young people fled abroad to avoid being called up" is draft evasion, not desertion
-    return [_Hit("defection", "desert", _ESCAPE_FORMS[w], "", k, k + 1) for k, w in enumerate(lows)
-            if w in _ESCAPE_FORMS and (_ESCAPE_FORMS[w] != "noun" or (k > 0 and lows[k - 1] in ("a", "the", "mass")))]
+    return [_Hit(kind, "desert", _ESCAPE_FORMS[w], "", k, k + 1) for k, w in enumerate(lows)
+            for kind in ("defection", "conscription")  # deserting conscripts are a conscription story too
+            if w in _ESCAPE_FORMS and (_ESCAPE_FORMS[w] != "noun" or (k > 0 and lows[k - 1] in ("a", "the", "mass")))
+            and (w not in ("ran", "run") or lows[k + 1:k + 2] in (["off"], ["away"]))
+            and (w not in ("reached", "joined") or _RESISTANCE.intersection(lows[k + 1:k + 5]))]
 
 
 def _first_words(pattern: Sequence[dict]) -> set[str]:

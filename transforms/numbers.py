@@ -298,6 +298,8 @@ _SIZE_BEFORE = re.compile(
     r"|\b(?:strength|force|garrison|complement|headcount|size)\s+of"
     r"|\b(?:holds?|held|holding|houses?|housed|hosts?|employs?|employed|numbered|numbering|has|have|had)"
     r"|\b(?:stands?|stood)\s+at)\s*$", re.I)
+_SIZE_AFTER = re.compile(r"\s*(?:still\s+)?(?:remain|remained|remaining|are\s+left|were\s+left|still\s+serve|"
+                         r"still\s+serving|are\s+still\s+serving)\b", re.I)  # "350,000 soldiers remain"
 _TOTAL_OF = re.compile(
     r"\b(?:number|total|tally|count|figure)\s+of\s+((?:[\w'’-]+[\s,]+){0,3}[\w-]+)\b[^.;:]{0,130}?\b"
     r"(?:is|was|are|were|stands\s+at|stood\s+at|reached|reaches|rose\s+to|risen\s+to|climbed\s+to|to\s+be|at|to|"
@@ -408,7 +410,8 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     after = text[toks[k].end:toks[k].end + 60]
     casualty = bool(_CASUALTY.match(after)) or (q_start > 0 and toks[q_start - 1].lower in _CASUALTY_BEFORE)
     size = category == "people" and toks[k].lower not in ("defectors", "deserters") \
-        and bool(_SIZE_BEFORE.search(text[max(0, toks[q_start].start - 40):toks[q_start].start]))
+        and bool(_SIZE_BEFORE.search(text[max(0, toks[q_start].start - 40):toks[q_start].start])
+                 or _SIZE_AFTER.match(after))
     if j < len(toks) and toks[j].text == "-" and j + 1 < len(toks) and toks[j + 1].lower == "odd":
         qualifier = "about"
     return Quantity(value, qualifier, category, toks[k].lower, toks[q_start].start, toks[k].end, False, casualty,
