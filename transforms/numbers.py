@@ -295,6 +295,7 @@ def _is_model(tok: _Tok) -> bool:
 # what comes right before a count that gives a force's or a camp's strength, not people moving
 _SIZE_BEFORE = re.compile(
     r"(?:\bthere\s+(?:is|are|was|were|had\s+been|have\s+been|has\s+been|remain|remained)"
+    r"(?:\s+(?:previously|originally|initially|once|then|still|usually|normally|only))?"
     r"|\b(?:strength|force|garrison|complement|headcount|size)\s+of"
     r"|\b(?:holds?|held|holding|houses?|housed|hosts?|employs?|employed|numbered|numbering|has|have|had)"
     r"|\b(?:stands?|stood)\s+at)\s*$", re.I)
