@@ -111,7 +111,7 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             return False
         if nouns.get(head) == "people" and not _specific_np(lows, cs, rel):
             return False  # "soldiers who defected would receive": a class of people, not an event
-        if _MODALS.intersection(lows[hit.end:hit.end + 15]) and not any(
+        if nouns.get(head) in ("people", "force") and _MODALS.intersection(lows[hit.end:hit.end + 15]) and not any(
                 q.category == "people" and not q.single and q.end <= trigger_char for q in quantities):
             return False  # "a policy so that the police who defected can continue": a class again
     return True
@@ -196,6 +196,14 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
     return best[1], best[2], events
 
 
+_RELATIVE = re.compile(r"\b(?:who|whom|that|which)\b", re.I)
+_PREDICATE = re.compile(r"\b(?:is|was)\s+(?:a|an|the)\b", re.I)
+
+
+def _one_subject(between: str) -> bool:
+    """"Captain X defected", "Capt. X is a pilot who defected": the single is the one who defected;
+    "a sergeant who defected told us" names one of them, not how many."""
+    return not _RELATIVE.search(between) or bool(_PREDICATE.search(between))
 _CLAUSE_CHANGE = re.compile(r"\b(?:said|says|told|added|according)\b|;")
 
 
@@ -208,7 +216,8 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     """
     usable = [q for q in quantities if q.category in categories and not (q.subset or q.casualty or q.size)
               and (not q.single or (single_ok and q.end <= anchor_char <= q.end + (
-                  15 if q.noun in ("he", "she") else 100)))]
+                  15 if q.noun in ("he", "she") else 100)
+                  and _one_subject(sent_text[q.end:anchor_char])))]
     before = [q for q in usable if q.start <= anchor_char]
     if before:
         return min(before, key=lambda q: anchor_char - q.end)
