@@ -102,3 +102,8 @@ def test_a_consent_page_is_no_content_at_extraction():
                  "Choose Accept all to continue.")
     with pytest.raises(ValueError, match="^no_content: consent wall"):
         page_to_article(_page(html))
+
+
+def test_a_short_burmese_brief_is_a_sentence_too():
+    text = "စစ်သား ကိုးဦးသည် တနင်္ဂနွေနေ့က တော်လှန်ရေးအင်အားစုထံ လက်နက်များနှင့်အတူ ခိုလှုံခဲ့ကြသည်။"
+    assert content_problem("စစ်သားကိုးဦး ခိုလှုံ", text) is None

@@ -258,7 +258,8 @@ _NOT_ARTICLE = (
         r"enable javascript|javascript is (?:disabled|required)|checking your browser|are you a robot|"
         r"verify you are (?:a )?human|complete the captcha|request (?:was )?blocked)\b", re.I)),
 )
-_SENTENCE = re.compile(r"[^.!?\n]*[a-z][^.!?\n]*[.!?]['\"’”)]*(?:\s|$)")
+# a sentence: letters, then an end mark (Burmese "။" too); six words, or 40 characters for unspaced scripts
+_SENTENCE = re.compile(r"[^.!?။\n]*[^\W\d_][^.!?။\n]*[.!?။]['\"’”)]*(?:\s|$)")
 
 
 def content_problem(title: Optional[str], text: str, min_words: int = 80) -> Optional[str]:
@@ -279,7 +280,7 @@ def content_problem(title: Optional[str], text: str, min_words: int = 80) -> Opt
     if words < min_words:
         if not (title and title.strip()):
             return f"no headline ({words} words)"
-        if not any(len(m.group().split()) >= 6 for m in _SENTENCE.finditer(text)):
+        if not any(len(m.group().split()) >= 6 or len(m.group().strip()) >= 40 for m in _SENTENCE.finditer(text)):
             return f"no sentence ({words} words)"
     return None
 
