@@ -44,3 +44,66 @@ def test_a_number_in_the_url_slug_is_not_the_date():
 <meta property="article:published_time" content="2025-05-03T08:00:00+06:30"><title>Ferry</title></head>
 <body><article><h1>Ferry resumes</h1>{para}{para}</article></body></html>"""
     assert extract(prepare_markup(html)).date == "2025-05-03"
+
+
+# --------------------------------------------------------------------------- short briefs and non-articles
+
+import pytest  # noqa: E402
+
+from newswatch.records import FeedItem, FetchedPage  # noqa: E402
+from newswatch.transforms.extract_text import content_problem, page_to_article  # noqa: E402
+
+_BRIEF = ("YANGON (NW Wire) - Nine police officers from a station in Myingyan walked off the job on Sunday and "
+          "joined the Civil Disobedience Movement, a local resistance group said. They brought four pistols. "
+          "The junta did not comment.")
+
+
+def _page(html: str, title: str | None = "Feed title") -> FetchedPage:
+    url = "http://news.example/a.html"
+    item = FeedItem("id1", url, url, "http://news.example/rss", None, title, None, "2025-03-06T00:00:00+00:00")
+    return FetchedPage(item, url, 200, "text/html", "utf-8", html.encode("utf-8"), "2025-03-06T00:00:00+00:00")
+
+
+def _html(title: str, *paragraphs: str) -> str:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title></head>"
+            f"<body><article><h1>{title}</h1>{body}</article></body></html>")
+
+
+def test_a_wire_brief_under_80_words_is_kept():
+    assert len(_BRIEF.split()) < 40
+    article = page_to_article(_page(_html("Nine Myingyan police join CDM", _BRIEF)))
+    assert "Myingyan" in article.text and article.title == "Nine Myingyan police join CDM"
+
+
+@pytest.mark.parametrize("lines, title, why", [
+    (["We value your privacy", "We and our partners use cookies to store information on your device.",
+      "Accept all", "Manage options"], "Before you continue", "consent wall"),
+    (["Troops defect in Sagaing", "Subscribe now to continue reading this story.",
+      "Already a subscriber? Sign in."], "Troops defect", "paywall stub"),
+    (["Page not found", "The page you requested could not be found on this server."], "404", "error page"),
+    (["Checking your browser before accessing the site.", "Please enable JavaScript and cookies."], None, "error page"),
+    (["Home | News | Sport | Contact"], "Home", "no sentence"),
+    (["Soldiers defected to the resistance near the border on Monday."], None, "no headline"),
+])
+def test_non_articles_are_named_for_what_they_are(lines, title, why):
+    assert content_problem(title, "\n".join(lines)).startswith(why)
+
+
+def test_a_long_article_with_a_subscribe_line_is_kept():
+    text = "\n".join(["Officials said the ferry across the river resumed on Monday after weeks of repairs."] * 12
+                     + ["Subscribe now to continue reading our newsletter."])
+    assert content_problem("Ferry resumes", text) is None
+
+
+def test_a_consent_page_is_no_content_at_extraction():
+    html = _html("Before you continue", "We value your privacy.",
+                 "We and our partners use cookies to store and access information on your device.",
+                 "Choose Accept all to continue.")
+    with pytest.raises(ValueError, match="^no_content: consent wall"):
+        page_to_article(_page(html))
+
+
+def test_a_short_burmese_brief_is_a_sentence_too():
+    text = "စစ်သား ကိုးဦးသည် တနင်္ဂနွေနေ့က တော်လှန်ရေးအင်အားစုထံ လက်နက်များနှင့်အတူ ခိုလှုံခဲ့ကြသည်။"
+    assert content_problem("စစ်သားကိုးဦး ခိုလှုံ", text) is None

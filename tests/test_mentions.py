@@ -31,7 +31,7 @@ def _load(name):
 
 
 SENTENCES = _load("sentences.jsonl")
-ARTICLES = _load("articles.jsonl")
+ARTICLES = _load("articles.jsonl") + _load("real_styles.jsonl")  # real_styles: issue 13 failure families
 
 
 @pytest.mark.parametrize("case", SENTENCES, ids=[c["text"][:50] for c in SENTENCES])

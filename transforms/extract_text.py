@@ -9,7 +9,11 @@ left is cut at `MAX_MARKUP_CHARS`, because lxml and trafilatura need up to
 about 85 bytes of memory per character of dense markup (link lists). The
 text is normalised (mojibake such as "donâ€™t" repaired with ftfy, NFC, no
 control characters, no leftover markup, single spaces, one paragraph per
-line). A page with less than `min_words` of main text is `no_content`.
+line). A page is `no_content` when it is not an article, by what it is
+(:func:`content_problem`): a consent wall, a paywall stub, an error or
+bot-check page, or text with no headline or no sentence. A wire brief of 40
+words with a headline is kept; `min_words` is only the length under which a
+page must show that it is a brief.
 
 Dates: structured page metadata first (meta tags, JSON-LD, <time>, a visible
 byline), then the feed's date; a date guessed from a URL slug or a
@@ -236,6 +240,52 @@ def _host(url: str) -> str:
     return urlsplit(url).netloc
 
 
+# What a page that is not an article says. Each pattern names one kind of non-article.
+_NOT_ARTICLE = (
+    ("consent wall", re.compile(
+        r"\b(?:we use cookies|uses? cookies|cookie (?:policy|settings|preferences)|accept (?:all|cookies)|"
+        r"manage (?:options|preferences|cookies)|we value your privacy|your privacy choices|"
+        r"consent to (?:the use|our use)|before you continue|reject all)\b", re.I)),
+    ("paywall stub", re.compile(
+        r"\b(?:subscribe (?:now |today )?to (?:continue|read|unlock|access)|subscribers? only|"
+        r"for subscribers|already a subscriber|to continue reading|continue reading with|"
+        r"this (?:article|content|story) is (?:for|available to|reserved for) (?:paid )?(?:subscribers|members)|"
+        r"sign in to (?:continue|read)|log ?in to (?:continue|read)|become a member to|unlock this article|"
+        r"start your (?:free )?trial)\b", re.I)),
+    ("error page", re.compile(
+        r"\b(?:page not found|404 not found|error 404|not found on this server|the page you (?:are looking for|"
+        r"requested|were looking for)|page (?:does not|doesn't|no longer) exists?|access denied|403 forbidden|"
+        r"internal server error|service (?:temporarily )?unavailable|something went wrong|bad gateway|"
+        r"enable javascript|javascript is (?:disabled|required)|checking your browser|are you a robot|"
+        r"verify you are (?:a )?human|complete the captcha|request (?:was )?blocked)\b", re.I)),
+)
+# a sentence: letters, then an end mark (Burmese "။" too); six words, or 40 characters for unspaced scripts
+_SENTENCE = re.compile(r"[^.!?။\n]*[^\W\d_][^.!?။\n]*[.!?။]['\"’”)]*(?:\s|$)")
+
+
+def content_problem(title: Optional[str], text: str, min_words: int = 80) -> Optional[str]:
+    """Why the extracted text is not an article (None when it is one).
+
+    A page whose lines are mostly consent, paywall or error notices is rejected at any
+    length. A page under ``min_words`` words must also show it is a brief: a headline
+    and at least one sentence of six or more words, and no such notice at all.
+    """
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not lines:
+        return "no main text"
+    words = word_count(text)  # Burmese: one per syllable
+    for kind, pattern in _NOT_ARTICLE:
+        marked = sum(1 for line in lines if pattern.search(line))
+        if marked and (words < min_words or 2 * marked >= len(lines)):
+            return f"{kind} ({words} words)"
+    if words < min_words:
+        if not (title and title.strip()):
+            return f"no headline ({words} words)"
+        if not any(len(m.group().split()) >= 6 or len(m.group().strip()) >= 40 for m in _SENTENCE.finditer(text)):
+            return f"no sentence ({words} words)"
+    return None
+
+
 def page_to_article(page: FetchedPage, min_words: int = 80) -> Article:
     """Extract an Article from a fetched page; raise ValueError('no_content: ...')."""
     html, _ = decode_html(page.body, page.charset)
@@ -243,9 +293,9 @@ def page_to_article(page: FetchedPage, min_words: int = 80) -> Article:
     # Issue 16: Zawgyi becomes Unicode before anything reads the text; Burmese words are counted by syllable.
     title, text, language, source_encoding = unicode_page(found.title, found.text, found.language)
     found = found._replace(title=title, text=text, language=language)
-    words, min_words = word_count(found.text), min_words_for(found.language, min_words)
-    if words < min_words:
-        raise ValueError(f"no_content: {words} words of main text (minimum {min_words})")
+    problem = content_problem(found.title or page.item.title, found.text, min_words_for(found.language, min_words))
+    if problem is not None:
+        raise ValueError(f"no_content: {problem}")
     item = page.item
     if found.date:
         published, origin = f"{found.date[:10]}T00:00:00+00:00", "page"

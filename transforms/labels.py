@@ -71,13 +71,23 @@ def headline_end(text: str, title: Optional[str]) -> int:
 
 
 def lead_end(text: str, body_start: int) -> int:
-    """Offset where the lead (the first non-empty body paragraph) ends."""
+    """Offset where the lead (the first body paragraph that is not a dateline or byline) ends."""
     offset = body_start
     for line in text[body_start:].split("\n"):
         offset += len(line) + 1
-        if line.strip():
+        if line.strip() and not _DATELINE.fullmatch(line.strip()):
             break
     return min(offset, len(text))
+
+
+# "Mawlamyine, 4 September", "June 13, 2024", "Source: Radio Free Asia", "By Aye Aye": not the lead
+_DATELINE = re.compile(r"(?:(?:by|source|photo|published(?: on)?|updated)\b[^.!?]{0,80}"
+                       r"|[^.!?\d]{0,40}\d{1,2}(?:st|nd|rd|th)?,?\s+[A-Za-z]+(?:,?\s+\d{4})?"
+                       r"|[A-Za-z]+\.?\s+\d{1,2},?\s+\d{4}(?:[,\s][^.!?]{0,30})?|[^.!?]{0,40}\(\w+\)\s*[-–—]?)", re.I)
+
+
+_LIVE_ENTRY = re.compile(r"\s*(?:\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?|GMT|UTC|MMT|ICT)?\s*[-–—:|]|UPDATE\b|BREAKING\b)",
+                         re.I)
 
 
 def _substantive(mentions: Sequence[Mention], facts: DocFacts) -> bool:
@@ -87,6 +97,8 @@ def _substantive(mentions: Sequence[Mention], facts: DocFacts) -> bool:
         return True
     if len(body) == 1:
         only = next(m for m in mentions if m.start_char >= facts.body_start)
+        if only.modality == "report" and _LIVE_ENTRY.match(only.sentence):
+            return True  # a live blog's timed entry is a lead of its own
         return headline or (only.start_char < facts.lead_end and only.modality != "analysis")
     return False
 

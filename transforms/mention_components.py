@@ -39,7 +39,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 _PATTERN_FILES = ("triggers.jsonl", "modality.jsonl", "nouns.jsonl", "units.jsonl", "places.jsonl", "orgs.jsonl",
-                  "countries.jsonl", "ranks.jsonl", "boilerplate.jsonl", "abbreviations.jsonl")
+                  "countries.jsonl", "ranks.jsonl", "boilerplate.jsonl", "abbreviations.jsonl", "words.jsonl")
 
 
 def _patterns_dir():
@@ -58,6 +58,16 @@ def patterns_digest() -> str:
     for name in _PATTERN_FILES + tuple(sorted(p.name for p in _patterns_dir().glob("my_*.jsonl"))):  # my_*: Burmese
         digest.update((_patterns_dir() / name).read_bytes())
     return digest.hexdigest()[:8]
+
+
+_WORD_SETS: dict[str, frozenset[str]] = {}
+
+
+def word_sets() -> dict[str, frozenset[str]]:
+    """Named word lists the rules test tokens against ("modals", "report_verbs", ...), from words.jsonl."""
+    if not _WORD_SETS:
+        _WORD_SETS.update((row["set"], frozenset(row["words"])) for row in load_patterns("words.jsonl"))
+    return _WORD_SETS
 
 
 def load_noun_lexicon() -> dict[str, str]:

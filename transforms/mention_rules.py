@@ -8,7 +8,8 @@ and kind in ``doc.user_data["nw_mentions"]``, a plain dict holding the
 drafts into records). Trigger words and modality cues (``triggers.jsonl``,
 ``modality.jsonl``) are found by one PhraseMatcher pass; token Matcher patterns run on the
 candidate sentences only; rules then decide kind, modality, counts, orgs, places and
-attribution.
+attribution (modality, count picking and attribution live in
+:mod:`~newswatch.transforms.mention_modality`; word lists in ``words.jsonl``).
 
 Example::
 
@@ -20,7 +21,7 @@ Example::
 from __future__ import annotations
 
 import bisect
-from typing import Iterable, NamedTuple, Optional, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 import spacy
 from spacy.language import Language
@@ -28,50 +29,26 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from newswatch.transforms.mention_components import (
-    boilerplate_ranges, in_ranges, load_noun_lexicon, load_patterns, phrase_variants)
-from newswatch.transforms.numbers import Quantity, find_quantities
+    boilerplate_ranges, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
+from newswatch.transforms.mention_modality import _clause, _Hit, _modality, _pick_count, _source_party
+from newswatch.transforms.number_lists import find_quantities, list_total
+from newswatch.transforms.numbers import Quantity
 
-_MODALS = frozenset("would will could can may might should must shall 'd ’d 'll ’ll".split())
-_NEGATIONS = frozenset("not never n't n’t no none nobody".split())
-_WH = frozenset("how whether why if unless".split())
-_CLAUSE_BREAKS = frozenset("; — – but while whereas although though however".split())
-_DETERMINERS = frozenset("a an the this that these those their his her its our your my one two three four five "
-                         "six seven eight nine ten all some several both".split())
-_GENERIC_HEADS = frozenset("those anyone anybody everyone everybody any whoever people".split())
-_PAST_EVENT_VERBS = frozenset("received welcomed confirmed reported announced took arrived processed accepted recorded "
-                              "registered documented happened occurred verified handled sheltered hosted rose risen "
-                              "topped reached numbered totalled totaled included came took brought crossed fled "
-                              "escaped walked swam drove flew sailed left".split())
-_VERB_CONTEXT = frozenset("to will would could can may might should must not n't n’t never who that and or they we "
-                          "also then later reportedly allegedly soon had have has did".split())
-_PRONOUN_SUBJECTS = frozenset("they he she men officers group soldiers troops all both".split())
-_CIVIL_RANKS = frozenset({"captain", "commander"})  # also football captains and rebel commanders
-_CONSCRIPTION_EVENT_VERBS = frozenset("fled left escaped evaded dodged drafted conscripted called recruited abducted "
-                                      "arrested detained enlisted registered began started enforced implemented "
-                                      "trained deployed sent taken held hid rounded snatched drew drawn fleeing escaping hiding "
-                                      "leaving".split())
-_SPECULATIVE = frozenset("may might could likely unlikely whether why suggests suggest suggested theory "
-                         "hypothetically".split())
-_REPORT_VERBS = frozenset("said says told announced claimed stated reported confirmed added according".split())
-_CONSCRIPTION_CONTEXT = frozenset("military army service conscription conscripts conscript draft training troops "
-                                  "recruit recruits recruitment enlist enlisted battalion front junta law ward "
-                                  "called call-up batch batches armed mobilisation soldiers".split())
-_RECRUITMENT_CONTEXT = frozenset("service training conscription conscripts conscript conscripted draft drafted "
-                                 "recruit recruits recruitment recruited enlist enlisted front frontline batch "
-                                 "batches law ward call-up called mobilisation mobilization reservists".split())
-_SPORT_CONTEXT = frozenset("squad team match coach tournament league club player players cup fixture".split())
-_DOC_NOUNS = frozenset("bill bills resolution constitution agreement report text legislation budget proposal document "
-                       "statement version treaty plan regulation regulations amendment law laws of letter "
-                       "pick picks round class".split())
-
-
-class _Hit(NamedTuple):
-    kind: str  # defection | conscription
-    trigger: str
-    form: str  # event | base | ing | noun | program | handover | handover_ing
-    force: str  # '' (any subject), 'near' (armed-force word close by), 'sentence' (in this sentence)
-    start: int  # token offsets inside the sentence
-    end: int
+_W = word_sets()
+_VERB_CONTEXT = _W["verb_context"]
+_PRONOUN_SUBJECTS = _W["pronoun_subjects"]
+_CIVIL_RANKS = _W["civil_ranks"]
+_CONTINUATION_STARTS = _W["continuation_starts"]
+_LISTING_VERBS = _W["listing_verbs"]
+_BRINGING_VERBS = _W["bringing_verbs"]
+_CONSCRIPTION_CONTEXT = _W["conscription_context"]
+_RECRUITMENT_CONTEXT = _W["recruitment_context"]
+_SPORT_CONTEXT = _W["sport_context"]
+_DOC_NOUNS = _W["doc_nouns"]
+_MONTH_CONTEXT = _W["month_context"]
+_ESCAPED_FROM = _W["escaped_from"]
+_CONSCRIPTED = _W["conscripted"]
+_EVADING = _W["evading"]
 
 
 class _Candidate(NamedTuple):
@@ -92,14 +69,18 @@ class MentionRules:
         self.nouns = load_noun_lexicon()
         noun_rows = load_patterns("nouns.jsonl")
         self.force_words = frozenset(r["word"] for r in noun_rows if r["force"])
+        self.force_people = frozenset(r["word"] for r in noun_rows if r["force"] and r["category"] == "people") \
+            | {"defector", "defectors", "deserter", "deserters", "corporal", "sergeant", "private", "captain", "major",
+               "lieutenant", "officer", "policeman", "policemen"}
         self.non_military = frozenset(r["word"] for r in noun_rows if r["category"] == "non_military")
         # literal trigger and cue phrases: one PhraseMatcher pass over the whole text
         self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
         # patterns with wildcards: a token Matcher, run on candidate sentences only
-        self.matcher = Matcher(nlp.vocab)
+        # one Matcher per anchor word: a sentence runs only the patterns whose first word it contains
+        self.matchers: dict[str, Matcher] = {}
         self.triggers: dict[str, _Hit] = {}
         phrase_groups: dict[str, set[str]] = {}
-        anchors: set[str] = set()
+
         for row in load_patterns("triggers.jsonl"):
             force = row["force"]
             meta = _Hit("defection" if row["label"] == "DEFECTION" else "conscription", row["id"], row["form"],
@@ -109,11 +90,12 @@ class MentionRules:
             if isinstance(row["pattern"], str):
                 phrase_groups.setdefault(key, set()).update(phrase_variants(row["pattern"]))
             else:
-                self.matcher.add(key, [row["pattern"]])
-                anchors.update(_first_words(row["pattern"]))
+                for word in _first_words(row["pattern"]):
+                    self.matchers.setdefault(word, Matcher(nlp.vocab)).add(key, [row["pattern"]])
         for row in load_patterns("modality.jsonl"):
             phrase_groups.setdefault(f"C_{row['label']}", set()).update(phrase_variants(row["pattern"]))
-        phrase_groups["ANCHOR"] = anchors
+        for word in self.matchers:
+            phrase_groups[f"A_{word}"] = {word}
         for key, phrases in phrase_groups.items():
             self.phrases.add(key, [nlp.make_doc(p) for p in sorted(phrases)])
         self.units = Matcher(nlp.vocab)
@@ -130,14 +112,14 @@ class MentionRules:
         starts = [s.start for s in sents]
         boiler = boilerplate_ranges(doc)
         strings = doc.vocab.strings
-        found: dict[int, tuple[list[_Hit], list[tuple[str, int, int]], list[bool]]] = {}
+        found: dict[int, tuple[list[_Hit], list[tuple[str, int, int]], set[str]]] = {}
         for key_id, s, e in self.phrases(doc):
             k = bisect.bisect_right(starts, s) - 1
-            hits, cues, anchored = found.setdefault(k, ([], [], [False]))
+            hits, cues, anchored = found.setdefault(k, ([], [], set()))
             key = strings[key_id]
             offset = starts[k]
-            if key == "ANCHOR":
-                anchored[0] = True
+            if key.startswith("A_"):
+                anchored.add(key[2:])
             elif key.startswith("C_"):
                 cues.append((key[2:], s - offset, e - offset))
             else:
@@ -146,10 +128,11 @@ class MentionRules:
         for k in sorted(found):
             hits, cues, anchored = found[k]
             sent = sents[k]
-            if not (hits or anchored[0]) or in_ranges(boiler, sent.start_char):
+            if not (hits or anchored) or in_ranges(boiler, sent.start_char):
                 continue
-            if anchored[0]:
-                hits.extend(self.triggers[strings[key_id]]._replace(start=s, end=e) for key_id, s, e in self.matcher(sent))
+            for word in anchored:
+                hits.extend(self.triggers[strings[key_id]]._replace(start=s, end=e)
+                            for key_id, s, e in self.matchers[word](sent))
             units = spacy.util.filter_spans(self.units(sent, as_spans=True)) \
                 if any(h.kind == "defection" for h in hits) else []
             if hits:
@@ -167,33 +150,70 @@ class MentionRules:
         ranks = spans_by_start(doc, "nw_ranks")
         countries = spans_by_start(doc, "nw_countries")
         doc_country = doc.user_data.get("nw_country")
+        reports: dict[int, dict] = {}
         for sent, k, hits, cues, units in matches:
-            lows = [t.lower_ for t in sent]
-            quantities = find_quantities(sent.text, self.nouns)
+            lows = _lower_words(sent)
+            quantities = find_quantities(sent.text, self.nouns, singles=True)
             has_force = self._has_force(sent) or any(r.kb_id_ not in _CIVIL_RANKS for r in _in_sentence(ranks, sent))
             armed = any(self.nouns.get(w) == "weapons" for w in lows)  # "walked out with their rifles"
             non_military = bool(self.non_military.intersection(lows)) and not has_force
             near_force = has_force or (not non_military and (
                 last_defection >= k - 3 or any(self._force_at(sents, j, force_cache) for j in (k - 1, k - 2) if j >= 0)))
+            hits = hits + _deserting_conscripts(lows)
             for kind in ("defection", "conscription"):
-                valid = [h for h in hits if h.kind == kind and self._valid(
-                    h, sent, lows, quantities, self._force_ok(h, lows, has_force, armed, near_force))]
+                valid = [h for h in hits if h.kind == kind and self._valid(h, sent, lows, quantities, self._force_ok(
+                    h, lows, has_force, armed, near_force,
+                    not non_military and any(self._force_at(sents, j, force_cache) for j in (k + 1, k + 2)
+                                             if j < len(sents))))]
                 if not valid:
                     continue
+                # "reportedly" is an attributed report when the sentence or a neighbour names a source
+                attributed_near = any(t.lower_ in _ATTRIBUTION_NEAR for j in (k - 1, k + 1) if 0 <= j < len(sents)
+                                      for t in sents[j]) if "reportedly" in lows else False
                 draft = self._draft(kind, sent, lows, valid, cues, units, quantities, places, orgs, ranks,
-                                    countries, doc_country)
+                                    countries, doc_country, attributed_near)
                 drafts.append(draft)
                 if kind == "defection":
                     last_defection = k
+                    reports[k] = draft
+        for k, draft in reports.items():
+            if draft["modality"] == "report" and k + 1 < len(sents) and k + 1 not in reports:
+                self._counts_from_next(draft, sents[k + 1])
         doc.user_data["nw_mentions"] = drafts
 
-    @staticmethod
-    def _force_ok(hit: _Hit, lows: Sequence[str], has_force: bool, armed: bool, near_force: bool) -> bool:
+    def _counts_from_next(self, draft: dict, nxt: Span) -> None:
+        """"They were one major, two corporals and ...", "They brought 21 weapons": the count follows the event."""
+        lows = [t.lower_ for t in nxt[:12]]
+        if not lows or lows[0] not in _CONTINUATION_STARTS:
+            return
+        quantities = [q for q in find_quantities(nxt.text, self.nouns)
+                      if not (q.subset or q.casualty or q.size or q.single or q.qualifier == "range")]
+        words = set(lows)
+        if draft["people_count"] is None and _LISTING_VERBS.intersection(words):
+            people = [q for q in quantities if q.category == "people"]
+            if people:
+                best = max(people, key=lambda q: q.value)
+                draft["people_count"], draft["count_qualifier"] = best.value, best.qualifier
+        if draft["weapons_count"] is None and _BRINGING_VERBS.intersection(words):
+            weapons = [q.value for q in quantities if q.category == "weapons"]
+            if weapons:
+                draft["weapons_count"] = max(weapons)
+
+    def _force_ok(self, hit: _Hit, lows: Sequence[str], has_force: bool, armed: bool, near_force: bool,
+                  force_ahead: bool = False) -> bool:
         """Whether the armed-force context the trigger needs is there."""
+        if hit.force == "subject":
+            # "two soldiers from LIB 556 joined the KNLA": the joiner must be a member of a force
+            cs, _ = _clause(lows, hit.start)
+            before = lows[max(cs, hit.start - 14):hit.start]
+            return any(w in self.force_people for w in before) or (
+                near_force and bool({"they", "he", "she", "them", "defectors", "deserters"}.intersection(before)))
         if hit.force == "sentence":
             # "they walked out" right after a sentence about soldiers: the pronoun carries the context
             subject = lows[max(0, hit.start - 2):hit.start]
-            return has_force or armed or (near_force and bool(_PRONOUN_SUBJECTS.intersection(subject)))
+            counted = any(w[:1].isdigit() for w in subject)  # "a total of 15,000 have joined the CDM"
+            return has_force or armed or ((near_force or (counted and force_ahead))
+                                          and (bool(_PRONOUN_SUBJECTS.intersection(subject)) or counted))
         if hit.form.startswith("handover"):
             return near_force
         return near_force or armed
@@ -263,13 +283,16 @@ class MentionRules:
         return True
 
     def _draft(self, kind, sent, lows, hits, cues, units, quantities, places, orgs, ranks, countries,
-               doc_country) -> dict:
-        modality, anchor, events = _modality(kind, sent, lows, hits, cues, quantities, self.nouns)
+               doc_country, attributed_near=False) -> dict:
+        modality, anchor, events = _modality(kind, sent, lows, hits, cues, quantities, self.nouns, attributed_near)
         # each reported event owns the count nearest to it; the mention keeps the largest
-        picked = [_pick_count(quantities, sent[h.start].idx - sent.start_char, ("people", "bare"))
-                  for h in events or [anchor]]
+        picked = [_pick_count(quantities, sent[h.start].idx - sent.start_char, ("people", "bare"),
+                              single_ok=h.form == "event", sent_text=sent.text) for h in events or [anchor]]
+        if events:  # a running total stated in a reporting sentence belongs to no single verb
+            picked += [q for q in quantities if q.total and not (q.subset or q.casualty)]
         people = max((q for q in picked if q is not None), key=lambda q: q.value, default=None)
-        weapons = [q.value for q in quantities if q.category == "weapons" and not q.subset] if kind == "defection" else []
+        weapons_total = list_total([q for q in quantities if modality == "report" or not q.single], sent.text,
+                                   "weapons", self.nouns) if kind == "defection" else None
         sent_orgs = _in_sentence(orgs, sent)
         country = doc_country
         for span in _in_sentence(countries, sent):
@@ -282,7 +305,7 @@ class MentionRules:
             "modality": modality,
             "people_count": people.value if people else None,
             "count_qualifier": people.qualifier if people else None,
-            "weapons_count": max(weapons) if weapons else None,
+            "weapons_count": weapons_total,
             "ranks": unique(span.kb_id_ for span in _in_sentence(ranks, sent)),
             "units": unique(span.text for span in units),
             "orgs": unique(span.kb_id_ for span in sent_orgs),
@@ -292,6 +315,41 @@ class MentionRules:
             "start_char": sent.start_char,
             "end_char": sent.end_char,
         }
+
+
+
+
+def _lower_words(sent: Span) -> list[str]:
+    """Lower-case words, with the month "May" told apart from the modal ("in May 2024" is no hedge)."""
+    lows = [t.lower_ for t in sent]
+    for k, tok in enumerate(sent):
+        if lows[k] == "may" and tok.text == "May" and k > 0 and (
+                lows[k - 1] in _MONTH_CONTEXT or lows[k - 1].isdigit()
+                or (k + 1 < len(lows) and (lows[k + 1][:1].isdigit() or lows[k + 1] in (",", ".")))):
+            lows[k] = "may_month"
+    return lows
+
+
+_ESCAPE_FORMS = {"escaped": "event", "fled": "event", "deserted": "event", "absconded": "event", "escape": "noun",
+                 "escapes": "noun", "escaping": "ing", "fleeing": "ing", "ran": "event", "run": "event",
+                 "reached": "event", "joined": "event"}
+_ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed".split())
+_RESISTANCE = frozenset("pdf pdfs kndf knla knu kia aa tnla mndaa cdf resistance revolutionary guerrilla".split())
+
+
+
+
+def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
+    """In a sentence about conscription, "escaped from the training school", "fled to join the PDF":
+    conscripts and trainees who get away are deserters, so these are defection triggers too."""
+    words = set(lows)
+    if not (_ESCAPED_FROM & words and _CONSCRIPTED & words) or _EVADING & words:
+        return []  # "young people fled abroad to avoid being called up" is draft evasion, not desertion
+    return [_Hit(kind, "desert", _ESCAPE_FORMS[w], "", k, k + 1) for k, w in enumerate(lows)
+            for kind in ("defection", "conscription")  # deserting conscripts are a conscription story too
+            if w in _ESCAPE_FORMS and (_ESCAPE_FORMS[w] != "noun" or (k > 0 and lows[k - 1] in ("a", "the", "mass")))
+            and (w not in ("ran", "run") or lows[k + 1:k + 2] in (["off"], ["away"]))
+            and (w not in ("reached", "joined") or _RESISTANCE.intersection(lows[k + 1:k + 5]))]
 
 
 def _first_words(pattern: Sequence[dict]) -> set[str]:
@@ -338,191 +396,6 @@ def _in_sentence(index: _SpanIndex, sent: Span) -> list[Span]:
 
 def unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in items if i))
-
-
-def _clause(lows: Sequence[str], i: int) -> tuple[int, int]:
-    """Token range of the clause around position i."""
-    s = i
-    while s > 0 and lows[s - 1] not in _CLAUSE_BREAKS:
-        s -= 1
-    e = i
-    while e < len(lows) and lows[e] not in _CLAUSE_BREAKS:
-        e += 1
-    return s, e
-
-
-def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Quantity],
-              nouns: dict[str, str]) -> Optional[bool]:
-    """True when the trigger asserts that it happened; None when it is negated."""
-    i = hit.start
-    cs, _ = _clause(lows, i)
-    before = lows[max(cs, i - 3):i]
-    prev = lows[i - 1] if i > 0 else ""
-    if lows and lows[-1] == "?" or _WH.intersection(lows[cs:i]):
-        return False
-    trigger_char = sent[i].idx - sent.start_char
-    if hit.form in ("noun", "program"):
-        if prev in ("no", "none"):
-            return None
-        if _MODALS.intersection(lows[max(cs, i - 4):i]):
-            return False
-        window = lows[cs:min(len(lows), hit.end + 6)]
-        if hit.kind == "conscription":
-            return bool(_CONSCRIPTION_EVENT_VERBS.intersection(window)) and not _MODALS.intersection(window)
-        if any(q.category == "people" and not q.subset and not q.casualty for q in quantities):
-            return True
-        return bool(_PAST_EVENT_VERBS.intersection(window)) and not _NEGATIONS.intersection(lows[cs:i])
-    if hit.form == "base" and prev in _DETERMINERS:
-        return False  # "the surrender": a noun, decided by the sentence's other triggers
-    negated = _negated(lows, i, cs)
-    if prev == "to" or _MODALS.intersection(before) or negated == "modal":
-        return False
-    if negated:
-        return None
-    nxt = lows[hit.end] if hit.end < len(lows) else ""
-    if hit.form == "event" and nouns.get(nxt) == "people" and hit.end - hit.start == 1:
-        return False  # "surrendered soldiers": an adjective
-    if hit.form in ("base", "ing"):
-        if hit.form == "ing" and prev in ("are", "were", "is", "was", "been", "be", "after", "since", "upon"):
-            return True  # "are defecting", "after defecting"
-        return hit.form == "base" and any(q.category == "people" and q.end <= trigger_char for q in quantities)
-    rel = next((j for j in range(i - 1, max(cs, i - 4) - 1, -1) if lows[j] in ("who", "that")), None)
-    if rel is not None and rel > 0:
-        head = lows[rel - 1]
-        if head in _GENERIC_HEADS:
-            return False
-        if nouns.get(head) == "people" and not _specific_np(lows, cs, rel):
-            return False  # "soldiers who defected would receive": a class of people, not an event
-    return True
-
-
-def _specific_np(lows: Sequence[str], cs: int, end: int) -> bool:
-    """Whether the noun phrase ending before ``end`` starts with a determiner, number or possessive."""
-    j = end - 1
-    while j > cs:
-        word = lows[j - 1]
-        if word in _DETERMINERS and word not in ("that", "this"):
-            if j - 2 >= cs and lows[j - 2] == "of":
-                j -= 2  # "members of the armed forces": the phrase head is further left
-                continue
-            return True
-        if word.endswith(("'s", "’s")) or word in ("'s", "’s") or word.replace(",", "").isdigit():
-            return True
-        if not word.isalpha() or word in _REPORT_VERBS or word in ("to", "on", "that", "this", "said", "for", "at"):
-            return False
-        j -= 1
-        if end - j > 8:
-            return False
-    return False
-
-
-# a sentence with several triggers takes the strongest: one reported event makes it a report
-_MODALITY_RANK = {"report": 0, "denial": 1, "rumour": 2, "appeal": 3, "offer": 4, "policy": 5, "analysis": 6}
-_AUXILIARIES = frozenset("yet been be have had has ever even actually already all really still".split())
-
-
-def _negated(lows: Sequence[str], i: int, cs: int) -> Optional[str]:
-    """'did not defect' -> 'plain'; 'would not be drafted' -> 'modal'; else None."""
-    if "none" in lows[cs:i] or any(lows[k] == "no" and k + 1 < i and lows[k + 1].isalpha()
-                                   and lows[k + 1] not in ("longer", "sooner", "doubt") for k in range(cs, i)):
-        return "plain"  # "none of the soldiers have defected", "no troops surrendered"
-    j = i - 1
-    while j >= cs and lows[j] in _AUXILIARIES:
-        j -= 1
-    if j < cs or lows[j] not in _NEGATIONS:
-        return None
-    if j - 1 >= cs and lows[j - 1] in _MODALS:
-        return "modal"
-    return "plain"
-
-
-def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], cues, quantities,
-              nouns) -> tuple[str, _Hit, list[_Hit]]:
-    """Modality of the mention, the trigger that decided it, and the triggers that report events."""
-    best: Optional[tuple[int, str, _Hit]] = None
-    events: list[_Hit] = []
-    for hit in hits:
-        cs, ce = _clause(lows, hit.start)
-        in_clause = [c for c in cues if cs <= c[1] < ce]
-        labels = {c[0] for c in in_clause}
-        event = _is_event(hit, sent, lows, quantities, nouns)
-        speculative = any(lows[j] in _SPECULATIVE for j in range(cs, hit.start))
-        if "denial" in labels:
-            modality = "denial"
-        elif "rumour" in labels:
-            modality = "rumour"
-        elif event is None:
-            modality = "denial"
-        elif event and not speculative:
-            modality = "report"
-            events.append(hit)
-        else:
-            labels = {c[0] for c in cues}
-            modality = next((m for m in ("appeal", "offer", "policy", "analysis") if m in labels), "analysis")
-            if kind == "conscription" and modality == "analysis" and not speculative and (
-                    {"law", "service", "will", "would", "plans", "planned", "shall"}.intersection(lows[cs:ce])):
-                modality = "policy"  # announced rules and plans for the draft
-        if best is None or _MODALITY_RANK[modality] < best[0]:
-            best = (_MODALITY_RANK[modality], modality, hit)
-    assert best is not None
-    return best[1], best[2], events
-
-
-def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Sequence[str]) -> Optional[Quantity]:
-    """The count that belongs to the trigger: nearest before it (subject), else just after (object)."""
-    usable = [q for q in quantities if q.category in categories and not q.subset and not q.casualty]
-    before = [q for q in usable if q.start <= anchor_char]
-    if before:
-        return min(before, key=lambda q: anchor_char - q.end)
-    after = [q for q in usable if q.start > anchor_char and q.start - anchor_char <= 120]
-    return min(after, key=lambda q: q.start - anchor_char) if after else None
-
-
-_ATTRIBUTION_VERBS = ("said", "says", "told", "according", "announced", "claimed", "stated", "confirmed", "added")
-_NOT_IN_SOURCE = frozenset("had has have was were is are be been would will could can who which that he she they it "
-                           "we i you said says told".split())
-
-
-def _source_party(sent: Span, lows: Sequence[str], orgs: Sequence[Span]) -> Optional[str]:
-    """Who the sentence attributes the claim to: a canonical org name or a short noun phrase."""
-
-    def name_of(s: int, e: int) -> Optional[str]:
-        inside = [o.kb_id_ for o in orgs if s <= o.start - sent.start < e]
-        if inside:
-            return inside[0]
-        words = [t for t in sent[s:e] if not t.is_punct]
-        while words and (words[0].lower_ in _DETERMINERS or words[0].lower_ in ("of", "by", "from")):
-            words = words[1:]
-        if not words or len(words) > 7 or all(t.is_stop for t in words) \
-                or any(t.lower_ in _NOT_IN_SOURCE for t in words):
-            return None  # pronouns, elided subjects and clause fragments name nobody
-        return " ".join(t.text for t in words)
-
-    for j in range(len(lows) - 1):
-        if lows[j] == "according" and lows[j + 1] == "to":
-            e = j + 2
-            while e < len(lows) and lows[e] not in (",", ".", ";", "who", "which", "that") and e - j < 12:
-                e += 1
-            return name_of(j + 2, e)
-    for verb in _ATTRIBUTION_VERBS:
-        for j in range(len(lows) - 1, -1, -1):
-            if lows[j] != verb or (verb not in ("said", "says", "told") and j + 1 < len(lows)
-                                   and lows[j + 1] in ("since", "by", "as", "to", "in")):
-                continue  # "surrenders reported since February" is not an attribution
-            s = j
-            while s > 0 and lows[s - 1] not in (",", "”", '"', ";", "“", "and", "but", "that") and j - s < 8:
-                s -= 1
-            found = name_of(s, j)
-            if found:
-                return found
-            if j > 0 and lows[j - 1] in (",", "”", '"'):  # inverted: '..., said a KNDF officer'
-                e = j + 1
-                while e < len(lows) and lows[e] not in (",", ".", ";", "who", "on", "in", "that", "by") and e - j < 9:
-                    e += 1
-                found = name_of(j + 1, e)
-                if found:
-                    return found
-    return None
 
 
 @Language.factory("newswatch_mentions")

@@ -7,8 +7,13 @@ noun the caller classifies (``people``, ``weapons``, ...), so unit numbers
 ("Light Infantry Battalion 123"), years, ages, law numbers ("Law No.
 27/2010"), money, distances and times never become counts.
 
+Sums of listed parts, counts of one and list totals are in
+:mod:`~newswatch.transforms.number_lists`; :func:`find_quantities` and :func:`list_total` are
+re-exported here.
+
 Example::
 
+    >>> from newswatch.transforms.numbers import find_quantities
     >>> find_quantities("A captain and 11 soldiers fled.", {"soldiers": "people", "captain": "people"})[0].value
     12
 """
@@ -42,6 +47,7 @@ _QUALIFIERS: tuple[tuple[tuple[str, ...], str], ...] = tuple(sorted(
         (("about",), "about"), (("around",), "about"), (("some",), "about"), (("roughly",), "about"),
         (("approximately",), "about"), (("an", "estimated"), "about"), (("estimated",), "about"),
         (("up", "to"), "about"), (("as", "many", "as"), "about"), (("approx",), "about"),
+        (("greater", "than"), "more_than"), (("upward", "of"), "more_than"), (("a", "total", "of"), "exact"),
         (("nearly",), "nearly"), (("almost",), "nearly"), (("close", "to"), "nearly"),
         (("just", "under"), "nearly"), (("just", "short", "of"), "nearly"),
     ],
@@ -78,7 +84,7 @@ _CASUALTY = re.compile(
 _BARE_SUBJECT = frozenset("had have has were are was is defected surrendered deserted fled escaped".split())
 _TOKEN = re.compile(
     r"(?P<model>[A-Za-z]+-?\d+[A-Za-z0-9]*(?:-\d+)?)"  # model names ("G3", "AK-47", "MA-1") are words
-    r"|(?P<num>\d[\d,]*(?:\.\d+)?(?:/\d+)?)"
+    r"|(?P<num>\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?(?:/\d+)?)"
     r"|(?P<word>[^\W\d_]+(?:[-'’][^\W\d_]+)*)"
     r"|(?P<punct>\S)"
 )
@@ -95,6 +101,9 @@ class Quantity(NamedTuple):
     end: int
     subset: bool  # introduced by "including"/"among them": part of an earlier total
     casualty: bool  # followed by "were killed"/"wounded"/...: a casualty figure
+    size: bool = False  # the strength of a force or a camp ("there were 90,000 police"), not movers
+    single: bool = False  # "a soldier", "Captain Aung Ko": one person or one weapon, no numeral
+    total: bool = False  # "brought the number of defectors to 650": a stated running total
 
 
 class _Tok(NamedTuple):
@@ -231,15 +240,25 @@ _HAS_NUMBER = re.compile(
     r"\d|\b(?:" + "|".join(sorted((set(_UNITS) | set(_TENS) | {"dozen", "hundred", "thousand"}) - {"zero"})) + r")\b", re.I)
 
 
+_OVER_IS_PARTICLE = frozenset("handed hand hands handing turned turn turning took taken take came come crossed "
+                              "went gave give given".split())
+
+
 def _qualifier_before(toks: Sequence[_Tok], i: int) -> tuple[str, int]:
     """Qualifier phrase ending just before toks[i]; returns (qualifier, its first index)."""
     if i == 0:
         return "exact", i
+    if toks[i - 1].lower == "over" and i > 1 and toks[i - 2].lower in _OVER_IS_PARTICLE:
+        return "exact", i  # "handed over 20 rifles"
     for words, qualifier in _QUALIFIERS_BY_LAST.get(toks[i - 1].lower, ()):
         n = len(words)
         if i - n >= 0 and all(toks[i - n + m].lower == words[m] for m in range(n)):
             return qualifier, i - n
     return "exact", i
+
+
+_TITLES = frozenset("captain major lieutenant colonel corporal sergeant private general commander brigadier "
+                    "lt col capt maj sgt cpl pte brig gen lance warrant second first police".split())
 
 
 def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
@@ -252,12 +271,42 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
         return True  # model designations: "MA-1", "G-3"
     if tok.kind == "num" and tok.end < len(text) and text[tok.end].isalpha():
         return True  # "81mm", "5am", "1990s"
+    if tok.kind == "num" and j + 1 < len(toks) and toks[j].text[:1].isupper() and toks[j].lower in _TITLES \
+            and toks[j + 1].text[:1].isupper():
+        return True  # "– 918 Corporal Zeya Aung": a unit number before a named soldier
     if j < len(toks) and toks[j].text == "%":
         return True
     if tok.kind == "num" and re.fullmatch(r"(19|20)\d\d", tok.text):
         qualifier, _ = _qualifier_before(toks, i)
         return qualifier == "exact"  # a bare four-digit 19xx/20xx is a year
     return False
+
+
+_CLASSIFIERS = frozenset("hand hands piece pieces unit units set sets types type kinds kind sorts".split())
+_LIST_ADJECTIVES = frozenset("various assorted different several mixed".split())
+_MODEL = re.compile(r"[A-Z][A-Za-z]*-?\d+[A-Za-z0-9]*(?:-\d+)?")
+
+
+def _is_model(tok: _Tok) -> bool:
+    """A weapon model designation such as "MA-1", "G3", "AK-47", "M16"."""
+    return tok.kind == "word" and bool(_MODEL.fullmatch(tok.text))
+
+
+# what comes right before a count that gives a force's or a camp's strength, not people moving
+_SIZE_BEFORE = re.compile(
+    r"(?:\bthere\s+(?:is|are|was|were|had\s+been|have\s+been|has\s+been|remain|remained)"
+    r"(?:\s+(?:previously|originally|initially|once|then|still|usually|normally|only))?"
+    r"|\b(?:strength|force|garrison|complement|headcount|size)\s+of"
+    r"|\b(?:holds?|held|holding|houses?|housed|hosts?|employs?|employed|numbered|numbering|has|have|had)"
+    r"|\b(?:stands?|stood)\s+at)\s*$", re.I)
+_SIZE_AFTER = re.compile(r"\s*(?:still\s+)?(?:remain|remained|remaining|are\s+left|were\s+left|still\s+serve|"
+                         r"still\s+serving|are\s+still\s+serving)\b", re.I)  # "350,000 soldiers remain"
+_TOTAL_OF = re.compile(
+    r"\b(?:number|total|tally|count|figure)\s+of\s+((?:[\w'’-]+[\s,]+){0,3}[\w-]+)\b[^.;:]{0,130}?\b"
+    r"(?:is|was|are|were|stands\s+at|stood\s+at|reached|reaches|rose\s+to|risen\s+to|climbed\s+to|to\s+be|at|to|"
+    r"totals|totalled|totaled|hit|exceeds|exceeded|now)\s*$", re.I)
+_CASUALTY_BEFORE = frozenset("killed killing kill shot shooting wounded wounding injured injuring executed "
+                             "executing captured capturing detained arrested".split())
 
 
 def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[tuple[int, str]]:
@@ -275,11 +324,24 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         j += 2  # "30-odd soldiers"
     if j < len(toks) and toks[j].lower in _BARE_SUBJECT:
         return j - 1, "bare"
+    while j + 3 < len(toks) and toks[j].lower in _LIST_ADJECTIVES and toks[j + 1].lower in _CLASSIFIERS:
+        j += 1  # "24 various types of weapons"
+    if j + 2 < len(toks) and toks[j].lower in _CLASSIFIERS and toks[j + 1].lower == "of":
+        # "one hand of MA-3", "24 pieces of arms": a classifier, then what is counted
+        k = j + 2 + (toks[j + 2].lower in ("the", "their", "his", "its") and j + 3 < len(toks))
+        if _is_model(toks[k]) or nouns.get(toks[k].lower) == "weapons":
+            return k, "weapons"
     head: Optional[tuple[int, str]] = None
-    for k in range(j, min(j + 5, len(toks))):
+    for k in range(j, min(j + 6, len(toks))):
         tok = toks[k]
+        if tok.lower in ("and", "&") and head is not None and head[1] == "force" and any(
+                nouns.get(t.lower) == "people" for t in toks[k + 1:k + 3]):
+            continue  # "64 military and police personnel": one phrase, not a sum
         if tok.kind != "word" or tok.lower in _STOP:
             break
+        if nouns.get(tok.lower) is None and _is_model(tok):
+            head = (k, "weapons")  # "two MA-2", "three MA-1 rifles" (keep going to the noun)
+            continue
         if tok.lower.endswith(("-year-old", "-year-olds")) or tok.lower in ("year-old", "year-olds"):
             return None
         category = nouns.get(tok.lower) or nouns.get(tok.lower.split("-")[-1])
@@ -299,7 +361,7 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         return None  # "two machine guns' worth of ammunition"
     if toks[k].lower == "members" and k > 0 and toks[k - 1].lower in ("family", "families", "household"):
         return k, "relatives"
-    if toks[k].lower == "members":
+    if toks[k].lower == "members" and not any(nouns.get(t.lower) == "force" for t in toks[j:k]):
         window = " ".join(t.lower for t in toks[k + 1:k + 7])
         if not re.search(r"\b(forces?|army|military|police|navy|battalions?|units?|tatmadaw)\b", window):
             return None
@@ -336,119 +398,31 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
         return None  # "one of the soldiers" picks a person out, it does not count them
     head = _noun_phrase(toks, j, nouns)
     if head is None:
+        total = _TOTAL_OF.search(text[max(0, toks[q_start].start - 220):toks[q_start].start])
+        counted = [w for w in re.findall(r"[\w-]+", total.group(1).lower()) if nouns.get(w) == "people"] if total else []
+        if counted:
+            # "the number of defectors is estimated to be close to 100"
+            return Quantity(value, qualifier, "people", counted[0], toks[q_start].start, toks[j - 1].end, False, False,
+                            total=True), j
         return None
     k, category = head
     if k + 1 < len(toks) and toks[k + 1].text in ("-",) and k + 2 < len(toks) and toks[k + 2].lower.startswith("old"):
         return None
     after = text[toks[k].end:toks[k].end + 60]
-    casualty = bool(_CASUALTY.match(after))
+    casualty = bool(_CASUALTY.match(after)) or (q_start > 0 and toks[q_start - 1].lower in _CASUALTY_BEFORE)
+    size = category == "people" and toks[k].lower not in ("defectors", "deserters") \
+        and bool(_SIZE_BEFORE.search(text[max(0, toks[q_start].start - 40):toks[q_start].start])
+                 or _SIZE_AFTER.match(after))
     if j < len(toks) and toks[j].text == "-" and j + 1 < len(toks) and toks[j + 1].lower == "odd":
         qualifier = "about"
-    return Quantity(value, qualifier, category, toks[k].lower, toks[q_start].start, toks[k].end, False, casualty), k + 1
+    return Quantity(value, qualifier, category, toks[k].lower, toks[q_start].start, toks[k].end, False, casualty,
+                    size), k + 1
 
 
-def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories: frozenset[str]) -> Optional[tuple[Quantity, int]]:
-    """"a captain", "an officer": a count of one, used only inside sums."""
-    if toks[i].lower not in ("a", "an", "one"):
-        return None
-    head = _noun_phrase(toks, i + 1, nouns)
-    if head is None or head[1] not in categories:
-        return None
-    k, category = head
-    return Quantity(1, "exact", category, toks[k].lower, toks[i].start, toks[k].end, False, False), k + 1
+def __getattr__(name: str):
+    """``find_quantities`` and ``list_total`` live in number_lists, which builds on this module."""
+    if name in ("find_quantities", "list_total"):
+        from newswatch.transforms import number_lists
 
-
-def _titled_name(toks: Sequence[_Tok], i: int, end: int, nouns: NounLexicon, category: str) -> Optional[tuple[Quantity, int]]:
-    """"Lt. Col. Zaw Htet" or "Captain Aung Ko": a named officer, one person in a sum."""
-    j = i
-    if toks[j].kind != "word" or nouns.get(toks[j].lower) != category or not toks[j].text[0].isupper():
-        if toks[j].lower not in ("lt", "col", "capt", "maj", "gen", "sgt", "cpl", "brig", "pte"):
-            return None
-    while j < end and (toks[j].text == "." or toks[j].lower in ("lt", "col", "capt", "maj", "gen", "sgt", "cpl", "brig", "pte")
-                       or nouns.get(toks[j].lower) == category and toks[j].text[0].isupper()):
-        j += 1
-    names = 0
-    while j < end and toks[j].kind == "word" and toks[j].text[0].isupper():
-        j += 1
-        names += 1
-    if names == 0 or names > 4 or j != end:
-        return None
-    return Quantity(1, "exact", category, toks[i].lower, toks[i].start, toks[j - 1].end, False, False), j
-
-
-_SUBSET_TAIL = re.compile(r"(?:including|among them|among whom|of whom|such as|mostly|mainly|among)[\s,:]*$", re.I)
-
-
-def _subset_before(text: str, start: int, prev_end: int) -> bool:
-    """A count right after "including"/"among them" is part of a total named before it."""
-    return bool(_SUBSET_TAIL.search(text[max(0, start - 30):start]))
-
-
-def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str] = ("people", "weapons")) -> list[Quantity]:
-    """Counted noun phrases in ``text`` with offsets, sums of listed parts already added up.
-
-    "nine rifles and two pistols" -> one weapons Quantity of 11; "a captain and 11 soldiers"
-    -> one people Quantity of 12; "58 weapons, including two mortars" -> 58 plus a subset 2.
-    """
-    if not _HAS_NUMBER.search(text):
-        return []
-    toks = _tokens(text)
-    raw: list[tuple[Quantity, int, int]] = []  # quantity, first token index, next index
-    i = 0
-    while i < len(toks):
-        tok = toks[i]
-        if tok.kind != "num" and tok.lower.split("-")[0] not in _NUMBER_WORDS:
-            i += 1
-            continue
-        found = _count_at(toks, i, text, nouns)
-        if found is None:
-            i += 1
-            continue
-        quantity, nxt = found
-        raw.append((quantity, i, nxt))
-        i = nxt
-    raw = _add_article_parts(toks, raw, nouns, frozenset(sum_categories))
-    out: list[Quantity] = []
-    prev_end = 0
-    for quantity, _first, _nxt in raw:
-        if _subset_before(text, quantity.start, prev_end):
-            quantity = quantity._replace(subset=True)
-        elif out and quantity.category in sum_categories and out[-1].category == quantity.category \
-                and not out[-1].subset and quantity.qualifier != "range" and out[-1].qualifier != "range" \
-                and re.fullmatch(r"\s*(,\s*(and\s+)?|and\s+|as well as\s+)", text[prev_end:quantity.start], re.I):
-            merged = out[-1]._replace(value=out[-1].value + quantity.value, end=quantity.end)
-            out[-1] = merged
-            prev_end = quantity.end
-            continue
-        out.append(quantity)
-        prev_end = quantity.end
-    return out
-
-
-def _add_article_parts(toks: Sequence[_Tok], raw: list, nouns: NounLexicon, categories: frozenset[str]) -> list:
-    """Attach "a captain and" / "and a second lieutenant" to a neighbouring numbered phrase."""
-    out = list(raw)
-    for idx, (quantity, first, nxt) in enumerate(raw):
-        if quantity.category not in categories:
-            continue
-        while first > 0 and toks[first - 1].start >= quantity.start:
-            first -= 1  # start from the qualifier: "a commander and about 200 of his troops"
-        # "a captain [from his unit] and 11 soldiers", "a colonel, two majors and ...", "Lt. Col. Zaw Htet and 20 soldiers"
-        if first >= 2 and toks[first - 1].lower in ("and", ","):
-            for start in range(max(0, first - 9), first - 1):
-                part = _article_count(toks, start, nouns, frozenset({quantity.category})) or \
-                    _titled_name(toks, start, first - 1, nouns, quantity.category)
-                if part is None:
-                    continue
-                between = [t.lower for t in toks[part[1]:first - 1]]
-                if part[1] <= first - 1 and (not between or between[0] in ("from", "of", "in", "at", "with")) \
-                        and not any(t in (",", ";", ".") for t in between):
-                    out[idx] = (quantity._replace(value=quantity.value + 1, start=part[0].start), start, nxt)
-                    break
-        # "two sergeants and a second lieutenant"
-        if nxt + 1 < len(toks) and toks[nxt].lower == "and":
-            part = _article_count(toks, nxt + 1, nouns, frozenset({quantity.category}))
-            if part is not None:
-                current = out[idx][0]
-                out[idx] = (current._replace(value=current.value + 1, end=part[0].end), out[idx][1], part[1])
-    return out
+        return getattr(number_lists, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,271 @@
+"""When a mention sentence reports an event: clauses, negation, modality, counts and sources.
+
+Pure functions over one sentence's lower-cased words (``lows``), the spaCy sentence span
+and its :class:`~newswatch.transforms.numbers.Quantity` list, used by the
+``newswatch_mentions`` component (:mod:`~newswatch.transforms.mention_rules`). Word lists
+come from ``patterns/words.jsonl``.
+
+- :func:`_modality`: the sentence's modality (report, denial, rumour, appeal, offer,
+  policy, analysis) and the triggers that report events;
+- :func:`_pick_count`: which count belongs to a trigger ("64 military and police personnel
+  sought refuge" is 64; "there were 90,000 police before the defections began" is none);
+- :func:`_source_party`: who the claim is attributed to.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple, Optional, Sequence
+
+from spacy.tokens import Span
+
+from newswatch.transforms.mention_components import word_sets
+from newswatch.transforms.numbers import Quantity
+
+_W = word_sets()
+_MODALS = _W["modals"]
+_NEGATIONS = _W["negations"]
+_WH = _W["wh"]
+_CLAUSE_BREAKS = _W["clause_breaks"]
+_DETERMINERS = _W["determiners"]
+_GENERIC_HEADS = _W["generic_heads"]
+_PAST_EVENT_VERBS = _W["past_event_verbs"]
+_CONSCRIPTION_EVENT_VERBS = _W["conscription_event_verbs"]
+_WISH_OR_PLAN = _W["wish_or_plan"]
+_SPECULATIVE = _W["speculative"]
+_REPORT_VERBS = _W["report_verbs"]
+_AUXILIARIES = _W["auxiliaries"]
+_ATTRIBUTION_WORDS = _W["attribution_words"]
+_NOT_IN_SOURCE = _W["not_in_source"]
+
+
+class _Hit(NamedTuple):
+    kind: str  # defection | conscription
+    trigger: str
+    form: str  # event | base | ing | noun | program | handover | handover_ing
+    force: str  # '' (any subject), 'near' (armed-force word close by), 'sentence' (in this sentence)
+    start: int  # token offsets inside the sentence
+    end: int
+
+
+def _clause(lows: Sequence[str], i: int) -> tuple[int, int]:
+    """Token range of the clause around position i."""
+    s = i
+    while s > 0 and lows[s - 1] not in _CLAUSE_BREAKS:
+        s -= 1
+    e = i
+    while e < len(lows) and lows[e] not in _CLAUSE_BREAKS:
+        e += 1
+    return s, e
+
+
+def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Quantity],
+              nouns: dict[str, str]) -> Optional[bool]:
+    """True when the trigger asserts that it happened; None when it is negated."""
+    i = hit.start
+    cs, _ = _clause(lows, i)
+    before = lows[max(cs, i - 3):i]
+    prev = lows[i - 1] if i > 0 else ""
+    if lows and lows[-1] == "?" or _WH.intersection(lows[cs:i]):
+        return False
+    trigger_char = sent[i].idx - sent.start_char
+    if hit.form in ("noun", "program"):
+        if prev in ("no", "none"):
+            return None
+        if _MODALS.intersection(lows[max(cs, i - 4):i]) or _MODALS.intersection(lows[hit.end:hit.end + 2]):
+            return False  # "would welcome defectors", "defectors could weaken the junta"
+        window = lows[cs:min(len(lows), hit.end + 6)]
+        if hit.kind == "conscription":
+            return bool(_CONSCRIPTION_EVENT_VERBS.intersection(window)) and not _MODALS.intersection(window)
+        trigger_end = sent[hit.end - 1].idx + len(sent[hit.end - 1]) - sent.start_char
+        if any(q.category == "people" and not (q.subset or q.casualty or q.size or q.single)
+               and (q.start <= trigger_char <= q.end or 0 <= trigger_char - q.end <= 80 or 0 <= q.start - trigger_end <= 80)
+               and not _CLAUSE_CHANGE.search(sent.text[min(q.end, trigger_end):max(q.start, trigger_char)])
+               for q in quantities):  # "64 soldiers sought the People's Embrace", not a count in another clause
+            return True
+        return bool(_PAST_EVENT_VERBS.intersection(window)) and not _NEGATIONS.intersection(lows[cs:i])
+    if hit.form == "base" and prev in _DETERMINERS:
+        return False  # "the surrender": a noun, decided by the sentence's other triggers
+    negated = _negated(lows, i, cs)
+    if prev == "to" or _MODALS.intersection(before) or negated == "modal":
+        return False
+    if negated:
+        return None
+    nxt = lows[hit.end] if hit.end < len(lows) else ""
+    if hit.form == "event" and nouns.get(nxt) == "people" and hit.end - hit.start == 1:
+        return False  # "surrendered soldiers": an adjective
+    if hit.form in ("base", "ing"):
+        if hit.form == "ing" and prev in ("after", "since", "upon") and (
+                _MODALS.intersection(lows[:i]) or _GENERIC_HEADS.intersection(lows[:i])
+                or _WISH_OR_PLAN.intersection(lows[:i])):
+            return False  # "a plan for those who ... after defecting": hypothetical
+        if hit.form == "ing" and prev in ("are", "were", "is", "was", "been", "be", "after", "since", "upon"):
+            return True  # "are defecting", "after defecting"
+        # "40 soldiers defect ...", "with 64 personnel, including a major, seeking refuge": a counted subject
+        return any(q.category == "people" and not (q.size or q.single or q.subset) and q.end <= trigger_char
+                   and (hit.form == "base" or q.start >= sent[cs].idx - sent.start_char) for q in quantities)
+    rel = next((j for j in range(i - 1, max(cs, i - 4) - 1, -1) if lows[j] in ("who", "that")), None)
+    if rel is not None and rel > 0:
+        head = lows[rel - 1]
+        if head in _GENERIC_HEADS:
+            return False
+        if nouns.get(head) == "people" and not _specific_np(lows, cs, rel):
+            return False  # "soldiers who defected would receive": a class of people, not an event
+        if nouns.get(head) in ("people", "force") and _MODALS.intersection(lows[hit.end:hit.end + 15]) and not any(
+                q.category == "people" and not q.single and q.end <= trigger_char for q in quantities):
+            return False  # "a policy so that the police who defected can continue": a class again
+    return True
+
+
+def _specific_np(lows: Sequence[str], cs: int, end: int) -> bool:
+    """Whether the noun phrase ending before ``end`` starts with a determiner, number or possessive."""
+    j = end - 1
+    while j > cs:
+        word = lows[j - 1]
+        if word in _DETERMINERS and word not in ("that", "this"):
+            if j - 2 >= cs and lows[j - 2] == "of":
+                j -= 2  # "members of the armed forces": the phrase head is further left
+                continue
+            return True
+        if word.endswith(("'s", "’s")) or word in ("'s", "’s") or word.replace(",", "").isdigit():
+            return True
+        if not word.isalpha() or word in _REPORT_VERBS or word in ("to", "on", "that", "this", "said", "for", "at"):
+            return False
+        j -= 1
+        if end - j > 8:
+            return False
+    return False
+
+
+# a sentence with several triggers takes the strongest: one reported event makes it a report
+_MODALITY_RANK = {"report": 0, "denial": 1, "rumour": 2, "appeal": 3, "offer": 4, "policy": 5, "analysis": 6}
+
+
+def _negated(lows: Sequence[str], i: int, cs: int) -> Optional[str]:
+    """'did not defect' -> 'plain'; 'would not be drafted' -> 'modal'; else None."""
+    if "none" in lows[cs:i] or any(lows[k] == "no" and k + 1 < i and lows[k + 1].isalpha()
+                                   and lows[k + 1] not in ("longer", "sooner", "doubt") for k in range(cs, i)):
+        return "plain"  # "none of the soldiers have defected", "no troops surrendered"
+    j = i - 1
+    while j >= cs and lows[j] in _AUXILIARIES:
+        j -= 1
+    if j < cs or lows[j] not in _NEGATIONS:
+        return None
+    if j - 1 >= cs and lows[j - 1] in _MODALS:
+        return "modal"
+    return "plain"
+
+
+def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], cues, quantities,
+              nouns, attributed_near: bool = False) -> tuple[str, _Hit, list[_Hit]]:
+    """Modality of the mention, the trigger that decided it, and the triggers that report events."""
+    best: Optional[tuple[int, str, _Hit]] = None
+    events: list[_Hit] = []
+    attributed = attributed_near or bool(_ATTRIBUTION_WORDS.intersection(lows))
+    previous: Optional[tuple[_Hit, Optional[bool]]] = None
+    for hit in sorted(hits, key=lambda h: h.start):
+        cs, ce = _clause(lows, hit.start)
+        in_clause = [c for c in cues if cs <= c[1] < ce]
+        labels = {c[0] for c in in_clause}
+        event = _is_event(hit, sent, lows, quantities, nouns)
+        if event and previous is not None and previous[1] is False and previous[0].start >= cs \
+                and "and" in lows[max(previous[0].end, hit.start - 2):hit.start]:
+            event = False  # "those who defected and sought refuge": the second verb shares the first's subject
+        previous = (hit, event)
+        speculative = any(lows[j] in _SPECULATIVE for j in range(cs, hit.start))
+        if "rumour" in labels and attributed and all(lows[c[1]] == "reportedly" for c in in_clause if c[0] == "rumour"):
+            labels.discard("rumour")  # "... reportedly surrendered, the KNDF said": an attributed report
+        if "denial" in labels:
+            modality = "denial"
+        elif "rumour" in labels:
+            modality = "rumour"
+        elif event is None:
+            modality = "denial"
+        elif event and not speculative:
+            modality = "report"
+            events.append(hit)
+        else:
+            labels = {c[0] for c in cues}
+            modality = next((m for m in ("appeal", "offer", "policy", "analysis") if m in labels), "analysis")
+            if kind == "conscription" and modality == "analysis" and not speculative and (
+                    {"law", "service", "will", "would", "plans", "planned", "shall"}.intersection(lows[cs:ce])):
+                modality = "policy"  # announced rules and plans for the draft
+        if best is None or _MODALITY_RANK[modality] < best[0]:
+            best = (_MODALITY_RANK[modality], modality, hit)
+    assert best is not None
+    return best[1], best[2], events
+
+
+_RELATIVE = re.compile(r"\b(?:who|whom|that|which)\b", re.I)
+_PREDICATE = re.compile(r"\b(?:is|was)\s+(?:a|an|the)\b", re.I)
+
+
+def _one_subject(between: str) -> bool:
+    """"Captain X defected", "Capt. X is a pilot who defected": the single is the one who defected;
+    "a sergeant who defected told us" names one of them, not how many."""
+    return not _RELATIVE.search(between) or bool(_PREDICATE.search(between))
+_CLAUSE_CHANGE = re.compile(r"\b(?:said|says|told|added|according)\b|;")
+
+
+def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Sequence[str],
+                single_ok: bool = False, sent_text: str = "") -> Optional[Quantity]:
+    """The count that belongs to the trigger: nearest before it (subject), else just after (object).
+
+    A count of one without a numeral ("a soldier", "Captain Aung Ko") only counts as the
+    subject right before an event verb ("Captain Aung Ko defected" is 1).
+    """
+    usable = [q for q in quantities if q.category in categories and not (q.subset or q.casualty or q.size)
+              and (not q.single or (single_ok and q.end <= anchor_char <= q.end + (
+                  15 if q.noun in ("he", "she") else 100)
+                  and _one_subject(sent_text[q.end:anchor_char])))]
+    before = [q for q in usable if q.start <= anchor_char]
+    if before:
+        return min(before, key=lambda q: anchor_char - q.end)
+    after = [q for q in usable if q.start > anchor_char and q.start - anchor_char <= 120
+             and not _CLAUSE_CHANGE.search(sent_text[anchor_char:q.start])]
+    return min(after, key=lambda q: q.start - anchor_char) if after else None
+
+
+_ATTRIBUTION_VERBS = ("said", "says", "told", "according", "announced", "claimed", "stated", "confirmed", "added")
+
+
+def _source_party(sent: Span, lows: Sequence[str], orgs: Sequence[Span]) -> Optional[str]:
+    """Who the sentence attributes the claim to: a canonical org name or a short noun phrase."""
+
+    def name_of(s: int, e: int) -> Optional[str]:
+        inside = [o.kb_id_ for o in orgs if s <= o.start - sent.start < e]
+        if inside:
+            return inside[0]
+        words = [t for t in sent[s:e] if not t.is_punct]
+        while words and (words[0].lower_ in _DETERMINERS or words[0].lower_ in ("of", "by", "from")):
+            words = words[1:]
+        if not words or len(words) > 7 or all(t.is_stop for t in words) \
+                or any(t.lower_ in _NOT_IN_SOURCE for t in words):
+            return None  # pronouns, elided subjects and clause fragments name nobody
+        return " ".join(t.text for t in words)
+
+    for j in range(len(lows) - 1):
+        if lows[j] == "according" and lows[j + 1] == "to":
+            e = j + 2
+            while e < len(lows) and lows[e] not in (",", ".", ";", "who", "which", "that") and e - j < 12:
+                e += 1
+            return name_of(j + 2, e)
+    for verb in _ATTRIBUTION_VERBS:
+        for j in range(len(lows) - 1, -1, -1):
+            if lows[j] != verb or (verb not in ("said", "says", "told") and j + 1 < len(lows)
+                                   and lows[j + 1] in ("since", "by", "as", "to", "in")):
+                continue  # "surrenders reported since February" is not an attribution
+            s = j
+            while s > 0 and lows[s - 1] not in (",", "”", '"', ";", "“", "and", "but", "that") and j - s < 8:
+                s -= 1
+            found = name_of(s, j)
+            if found:
+                return found
+            if j > 0 and lows[j - 1] in (",", "”", '"'):  # inverted: '..., said a KNDF officer'
+                e = j + 1
+                while e < len(lows) and lows[e] not in (",", ".", ";", "who", "on", "in", "that", "by") and e - j < 9:
+                    e += 1
+                found = name_of(j + 1, e)
+                if found:
+                    return found
+    return None

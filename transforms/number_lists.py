@@ -1,0 +1,237 @@
+"""Sums of listed parts, counts of one and list totals, on top of :mod:`~newswatch.transforms.numbers`.
+
+- :func:`find_quantities`: every counted noun phrase of a sentence, with listed parts added
+  up ("a colonel, two majors and 15 soldiers" is 18), subsets flagged ("including two
+  mortars") and, on request, counts of one without a numeral ("a rifle", "Captain Aung Ko",
+  "He defected");
+- :func:`list_total`: one category's total across a mixed list ("one hand of MA-5, one box of
+  ammunition, two hands of MA-3" is 3 weapons).
+
+Import both from :mod:`~newswatch.transforms.numbers`, which re-exports them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional, Sequence
+
+from newswatch.transforms.numbers import (
+    NounLexicon, Quantity, _HAS_NUMBER, _NUMBER_WORDS, _TITLES, _Tok, _count_at, _noun_phrase, _tokens, _word_value)
+
+
+def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories: frozenset[str]) -> Optional[tuple[Quantity, int]]:
+    """"a captain", "an officer": a count of one, used only inside sums."""
+    if toks[i].lower not in ("a", "an", "one", "another"):
+        return None
+    head = _noun_phrase(toks, i + 1, nouns)
+    if head is None or head[1] not in categories:
+        return None
+    k, category = head
+    return Quantity(1, "exact", category, toks[k].lower, toks[i].start, toks[k].end, False, False), k + 1
+
+
+def _titled_name(toks: Sequence[_Tok], i: int, end: int, nouns: NounLexicon, category: str) -> Optional[tuple[Quantity, int]]:
+    """"Lt. Col. Zaw Htet" or "Captain Aung Ko": a named officer, one person in a sum."""
+    j = i
+    if toks[j].kind != "word" or nouns.get(toks[j].lower) != category or not toks[j].text[0].isupper():
+        if toks[j].lower not in ("lt", "col", "capt", "maj", "gen", "sgt", "cpl", "brig", "pte"):
+            return None
+    while j < end and (toks[j].text == "." or toks[j].lower in ("lt", "col", "capt", "maj", "gen", "sgt", "cpl", "brig", "pte")
+                       or nouns.get(toks[j].lower) == category and toks[j].text[0].isupper()):
+        j += 1
+    names = 0
+    while j < end and toks[j].kind == "word" and toks[j].text[0].isupper():
+        j += 1
+        names += 1
+    if names == 0 or names > 4 or j != end:
+        return None
+    return Quantity(1, "exact", category, toks[i].lower, toks[i].start, toks[j - 1].end, False, False), j
+
+
+_SUBSET_TAIL = re.compile(r"(?:including|among them|among whom|of whom|such as|mostly|mainly|among)[\s,:]*$", re.I)
+# "Among the defectors are one lieutenant colonel, ...": the whole list is part of a total
+_SUBSET_CLAUSE = re.compile(r"\bamong\b[^,.;]{0,40}\b(?:are|were|is|was|included?|includes)[\s,:]*$", re.I)
+
+
+def _subset_before(text: str, start: int, prev_end: int) -> bool:
+    """A count right after "including"/"among them" is part of a total named before it."""
+    return bool(_SUBSET_TAIL.search(text[max(0, start - 30):start])
+                or _SUBSET_CLAUSE.search(text[max(prev_end, start - 60):start]))
+
+
+def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str] = ("people", "weapons"),
+                    singles: bool = False) -> list[Quantity]:
+    """Counted noun phrases in ``text`` with offsets, sums of listed parts already added up.
+
+    "nine rifles and two pistols" -> one weapons Quantity of 11; "a captain and 11 soldiers"
+    -> one people Quantity of 12; "58 weapons, including two mortars" -> 58 plus a subset 2.
+    With ``singles``, "a rifle" and "Captain Aung Ko" also come back as counts of one
+    (``single=True``).
+    """
+    if not singles and not _HAS_NUMBER.search(text):
+        return []
+    if "[" in text:
+        text = text.replace("[", " ").replace("]", " ")  # "the 41 [troops] surrendered"; offsets unchanged
+    toks = _tokens(text)
+    raw: list[tuple[Quantity, int, int]] = []  # quantity, first token index, next index
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        if tok.kind != "num" and tok.lower.split("-")[0] not in _NUMBER_WORDS:
+            i += 1
+            continue
+        found = _count_at(toks, i, text, nouns)
+        if found is None:
+            i += 1
+            continue
+        quantity, nxt = found
+        raw.append((quantity, i, nxt))
+        i = nxt
+    raw = _add_article_parts(toks, raw, nouns, frozenset(sum_categories))
+    out: list[Quantity] = []
+    parts: list[list[int]] = []  # the summed parts of each entry of out
+    prev_end = 0
+    for quantity, _first, _nxt in raw:
+        if _subset_before(text, quantity.start, prev_end):
+            quantity = quantity._replace(subset=True)
+        elif out and quantity.category in sum_categories and out[-1].category == quantity.category \
+                and quantity.qualifier != "range" and out[-1].qualifier != "range" \
+                and re.fullmatch(r"\s*(,\s*(and\s+)?|and\s+|as well as\s+)", text[prev_end:quantity.start], re.I):
+            if len(parts[-1]) == 1:
+                parts[-1].append(-1 if "and" in text[prev_end:quantity.start].lower() else 0)  # separator kind
+            parts[-1].append(quantity.value)
+            head, comma_after_head, rest = parts[-1][0], parts[-1][1] == 0, parts[-1][2:]
+            # "12,327 members, 3,236 soldiers and 9,091 policemen": a total, then its breakdown
+            value = head if comma_after_head and len(rest) >= 2 and head == sum(rest) \
+                else out[-1].value + quantity.value
+            out[-1] = out[-1]._replace(value=value, end=quantity.end)
+            prev_end = quantity.end
+            continue
+        out.append(quantity)
+        parts.append([quantity.value])
+        prev_end = quantity.end
+    if singles:
+        out = sorted(out + _singles(text, toks, out, nouns, frozenset(sum_categories)), key=lambda q: q.start)
+    return out
+
+
+_SINGULAR_DETERMINERS = {"the": "people", "his": "weapons", "her": "weapons"}
+_NOT_SINGULAR = frozenset("police personnel staff crew people men women militia arms".split())
+
+
+def _singular(noun: str) -> bool:
+    return not noun.endswith("s") and noun not in _NOT_SINGULAR
+
+
+
+
+def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: NounLexicon,
+             categories: frozenset[str]) -> list[Quantity]:
+    """"a soldier", "a rifle", "Captain Aung Ko": counts of one without a numeral, flagged ``single``."""
+    taken = [(q.start, q.end) for q in found]
+    out: list[Quantity] = []
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        if any(s <= tok.start < e for s, e in taken):
+            i += 1
+            continue
+        part = _article_count(toks, i, nouns, categories) if tok.lower in ("a", "an", "another") else None
+        if part is None and tok.lower in ("he", "she") and "people" in categories:
+            part = (Quantity(1, "exact", "people", tok.lower, tok.start, tok.end, False, False), i + 1)
+        if part is None and tok.lower in _SINGULAR_DETERMINERS and i + 1 < len(toks):
+            # "the corporal defected", "with his rifle": one person or one weapon named in the singular
+            want = _SINGULAR_DETERMINERS[tok.lower]
+            head = _noun_phrase(toks, i + 1, nouns) if want in categories else None
+            if head is not None and head[1] == want and head[0] <= i + 2 and _singular(toks[head[0]].lower):
+                part = (Quantity(1, "exact", want, toks[head[0]].lower, tok.start, toks[head[0]].end, False, False),
+                        head[0] + 1)
+        if part is None and tok.lower in _TITLES and (i == 0 or not toks[i - 1].text[0].isupper()):
+            j = i
+            while j < len(toks) and (toks[j].lower in _TITLES or toks[j].text in (".", "-")) and toks[j].text[0] != "(":
+                j += 1
+            names = j
+            while names < len(toks) and toks[names].kind == "word" and toks[names].text[0].isupper() \
+                    and toks[names].lower not in _TITLES and not nouns.get(toks[names].lower):
+                names += 1
+            if 0 < names - j <= 4 and "people" in categories:
+                part = (Quantity(1, "exact", "people", toks[i].lower, tok.start, toks[names - 1].end, False, False), names)
+        if part is None:
+            i += 1
+            continue
+        quantity, nxt = part
+        out.append(quantity._replace(single=True, subset=_subset_before(text, quantity.start, 0)))
+        i = nxt
+    return out
+
+
+def list_total(quantities: Sequence[Quantity], text: str, category: str, nouns: NounLexicon) -> Optional[int]:
+    """Sum of the ``category`` counts of one list, skipping the other items between them.
+
+    "one hand of MA-5, one box of ammunition, 10 bullets, two hands of MA-3" -> 3 weapons.
+    Without such a list, the largest count.
+    """
+    best: Optional[int] = None
+    run = 0
+    last_end: Optional[int] = None
+    others = sorted((q.start, q.end) for q in quantities if q.category != category)
+    for q in sorted(quantities, key=lambda q: q.start):
+        if q.category != category or q.subset or q.casualty:
+            continue
+        if last_end is not None and _only_list_items(text, last_end, q.start, others, nouns):
+            run += q.value
+        else:
+            run = q.value
+        best = run if best is None else max(best, run)
+        last_end = q.end
+    return best
+
+
+_LIST_FILLER = frozenset("and of plus with as well along mm the their types type kinds kind various assorted "
+                         "other sets set pieces piece units".split())
+
+
+def _only_list_items(text: str, start: int, end: int, others: Sequence[tuple[int, int]], nouns: NounLexicon) -> bool:
+    """Whether the text between two counts holds only other list items ("one box of ammunition, 10 bullets,")."""
+    gap = text[start:end]
+    if len(gap) > 160 or re.search(r"[.!?:]\s|\(", gap):
+        return False
+    if not re.search(r"[,;]|\band\b", gap):
+        return False
+    for word in re.findall(r"[^\W\d_][\w'’-]*", gap):
+        low = word.lower()
+        if not (low in _LIST_FILLER or low in nouns or _word_value(low) is not None or any(c.isdigit() for c in low)):
+            return False
+    return True
+
+
+def _add_article_parts(toks: Sequence[_Tok], raw: list, nouns: NounLexicon, categories: frozenset[str]) -> list:
+    """Attach "a captain and" / "and a second lieutenant" to a neighbouring numbered phrase."""
+    out = list(raw)
+    counted = {t for _q, f, n in raw for t in range(f, n)}
+    for idx, (quantity, first, nxt) in enumerate(raw):
+        if quantity.category not in categories:
+            continue
+        while first > 0 and toks[first - 1].start >= quantity.start:
+            first -= 1  # start from the qualifier: "a commander and about 200 of his troops"
+        # "a captain [from his unit] and 11 soldiers", "a colonel, two majors and ...", "Lt. Col. Zaw Htet and 20 soldiers"
+        if first >= 2 and toks[first - 1].lower in ("and", ","):
+            for start in range(max(0, first - 9), first - 1):
+                if start in counted:
+                    continue  # "two MA-2 and one MA-4 rifles": already a count of its own
+                part = _article_count(toks, start, nouns, frozenset({quantity.category})) or \
+                    _titled_name(toks, start, first - 1, nouns, quantity.category)
+                if part is None:
+                    continue
+                between = [t.lower for t in toks[part[1]:first - 1]]
+                if part[1] <= first - 1 and (not between or between[0] in ("from", "of", "in", "at", "with")) \
+                        and not any(t in (",", ";", ".") for t in between):
+                    out[idx] = (quantity._replace(value=quantity.value + 1, start=part[0].start), start, nxt)
+                    break
+        # "two sergeants and a second lieutenant"
+        if nxt + 1 < len(toks) and toks[nxt].lower == "and" and nxt + 1 not in counted:
+            part = _article_count(toks, nxt + 1, nouns, frozenset({quantity.category}))
+            if part is not None:
+                current = out[idx][0]
+                out[idx] = (current._replace(value=current.value + 1, end=part[0].end), out[idx][1], part[1])
+    return out
