@@ -60,7 +60,7 @@ _BRIEF = ("YANGON (NW Wire) - Nine police officers from a station in Myingyan wa
 
 def _page(html: str, title: str | None = "Feed title") -> FetchedPage:
     url = "http://news.example/a.html"
-    item = FeedItem("id1", url, url, "http://news.example/rss", None, title, None, "2025-03-06T00:00:00+00:00")
+    item = FeedItem("id1", url, "http://news.example/rss", title, None, "2025-03-06T00:00:00+00:00")
     return FetchedPage(item, url, 200, "text/html", "utf-8", html.encode("utf-8"), "2025-03-06T00:00:00+00:00")
 
 

@@ -3,7 +3,8 @@
 import pytest
 
 from newswatch.transforms.mention_components import load_noun_lexicon
-from newswatch.transforms.numbers import find_quantities, parse_number
+from newswatch.transforms.number_lists import find_quantities
+from newswatch.transforms.numbers import parse_number
 
 NOUNS = load_noun_lexicon()
 

@@ -7,13 +7,12 @@ noun the caller classifies (``people``, ``weapons``, ...), so unit numbers
 ("Light Infantry Battalion 123"), years, ages, law numbers ("Law No.
 27/2010"), money, distances and times never become counts.
 
-Sums of listed parts, counts of one and list totals are in
-:mod:`~newswatch.transforms.number_lists`; :func:`find_quantities` and :func:`list_total` are
-re-exported here.
+Sums of listed parts, counts of one and list totals (:func:`find_quantities`,
+:func:`list_total`) are in :mod:`~newswatch.transforms.number_lists`, which builds on this module.
 
 Example::
 
-    >>> from newswatch.transforms.numbers import find_quantities
+    >>> from newswatch.transforms.number_lists import find_quantities
     >>> find_quantities("A captain and 11 soldiers fled.", {"soldiers": "people", "captain": "people"})[0].value
     12
 """
@@ -418,11 +417,3 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     return Quantity(value, qualifier, category, toks[k].lower, toks[q_start].start, toks[k].end, False, casualty,
                     size), k + 1
 
-
-def __getattr__(name: str):
-    """``find_quantities`` and ``list_total`` live in number_lists, which builds on this module."""
-    if name in ("find_quantities", "list_total"):
-        from newswatch.transforms import number_lists
-
-        return getattr(number_lists, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
