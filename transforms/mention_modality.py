@@ -219,6 +219,8 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
                   15 if q.noun in ("he", "she") else 100)
                   and _one_subject(sent_text[q.end:anchor_char])))]
     before = [q for q in usable if q.start <= anchor_char]
+    if any(not q.single for q in before):  # "about a dozen soldiers led by a lieutenant colonel walked away": 12
+        before = [q for q in before if not q.single]
     if before:
         return min(before, key=lambda q: anchor_char - q.end)
     after = [q for q in usable if q.start > anchor_char and q.start - anchor_char <= 120
