@@ -85,7 +85,12 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             return True
         return bool(_PAST_EVENT_VERBS.intersection(window)) and not _NEGATIONS.intersection(lows[cs:i])
     if hit.form == "base" and prev in _DETERMINERS:
-        return False  # "the surrender": a noun, decided by the sentence's other triggers
+        # "the surrender": a noun, decided by the sentence's other triggers, unless it has its own
+        # count ("the surrender of 127 soldiers ... appears to be the largest" reports it)
+        trigger_end = sent[hit.end - 1].idx + len(sent[hit.end - 1]) - sent.start_char
+        return hit.end < len(lows) and lows[hit.end] == "of" and any(
+            q.category == "people" and not (q.subset or q.casualty or q.size or q.single)
+            and 0 <= q.start - trigger_end <= 25 for q in quantities)
     negated = _negated(lows, i, cs)
     if prev == "to" or _MODALS.intersection(before) or negated == "modal":
         return False

@@ -110,8 +110,33 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         out.append(quantity)
         parts.append([quantity.value])
         prev_end = quantity.end
+    out = _drop_mixed_totals(text, out)
     if singles:
         out = sorted(out + _singles(text, toks, out, nouns, frozenset(sum_categories)), key=lambda q: q.start)
+    return out
+
+
+_WITH_RELATIVES = re.compile(r"\s*(?:and|plus|as well as)\s+(?:their|his|its)\s+(?:famil(?:y|ies)|relatives|dependants|"
+                             r"dependents|wives|spouses)", re.I)
+_BREAKDOWN = re.compile(r"\s*(?:[-–—:(]|,\s*(?:of whom|including)?)\s*$")
+
+
+def _drop_mixed_totals(text: str, out: list[Quantity]) -> list[Quantity]:
+    """People counts that mix in relatives are not counts of defectors.
+
+    "nearly 300 soldiers and their family members" gives no count; "261 people - 127 soldiers
+    and 134 family members" gives 127, because the total is set aside as a subset.
+    """
+    for k, q in enumerate(out):
+        if q.category != "people" or q.subset:
+            continue
+        if _WITH_RELATIVES.match(text, q.end):
+            out[k] = q._replace(subset=True)
+            continue
+        nxt = out[k + 1:k + 3]
+        if nxt and nxt[0].category == "people" and _BREAKDOWN.match(text[q.end:nxt[0].start]) \
+                and any(n.category == "relatives" for n in nxt):
+            out[k] = q._replace(subset=True)
     return out
 
 
@@ -188,7 +213,8 @@ def list_total(quantities: Sequence[Quantity], text: str, category: str, nouns: 
 
 
 _LIST_FILLER = frozenset("and of plus with as well along mm the their types type kinds kind various assorted "
-                         "other sets set pieces piece units".split())
+                         "other sets set pieces piece units assault automatic semi-automatic sniper machine "
+                         "sub-machine submachine light heavy".split())  # "one MA-1 assault rifles and a pistol"
 
 
 def _only_list_items(text: str, start: int, end: int, others: Sequence[tuple[int, int]], nouns: NounLexicon) -> bool:
