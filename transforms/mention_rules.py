@@ -247,6 +247,15 @@ class MentionRules:
                                                                         "street", "road", "roads", "area", "areas",
                                                                         "island", "house", "houses", "building"):
             return False
+        if hit.kind == "defection" and any(w in _REPATRIATED or (w in ("sent", "handed", "escorted", "pushed")
+                                                                 and lows[k + 1:k + 2] == ["back"])
+                                           for k, w in enumerate(lows) if k > hit.start):
+            # soldiers who fled over a border and "were repatriated": a retreat, not a defection
+            # ("repatriated by Thailand and conscripted, they escaped" is still a desertion)
+            return False
+        if hit.trigger == "leave_post" and lows[hit.end - 1] in _INSTITUTIONS and (
+                nxt in _NOT_LEFT_AFTER or _TIME_LINKS.intersection(lows[hit.start + 1:hit.end - 1])):
+            return False  # "fled after the military junta seized power", "flee from military registration"
         if hit.form.startswith("handover"):
             verb_end = sent[hit.end - 1].idx + len(sent[hit.end - 1]) - sent.start_char
             return any(q.category == "weapons" and not q.subset and 0 <= q.start - verb_end <= 25 for q in quantities)
@@ -339,11 +348,26 @@ _RESISTANCE = frozenset("pdf pdfs kndf knla knu kia aa tnla mndaa cdf resistance
 
 
 
+_REPATRIATED = frozenset("repatriated repatriation repatriate".split())
+_INSTITUTIONS = frozenset("army military tatmadaw police force forces".split())
+_NOT_LEFT_AFTER = frozenset("junta council regime government service services registration lottery draft conscription "
+                            "coup takeover rule offensive attack attacks raid raids airstrike airstrikes operation "
+                            "operations crackdown".split())
+_TIME_LINKS = frozenset("after since amid because due when following".split())
+_DRAFT_WORDS = frozenset("military service draft conscription lottery call-up recruitment registration".split())
+
+
+def _escaping_draft(lows: Sequence[str]) -> bool:
+    """"fled into the forests to escape the military service lottery": civilians evading the draft."""
+    return any(w == "to" and lows[k + 1:k + 2] in (["escape"], ["flee"])
+               and _DRAFT_WORDS.intersection(lows[k + 2:k + 7]) for k, w in enumerate(lows))
+
+
 def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
     """In a sentence about conscription, "escaped from the training school", "fled to join the PDF":
     conscripts and trainees who get away are deserters, so these are defection triggers too."""
     words = set(lows)
-    if not (_ESCAPED_FROM & words and _CONSCRIPTED & words) or _EVADING & words:
+    if not (_ESCAPED_FROM & words and _CONSCRIPTED & words) or _EVADING & words or _escaping_draft(lows):
         return []  # "young people fled abroad to avoid being called up" is draft evasion, not desertion
     return [_Hit(kind, "desert", _ESCAPE_FORMS[w], "", k, k + 1) for k, w in enumerate(lows)
             for kind in ("defection", "conscription")  # deserting conscripts are a conscription story too

@@ -112,7 +112,21 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         prev_end = quantity.end
     out = _drop_mixed_totals(text, out)
     if singles:
-        out = sorted(out + _singles(text, toks, out, nouns, frozenset(sum_categories)), key=lambda q: q.start)
+        named = _named_pairs(text, _singles(text, toks, out, nouns, frozenset(sum_categories)))
+        out = sorted(out + named, key=lambda q: q.start)
+    return out
+
+
+def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
+    """"Captain Aung Ko and Captain Min Thu, who deserted": titled names in one list are a count of two."""
+    out: list[Quantity] = []
+    for q in singles:
+        prev = out[-1] if out else None
+        if prev is not None and q.category == prev.category == "people" and q.noun in _TITLES \
+                and prev.noun in _TITLES and re.fullmatch(r"\s*(?:,\s*(?:and\s+)?|and\s+)", text[prev.end:q.start]):
+            out[-1] = prev._replace(value=prev.value + 1, end=q.end, single=False)
+            continue
+        out.append(q)
     return out
 
 
