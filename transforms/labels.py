@@ -99,7 +99,8 @@ def _substantive(mentions: Sequence[Mention], facts: DocFacts) -> bool:
         only = next(m for m in mentions if m.start_char >= facts.body_start)
         if only.modality == "report" and _LIVE_ENTRY.match(only.sentence):
             return True  # a live blog's timed entry is a lead of its own
-        return headline or (only.start_char < facts.lead_end and only.modality != "analysis")
+        # an explicit call on soldiers to defect ("called on ... soldiers and police to defect") is on topic
+        return headline or only.modality == "appeal" or (only.start_char < facts.lead_end and only.modality != "analysis")
     return False
 
 

@@ -99,6 +99,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     nxt = lows[hit.end] if hit.end < len(lows) else ""
     if hit.form == "event" and nouns.get(nxt) == "people" and hit.end - hit.start == 1:
         return False  # "surrendered soldiers": an adjective
+    if hit.form == "base" and lows[hit.start].endswith("s") and nouns.get(prev) == "people" \
+            and not prev.endswith("s") and prev not in ("police", "personnel"):
+        return True  # headline present: "Army officer defects to Thailand"
     if hit.form in ("base", "ing"):
         if hit.form == "ing" and prev in ("after", "since", "upon") and (
                 _MODALS.intersection(lows[:i]) or _GENERIC_HEADS.intersection(lows[:i])

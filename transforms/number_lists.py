@@ -16,7 +16,8 @@ import re
 from typing import Optional, Sequence
 
 from newswatch.transforms.numbers import (
-    NounLexicon, Quantity, _HAS_NUMBER, _NUMBER_WORDS, _TITLES, _Tok, _count_at, _noun_phrase, _tokens, _word_value)
+    NounLexicon, Quantity, _HAS_NUMBER, _NUMBER_WORDS, _TITLES, _Tok, _count_at, _is_model, _noun_phrase, _tokens,
+    _word_value)
 
 
 def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories: frozenset[str]) -> Optional[tuple[Quantity, int]]:
@@ -27,6 +28,8 @@ def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories:
     if head is None or head[1] not in categories:
         return None
     k, category = head
+    if toks[i].lower != "one" and category == "weapons" and not _singular(toks[k].lower) and not _is_model(toks[k]):
+        return None  # "a military weapons factory", "an arms depot": a modifier, not one weapon
     return Quantity(1, "exact", category, toks[k].lower, toks[i].start, toks[k].end, False, False), k + 1
 
 
