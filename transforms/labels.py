@@ -100,7 +100,8 @@ def _substantive(mentions: Sequence[Mention], facts: DocFacts) -> bool:
         if only.modality == "report" and _LIVE_ENTRY.match(only.sentence):
             return True  # a live blog's timed entry is a lead of its own
         # an explicit call on soldiers to defect ("called on ... soldiers and police to defect") is on topic
-        return headline or only.modality == "appeal" or (only.start_char < facts.lead_end and only.modality != "analysis")
+        appeal = only.modality == "appeal" and only.kind == "defection"
+        return headline or appeal or (only.start_char < facts.lead_end and only.modality != "analysis")
     return False
 
 
