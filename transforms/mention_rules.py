@@ -160,6 +160,8 @@ class MentionRules:
             near_force = has_force or (not non_military and (
                 last_defection >= k - 3 or any(self._force_at(sents, j, force_cache) for j in (k - 1, k - 2) if j >= 0)))
             hits = hits + _deserting_conscripts(lows)
+            if last_defection < k - 2:  # "2,000 others have done the same" needs a defection just before it
+                hits = [h for h in hits if h.trigger != "did_same"]
             for kind in ("defection", "conscription"):
                 valid = [h for h in hits if h.kind == kind and self._valid(h, sent, lows, quantities, self._force_ok(
                     h, lows, has_force, armed, near_force,
