@@ -105,6 +105,24 @@ def _substantive(mentions: Sequence[Mention], facts: DocFacts) -> bool:
     return False
 
 
+_ANOTHER = re.compile(r"\s*(?:in\s+)?another\b", re.I)
+
+
+def _running_counts(reports: Sequence[Mention], field: str) -> list[int]:
+    """Each report's count; "Another soldier ... joined" after "two soldiers joined" adds to it (3)."""
+    out: list[int] = []
+    last: Optional[int] = None
+    for m in reports:
+        value = getattr(m, field)
+        if value is None:
+            continue
+        if last is not None and _ANOTHER.match(m.sentence):
+            value += last
+        out.append(value)
+        last = value
+    return out
+
+
 def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFacts] = None) -> ArticleLabels:
     """Labels for one article from its mentions (see the module docstring for the rules).
 
@@ -126,8 +144,8 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
     defection = _substantive(by_kind["defection"], facts)
     conscription = _substantive(by_kind["conscription"], facts)
     reports = [m for m in by_kind["defection"] if m.modality == "report"] if defection else []
-    people = [m.people_count for m in reports if m.people_count is not None]
-    weapons = [m.weapons_count for m in reports if m.weapons_count is not None]
+    people = _running_counts(reports, "people_count")
+    weapons = _running_counts(reports, "weapons_count")
     orgs: tuple[str, ...] = ()
     if defection or conscription:
         relevant = [m for m in mentions if (m.kind == "defection" and defection) or (m.kind == "conscription" and conscription)]

@@ -207,7 +207,7 @@ class MentionRules:
         if hit.force == "subject":
             # "two soldiers from LIB 556 joined the KNLA": the joiner must be a member of a force
             cs, _ = _clause(lows, hit.start)
-            before = lows[max(cs, hit.start - 14):hit.start]
+            before = lows[max(cs, hit.start - 22):hit.start]
             return any(w in self.force_people for w in before) or (
                 near_force and bool({"they", "he", "she", "them", "defectors", "deserters"}.intersection(before)))
         if hit.force == "sentence":
