@@ -369,7 +369,10 @@ def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
     """In a sentence about conscription, "escaped from the training school", "fled to join the PDF":
     conscripts and trainees who get away are deserters, so these are defection triggers too."""
     words = set(lows)
-    if not (_ESCAPED_FROM & words and _CONSCRIPTED & words) or _EVADING & words or _escaping_draft(lows):
+    escaped, conscripted = _ESCAPED_FROM & words, _CONSCRIPTED & words
+    if not (escaped and conscripted - escaped):
+        return []  # "fled ... returned to military custody": one shared word ("custody") is not both facts
+    if _EVADING & words or _escaping_draft(lows):
         return []  # "young people fled abroad to avoid being called up" is draft evasion, not desertion
     return [_Hit(kind, "desert", _ESCAPE_FORMS[w], "", k, k + 1) for k, w in enumerate(lows)
             for kind in ("defection", "conscription")  # deserting conscripts are a conscription story too
