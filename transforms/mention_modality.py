@@ -92,7 +92,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             q.category == "people" and not (q.subset or q.casualty or q.size or q.single)
             and 0 <= q.start - trigger_end <= 25 for q in quantities)
     negated = _negated(lows, i, cs)
-    if prev == "to" or _MODALS.intersection(before) or negated == "modal":
+    implicative = prev == "to" and i > 1 and lows[i - 2] in ("managed", "succeeded")  # "managed to flee": it happened
+    if (prev == "to" and not implicative) or _MODALS.intersection(before) or negated == "modal":
         return False
     if negated:
         return None
@@ -104,7 +105,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         return True  # headline present: "Army officer defects to Thailand"
     if hit.form in ("base", "ing"):
         if hit.form == "ing" and prev in ("after", "since", "upon") and (
-                _MODALS.intersection(lows[:i]) or _GENERIC_HEADS.intersection(lows[:i])
+                _MODALS.intersection(lows[:i]) or _GENERIC_HEADS.intersection(
+                    w for k, w in enumerate(lows[:i]) if lows[k + 1] not in ("'s", "’s"))  # not "People's Defence Force"
                 or _WISH_OR_PLAN.intersection(lows[:i])):
             return False  # "a plan for those who ... after defecting": hypothetical
         if hit.form == "ing" and prev in ("are", "were", "is", "was", "been", "be", "after", "since", "upon"):

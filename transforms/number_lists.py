@@ -51,7 +51,8 @@ def _titled_name(toks: Sequence[_Tok], i: int, end: int, nouns: NounLexicon, cat
     return Quantity(1, "exact", category, toks[i].lower, toks[i].start, toks[j - 1].end, False, False), j
 
 
-_SUBSET_TAIL = re.compile(r"(?:including|among them|among whom|of whom|such as|mostly|mainly|among)[\s,:]*$", re.I)
+_SUBSET_TAIL = re.compile(r"(?:including|among them|among whom|of whom|such as|mostly|mainly|"
+                         r"(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )among)[\s,:]*$", re.I)  # "are among 16": the whole
 # "Among the defectors are one lieutenant colonel, ...": the whole list is part of a total
 _SUBSET_CLAUSE = re.compile(r"\bamong\b[^,.;]{0,40}\b(?:are|were|is|was|included?|includes)[\s,:]*$", re.I)
 
