@@ -108,6 +108,15 @@ def _substantive(mentions: Sequence[Mention], facts: DocFacts) -> bool:
 # a deserter who "was forcibly recruited" makes the story a conscription story too
 _FORCED_INTO_ARMY = re.compile(r"\b(?:was|were|been|being)\s+(?:forcibl[ey]\s+(?:recruited|conscripted|drafted|enlisted)"
                                r"|forced\s+(?:in)?to\s+(?:join|enlist|serve))\b", re.I)
+_GENERAL = re.compile(r"\b(?:many|most|some|several|often|usually|thousands|hundreds)\b", re.I)
+
+
+def _forced_deserter(sentence: str) -> bool:
+    """"He was forcibly recruited" is this deserter's story; "many of those who defect were ..." is a generality."""
+    found = _FORCED_INTO_ARMY.search(sentence)
+    return found is not None and not _GENERAL.search(sentence[:found.start()])
+
+
 _ANOTHER = re.compile(r"\s*(?:in\s+)?another\b", re.I)
 
 
@@ -146,7 +155,7 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
     by_kind = {kind: [m for m in mentions if m.kind == kind] for kind in ("defection", "conscription")}
     defection = _substantive(by_kind["defection"], facts)
     conscription = _substantive(by_kind["conscription"], facts) or (defection and any(
-        m.modality == "report" and _FORCED_INTO_ARMY.search(m.sentence) for m in by_kind["conscription"]))
+        m.modality == "report" and _forced_deserter(m.sentence) for m in by_kind["conscription"]))
     reports = [m for m in by_kind["defection"] if m.modality == "report"] if defection else []
     people = _running_counts(reports, "people_count")
     weapons = _running_counts(reports, "weapons_count")

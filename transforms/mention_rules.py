@@ -186,6 +186,12 @@ class MentionRules:
     def _counts_from_next(self, draft: dict, nxt: Span) -> None:
         """"They were one major, two corporals and ...", "They brought 21 weapons": the count follows the event."""
         lows = [t.lower_ for t in nxt[:12]]
+        if draft["people_count"] is None and "them" in lows[:6]:
+            # "Many police left their posts to join the CDM. More than 200 of them fled to Mizoram."
+            them = [q for q in find_quantities(nxt.text[:40], self.nouns) if q.noun == "them" and q.start <= 12
+                    and not (q.subset or q.casualty or q.size)]
+            if them:
+                draft["people_count"], draft["count_qualifier"] = them[0].value, them[0].qualifier
         if not lows or lows[0] not in _CONTINUATION_STARTS:
             return
         quantities = [q for q in find_quantities(nxt.text, self.nouns)
