@@ -186,7 +186,7 @@ class MentionRules:
     def _counts_from_next(self, draft: dict, nxt: Span) -> None:
         """"They were one major, two corporals and ...", "They brought 21 weapons": the count follows the event."""
         lows = [t.lower_ for t in nxt[:12]]
-        if draft["people_count"] is None and "them" in lows[:6]:
+        if draft["people_count"] is None and "them" in lows[:6] and not _WHAT_BEFELL.intersection(lows):
             # "Many police left their posts to join the CDM. More than 200 of them fled to Mizoram."
             them = [q for q in find_quantities(nxt.text[:40], self.nouns) if q.noun == "them" and q.start <= 12
                     and not (q.subset or q.casualty or q.size)]
@@ -356,6 +356,8 @@ _RESISTANCE = frozenset("pdf pdfs kndf knla knu kia aa tnla mndaa cdf resistance
 
 
 
+_WHAT_BEFELL = frozenset("killed arrested detained captured died wounded injured sentenced jailed executed "
+                         "recaptured".split())  # "Three of them were later arrested": not the defectors' count
 _REPATRIATED = frozenset("repatriated repatriation repatriate".split())
 _INSTITUTIONS = frozenset("army military tatmadaw police force forces".split())
 _NOT_LEFT_AFTER = frozenset("junta council regime government service services registration lottery draft conscription "
