@@ -99,8 +99,40 @@ def _substantive(mentions: Sequence[Mention], facts: DocFacts) -> bool:
         only = next(m for m in mentions if m.start_char >= facts.body_start)
         if only.modality == "report" and _LIVE_ENTRY.match(only.sentence):
             return True  # a live blog's timed entry is a lead of its own
-        return headline or (only.start_char < facts.lead_end and only.modality != "analysis")
+        # an explicit call on soldiers to defect ("called on ... soldiers and police to defect") is on topic
+        appeal = only.modality == "appeal" and only.kind == "defection"
+        return headline or appeal or (only.start_char < facts.lead_end and only.modality != "analysis")
     return False
+
+
+# a deserter who "was forcibly recruited" makes the story a conscription story too
+_FORCED_INTO_ARMY = re.compile(r"\b(?:was|were|been|being)\s+(?:forcibl[ey]\s+(?:recruited|conscripted|drafted|enlisted)"
+                               r"|forced\s+(?:in)?to\s+(?:join|enlist|serve))\b", re.I)
+_GENERAL = re.compile(r"\b(?:many|most|some|several|often|usually|thousands|hundreds)\b", re.I)
+
+
+def _forced_deserter(sentence: str) -> bool:
+    """"He was forcibly recruited" is this deserter's story; "many of those who defect were ..." is a generality."""
+    found = _FORCED_INTO_ARMY.search(sentence)
+    return found is not None and not _GENERAL.search(sentence[:found.start()])
+
+
+_ANOTHER = re.compile(r"\s*(?:in\s+)?another\b", re.I)
+
+
+def _running_counts(reports: Sequence[Mention], field: str) -> list[int]:
+    """Each report's count; "Another soldier ... joined" after "two soldiers joined" adds to it (3)."""
+    out: list[int] = []
+    last: Optional[int] = None
+    for m in reports:
+        value = getattr(m, field)
+        if value is None:
+            continue
+        if last is not None and _ANOTHER.match(m.sentence):
+            value += last
+        out.append(value)
+        last = value
+    return out
 
 
 def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFacts] = None) -> ArticleLabels:
@@ -122,10 +154,11 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
         )
     by_kind = {kind: [m for m in mentions if m.kind == kind] for kind in ("defection", "conscription")}
     defection = _substantive(by_kind["defection"], facts)
-    conscription = _substantive(by_kind["conscription"], facts)
+    conscription = _substantive(by_kind["conscription"], facts) or (defection and any(
+        m.modality == "report" and _forced_deserter(m.sentence) for m in by_kind["conscription"]))
     reports = [m for m in by_kind["defection"] if m.modality == "report"] if defection else []
-    people = [m.people_count for m in reports if m.people_count is not None]
-    weapons = [m.weapons_count for m in reports if m.weapons_count is not None]
+    people = _running_counts(reports, "people_count")
+    weapons = _running_counts(reports, "weapons_count")
     orgs: tuple[str, ...] = ()
     if defection or conscription:
         relevant = [m for m in mentions if (m.kind == "defection" and defection) or (m.kind == "conscription" and conscription)]

@@ -85,18 +85,28 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             return True
         return bool(_PAST_EVENT_VERBS.intersection(window)) and not _NEGATIONS.intersection(lows[cs:i])
     if hit.form == "base" and prev in _DETERMINERS:
-        return False  # "the surrender": a noun, decided by the sentence's other triggers
+        # "the surrender": a noun, decided by the sentence's other triggers, unless it has its own
+        # count ("the surrender of 127 soldiers ... appears to be the largest" reports it)
+        trigger_end = sent[hit.end - 1].idx + len(sent[hit.end - 1]) - sent.start_char
+        return hit.end < len(lows) and lows[hit.end] == "of" and any(
+            q.category == "people" and not (q.subset or q.casualty or q.size or q.single)
+            and 0 <= q.start - trigger_end <= 25 for q in quantities)
     negated = _negated(lows, i, cs)
-    if prev == "to" or _MODALS.intersection(before) or negated == "modal":
+    implicative = prev == "to" and i > 1 and lows[i - 2] in ("managed", "succeeded")  # "managed to flee": it happened
+    if (prev == "to" and not implicative) or _MODALS.intersection(before) or negated == "modal":
         return False
     if negated:
         return None
     nxt = lows[hit.end] if hit.end < len(lows) else ""
     if hit.form == "event" and nouns.get(nxt) == "people" and hit.end - hit.start == 1:
         return False  # "surrendered soldiers": an adjective
+    if hit.form == "base" and lows[hit.start].endswith("s") and nouns.get(prev) == "people" \
+            and not prev.endswith("s") and prev not in ("police", "personnel"):
+        return True  # headline present: "Army officer defects to Thailand"
     if hit.form in ("base", "ing"):
         if hit.form == "ing" and prev in ("after", "since", "upon") and (
-                _MODALS.intersection(lows[:i]) or _GENERIC_HEADS.intersection(lows[:i])
+                _MODALS.intersection(lows[:i]) or _GENERIC_HEADS.intersection(
+                    w for k, w in enumerate(lows[:i]) if lows[k + 1] not in ("'s", "’s"))  # not "People's Defence Force"
                 or _WISH_OR_PLAN.intersection(lows[:i])):
             return False  # "a plan for those who ... after defecting": hypothetical
         if hit.form == "ing" and prev in ("are", "were", "is", "was", "been", "be", "after", "since", "upon"):

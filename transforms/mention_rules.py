@@ -160,6 +160,8 @@ class MentionRules:
             near_force = has_force or (not non_military and (
                 last_defection >= k - 3 or any(self._force_at(sents, j, force_cache) for j in (k - 1, k - 2) if j >= 0)))
             hits = hits + _deserting_conscripts(lows)
+            if last_defection < k - 2:  # "2,000 others have done the same" needs a defection just before it
+                hits = [h for h in hits if h.trigger != "did_same"]
             for kind in ("defection", "conscription"):
                 valid = [h for h in hits if h.kind == kind and self._valid(h, sent, lows, quantities, self._force_ok(
                     h, lows, has_force, armed, near_force,
@@ -184,6 +186,12 @@ class MentionRules:
     def _counts_from_next(self, draft: dict, nxt: Span) -> None:
         """"They were one major, two corporals and ...", "They brought 21 weapons": the count follows the event."""
         lows = [t.lower_ for t in nxt[:12]]
+        if draft["people_count"] is None and "them" in lows[:6] and not _WHAT_BEFELL.intersection(lows):
+            # "Many police left their posts to join the CDM. More than 200 of them fled to Mizoram."
+            them = [q for q in find_quantities(nxt.text[:40], self.nouns) if q.noun == "them" and q.start <= 12
+                    and not (q.subset or q.casualty or q.size)]
+            if them:
+                draft["people_count"], draft["count_qualifier"] = them[0].value, them[0].qualifier
         if not lows or lows[0] not in _CONTINUATION_STARTS:
             return
         quantities = [q for q in find_quantities(nxt.text, self.nouns)
@@ -205,7 +213,7 @@ class MentionRules:
         if hit.force == "subject":
             # "two soldiers from LIB 556 joined the KNLA": the joiner must be a member of a force
             cs, _ = _clause(lows, hit.start)
-            before = lows[max(cs, hit.start - 14):hit.start]
+            before = lows[max(cs, hit.start - 22):hit.start]
             return any(w in self.force_people for w in before) or (
                 near_force and bool({"they", "he", "she", "them", "defectors", "deserters"}.intersection(before)))
         if hit.force == "sentence":
@@ -247,6 +255,15 @@ class MentionRules:
                                                                         "street", "road", "roads", "area", "areas",
                                                                         "island", "house", "houses", "building"):
             return False
+        if hit.kind == "defection" and any(w in _REPATRIATED or (w in ("sent", "handed", "escorted", "pushed")
+                                                                 and lows[k + 1:k + 2] == ["back"])
+                                           for k, w in enumerate(lows) if k > hit.start):
+            # soldiers who fled over a border and "were repatriated": a retreat, not a defection
+            # ("repatriated by Thailand and conscripted, they escaped" is still a desertion)
+            return False
+        if hit.trigger == "leave_post" and lows[hit.end - 1] in _INSTITUTIONS and (
+                nxt in _NOT_LEFT_AFTER or _TIME_LINKS.intersection(lows[hit.start + 1:hit.end - 1])):
+            return False  # "fled after the military junta seized power", "flee from military registration"
         if hit.form.startswith("handover"):
             verb_end = sent[hit.end - 1].idx + len(sent[hit.end - 1]) - sent.start_char
             return any(q.category == "weapons" and not q.subset and 0 <= q.start - verb_end <= 25 for q in quantities)
@@ -339,11 +356,31 @@ _RESISTANCE = frozenset("pdf pdfs kndf knla knu kia aa tnla mndaa cdf resistance
 
 
 
+_WHAT_BEFELL = frozenset("killed arrested detained captured died wounded injured sentenced jailed executed "
+                         "recaptured".split())  # "Three of them were later arrested": not the defectors' count
+_REPATRIATED = frozenset("repatriated repatriation repatriate".split())
+_INSTITUTIONS = frozenset("army military tatmadaw police force forces".split())
+_NOT_LEFT_AFTER = frozenset("junta council regime government service services registration lottery draft conscription "
+                            "coup takeover rule offensive attack attacks raid raids airstrike airstrikes operation "
+                            "operations crackdown".split())
+_TIME_LINKS = frozenset("after since amid because due when following".split())
+_DRAFT_WORDS = frozenset("military service draft conscription lottery call-up recruitment registration".split())
+
+
+def _escaping_draft(lows: Sequence[str]) -> bool:
+    """"fled into the forests to escape the military service lottery": civilians evading the draft."""
+    return any(w == "to" and lows[k + 1:k + 2] in (["escape"], ["flee"])
+               and _DRAFT_WORDS.intersection(lows[k + 2:k + 7]) for k, w in enumerate(lows))
+
+
 def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
     """In a sentence about conscription, "escaped from the training school", "fled to join the PDF":
     conscripts and trainees who get away are deserters, so these are defection triggers too."""
     words = set(lows)
-    if not (_ESCAPED_FROM & words and _CONSCRIPTED & words) or _EVADING & words:
+    escaped, conscripted = _ESCAPED_FROM & words, _CONSCRIPTED & words
+    if not (escaped and conscripted - escaped):
+        return []  # "fled ... returned to military custody": one shared word ("custody") is not both facts
+    if _EVADING & words or _escaping_draft(lows):
         return []  # "young people fled abroad to avoid being called up" is draft evasion, not desertion
     return [_Hit(kind, "desert", _ESCAPE_FORMS[w], "", k, k + 1) for k, w in enumerate(lows)
             for kind in ("defection", "conscription")  # deserting conscripts are a conscription story too

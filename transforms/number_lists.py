@@ -16,7 +16,8 @@ import re
 from typing import Optional, Sequence
 
 from newswatch.transforms.numbers import (
-    NounLexicon, Quantity, _HAS_NUMBER, _NUMBER_WORDS, _TITLES, _Tok, _count_at, _noun_phrase, _tokens, _word_value)
+    NounLexicon, Quantity, _HAS_NUMBER, _NUMBER_WORDS, _TITLES, _Tok, _count_at, _is_model, _noun_phrase, _tokens,
+    _word_value)
 
 
 def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories: frozenset[str]) -> Optional[tuple[Quantity, int]]:
@@ -27,6 +28,8 @@ def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories:
     if head is None or head[1] not in categories:
         return None
     k, category = head
+    if toks[i].lower != "one" and category == "weapons" and not _singular(toks[k].lower) and not _is_model(toks[k]):
+        return None  # "a military weapons factory", "an arms depot": a modifier, not one weapon
     return Quantity(1, "exact", category, toks[k].lower, toks[i].start, toks[k].end, False, False), k + 1
 
 
@@ -48,7 +51,8 @@ def _titled_name(toks: Sequence[_Tok], i: int, end: int, nouns: NounLexicon, cat
     return Quantity(1, "exact", category, toks[i].lower, toks[i].start, toks[j - 1].end, False, False), j
 
 
-_SUBSET_TAIL = re.compile(r"(?:including|among them|among whom|of whom|such as|mostly|mainly|among)[\s,:]*$", re.I)
+_SUBSET_TAIL = re.compile(r"(?:including|among them|among whom|of whom|such as|mostly|mainly|"
+                         r"(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )among)[\s,:]*$", re.I)  # "are among 16": the whole
 # "Among the defectors are one lieutenant colonel, ...": the whole list is part of a total
 _SUBSET_CLAUSE = re.compile(r"\bamong\b[^,.;]{0,40}\b(?:are|were|is|was|included?|includes)[\s,:]*$", re.I)
 
@@ -110,8 +114,47 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         out.append(quantity)
         parts.append([quantity.value])
         prev_end = quantity.end
+    out = _drop_mixed_totals(text, out)
     if singles:
-        out = sorted(out + _singles(text, toks, out, nouns, frozenset(sum_categories)), key=lambda q: q.start)
+        named = _named_pairs(text, _singles(text, toks, out, nouns, frozenset(sum_categories)))
+        out = sorted(out + named, key=lambda q: q.start)
+    return out
+
+
+def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
+    """"Captain Aung Ko and Captain Min Thu, who deserted": titled names in one list are a count of two."""
+    out: list[Quantity] = []
+    for q in singles:
+        prev = out[-1] if out else None
+        if prev is not None and q.category == prev.category == "people" and q.noun in _TITLES \
+                and prev.noun in _TITLES and re.fullmatch(r"\s*(?:,\s*(?:and\s+)?|and\s+)", text[prev.end:q.start]):
+            out[-1] = prev._replace(value=prev.value + 1, end=q.end, single=False)
+            continue
+        out.append(q)
+    return out
+
+
+_WITH_RELATIVES = re.compile(r"\s*(?:and|plus|as well as)\s+(?:their|his|its)\s+(?:famil(?:y|ies)|relatives|dependants|"
+                             r"dependents|wives|spouses)", re.I)
+_BREAKDOWN = re.compile(r"\s*(?:[-–—:(]|,\s*(?:of whom|including)?)\s*$")
+
+
+def _drop_mixed_totals(text: str, out: list[Quantity]) -> list[Quantity]:
+    """People counts that mix in relatives are not counts of defectors.
+
+    "nearly 300 soldiers and their family members" gives no count; "261 people - 127 soldiers
+    and 134 family members" gives 127, because the total is set aside as a subset.
+    """
+    for k, q in enumerate(out):
+        if q.category != "people" or q.subset:
+            continue
+        if _WITH_RELATIVES.match(text, q.end):
+            out[k] = q._replace(subset=True)
+            continue
+        nxt = out[k + 1:k + 3]
+        if nxt and nxt[0].category == "people" and _BREAKDOWN.match(text[q.end:nxt[0].start]) \
+                and any(n.category == "relatives" for n in nxt):
+            out[k] = q._replace(subset=True)
     return out
 
 
@@ -188,7 +231,8 @@ def list_total(quantities: Sequence[Quantity], text: str, category: str, nouns: 
 
 
 _LIST_FILLER = frozenset("and of plus with as well along mm the their types type kinds kind various assorted "
-                         "other sets set pieces piece units".split())
+                         "other sets set pieces piece units assault automatic semi-automatic sniper machine "
+                         "sub-machine submachine light heavy".split())  # "one MA-1 assault rifles and a pistol"
 
 
 def _only_list_items(text: str, start: int, end: int, others: Sequence[tuple[int, int]], nouns: NounLexicon) -> bool:
