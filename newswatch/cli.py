@@ -196,7 +196,7 @@ def _feeds_read(settings, since) -> int:
         " WHERE polled_at >= date_trunc('second', CAST(? AS TIMESTAMPTZ)) AND status <> 'error'"
     )
     if settings.parquet:
-        from newswatch.sinks.parquet import open_parquet
+        from newswatch.sinks.parquet_read import open_parquet
 
         con = open_parquet(settings.db_path)
         try:
@@ -238,7 +238,7 @@ def cmd_query(args, beam_args: Sequence[str]) -> int:
         return 2
     try:
         if args.parquet:
-            from newswatch.sinks.parquet import open_parquet
+            from newswatch.sinks.parquet_read import open_parquet
 
             con = open_parquet(args.parquet)
             try:

@@ -293,7 +293,7 @@ def _open(db: Optional[str], parquet: Optional[str], wait_s: float):
         finally:
             con.close()
         return
-    from newswatch.sinks.parquet import open_parquet
+    from newswatch.sinks.parquet_read import open_parquet
     from newswatch.sinks.schema import MIGRATIONS
 
     con = open_parquet(parquet)

@@ -75,7 +75,7 @@ def run_batch(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Sequ
 
 
 def _parquet_counts(directory: str) -> tuple[int, int]:
-    from newswatch.sinks.parquet import open_parquet
+    from newswatch.sinks.parquet_read import open_parquet
 
     con = open_parquet(directory)
     try:
@@ -90,7 +90,7 @@ def _run_batch_parquet(feed_urls: Sequence[str], settings: GraphSettings, beam_a
     before, _ = _parquet_counts(settings.db_path)
     _build_and_run(feed_urls, settings, beam_args)
     after, mentions = _parquet_counts(settings.db_path)
-    from newswatch.sinks.parquet import open_parquet
+    from newswatch.sinks.parquet_read import open_parquet
 
     con = open_parquet(settings.db_path)
     try:

@@ -55,7 +55,7 @@ class GraphSettings:
     def loaders(self):
         """(stored ids, dedup index, feed states) readers for this sink, all picklable."""
         if self.parquet:
-            from newswatch.sinks import parquet
+            from newswatch.sinks import parquet_read as parquet
 
             return (
                 functools.partial(parquet.stored_ids, self.db_path),
@@ -163,7 +163,7 @@ class ProcessItems(beam.PTransform):
         if self._s.parquet:
             from newswatch.sinks.parquet import WriteToParquet
 
-            from newswatch.sinks import parquet
+            from newswatch.sinks import parquet_read as parquet
 
             # Resolved before the write: the stored window read back holds earlier runs' reports.
             loader = functools.partial(parquet.incident_window, self._s.db_path, window_start(cfg.dedup.window_days))

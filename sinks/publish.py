@@ -334,7 +334,7 @@ def publish_parquet_dataset(directory: str, db_path: str) -> None:
     The same idea as the job's publication: a file of views over globs, rebuilt
     beside it and renamed over it, so sessions already open are never locked.
     """
-    from newswatch.sinks.parquet import create_views
+    from newswatch.sinks.parquet_read import create_views
 
     db_path = os.path.abspath(db_path)
     tmp = os.path.join(os.path.dirname(db_path), f".{os.path.basename(db_path)}.tmp-{os.getpid()}")

@@ -19,7 +19,8 @@ from newswatch.demo.server import StaticServer
 from newswatch.evaluate import check_baseline, evaluate
 from newswatch.records import Article, ArticleLabels, EnrichedArticle, Mention, SinkRecord
 from newswatch.sinks.duckdb import DuckDBStore, read_incident_window
-from newswatch.sinks.parquet import WriteToParquet, open_parquet
+from newswatch.sinks.parquet import WriteToParquet
+from newswatch.sinks.parquet_read import open_parquet
 from newswatch.transforms.incidents import IncidentWindow, ResolveIncidents
 from newswatch.transforms.incidents_core import candidates_of, resolve
 from tests.fixtures.incidents import heldout, heldout2

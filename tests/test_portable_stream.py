@@ -13,7 +13,7 @@ from newswatch.demo.run import site_dir
 from newswatch.demo.server import StaticServer
 from newswatch.pipelines.graph import GraphSettings
 from newswatch.pipelines.stream import build_stream
-from newswatch.sinks.parquet import open_parquet
+from newswatch.sinks.parquet_read import open_parquet
 from newswatch.http.settings import HttpSettings
 from tests.test_portable import LABEL_SQL, job_service  # noqa: F401  (the fixture)
 

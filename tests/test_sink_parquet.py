@@ -19,10 +19,10 @@ from newswatch.records import (
 )
 from newswatch.sinks.duckdb import DuckDBStore, read_feed_states
 from newswatch.sinks.parquet import (
-    WriteToParquet, create_views, dedup_index, feed_states, group_tables, open_parquet, parquet_bytes, part_id,
-    partition_date, stable_shard, stored_ids, write_file,
+    WriteToParquet, group_tables, parquet_bytes, part_id, partition_date, stable_shard, write_file,
 )
-from newswatch.sinks.parquet import _open_through_beam
+from newswatch.sinks.parquet_read import create_views, dedup_index, feed_states, open_parquet, stored_ids
+from newswatch.sinks.parquet_read import _open_through_beam
 
 FEED_A = "http://feeds.example/a.xml"
 FEED_B = "http://feeds.example/b.xml"
