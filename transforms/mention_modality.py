@@ -208,6 +208,8 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
 
 _RELATIVE = re.compile(r"\b(?:who|whom|that|which)\b", re.I)
 _PREDICATE = re.compile(r"\b(?:is|was)\s+(?:a|an|the)\b", re.I)
+# "sentenced a former captain who fled the army": the one the relative clause is about is the object, not a witness
+_OBJECT_BEFORE = re.compile(r"\b(?:[a-z]+ed|of|to|against|for|with)\s+$")
 
 
 def _one_subject(between: str) -> bool:
@@ -227,7 +229,7 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     usable = [q for q in quantities if q.category in categories and not (q.subset or q.casualty or q.size)
               and (not q.single or (single_ok and q.end <= anchor_char <= q.end + (
                   15 if q.noun in ("he", "she") else 100)
-                  and _one_subject(sent_text[q.end:anchor_char])))]
+                  and (_one_subject(sent_text[q.end:anchor_char]) or _OBJECT_BEFORE.search(sent_text[:q.start]))))]
     before = [q for q in usable if q.start <= anchor_char]
     if any(not q.single for q in before):  # "about a dozen soldiers led by a lieutenant colonel walked away": 12
         before = [q for q in before if not q.single]
