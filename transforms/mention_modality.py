@@ -92,7 +92,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             q.category == "people" and not (q.subset or q.casualty or q.size or q.single)
             and 0 <= q.start - trigger_end <= 25 for q in quantities)
     negated = _negated(lows, i, cs)
-    implicative = prev == "to" and i > 1 and lows[i - 2] in ("managed", "succeeded")  # "managed to flee": it happened
+    implicative = prev == "to" and i > 1 and (lows[i - 2] in ("managed", "succeeded")  # "managed to flee": it happened
+                                              or bool(_ORDINALS.intersection(lows[max(cs, i - 9):i - 1]))
+                                              and not _MODALS.intersection(lows[cs:i]))  # "the first group ... to cross"
     if (prev == "to" and not implicative) or _MODALS.intersection(before) or negated == "modal":
         return False
     if negated:
@@ -206,6 +208,7 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
     return best[1], best[2], events
 
 
+_ORDINALS = frozenset("first latest last second third only".split())
 _RELATIVE = re.compile(r"\b(?:who|whom|that|which)\b", re.I)
 _PREDICATE = re.compile(r"\b(?:is|was)\s+(?:a|an|the)\b", re.I)
 # "sentenced a former captain who fled the army": the one the relative clause is about is the object, not a witness
