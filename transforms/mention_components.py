@@ -102,9 +102,10 @@ class SentenceRules:
         starts = [0] if n else []
         if n:
             flags = doc.to_array([IS_PUNCT, IS_SPACE])
+            lower_starts = _caption_case(doc.text)
             # only punctuation and whitespace tokens can end a sentence: skip the rest in C
             for i in numpy.flatnonzero(flags[:, 0] | flags[:, 1]).tolist():
-                self._boundary_after(doc, int(i), starts)
+                self._boundary_after(doc, int(i), starts, lower_starts)
         boilerplate = []
         offset = 0
         for line in doc.text.split("\n"):
@@ -113,7 +114,7 @@ class SentenceRules:
             offset += len(line) + 1
         return _cap_sentence_length(doc, sorted(set(starts))), boilerplate
 
-    def _boundary_after(self, doc: Doc, i: int, starts: list[int]) -> None:
+    def _boundary_after(self, doc: Doc, i: int, starts: list[int], lower_starts: bool = False) -> None:
         n = len(doc)
         tok = doc[i]
         text = tok.text
@@ -138,7 +139,7 @@ class SentenceRules:
             j += 1
         if j < n and not doc[j].is_space:
             first = doc[j].text[0]
-            if first.isupper() or first.isdigit() or first in "“\"‘'([":
+            if first.isupper() or first.isdigit() or first in "“\"‘'([" or (lower_starts and first.isalpha()):
                 starts.append(j)
 
     def set_annotations(self, doc: Doc, starts: Sequence[int], boilerplate: Sequence[tuple[int, int]]) -> None:
@@ -150,6 +151,16 @@ class SentenceRules:
             doc.from_array([SENT_START], values.astype("uint64"))
         spans = [doc.char_span(s, e, alignment_mode="expand") for s, e in boilerplate]
         doc.spans["nw_boilerplate"] = [span for span in spans if span is not None]
+
+
+_LOWER_AFTER_STOP = re.compile(r"[a-z]{2}[.!?] [a-z]")
+_UPPER_AFTER_STOP = re.compile(r"[a-z]{2}[.!?] [A-Z]")
+
+
+def _caption_case(text: str) -> bool:
+    """Machine captions and transcripts in lower case: "... in loikaw. he was among ..." starts sentences too."""
+    lower = len(_LOWER_AFTER_STOP.findall(text))
+    return lower >= 3 and lower > 2 * len(_UPPER_AFTER_STOP.findall(text))
 
 
 MAX_SENTENCE_TOKENS = 160  # longer "sentences" are lists or tables; cut them so rules stay linear

@@ -92,7 +92,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             q.category == "people" and not (q.subset or q.casualty or q.size or q.single)
             and 0 <= q.start - trigger_end <= 25 for q in quantities)
     negated = _negated(lows, i, cs)
-    implicative = prev == "to" and i > 1 and lows[i - 2] in ("managed", "succeeded")  # "managed to flee": it happened
+    implicative = prev == "to" and i > 1 and (lows[i - 2] in ("managed", "succeeded")  # "managed to flee": it happened
+                                              or bool(_ORDINALS.intersection(lows[max(cs, i - 9):i - 1]))
+                                              and not _MODALS.intersection(lows[cs:i]))  # "the first group ... to cross"
     if (prev == "to" and not implicative) or _MODALS.intersection(before) or negated == "modal":
         return False
     if negated:
@@ -206,8 +208,11 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
     return best[1], best[2], events
 
 
+_ORDINALS = frozenset("first latest last second third only".split())
 _RELATIVE = re.compile(r"\b(?:who|whom|that|which)\b", re.I)
 _PREDICATE = re.compile(r"\b(?:is|was)\s+(?:a|an|the)\b", re.I)
+# "sentenced a former captain who fled the army": the one the relative clause is about is the object, not a witness
+_OBJECT_BEFORE = re.compile(r"\b(?:[a-z]+ed|of|to|against|for|with)\s+$")
 
 
 def _one_subject(between: str) -> bool:
@@ -227,7 +232,7 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     usable = [q for q in quantities if q.category in categories and not (q.subset or q.casualty or q.size)
               and (not q.single or (single_ok and q.end <= anchor_char <= q.end + (
                   15 if q.noun in ("he", "she") else 100)
-                  and _one_subject(sent_text[q.end:anchor_char])))]
+                  and (_one_subject(sent_text[q.end:anchor_char]) or _OBJECT_BEFORE.search(sent_text[:q.start]))))]
     before = [q for q in usable if q.start <= anchor_char]
     if any(not q.single for q in before):  # "about a dozen soldiers led by a lieutenant colonel walked away": 12
         before = [q for q in before if not q.single]

@@ -130,8 +130,19 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
                 and prev.noun in _TITLES and re.fullmatch(r"\s*(?:,\s*(?:and\s+)?|and\s+)", text[prev.end:q.start]):
             out[-1] = prev._replace(value=prev.value + 1, end=q.end, single=False)
             continue
+        if prev is not None and q.category == prev.category == "people" and prev.single and not prev.subset \
+                and _A_OR_AN.match(text, prev.start) and _A_OR_AN.match(text, q.start) and _DESCRIBED_PAIR.fullmatch(text[prev.end:q.start]) \
+                and not _PAIR_VERB.search(text[prev.end:q.start]):
+            # "a recruit from a depot in Hpa-an, and a sergeant from a battalion in Tedim, have defected": two
+            out[-1] = prev._replace(value=prev.value + 1, end=q.end, single=False)
+            continue
         out.append(q)
     return out
+
+
+_A_OR_AN = re.compile(r"an?\s", re.I)
+_DESCRIBED_PAIR = re.compile(r"\s+(?:from|of|in|at|with)\s[^.;:()]{0,90}?,?\s+and\s+", re.I)
+_PAIR_VERB = re.compile(r"\b(?:was|were|is|are|has|have|had|said|says|who|which|that|[a-z]+ed)\b")
 
 
 _WITH_RELATIVES = re.compile(r"\s*(?:and|plus|as well as)\s+(?:their|his|its)\s+(?:famil(?:y|ies)|relatives|dependants|"

@@ -323,6 +323,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         j += 2  # "30-odd soldiers"
     if j < len(toks) and toks[j].lower in _BARE_SUBJECT:
         return j - 1, "bare"
+    if j + 1 < len(toks) and toks[j].lower == "in" and (toks[j + 1].lower in ("total", "all") or (
+            j + 2 < len(toks) and toks[j + 1].lower in ("their", "our", "the") and toks[j + 2].lower == "group")):
+        return j - 1, "bare"  # "there are now more than 50 in their group", "17 in total"
     while j + 3 < len(toks) and toks[j].lower in _LIST_ADJECTIVES and toks[j + 1].lower in _CLASSIFIERS:
         j += 1  # "24 various types of weapons"
     if j + 2 < len(toks) and toks[j].lower in _CLASSIFIERS and toks[j + 1].lower == "of":
