@@ -262,25 +262,21 @@ class DatabaseBusy(RuntimeError):
 
 
 def _read_only(path: str, wait_s: float):
-    """duckdb.connect(path, read_only=True), retried while another process holds the file.
+    """A read-only connection, retried while another process holds the file.
 
-    Plain duckdb, not DuckDBStore: importing the sink imports Beam, which costs
-    `newswatch report` seconds on a busy machine.
+    `sinks/duckdb_connect`, not DuckDBStore: importing the store imports Beam,
+    which costs `newswatch report` seconds on a busy machine.
     """
     import duckdb
 
-    deadline, delay = time.monotonic() + wait_s, 0.05
-    while True:
-        try:
-            return duckdb.connect(path, read_only=True)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() + delay > deadline:
-                if "lock" in str(exc).lower():
-                    raise DatabaseBusy(f"{path} stayed locked for {wait_s:g} s ({exc}); "
-                                       "retry, or raise --wait") from None
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
+    from newswatch.sinks.duckdb_connect import connect_when_free, is_lock_error
+
+    try:
+        return connect_when_free(path, True, wait_s, max_delay_s=0.5)
+    except duckdb.IOException as exc:
+        if is_lock_error(exc):
+            raise DatabaseBusy(f"{path} stayed locked for {wait_s:g} s ({exc}); retry, or raise --wait") from None
+        raise
 
 
 @contextlib.contextmanager

@@ -33,6 +33,7 @@ from newswatch.records import (
     SinkRecord,
 )
 from newswatch.sinks.incidents_store import incident_window, write_incidents
+from newswatch.sinks.duckdb_connect import connect_when_free, is_lock_error
 from newswatch.sinks.duckdb_rows import _apply_relinks, _insert_articles, _record_polls, _upsert_errors
 from newswatch.sinks.schema import migrate
 
@@ -61,11 +62,6 @@ class WriteStats(NamedTuple):
     errors: int
     polls: int
     relinks: int
-
-
-def _is_lock_error(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "lock" in text and ("could not set" in text or "conflicting" in text or "held" in text)
 
 
 def store_unavailable(exc: BaseException) -> bool:
@@ -131,18 +127,12 @@ class DuckDBStore:
         return (DuckDBStore, (self.path, self.lock_timeout_s))
 
     def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
-        deadline = time.monotonic() + self.lock_timeout_s
-        delay = 0.02
-        while True:
-            try:
-                return duckdb.connect(self.path, read_only=read_only)
-            except duckdb.IOException as exc:
-                if not _is_lock_error(exc):
-                    raise
-                if time.monotonic() + delay > deadline:
-                    raise DatabaseLocked(_lock_message(self.path, exc)) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.25)
+        try:
+            return connect_when_free(self.path, read_only, self.lock_timeout_s)
+        except duckdb.IOException as exc:
+            if is_lock_error(exc):
+                raise DatabaseLocked(_lock_message(self.path, exc)) from None
+            raise
 
     @contextlib.contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
