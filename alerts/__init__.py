@@ -11,6 +11,5 @@ The modules, each one concern:
 - ``step``: the Beam stages ``RaiseAlerts`` and ``DeliverDueAlerts``.
 
 Import from the module that owns a name (``from newswatch.alerts.rules import
-AlertSettings``); this package imports nothing, so the CLI can read the rules
-without loading Beam.
+AlertSettings``); this package imports nothing.
 """
