@@ -60,7 +60,7 @@ def _settings(args, **overrides):
         politeness["host_delay_s"] = args.host_delay
     if args.host_concurrency is not None:
         politeness["host_concurrency"] = args.host_concurrency
-    from newswatch.sinks.alert_rules import alert_settings
+    from newswatch.alerts.rules import alert_settings
 
     cfg = load_config(args.config, politeness=politeness, **overrides)
     parquet = args.sink.startswith("parquet:")

@@ -1,7 +1,7 @@
 """The `newswatch alerts` command and the alert flags of `run` and `stream`.
 
 Part of the CLI layer: it parses arguments and prints; the outbox, the rules
-and the channels it drives live in ``sinks/alert_*.py``.
+and the channels it drives live in the ``alerts/`` package (``newswatch.alerts``).
 
     newswatch alerts --db news.duckdb --since 24h
     newswatch alerts retry --db news.duckdb --allow-host 127.0.0.1:9000
@@ -16,7 +16,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from typing import Optional, Sequence
 
-from newswatch.sinks.alert_rules import SECRET_ENV
+from newswatch.alerts.rules import SECRET_ENV
 
 
 def add_alert_flags(parser: argparse.ArgumentParser) -> None:
@@ -47,9 +47,9 @@ def parse_since(value: str, now: Optional[datetime] = None) -> datetime:
 
 def cmd_alerts(args, beam_args: Sequence[str]) -> int:
     """`newswatch alerts [list|retry]`."""
+    from newswatch.alerts.outbox import deliver_pending, list_alerts, reset_failed
+    from newswatch.alerts.rules import alert_settings
     from newswatch.config import load_config
-    from newswatch.sinks.alert_outbox import deliver_pending, list_alerts, reset_failed
-    from newswatch.sinks.alert_rules import alert_settings
     from newswatch.sinks.duckdb import DatabaseLocked
     from newswatch.tables import format_rows
     from newswatch.http.settings import HttpSettings

@@ -102,7 +102,7 @@ class Config:
     mentions: MentionsConfig = field(default_factory=MentionsConfig)
     sink: SinkConfig = field(default_factory=SinkConfig)
     stream: StreamConfig = field(default_factory=StreamConfig)
-    alerts: dict = field(default_factory=dict)  # parsed by newswatch.sinks.alerts
+    alerts: dict = field(default_factory=dict)  # parsed by newswatch.alerts.rules
 
 
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:

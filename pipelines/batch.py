@@ -15,9 +15,9 @@ from typing import Sequence
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from newswatch.alerts.outbox import deliver_pending
 from newswatch.pipelines.graph import GraphSettings, ProcessItems, poll_once
 from newswatch.records import FeedRequest
-from newswatch.sinks.alerts import deliver_pending
 from newswatch.sinks.duckdb import DuckDBStore
 
 log = logging.getLogger(__name__)

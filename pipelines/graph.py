@@ -19,10 +19,11 @@ from typing import Optional, Sequence
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
+from newswatch.alerts.rules import AlertSettings
+from newswatch.alerts.step import RaiseAlerts
 from newswatch.config import Config
 from newswatch.http.settings import HttpSettings
 from newswatch.records import SinkRecord
-from newswatch.sinks.alerts import AlertSettings, RaiseAlerts
 from newswatch.sinks.duckdb import (
     read_dedup_index,
     read_feed_states,

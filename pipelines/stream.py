@@ -36,9 +36,9 @@ from typing import Callable, Optional, Sequence
 
 import apache_beam as beam
 
+from newswatch.alerts.step import DeliverDueAlerts
 from newswatch.pipelines.batch import pipeline_options
 from newswatch.pipelines.graph import GraphSettings, ProcessItems, on_direct_runner, poll_on_schedule
-from newswatch.sinks.alerts import DeliverDueAlerts
 from newswatch.sinks.duckdb import DuckDBStore, write_lock
 from newswatch.transforms.schedule import Ticks
 

@@ -190,7 +190,7 @@ MIGRATIONS += (
         3,
         "alerts outbox",
         """
-        -- One row per alert and channel; newswatch.sinks.alerts delivers from here.
+        -- One row per alert and channel; newswatch.alerts.outbox delivers from here.
         CREATE TABLE alerts (
             alert_id        VARCHAR NOT NULL,      -- hash of rule + original article id
             channel         VARCHAR NOT NULL,      -- 'webhook:<url>', 'slack:<url>', 'file:<path>', 'console'

@@ -17,12 +17,22 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from newswatch import cli_alerts
+from newswatch.alerts.channels import Channel, console_line, slack_message
+from newswatch.alerts.outbox import deliver_pending, enqueue_alerts, next_delay
+from newswatch.alerts.rules import (
+    SECRET_ENV,
+    AlertRule,
+    AlertSettings,
+    alert_id_for,
+    alert_settings,
+    build_payload,
+    match_rule,
+)
+from newswatch.alerts.step import DeliverDueAlerts, RaiseAlerts
 from newswatch.config import load_config
-from newswatch.records import Article, ArticleLabels, EnrichedArticle, Mention, Relink, SinkRecord
-from newswatch.sinks import alerts as al
-from newswatch.sinks.alerts import AlertRule, AlertSettings, Channel
-from newswatch.sinks.duckdb import DuckDBStore
 from newswatch.http.settings import HttpSettings
+from newswatch.records import Article, ArticleLabels, EnrichedArticle, Mention, Relink, SinkRecord
+from newswatch.sinks.duckdb import DuckDBStore
 
 SECRET = "test-secret-3f9a"
 
@@ -139,8 +149,8 @@ def _rows(db, sql="SELECT alert_id, channel, status, attempts, last_error FROM a
 def _raise(db, settings, *enriched):
     """What RaiseAlerts does per element, without Beam: enqueue, then deliver."""
     store = DuckDBStore(db)
-    ids = [i for e in enriched for i in al.enqueue_alerts(store, e, settings)]
-    return ids, al.deliver_pending(db, settings, wait=True)
+    ids = [i for e in enriched for i in enqueue_alerts(store, e, settings)]
+    return ids, deliver_pending(db, settings, wait=True)
 
 
 # ---------------------------------------------------------------- rules (pure)
@@ -148,43 +158,43 @@ def _raise(db, settings, *enriched):
 
 def test_default_rule_alerts_only_on_myanmar_defection_reports_of_originals():
     rule = AlertRule()
-    assert al.match_rule(rule, _enriched("a1")).mention_id == "a1-m0"
+    assert match_rule(rule, _enriched("a1")).mention_id == "a1-m0"
     for modality in ("appeal", "offer", "policy", "rumour"):
-        assert al.match_rule(rule, _enriched("a2", [_mention("a2", modality=modality)], report=False)) is None
+        assert match_rule(rule, _enriched("a2", [_mention("a2", modality=modality)], report=False)) is None
     other = _enriched("a3", [_mention("a3", country="Thailand")], country="Thailand")
-    assert al.match_rule(rule, other) is None
-    assert al.match_rule(rule, _enriched("a4", dup="a1")) is None
+    assert match_rule(rule, other) is None
+    assert match_rule(rule, _enriched("a4", dup="a1")) is None
     conscription = _enriched("a5", [_mention("a5", kind="conscription")], report=False)
-    assert al.match_rule(rule, conscription) is None
+    assert match_rule(rule, conscription) is None
     # A report clause in an article whose labels say it is no defection report does not alert...
-    assert al.match_rule(rule, _enriched("a6", report=False)) is None
+    assert match_rule(rule, _enriched("a6", report=False)) is None
     # ...unless the rule asks for mention-level matching.
-    assert al.match_rule(AlertRule(require_label=False), _enriched("a6", report=False)) is not None
+    assert match_rule(AlertRule(require_label=False), _enriched("a6", report=False)) is not None
 
 
 def test_evidence_is_the_largest_count_else_the_first_mention():
     mentions = [_mention("b", 0, people=None, start=0), _mention("b", 1, people=40, start=100),
                 _mention("b", 2, people=7, start=200), _mention("b", 3, modality="appeal", people=900, start=300)]
-    assert al.match_rule(AlertRule(), _enriched("b", mentions)).mention_id == "b-m1"
+    assert match_rule(AlertRule(), _enriched("b", mentions)).mention_id == "b-m1"
     uncounted = [_mention("c", 0, people=None, start=50), _mention("c", 1, people=None, start=10)]
-    assert al.match_rule(AlertRule(), _enriched("c", uncounted)).mention_id == "c-m1"
+    assert match_rule(AlertRule(), _enriched("c", uncounted)).mention_id == "c-m1"
 
 
 def test_optional_filters():
     e = _enriched("f1", title="Soldiers defect with a helicopter")
-    assert al.match_rule(AlertRule(min_people=12), e) is not None
-    assert al.match_rule(AlertRule(min_people=13), e) is None
-    assert al.match_rule(AlertRule(places=("karenni state",)), e) is not None
-    assert al.match_rule(AlertRule(places=("Sagaing",)), e) is None
-    assert al.match_rule(AlertRule(orgs=("KNDF", "KIA")), e) is not None
-    assert al.match_rule(AlertRule(orgs=("KIA",)), e) is None
-    assert al.match_rule(AlertRule(keywords=("helicopter",)), e) is not None
-    assert al.match_rule(AlertRule(keywords=("heli",)), e) is None
-    assert al.match_rule(AlertRule(country=None), _enriched("f2", [_mention("f2", country="Laos")])) is not None
+    assert match_rule(AlertRule(min_people=12), e) is not None
+    assert match_rule(AlertRule(min_people=13), e) is None
+    assert match_rule(AlertRule(places=("karenni state",)), e) is not None
+    assert match_rule(AlertRule(places=("Sagaing",)), e) is None
+    assert match_rule(AlertRule(orgs=("KNDF", "KIA")), e) is not None
+    assert match_rule(AlertRule(orgs=("KIA",)), e) is None
+    assert match_rule(AlertRule(keywords=("helicopter",)), e) is not None
+    assert match_rule(AlertRule(keywords=("heli",)), e) is None
+    assert match_rule(AlertRule(country=None), _enriched("f2", [_mention("f2", country="Laos")])) is not None
 
 
 def test_settings_from_config_cli_and_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv(al.SECRET_ENV, "from-env")
+    monkeypatch.setenv(SECRET_ENV, "from-env")
     toml = tmp_path / "nw.toml"
     toml.write_text(
         '[alerts]\nhorizon_hours = 2\nbackoff_initial_s = 5\n'
@@ -199,7 +209,7 @@ def test_settings_from_config_cli_and_environment(tmp_path, monkeypatch):
     args = parser.parse_args(["--alert-webhook", "https://hooks.example/a",
                               "--alert-webhook", "https://hooks.example/b",
                               "--alert-slack", "https://slack.example/T/B/x", "--alert-console"])
-    s = al.alert_settings(cfg, args, HttpSettings.from_config(cfg, ["127.0.0.1:9999"]))
+    s = alert_settings(cfg, args, HttpSettings.from_config(cfg, ["127.0.0.1:9999"]))
     assert [r.name for r in s.rules] == ["big", "conscripts"]
     big, conscripts = s.rules
     assert (big.min_people, big.places, big.kind, big.modalities, big.country) == (
@@ -212,41 +222,41 @@ def test_settings_from_config_cli_and_environment(tmp_path, monkeypatch):
         "slack:https://slack.example/T/B/x", "console"]
     assert (s.secret, s.horizon_s, s.backoff_initial_s, s.allow_hosts) == ("from-env", 7200.0, 5.0, ("127.0.0.1:9999",))
     assert "from-env" not in repr(s)
-    default = al.alert_settings(load_config(None), None, HttpSettings())
+    default = alert_settings(load_config(None), None, HttpSettings())
     assert default.rules == (AlertRule(),) and default.channels == ()
     for bad in ({"secret": "x"}, {"rules": [{"nmae": "typo"}]}, {"rules": [{"channels": [{"type": "pager"}]}]},
                 {"rules": [{"channels": [{"type": "webhook", "url": "ftp://x"}]}]}, {"rules": [{"min_people": "3"}]}):
         with pytest.raises(ValueError):
-            al.alert_settings(load_config(None, alerts=bad), None, HttpSettings())
+            alert_settings(load_config(None, alerts=bad), None, HttpSettings())
 
 
 def test_backoff_grows_with_jitter_and_honours_retry_after():
     s = AlertSettings(backoff_initial_s=10, backoff_max_s=100)
     rng = random.Random(1)
-    delays = [al.next_delay(n, None, s, rng) for n in range(1, 8)]
+    delays = [next_delay(n, None, s, rng) for n in range(1, 8)]
     assert 5 <= delays[0] <= 10 and 10 <= delays[1] <= 20 and 20 <= delays[2] <= 40
     assert all(50 <= d <= 100 for d in delays[4:])
-    assert al.next_delay(3, 120.0, s, rng) == 120.0
-    assert al.next_delay(3, 0.0, s, rng) == 0.5  # floor against busy loops
+    assert next_delay(3, 120.0, s, rng) == 120.0
+    assert next_delay(3, 0.0, s, rng) == 0.5  # floor against busy loops
 
 
 def test_payload_slack_and_console_shapes():
     e = _enriched("p1")
-    payload = al.build_payload("defection-reports", e, al.match_rule(AlertRule(), e))
+    payload = build_payload("defection-reports", e, match_rule(AlertRule(), e))
     for key in ("alert_id", "rule", "url", "title", "source", "published_at", "kind", "modality", "people_count",
                 "weapons_count", "locations", "orgs", "evidence", "article_id", "defectors", "weapons"):
         assert key in payload
-    assert payload["alert_id"] == al.alert_id_for("defection-reports", "p1")
+    assert payload["alert_id"] == alert_id_for("defection-reports", "p1")
     assert (payload["people_count"], payload["weapons_count"], payload["orgs"]) == (12, 3, ["KNDF"])
     assert payload["locations"] == ["Demoso", "Karenni State"]
-    slack = al.slack_message({**payload, "title": "Troops <defect> & | flee"})
+    slack = slack_message({**payload, "title": "Troops <defect> & | flee"})
     assert set(slack) == {"text", "blocks"} and "Troops <defect>" in slack["text"]
     assert [b["type"] for b in slack["blocks"]] == ["section", "section", "context"]
     first = slack["blocks"][0]["text"]
     assert first["type"] == "mrkdwn" and "&lt;defect&gt; &amp; ¦ flee" in first["text"]
     assert f"<{payload['url']}|" in first["text"]
     assert slack["blocks"][1]["text"]["text"].startswith("> A captain")
-    line = al.console_line(payload)
+    line = console_line(payload)
     assert line.startswith("ALERT [defection-reports] Story p1") and "12 people" in line and "\n" not in line
 
 
@@ -266,7 +276,7 @@ def test_one_webhook_per_qualifying_article_and_rerun_sends_none(receiver, db):
     _store(db, *arts)
     settings = _settings(receiver)
     ids, stats = _raise(db, settings, *arts)
-    assert sorted(ids) == sorted(al.alert_id_for("defection-reports", a) for a in ("good1", "good2"))
+    assert sorted(ids) == sorted(alert_id_for("defection-reports", a) for a in ("good1", "good2"))
     assert sorted(b["article_id"] for b in receiver.bodies()) == ["good1", "good2"]
     assert stats == {"attempts": 2, "delivered": 2, "failed": 0, "disabled": 0, "pending": 0}
     assert {r[2] for r in _rows(db)} == {"delivered"}
@@ -281,7 +291,7 @@ def test_original_whose_copy_already_alerted_stays_quiet(receiver, db):
     # The copy was stored (and alerted) first, then an earlier original arrived and took over the cluster.
     copy = _enriched("wire-copy", minhash=signature)
     _store(db, copy)
-    assert _raise(db, settings, copy)[0] == [al.alert_id_for("defection-reports", "wire-copy")]
+    assert _raise(db, settings, copy)[0] == [alert_id_for("defection-reports", "wire-copy")]
     DuckDBStore(db).write([SinkRecord(relink=Relink("wire-copy", "first-print", "near"))])
     original = _enriched("first-print", minhash=bytes(512))
     _store(db, original)
@@ -317,14 +327,14 @@ def test_backoff_schedules_retry_and_horizon_fails(receiver, db):
     e = _enriched("down")
     _store(db, e)
     settings = _settings(receiver, backoff_initial_s=60.0, horizon_s=3600.0)
-    al.enqueue_alerts(DuckDBStore(db), e, settings)
-    stats = al.deliver_pending(db, settings)
+    enqueue_alerts(DuckDBStore(db), e, settings)
+    stats = deliver_pending(db, settings)
     assert stats["pending"] == 1 and stats["attempts"] == 1
     (delay,) = _rows(db, "SELECT epoch(next_attempt_at) - epoch(created_at) FROM alerts")[0]
     assert 29 <= delay <= 61
-    assert al.deliver_pending(db, settings)["attempts"] == 0  # not due yet
+    assert deliver_pending(db, settings)["attempts"] == 0  # not due yet
     later = datetime.now(timezone.utc) + timedelta(hours=2)
-    stats = al.deliver_pending(db, settings, now=later)
+    stats = deliver_pending(db, settings, now=later)
     assert stats == {"attempts": 0, "delivered": 0, "failed": 0, "disabled": 0, "pending": 0}
     (row,) = _rows(db)
     assert row[2] == "failed" and "horizon" in row[4] and "http_5xx" in row[4]
@@ -343,8 +353,8 @@ def test_unreachable_endpoint_is_tried_once_per_pass(db):
                                               per="article"),),
                              allow_hosts=(f"127.0.0.1:{port}",), backoff_initial_s=30.0)
     for e in arts:
-        al.enqueue_alerts(DuckDBStore(db), e, settings)
-    stats = al.deliver_pending(db, settings)
+        enqueue_alerts(DuckDBStore(db), e, settings)
+    stats = deliver_pending(db, settings)
     assert stats["attempts"] == 1 and stats["pending"] == 3
     rows = _rows(db, "SELECT attempts, status, epoch(next_attempt_at) - epoch(now()) FROM alerts ORDER BY attempts")
     assert [r[:2] for r in rows] == [(0, "pending"), (0, "pending"), (1, "pending")]
@@ -361,7 +371,7 @@ def test_gone_endpoint_is_disabled_for_later_alerts(receiver, db):
     _raise(db, settings, first)
     _raise(db, settings, second)
     rows = {(r[0], r[1].rsplit("/", 1)[1]): r[2] for r in _rows(db)}
-    g1, g2 = al.alert_id_for("defection-reports", "g1"), al.alert_id_for("defection-reports", "g2")
+    g1, g2 = alert_id_for("defection-reports", "g1"), alert_id_for("defection-reports", "g2")
     assert rows == {(g1, "hook"): "disabled", (g2, "hook"): "disabled", (g1, "other"): "delivered",
                     (g2, "other"): "delivered"}
     assert [p for p, _, _ in receiver.requests].count("/hook") == 1
@@ -405,14 +415,14 @@ def test_file_channel_appends_each_alert_once(tmp_path, receiver, db):
     settings = _settings(receiver, Channel("file", str(path)))
     # A line for file2 already there (written before a crash, say), and a torn last line.
     path.parent.mkdir()
-    path.write_text(json.dumps({"alert_id": al.alert_id_for("defection-reports", "file2")}) + "\n{\"alert_")
+    path.write_text(json.dumps({"alert_id": alert_id_for("defection-reports", "file2")}) + "\n{\"alert_")
     _raise(db, settings, a, b)
     with DuckDBStore(db).writer() as con:  # as if the outcome had not been recorded
         con.execute("UPDATE alerts SET status = 'pending', next_attempt_at = now()")
-    al.deliver_pending(db, settings)
+    deliver_pending(db, settings)
     lines = path.read_text().splitlines()
     ids = [json.loads(line)["alert_id"] for line in lines if line.endswith("}")]
-    assert sorted(ids) == sorted(al.alert_id_for("defection-reports", x) for x in ("file1", "file2"))
+    assert sorted(ids) == sorted(alert_id_for("defection-reports", x) for x in ("file1", "file2"))
     assert json.loads(lines[-1])["title"] == "Story file1"
 
 
@@ -443,8 +453,8 @@ def test_raise_alerts_transform(receiver, db):
     _store(db, *arts)
     settings = _settings(receiver)
     with BeamTestPipeline(runner="DirectRunner") as p:
-        ids = p | beam.Create(arts).with_output_types(EnrichedArticle) | "RaiseAlerts" >> al.RaiseAlerts(db, settings)
-        assert_that(ids, equal_to([al.alert_id_for("defection-reports", a) for a in ("beam1", "beam2")]))
+        ids = p | beam.Create(arts).with_output_types(EnrichedArticle) | "RaiseAlerts" >> RaiseAlerts(db, settings)
+        assert_that(ids, equal_to([alert_id_for("defection-reports", a) for a in ("beam1", "beam2")]))
     assert sorted(b["article_id"] for b in receiver.bodies()) == ["beam1", "beam2"]
     assert {r[2] for r in _rows(db)} == {"delivered"}
 
@@ -454,14 +464,14 @@ def test_deliver_due_alerts_on_ticks(receiver, db):
     e = _enriched("tick")
     _store(db, e)
     settings = _settings(receiver)
-    al.enqueue_alerts(DuckDBStore(db), e, settings)
-    assert al.deliver_pending(db, settings)["pending"] == 1
+    enqueue_alerts(DuckDBStore(db), e, settings)
+    assert deliver_pending(db, settings)["pending"] == 1
     (wait,) = _rows(db, "SELECT greatest(epoch(next_attempt_at) - epoch(now()), 0) FROM alerts")[0]
     import time
 
     time.sleep(wait + 0.05)
     with BeamTestPipeline(runner="DirectRunner") as p:
-        out = p | beam.Create([0, 1]) | al.DeliverDueAlerts(db, settings, every_s=0.0)
+        out = p | beam.Create([0, 1]) | DeliverDueAlerts(db, settings, every_s=0.0)
         assert_that(out, equal_to([]))
     assert _rows(db)[0][2:4] == ("delivered", 2) and len(receiver.accepted) == 1
 

@@ -17,7 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 # The layers, lowest first: a module may import its own layer and those below.
-LAYERS = ("core", "http", "transforms", "sinks", "pipelines", "commands", "cli")
+LAYERS = ("core", "http", "transforms", "sinks", "alerts", "pipelines", "commands", "cli")
 
 
 def layer_of(module: str) -> str | None:
@@ -27,7 +27,7 @@ def layer_of(module: str) -> str | None:
     if module in ("newswatch.status", "newswatch.evaluate") or module.startswith(("newswatch.demo.", "newswatch.report")) \
             or module == "newswatch.demo":
         return "commands"
-    for layer in ("pipelines", "sinks", "transforms"):
+    for layer in ("pipelines", "alerts", "sinks", "transforms"):
         if module == f"newswatch.{layer}" or module.startswith(f"newswatch.{layer}."):
             return layer
     if module == "newswatch.http" or module.startswith("newswatch.http."):

@@ -206,7 +206,9 @@ def test_alerts_fire_once_per_incident_unless_the_rule_says_per_article(site, tm
 
 
 def test_an_update_alert_is_sent_when_the_count_range_moves_if_the_rule_asks(tmp_path):
-    from newswatch.sinks.alerts import AlertRule, AlertSettings, Channel, enqueue_alerts
+    from newswatch.alerts.channels import Channel
+    from newswatch.alerts.outbox import enqueue_alerts
+    from newswatch.alerts.rules import AlertRule, AlertSettings
 
     channel = Channel("file", str(tmp_path / "out.jsonl"))
     for update_change, expected in ((0.0, 1), (0.05, 2)):

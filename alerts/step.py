@@ -7,16 +7,8 @@ alert ids it enqueued. Each article is checked against the rules of the
 DuckDB outbox once per story; after each bundle the due alerts are
 delivered. ``DeliverDueAlerts`` retries due alerts in a stream job.
 
-The stage is split by concern; this module wires them and re-exports the
-names its callers (the pipelines and tests) use:
-
-- ``alert_rules``: ``AlertRule``, ``AlertSettings``, config parsing, matching
-  and the alert payload;
-- ``alert_outbox``: the DuckDB outbox, delivery with retries and backoff,
-  listing and manual retry;
-- ``alert_channels``: webhook, Slack, file and console delivery, request
-  signing (the receiver's view of the webhook request is documented there).
-
+The DoFns only adapt: the rules are ``newswatch.alerts.rules``'s, enqueueing
+and delivery ``newswatch.alerts.outbox``'s, sending ``newswatch.alerts.channels``'s.
 The ``newswatch alerts`` command and the ``--alert-*`` flags are the CLI's
 (``newswatch/cli_alerts.py``).
 
@@ -34,38 +26,10 @@ import time
 
 import apache_beam as beam
 
+from newswatch.alerts.outbox import deliver_pending, enqueue_alerts
+from newswatch.alerts.rules import AlertSettings
 from newswatch.records import EnrichedArticle
-from newswatch.sinks.alert_channels import Channel, console_line, slack_message
-from newswatch.sinks.alert_outbox import deliver_pending, enqueue_alerts, next_delay
-from newswatch.sinks.alert_rules import (
-    SECRET_ENV,
-    AlertRule,
-    AlertSettings,
-    alert_id_for,
-    alert_settings,
-    build_payload,
-    match_rule,
-)
 from newswatch.sinks.duckdb import DatabaseLocked, DuckDBStore
-
-# The split-out names that the pipelines and tests import from here.
-__all__ = [
-    "SECRET_ENV",
-    "AlertRule",
-    "AlertSettings",
-    "Channel",
-    "DeliverDueAlerts",
-    "RaiseAlerts",
-    "alert_id_for",
-    "alert_settings",
-    "build_payload",
-    "console_line",
-    "deliver_pending",
-    "enqueue_alerts",
-    "match_rule",
-    "next_delay",
-    "slack_message",
-]
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 from newswatch.http.client import SafeHttpClient
 from newswatch.http.request import FetchLimits
 from newswatch.records import EnrichedArticle, Mention
-from newswatch.sinks.alert_channels import CHANNEL_TYPES, Channel
+from newswatch.alerts.channels import CHANNEL_TYPES, Channel
 
 SECRET_ENV = "NEWSWATCH_WEBHOOK_SECRET"
 _RULE_KEYS = frozenset(

@@ -6,7 +6,7 @@ canonical JSON payload as the outbox stores it. Output: a
 otherwise an error code (``http_5xx``, ``http_429``, ``http_410``,
 ``http_3xx``, ``timeout``, ``connection_error``, ``file_error``, ...) with the
 receiver's ``Retry-After`` in seconds when it sent one. Whether and when to
-try again is decided by the outbox (``newswatch.sinks.alert_outbox``).
+try again is decided by the outbox (``newswatch.alerts.outbox``).
 
 Channels: ``webhook`` (the payload as generic JSON), ``slack`` (an
 incoming-webhook message), ``file`` (JSON lines, at most one line per alert

@@ -22,6 +22,9 @@ and file errors) are retried with exponential backoff and jitter, or after
 24 h) has passed; then the row is ``failed``. Other errors fail at once. A
 ``410 Gone`` disables the endpoint: its later alerts are marked ``disabled``.
 
+This module decides what to write and when; the statements it runs on the
+DuckDB file are ``newswatch.sinks.outbox_store``'s.
+
 Example (what ``newswatch alerts retry`` does)::
 
     count = reset_failed("news.duckdb", settings)
@@ -36,15 +39,17 @@ import logging
 import random
 import time
 from collections import Counter
-from datetime import datetime, timezone
-from typing import NamedTuple, Optional, Sequence
+from datetime import datetime
+from typing import Optional, Sequence
 
+from newswatch.alerts.channels import Channel, DeliveryOutcome, display_channel, send_alert
+from newswatch.alerts.rules import AlertSettings, alert_id_for, build_payload, canonical_json, match_rule
 from newswatch.http.client import SafeHttpClient
 from newswatch.records import EnrichedArticle
-from newswatch.sinks.alert_channels import Channel, DeliveryOutcome, display_channel, send_alert
-from newswatch.sinks.alert_rules import AlertSettings, alert_id_for, build_payload, canonical_json, match_rule
+from newswatch.sinks import outbox_store
 from newswatch.sinks.duckdb import DuckDBStore, write_lock
 from newswatch.sinks.incidents_store import incident_window
+from newswatch.sinks.outbox_store import DueAlert, OutboxRow, iso
 from newswatch.transforms.dedup_core import DEFAULT_THRESHOLD, estimate_jaccard
 from newswatch.transforms.incidents_core import epoch, resolve
 
@@ -59,29 +64,16 @@ _MIN_DELAY_S = 0.5  # even "Retry-After: 0" must not turn into a busy loop
 _CLAIM_LIMIT = 100
 
 
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat()
-
-
 def _cluster_alerted(con, rule: str, enriched: EnrichedArticle, since: float) -> bool:
     """True when the article's story already has an alert under `rule`."""
     article = enriched.article
-    roots = [article.article_id, article.duplicate_of or article.article_id]
-    linked = con.execute(
-        "SELECT count(*) FROM alerts al LEFT JOIN articles a ON a.article_id = al.article_id"
-        " WHERE al.rule = ? AND (al.article_id IN (?, ?) OR a.duplicate_of IN (?, ?))",
-        [rule, *roots, *roots],
-    ).fetchone()[0]
+    linked = outbox_store.count_story_alerts(con, rule, article.article_id, article.duplicate_of or article.article_id)
     if linked or not article.minhash:
         return bool(linked)
     # A copy alerted earlier may be relinked to this article by a write that
     # has not landed yet: compare signatures instead of waiting for it.
-    signatures = con.execute(
-        "SELECT DISTINCT a.minhash FROM alerts al JOIN articles a ON a.article_id = al.article_id"
-        " WHERE al.rule = ? AND a.minhash IS NOT NULL AND al.created_at >= CAST(? AS TIMESTAMPTZ)",
-        [rule, _iso(since)],
-    ).fetchall()
-    return any(estimate_jaccard(article.minhash, bytes(sig)) >= DEFAULT_THRESHOLD for (sig,) in signatures)
+    signatures = outbox_store.alerted_signatures(con, rule, since)
+    return any(estimate_jaccard(article.minhash, sig) >= DEFAULT_THRESHOLD for sig in signatures)
 
 
 def _main_incident(candidates, article_id: str):
@@ -102,13 +94,12 @@ def _incident_gate(con, rule, enriched: EnrichedArticle, since: float) -> tuple[
     aid = a.article_id
     # The window reaches back from the article too, so a backfill of old reports still groups.
     since = min(since, (epoch(a.published_at) or epoch(a.seen_at) or since) - (time.time() - since))
-    candidates, _ = incident_window(con, _iso(since))
+    candidates, _ = incident_window(con, iso(since))
     incident = _main_incident(candidates, aid)
     if incident is None:
         return False, None
     others = sorted({m.article_id for m in incident.members} - {aid})
-    alerted = con.execute("SELECT min(article_id) FROM alerts WHERE rule = ? AND list_contains(?, article_id)",
-                          [rule.name, others]).fetchone()[0] if others else None
+    alerted = outbox_store.first_alerted(con, rule.name, others)
     if alerted is None or rule.update_change <= 0 or incident.count_max is None:
         return alerted is not None, None
     before = _main_incident([c for c in candidates if c.article_id != aid], alerted)
@@ -143,61 +134,25 @@ def enqueue_alerts(store: DuckDBStore, enriched: EnrichedArticle, settings: Aler
                     key = f"{update['incident_id']}:{update['count_min']}-{update['count_max']}"
                     payload.update(update, update=True, alert_id=alert_id_for(rule.name, key))
             body = canonical_json(payload)
-            con.executemany(
-                "INSERT INTO alerts (alert_id, channel, rule, article_id, payload, status, attempts,"
-                " created_at, next_attempt_at, expires_at) VALUES (?, ?, ?, ?, ?, 'pending', 0,"
-                " CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ)) ON CONFLICT DO NOTHING",
-                [
-                    [payload["alert_id"], ch.key, rule.name, payload["article_id"], body,
-                     _iso(now), _iso(now), _iso(now + settings.horizon_s)]
-                    for ch in rule.channels
-                ],
-            )
+            outbox_store.insert_alerts(con, [
+                OutboxRow(payload["alert_id"], ch.key, rule.name, payload["article_id"], body, now,
+                          now + settings.horizon_s)
+                for ch in rule.channels
+            ])
             new_ids.append(payload["alert_id"])
     return new_ids
 
 
-class _Due(NamedTuple):
-    alert_id: str
-    channel: str
-    payload: str
-    attempts: int
-    expires_at: float
-
-
-def _claim_due(store: DuckDBStore, now: float, lease_s: float) -> tuple[list[_Due], Optional[float], int]:
+def _claim_due(store: DuckDBStore, now: float, lease_s: float) -> tuple[list[DueAlert], Optional[float], int]:
     """Lease the due rows to this caller; return them, when the next other row is due, and how many are pending."""
     with store.transaction() as con:
-        con.execute(
-            "UPDATE alerts SET status = 'disabled', next_attempt_at = NULL,"
-            " last_error = coalesce(last_error, 'endpoint disabled after 410 Gone')"
-            " WHERE status = 'pending' AND channel IN (SELECT channel FROM alert_endpoints)"
-        )
-        con.execute(
-            "UPDATE alerts SET status = 'failed', next_attempt_at = NULL,"
-            " last_error = 'gave up at the horizon; last error: ' || coalesce(last_error, 'none')"
-            " WHERE status = 'pending' AND expires_at <= CAST(? AS TIMESTAMPTZ)",
-            [_iso(now)],
-        )
-        rows = [
-            _Due(*row)
-            for row in con.execute(
-                "SELECT alert_id, channel, payload, attempts, epoch(expires_at) FROM alerts"
-                " WHERE status = 'pending' AND next_attempt_at <= CAST(? AS TIMESTAMPTZ)"
-                " ORDER BY created_at, alert_id, channel LIMIT ?",
-                [_iso(now), _CLAIM_LIMIT],
-            ).fetchall()
-        ]
+        outbox_store.disable_pending_of_gone_endpoints(con)
+        outbox_store.fail_expired(con, now)
+        rows = outbox_store.due_alerts(con, now, _CLAIM_LIMIT)
         # The lease keeps a concurrent deliverer off these rows; after a
         # crash they become due again when it ends.
-        if rows:
-            con.executemany(
-                "UPDATE alerts SET next_attempt_at = CAST(? AS TIMESTAMPTZ) WHERE alert_id = ? AND channel = ?",
-                [[_iso(now + lease_s), r.alert_id, r.channel] for r in rows],
-            )
-        next_due, pending = con.execute(
-            "SELECT epoch(min(next_attempt_at)), count(*) FROM alerts WHERE status = 'pending'"
-        ).fetchone()
+        outbox_store.reschedule(con, [(row, now + lease_s) for row in rows])
+        next_due, pending = outbox_store.pending_state(con)
     return rows, next_due, pending
 
 
@@ -209,7 +164,7 @@ def next_delay(attempts: int, retry_after: Optional[float], settings: AlertSetti
     return max(base * rng.uniform(0.5, 1.0), _MIN_DELAY_S)
 
 
-def _record(store: DuckDBStore, due: _Due, outcome: DeliveryOutcome, now: float, settings: AlertSettings,
+def _record(store: DuckDBStore, due: DueAlert, outcome: DeliveryOutcome, now: float, settings: AlertSettings,
             rng: random.Random) -> tuple[str, Optional[float]]:
     """Write the outcome of one attempt; return the row's new status and next attempt time."""
     attempts = due.attempts + 1
@@ -227,24 +182,9 @@ def _record(store: DuckDBStore, due: _Due, outcome: DeliveryOutcome, now: float,
     else:
         status = "failed"
     with store.transaction() as con:
-        con.execute(
-            "UPDATE alerts SET status = ?, attempts = ?, last_error = coalesce(?, last_error),"
-            " next_attempt_at = CAST(? AS TIMESTAMPTZ),"
-            " delivered_at = CASE WHEN ? THEN CAST(? AS TIMESTAMPTZ) ELSE delivered_at END"
-            " WHERE alert_id = ? AND channel = ?",
-            [status, attempts, error, None if next_at is None else _iso(next_at),
-             status == "delivered", _iso(now), due.alert_id, due.channel],
-        )
+        outbox_store.record_attempt(con, due, status, attempts, error, next_at, now)
         if status == "disabled":
-            con.execute(
-                "INSERT INTO alert_endpoints VALUES (?, CAST(? AS TIMESTAMPTZ), ?) ON CONFLICT DO NOTHING",
-                [due.channel, _iso(now), error],
-            )
-            con.execute(
-                "UPDATE alerts SET status = 'disabled', next_attempt_at = NULL,"
-                " last_error = 'endpoint disabled after 410 Gone' WHERE channel = ? AND status = 'pending'",
-                [due.channel],
-            )
+            outbox_store.disable_endpoint(con, due.channel, now, error)
     if status != "pending":
         log.log(logging.INFO if status == "delivered" else logging.WARNING,
                 "alert %s to %s: %s%s", due.alert_id, display_channel(due.channel), status,
@@ -252,14 +192,10 @@ def _record(store: DuckDBStore, due: _Due, outcome: DeliveryOutcome, now: float,
     return status, next_at
 
 
-def _postpone(store: DuckDBStore, rows: Sequence[tuple[_Due, float]]) -> None:
+def _postpone(store: DuckDBStore, rows: Sequence[tuple[DueAlert, float]]) -> None:
     """Move leased rows that were not attempted to a later time, attempts unchanged."""
     with store.transaction() as con:
-        con.executemany(
-            "UPDATE alerts SET next_attempt_at = CAST(? AS TIMESTAMPTZ) WHERE alert_id = ? AND channel = ?"
-            " AND status = 'pending'",
-            [[_iso(at), row.alert_id, row.channel] for row, at in rows],
-        )
+        outbox_store.reschedule(con, rows)
 
 
 def deliver_pending(db_path: str, settings: AlertSettings, now: Optional[datetime] = None, wait: bool = False,
@@ -313,7 +249,7 @@ def deliver_pending(db_path: str, settings: AlertSettings, now: Optional[datetim
             http.close()
     if due:  # outcomes were written after the last count
         with write_lock(), store.writer() as con:
-            pending = con.execute("SELECT count(*) FROM alerts WHERE status = 'pending'").fetchone()[0]
+            _, pending = outbox_store.pending_state(con)
     counts["pending"] = pending
     return {key: counts[key] for key in ("attempts", "delivered", "failed", "disabled", "pending")}
 
@@ -321,24 +257,13 @@ def deliver_pending(db_path: str, settings: AlertSettings, now: Optional[datetim
 # ---------------------------------------------------------------- inspection and manual retry
 
 
-_LIST_SQL = (
-    "SELECT alert_id, strftime(created_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS created_at, rule, channel,"
-    " status, attempts, strftime(delivered_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS delivered_at,"
-    " strftime(next_attempt_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS next_attempt_at, last_error, payload"
-    " FROM alerts WHERE created_at >= CAST(? AS TIMESTAMPTZ) ORDER BY created_at, alert_id, channel"
-)
-
-
 def list_alerts(db_path: str, since: Optional[datetime] = None) -> tuple[list[str], list[list]]:
     """(columns, rows) of the outbox for display, oldest first."""
     store = DuckDBStore(db_path)
     with store.reader() as con:
-        has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'alerts'").fetchone()[0]
-        if not has:
-            return [], []
-        cur = con.execute(_LIST_SQL, [(since or datetime(1970, 1, 1, tzinfo=timezone.utc)).isoformat()])
-        names = [d[0] for d in cur.description]
-        raw = cur.fetchall()
+        names, raw = outbox_store.outbox_rows(con, 0.0 if since is None else since.timestamp())
+    if not names:
+        return [], []
     columns = names[:-1] + ["title"]
     rows = []
     for row in raw:
@@ -356,13 +281,5 @@ def reset_failed(db_path: str, settings: AlertSettings, include_disabled: bool =
     statuses = ["failed", "disabled"] if include_disabled else ["failed"]
     with store.transaction() as con:
         if include_disabled:
-            con.execute("DELETE FROM alert_endpoints")
-        count = con.execute(
-            f"SELECT count(*) FROM alerts WHERE status IN ({', '.join('?' * len(statuses))})", statuses
-        ).fetchone()[0]
-        con.execute(
-            "UPDATE alerts SET status = 'pending', attempts = 0, next_attempt_at = CAST(? AS TIMESTAMPTZ),"
-            f" expires_at = CAST(? AS TIMESTAMPTZ) WHERE status IN ({', '.join('?' * len(statuses))})",
-            [_iso(now), _iso(now + settings.horizon_s), *statuses],
-        )
-    return count
+            outbox_store.enable_all_endpoints(con)
+        return outbox_store.reopen(con, statuses, now, now + settings.horizon_s)
