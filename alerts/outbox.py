@@ -50,8 +50,8 @@ from newswatch.sinks import outbox_store
 from newswatch.sinks.duckdb import DuckDBStore, write_lock
 from newswatch.sinks.incidents_store import incident_window
 from newswatch.sinks.outbox_store import DueAlert, OutboxRow, iso
-from newswatch.transforms.dedup_core import DEFAULT_THRESHOLD, estimate_jaccard
-from newswatch.transforms.incidents_core import epoch, resolve
+from newswatch.transforms.dedup.core import DEFAULT_THRESHOLD, estimate_jaccard
+from newswatch.transforms.incidents.core import epoch, resolve
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from myanmar.converter import convert
 
-from newswatch.transforms.burmese import burmese_mentions
-from newswatch.transforms.burmese_text import syllable_count, to_unicode
-from newswatch.transforms.mentions import build_nlp, extract_article
+from newswatch.transforms.mentions.burmese import burmese_mentions
+from newswatch.transforms.shared.burmese_text import syllable_count, to_unicode
+from newswatch.transforms.mentions.step import build_nlp, extract_article
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "burmese"))
 from articles import ARTICLES  # noqa: E402

@@ -2,7 +2,7 @@
 
 Texts: the 22 Burmese test pages (tests/fixtures/burmese/articles.py, title + paragraphs)
 and the demo's Burmese pages (newswatch/demo/site/ayeyar-times, <h1> and <p>, Zawgyi
-converted). Phrases: every pattern of transforms/patterns/my_*.jsonl.
+converted). Phrases: every pattern of transforms/mentions/patterns/my_*.jsonl.
 
 For each occurrence of a phrase in the texts as characters (an optional space between its
 syllables, as the extractor allows), a segmenter "keeps" it when the occurrence starts and
@@ -42,7 +42,7 @@ MAX_CPU_S = 5.0
 
 # name -> (install dir under --sites, import statement, factory expression giving text -> list[str])
 SEGMENTERS = {
-    "ours (regex syllables)": (None, "from newswatch.transforms.burmese_text import _SYLLABLE_START",
+    "ours (regex syllables)": (None, "from newswatch.transforms.shared.burmese_text import _SYLLABLE_START",
                                "lambda t: _ours(t)"),
     "myword syllable": ("myword", "from myword import SyllableTokenizer", "SyllableTokenizer().tokenize"),
     "myword word": ("myword", "from myword import WordTokenizer", "WordTokenizer().tokenize"),
@@ -71,7 +71,7 @@ NOTES = {
 
 
 def _ours(text: str) -> list[str]:
-    from newswatch.transforms.burmese_text import syllable_starts
+    from newswatch.transforms.shared.burmese_text import syllable_starts
 
     cuts = sorted(set(syllable_starts(text)) | {m.start() for m in re.finditer(r"\s+", text)} |
                   {m.end() for m in re.finditer(r"\s+", text)} | {0, len(text)})
@@ -88,7 +88,7 @@ def _flat(tokens) -> list[str]:
 
 def texts() -> list[str]:
     """Every Burmese paragraph we have: test pages and the demo's pages (Unicode)."""
-    from newswatch.transforms.burmese_text import has_myanmar, to_unicode
+    from newswatch.transforms.shared.burmese_text import has_myanmar, to_unicode
 
     sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "burmese"))
     from articles import ARTICLES
@@ -104,10 +104,10 @@ def texts() -> list[str]:
 
 
 def phrases() -> list[str]:
-    from newswatch.transforms.burmese import _key
+    from newswatch.transforms.mentions.burmese import _key
 
     keys = set()
-    for path in sorted((ROOT / "transforms" / "patterns").glob("my_*.jsonl")):
+    for path in sorted((ROOT / "transforms" / "mentions" / "patterns").glob("my_*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 keys.add(_key(json.loads(line)["pattern"]))
@@ -116,7 +116,7 @@ def phrases() -> list[str]:
 
 def occurrences(paragraphs: list[str], keys: list[str]) -> list[tuple[int, int, int, str, bool]]:
     """(paragraph, start, end, phrase, accepted by our breaker) for every character match of a phrase."""
-    from newswatch.transforms.burmese import _boundary, _phrase_regex, match_form
+    from newswatch.transforms.mentions.burmese import _boundary, _phrase_regex, match_form
 
     found = []
     for key in keys:
@@ -170,7 +170,7 @@ def worker(name: str, sites: str) -> dict:
     except BaseException as exc:  # noqa: BLE001 - a broken third-party package is a result
         report["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
         return report
-    from newswatch.transforms.burmese_text import syllable_count
+    from newswatch.transforms.shared.burmese_text import syllable_count
 
     cuts = [boundaries(p, t) for p, t in zip(paragraphs, tokens)]
     report["paragraphs_not_aligned"] = sum(c is None for c in cuts)

@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import synth_text  # noqa: E402
 
 from newswatch.records import Article  # noqa: E402
-from newswatch.transforms import dedup, dedup_stream  # noqa: E402
-from newswatch.transforms import dedup_core as core  # noqa: E402
-from newswatch.transforms.canonical import content_hash  # noqa: E402
+from newswatch.transforms.dedup import step as dedup, stream as dedup_stream  # noqa: E402
+from newswatch.transforms.dedup import core  # noqa: E402
+from newswatch.transforms.shared.canonical import content_hash  # noqa: E402
 
 
 def _machine() -> dict:

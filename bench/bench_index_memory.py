@@ -14,7 +14,7 @@ import tracemalloc
 
 import numpy as np
 
-from newswatch.transforms.dedup_core import LinkIndex
+from newswatch.transforms.dedup.core import LinkIndex
 
 
 def main(argv=None) -> int:

@@ -146,9 +146,9 @@ class _LoopWorker:
 
     def __init__(self, host_port: str):
         from newswatch.config import load_config
-        from newswatch.transforms.dedup_core import MinHasher
+        from newswatch.transforms.dedup.core import MinHasher
         from newswatch.http.settings import HttpSettings
-        from newswatch.transforms.mentions import build_nlp
+        from newswatch.transforms.mentions.step import build_nlp
 
         t0 = time.perf_counter()
         self.cfg = load_config(None, politeness={"host_delay_s": 0.0, "host_concurrency": 0})
@@ -170,7 +170,7 @@ class _LoopWorker:
         from newswatch.transforms.extract_text import page_to_article
         from newswatch.transforms.feeds import poll_feed
         from newswatch.transforms.fetch import fetch_page
-        from newswatch.transforms.mentions import extract_article
+        from newswatch.transforms.mentions.step import extract_article
 
         cfg, http = self.cfg, self.http
         clock = _StageClock()
@@ -246,7 +246,7 @@ class LoopDedup:
     def add(self, article) -> tuple[Optional[str], Optional[str], list]:
         """(duplicate_of, duplicate_kind, relinks of articles added before) for a new article."""
         from newswatch.records import Relink
-        from newswatch.transforms.dedup_core import band_keys, epoch, estimate_jaccard, exact_key
+        from newswatch.transforms.dedup.core import band_keys, epoch, estimate_jaccard, exact_key
 
         aid, sig = article.article_id, article.minhash
         seen = epoch(article.seen_at) or 0.0
@@ -299,7 +299,7 @@ def loop_main(argv: list[str]) -> int:
     from newswatch.config import load_config
     from newswatch.records import SinkRecord
     from newswatch.sinks.duckdb import DuckDBStore
-    from newswatch.transforms.dedup_core import DEFAULT_THRESHOLD
+    from newswatch.transforms.dedup.core import DEFAULT_THRESHOLD
     from newswatch.transforms.feeds import read_feed_list
 
     t_start = time.perf_counter()
@@ -357,8 +357,8 @@ def loop_main(argv: list[str]) -> int:
 # ---------------------------------------------------------------- code identity
 
 _REPO = Path(__file__).resolve().parent.parent
-_WATCHED = ("transforms/dedup.py", "transforms/dedup_core.py", "transforms/mentions.py", "transforms/mention_rules.py",
-            "transforms/mention_components.py", "transforms/fetch.py", "transforms/extract_text.py",
+_WATCHED = ("transforms/dedup/step.py", "transforms/dedup/core.py", "transforms/mentions/step.py", "transforms/mentions/rules.py",
+            "transforms/mentions/components.py", "transforms/fetch.py", "transforms/extract_text.py",
             "transforms/feeds.py", "sinks/duckdb.py", "pipelines/graph.py", "pipelines/batch.py",
             "newswatch/http/client.py", "newswatch/http/guard.py", "newswatch/http/deadline.py")
 

@@ -149,7 +149,7 @@ class Relink(NamedTuple):
 
 
 class IncidentCandidate(NamedTuple):
-    """A mention the incident layer groups, with the article facts it needs (see incidents_core)."""
+    """A mention the incident layer groups, with the article facts it needs (see transforms/incidents/core.py)."""
 
     mention_id: str
     article_id: str

@@ -195,7 +195,7 @@ def load_regions() -> tuple[dict[str, str], list[str]]:
     data.pop("_comment", None)
     by_id = {pid: region for region, ids in data.items() for pid in ids}
     lookup = dict(by_id)
-    patterns = resources.files("newswatch.transforms").joinpath("patterns/places.jsonl").read_text()
+    patterns = resources.files("newswatch.transforms.mentions").joinpath("patterns/places.jsonl").read_text()
     for line in patterns.splitlines():
         row = json.loads(line) if line.strip() else {}
         if row.get("id") in by_id:

@@ -32,13 +32,13 @@ from newswatch.sinks.duckdb import (
     window_start,
 )
 from newswatch.sinks.duckdb_writer import WriteToDuckDB
-from newswatch.transforms.dedup import MarkDuplicates, MarkDuplicatesInProcess
-from newswatch.transforms.dedup_core import PriorEntry
+from newswatch.transforms.dedup.step import MarkDuplicates, MarkDuplicatesInProcess
+from newswatch.transforms.dedup.core import PriorEntry
 from newswatch.transforms.extract_text import ExtractText
 from newswatch.transforms.feeds import PollFeeds
 from newswatch.transforms.fetch import FetchArticles, NewItems
-from newswatch.transforms.incidents import ResolveIncidents
-from newswatch.transforms.mentions import ExtractMentions
+from newswatch.transforms.incidents.step import ResolveIncidents
+from newswatch.transforms.mentions.step import ExtractMentions
 from newswatch.transforms.schedule import FeedState, PollOnSchedule, Schedule
 
 

@@ -256,7 +256,7 @@ MIGRATIONS += (
         6,
         "incidents",
         """
-        -- One row per real-world event or claimant figure (transforms/incidents_core.py).
+        -- One row per real-world event or claimant figure (transforms/incidents/core.py).
         CREATE TABLE incidents (
             incident_id        VARCHAR PRIMARY KEY,   -- 'inc-' + hash of the earliest member mention id
             sort               VARCHAR NOT NULL,      -- 'event' | 'figure' (a claimant's running total)

@@ -179,3 +179,28 @@ def test_the_checker_sees_cycles_and_function_level_imports(tmp_path):
     (pkg / "c.py").write_text("import pkg.a as a\n")
     modules = {f"pkg.{p.stem}" if p.stem != "__init__" else "pkg": p for p in pkg.glob("*.py")}
     assert find_cycles(import_graph(modules)) == [["pkg.a", "pkg.b", "pkg.c", "pkg.a"]]
+
+
+STAGE_MODULES = {"newswatch.transforms.feeds", "newswatch.transforms.fetch",
+                 "newswatch.transforms.extract_text", "newswatch.transforms.schedule"}
+
+
+def is_stage(module: str) -> bool:
+    """A stage is a top-level module of transforms/ or the ``step`` module of a stage folder."""
+    return module in STAGE_MODULES or (module.startswith("newswatch.transforms.") and module.endswith(".step"))
+
+
+def test_helpers_never_import_a_stage_and_stage_folders_import_nothing_on_import(graph):
+    transforms = [m for m in graph if m.startswith("newswatch.transforms.")]
+    helpers = [m for m in transforms if not is_stage(m) and m.count(".") == 3]
+    assert "newswatch.transforms.mentions.rules" in helpers and "newswatch.transforms.shared.canonical" in helpers
+    upward = {m: sorted(i for i in graph[m] if is_stage(i)) for m in helpers}
+    assert {m: i for m, i in upward.items() if i} == {}, "a helper imports a stage"
+    shared = {m: sorted(i for i in graph[m] if i.startswith("newswatch.transforms.")
+                        and not i.startswith("newswatch.transforms.shared."))
+              for m in helpers if m.startswith("newswatch.transforms.shared.")}
+    assert {m: i for m, i in shared.items() if i} == {}, "a shared helper depends on one stage's helpers"
+    for folder in ("dedup", "mentions", "incidents", "shared"):
+        init = REPO / "transforms" / folder / "__init__.py"
+        tree = ast.parse(init.read_text(encoding="utf-8"))
+        assert not [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))], init

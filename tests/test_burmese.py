@@ -7,11 +7,11 @@ import pickle
 import pytest
 from myanmar.converter import convert
 
-from newswatch.transforms.burmese import burmese_mentions, match_form, sentences
-from newswatch.transforms.burmese_numbers import find_counts, parse_number
-from newswatch.transforms.burmese_text import (
+from newswatch.transforms.mentions.burmese import burmese_mentions, match_form, sentences
+from newswatch.transforms.mentions.burmese_numbers import find_counts, parse_number
+from newswatch.transforms.shared.burmese_text import (
     detect_language, fix_order, min_words_for, syllable_count, to_unicode, word_count)
-from newswatch.transforms.mentions import build_nlp, extract_article
+from newswatch.transforms.mentions.step import build_nlp, extract_article
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +172,7 @@ def test_article_labels_and_offsets_through_extract_article(nlp):
 
 
 def test_rules_survive_pickling_for_beam(nlp):
-    from newswatch.transforms.burmese import rules
+    from newswatch.transforms.mentions.burmese import rules
 
     assert pickle.loads(pickle.dumps(nlp)) is not None
     assert rules() is rules()

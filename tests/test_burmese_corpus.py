@@ -16,9 +16,9 @@ from newswatch.cli import main
 from newswatch.demo.server import StaticServer
 from newswatch.evaluate import check_baseline, evaluate_db, load_gold
 from newswatch.records import FeedItem, FetchedPage
-from newswatch.transforms.burmese_text import zawgyi_probability
+from newswatch.transforms.shared.burmese_text import zawgyi_probability
 from newswatch.transforms.extract_text import page_to_article
-from newswatch.transforms.mentions import build_nlp, extract_article
+from newswatch.transforms.mentions.step import build_nlp, extract_article
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "burmese"
 BASELINE = Path(__file__).with_name("eval_baseline_burmese.json")

@@ -1,6 +1,6 @@
 import pytest
 
-from newswatch.transforms.canonical import article_id, canonical_url, content_hash
+from newswatch.transforms.shared.canonical import article_id, canonical_url, content_hash
 
 
 @pytest.mark.parametrize(

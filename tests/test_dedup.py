@@ -16,11 +16,11 @@ from apache_beam.transforms.trigger import AccumulationMode, AfterWatermark
 from apache_beam.transforms.window import GlobalWindows, TimestampedValue
 
 from newswatch.records import Article
-from newswatch.transforms.canonical import content_hash
+from newswatch.transforms.shared.canonical import content_hash
 from newswatch.records import Relink
-from newswatch.transforms.dedup import MarkDuplicates, MarkDuplicatesInProcess, _InProcessDedupFn
-from newswatch.transforms.dedup_stream import MarkDuplicatesWithState
-from newswatch.transforms.dedup_core import (
+from newswatch.transforms.dedup.step import MarkDuplicates, MarkDuplicatesInProcess, _InProcessDedupFn
+from newswatch.transforms.dedup.stream import MarkDuplicatesWithState
+from newswatch.transforms.dedup.core import (
     Clusters,
     MinHasher,
     PriorEntry,

@@ -21,8 +21,8 @@ from newswatch.records import Article, ArticleLabels, EnrichedArticle, Mention, 
 from newswatch.sinks.duckdb import DuckDBStore, read_incident_window
 from newswatch.sinks.parquet import WriteToParquet
 from newswatch.sinks.parquet_read import open_parquet
-from newswatch.transforms.incidents import IncidentWindow, ResolveIncidents
-from newswatch.transforms.incidents_core import candidates_of, resolve
+from newswatch.transforms.incidents.step import IncidentWindow, ResolveIncidents
+from newswatch.transforms.incidents.core import candidates_of, resolve
 from tests.fixtures.incidents import heldout, heldout2
 from tests.fixtures.incidents.stories import BASE, GOLD, STORIES, build_site
 

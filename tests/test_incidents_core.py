@@ -4,7 +4,7 @@ import itertools
 import random
 
 from newswatch.records import IncidentCandidate
-from newswatch.transforms.incidents_core import (
+from newswatch.transforms.incidents.core import (
     count_range,
     diff,
     incident_id,

@@ -1,7 +1,7 @@
-"""Article-level label rules (transforms/labels.py) on hand-built mentions."""
+"""Article-level label rules (transforms/mentions/labels.py) on hand-built mentions."""
 
 from newswatch.records import Mention
-from newswatch.transforms.labels import DocFacts, article_labels, headline_end, lead_end
+from newswatch.transforms.mentions.labels import DocFacts, article_labels, headline_end, lead_end
 
 TEXT = (
     "Soldiers defect in Kale\n"

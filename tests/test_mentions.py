@@ -12,8 +12,8 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from newswatch.records import Article, ErrorRecord
-from newswatch.transforms import mentions as mentions_module
-from newswatch.transforms.mentions import (
+from newswatch.transforms.mentions import step as mentions_module
+from newswatch.transforms.mentions.step import (
     EXTRACTOR_VERSION, ExtractMentions, build_nlp, extract_article, extract_mentions)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mentions"

@@ -1,10 +1,10 @@
-"""Golden values for number parsing and people/weapon counts (transforms/numbers.py)."""
+"""Golden values for number parsing and people/weapon counts (transforms/mentions/numbers.py)."""
 
 import pytest
 
-from newswatch.transforms.mention_components import load_noun_lexicon
-from newswatch.transforms.number_lists import find_quantities
-from newswatch.transforms.numbers import parse_number
+from newswatch.transforms.mentions.components import load_noun_lexicon
+from newswatch.transforms.mentions.number_lists import find_quantities
+from newswatch.transforms.mentions.numbers import parse_number
 
 NOUNS = load_noun_lexicon()
 

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from newswatch.transforms.canonical import _is_tracking, canonical_url
+from newswatch.transforms.shared.canonical import _is_tracking, canonical_url
 from newswatch.transforms.extract_text import decode_html
 from newswatch.transforms.feeds import parse_feed_list_text
-from newswatch.transforms.numbers import parse_number
+from newswatch.transforms.mentions.numbers import parse_number
 
 # ------------------------------------------------------------------ canonical URLs
 
@@ -100,7 +100,7 @@ def test_parse_number_round_trips_formatted_integers(n: int) -> None:
 @given(st.integers(min_value=10**9 + 1, max_value=10**400))
 def test_parse_number_refuses_implausible_counts(n: int) -> None:
     # No reported count of people or weapons exceeds a billion: longer digit
-    # runs are IDs, phone numbers or garbage (transforms/numbers.py _MAX_COUNT).
+    # runs are IDs, phone numbers or garbage (transforms/mentions/numbers.py _MAX_COUNT).
     assert parse_number(str(n)) is None
     assert parse_number(f"{n:,}") is None
 

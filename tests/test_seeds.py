@@ -2,14 +2,14 @@
 
 They are not ours and are never copied into the repository: the test reads them where they
 are and skips when ../shared is absent. Each text goes through the same article-level
-labelling as the pipeline (:func:`~newswatch.transforms.mentions.extract_article`).
+labelling as the pipeline (:func:`~newswatch.transforms.mentions.step.extract_article`).
 """
 
 from pathlib import Path
 
 import pytest
 
-from newswatch.transforms.mentions import build_nlp, extract_article
+from newswatch.transforms.mentions.step import build_nlp, extract_article
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 

@@ -309,7 +309,7 @@ def test_dev_corpus_round_trips_to_the_same_article_labels(tmp_path, corpus_db):
     assert len(records) > 20
     # The run's incidents are the stored window resolved (issue 15), so article_labels.incident_id agrees.
     from newswatch.sinks.duckdb import read_incident_window
-    from newswatch.transforms.incidents_core import resolve
+    from newswatch.transforms.incidents.core import resolve
 
     records += [SinkRecord(incident=i) for i in resolve(read_incident_window(str(corpus_db))[0])]
     out = tmp_path / "news"

@@ -147,7 +147,7 @@ def test_stream_picks_up_new_items_while_readers_query(tmp_path, corpus_gold):
         assert took < 10, f"SIGTERM took {took:.1f} s"
         # Issue 15: incidents built arrival by arrival (in two waves) equal one batch resolution of the same reports.
         from newswatch.sinks.duckdb import read_incident_window
-        from newswatch.transforms.incidents_core import resolve
+        from newswatch.transforms.incidents.core import resolve
 
         batch = {m.article_id: i.incident_id for i in resolve(read_incident_window(str(db))[0])
                  for m in i.members if m.main}

@@ -15,7 +15,7 @@ from newswatch.records import (
     Article, ArticleLabels, EnrichedArticle, ErrorRecord, FeedItem, FeedPoll, FeedRequest, SinkRecord,
 )
 from newswatch.sinks.duckdb_writer import WriteToDuckDB
-from newswatch.transforms.canonical import article_id
+from newswatch.transforms.shared.canonical import article_id
 from newswatch.transforms.extract_text import ExtractText
 from newswatch.transforms.feeds import PollFeeds, parse_feed
 from newswatch.http.settings import HttpSettings

@@ -35,8 +35,8 @@ import ftfy
 
 from newswatch.clock import now_iso
 from newswatch.records import Article, ErrorRecord, FetchedPage
-from newswatch.transforms.burmese_text import min_words_for, unicode_page, word_count
-from newswatch.transforms.canonical import content_hash
+from newswatch.transforms.shared.burmese_text import min_words_for, unicode_page, word_count
+from newswatch.transforms.shared.canonical import content_hash
 
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE

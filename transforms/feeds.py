@@ -42,7 +42,7 @@ from newswatch.http.client import SafeHttpClient
 from newswatch.http.errors import FetchError
 from newswatch.http.settings import HttpSettings
 from newswatch.records import ErrorRecord, FeedItem, FeedPoll, FeedRequest
-from newswatch.transforms.canonical import article_id, canonical_url
+from newswatch.transforms.shared.canonical import article_id, canonical_url
 from newswatch.transforms.fetch import retry_after_note
 
 log = logging.getLogger(__name__)

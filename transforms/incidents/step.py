@@ -4,7 +4,7 @@ Input: ``PCollection[EnrichedArticle]`` (the articles the sink stored). Output
 of ``ResolveIncidents``: ``PCollection[Incident]``: every incident whose
 members changed, plus a member-less record for each id that stopped naming an
 incident (re-keyed to an earlier report); the sink upserts both by id. The
-grouping rules live in ``incidents_core``; this module only decides what each
+grouping rules live in ``incidents.core``; this module only decides what each
 path holds and re-resolves:
 
 - **Bounded runs** (any runner): every article's candidates go through one
@@ -37,7 +37,7 @@ from apache_beam.options.pipeline_options import StandardOptions
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
 from newswatch.records import EnrichedArticle, Incident, IncidentCandidate
-from newswatch.transforms.incidents_core import DAY, candidates_of, diff, epoch, resolve
+from newswatch.transforms.incidents.core import DAY, candidates_of, diff, epoch, resolve
 
 WindowLoader = Callable[[], tuple[list[IncidentCandidate], dict[str, frozenset]]]
 _KEY = 0

@@ -59,7 +59,7 @@ from datetime import datetime
 from typing import Iterable, NamedTuple, Optional, Sequence
 
 from newswatch.records import EnrichedArticle, Incident, IncidentCandidate, IncidentMember
-from newswatch.transforms.mention_components import load_patterns
+from newswatch.transforms.mentions.components import load_patterns
 
 EVENT, FIGURE = "event", "figure"
 DEFAULT_THRESHOLD = 3.5

@@ -3,8 +3,8 @@
 Input ``PCollection[Article]``; output ``(PCollection[Article],
 PCollection[Relink])`` as ``MarkDuplicates``, which uses this graph for
 streaming jobs on Flink, Dataflow and Spark (batch runs resolve in one
-GroupByKey instead: see ``transforms/dedup.py``). The links are those of
-``dedup_core.mark_duplicates``; ``tests/test_dedup.py`` runs both on the
+GroupByKey instead: see ``transforms/dedup/step.py``). The links are those of
+``dedup.core.mark_duplicates``; ``tests/test_dedup.py`` runs both on the
 same articles, in batch and with a TestStream.
 
 Beam layout; every step is keyed, so it runs the same on the DirectRunner and
@@ -70,7 +70,7 @@ from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from newswatch.records import Article, Relink
-from newswatch.transforms.dedup_core import (
+from newswatch.transforms.dedup.core import (
     DAY,
     DEFAULT_NUM_PERM,
     DEFAULT_ROWS,

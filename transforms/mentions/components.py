@@ -1,8 +1,8 @@
 """Sentence and gazetteer spaCy components, and the loader for their pattern files.
 
 Input: a ``Doc`` straight from the tokenizer of ``spacy.blank("en")``; output: the same
-``Doc`` annotated for :mod:`~newswatch.transforms.mention_rules`. Both components are
-registered with ``@Language.factory`` and read data files in ``transforms/patterns/``
+``Doc`` annotated for :mod:`~newswatch.transforms.mentions.rules`. Both components are
+registered with ``@Language.factory`` and read data files in ``transforms/mentions/patterns/``
 through :func:`load_patterns`:
 
 - ``newswatch_sentences`` (:class:`SentenceRules`): sentence starts from punctuation and
@@ -43,11 +43,11 @@ _PATTERN_FILES = ("triggers.jsonl", "modality.jsonl", "nouns.jsonl", "units.json
 
 
 def _patterns_dir():
-    return importlib.resources.files("newswatch.transforms") / "patterns"
+    return importlib.resources.files("newswatch.transforms.mentions") / "patterns"
 
 
 def load_patterns(name: str) -> list[dict]:
-    """Rows of one JSONL pattern file in ``transforms/patterns``."""
+    """Rows of one JSONL pattern file in ``transforms/mentions/patterns``."""
     with (_patterns_dir() / name).open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 

@@ -2,7 +2,7 @@
 
 ``LinkIndex`` finds the pairs and ``Clusters`` joins them; ``mark_duplicates``
 is the whole job for a list of articles, and every Beam path in
-``transforms/dedup.py`` and ``transforms/dedup_stream.py`` gives its links.
+``transforms/dedup/step.py`` and ``transforms/dedup/stream.py`` gives its links.
 
     python bench/bench_dedup.py --corpus ../shared/corpus --out corpus.json
 

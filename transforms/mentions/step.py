@@ -3,16 +3,16 @@
 Input: ``PCollection[Article]``; output: ``PCollection[EnrichedArticle]`` (the article,
 its :class:`~newswatch.records.Mention` rows and :class:`~newswatch.records.ArticleLabels`)
 plus a dead-letter ``PCollection[ErrorRecord]``. The pipeline is ``spacy.blank("en")``
-with three components, all driven by data files in ``transforms/patterns/`` (triggers,
+with three components, all driven by data files in ``transforms/mentions/patterns/`` (triggers,
 modality cues, nouns, places, organisations, countries, ranks, units, boilerplate lines):
 
-- ``newswatch_sentences`` (:mod:`~newswatch.transforms.mention_components`): rule sentence
+- ``newswatch_sentences`` (:mod:`~newswatch.transforms.mentions.components`): rule sentence
   boundaries (paragraphs, abbreviations such as "Lt. Col.", "No. 5") and the boilerplate
   lines trafilatura keeps ("READ MORE: ...").
-- ``newswatch_gazetteer`` (:mod:`~newswatch.transforms.mention_components`): places,
+- ``newswatch_gazetteer`` (:mod:`~newswatch.transforms.mentions.components`): places,
   organisations (aliases resolved per country), countries and ranks, with PhraseMatchers
   over the whole text.
-- ``newswatch_mentions`` (:mod:`~newswatch.transforms.mention_rules`): trigger words find
+- ``newswatch_mentions`` (:mod:`~newswatch.transforms.mentions.rules`): trigger words find
   candidate sentences; token Matcher patterns then run on those sentences only and rules
   decide kind, modality, counts, attribution and evidence offsets.
 
@@ -38,11 +38,11 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from newswatch.records import Article, ArticleLabels, EnrichedArticle, ErrorRecord, Mention
-from newswatch.transforms.burmese import add_burmese
-from newswatch.transforms.labels import DocFacts, article_labels, headline_end, lead_end
+from newswatch.transforms.mentions.burmese import add_burmese
+from newswatch.transforms.mentions.labels import DocFacts, article_labels, headline_end, lead_end
 # Importing the component modules registers their @Language.factory names, which build_nlp adds by name.
-from newswatch.transforms.mention_components import patterns_digest
-from newswatch.transforms.mention_rules import spans_by_start, unique
+from newswatch.transforms.mentions.components import patterns_digest
+from newswatch.transforms.mentions.rules import spans_by_start, unique
 
 # The version changes whenever a rule file changes, so stored mentions say which rules made them.
 EXTRACTOR_VERSION: str = f"1.0+{patterns_digest()}"

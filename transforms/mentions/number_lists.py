@@ -1,4 +1,4 @@
-"""Sums of listed parts, counts of one and list totals, on top of :mod:`~newswatch.transforms.numbers`.
+"""Sums of listed parts, counts of one and list totals, on top of :mod:`~newswatch.transforms.mentions.numbers`.
 
 - :func:`find_quantities`: every counted noun phrase of a sentence, with listed parts added
   up ("a colonel, two majors and 15 soldiers" is 18), subsets flagged ("including two
@@ -7,7 +7,7 @@
 - :func:`list_total`: one category's total across a mixed list ("one hand of MA-5, one box of
   ammunition, two hands of MA-3" is 3 weapons).
 
-Import both from :mod:`~newswatch.transforms.numbers`, which re-exports them.
+Import both from :mod:`~newswatch.transforms.mentions.numbers`, which re-exports them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Optional, Sequence
 
-from newswatch.transforms.numbers import (
+from newswatch.transforms.mentions.numbers import (
     NounLexicon, Quantity, _HAS_NUMBER, _NUMBER_WORDS, _TITLES, _Tok, _count_at, _is_model, _noun_phrase, _tokens,
     _word_value)
 

@@ -8,7 +8,7 @@ ORIGINAL of the article's cluster, never a chain) and ``duplicate_kind``
 ('exact' when the text hashes like the original's, else 'near') set, and a
 ``PCollection[Relink]`` of new links for articles written earlier (stored by a
 previous run, or emitted earlier by a streaming run); the sink applies them as
-UPDATEs. Similarity, threshold and banding are in ``dedup_core``.
+UPDATEs. Similarity, threshold and banding are in ``dedup.core``.
 
     newswatch run --feeds feeds.txt --db news.duckdb   # dedup runs inside
 
@@ -25,7 +25,7 @@ articles):
   stored window, about 7.7 KB per article (bench/bench_index_memory.py);
   split a backfill larger than that by date or feed: runs are incremental,
   so halves give the links of one run.
-- **Streaming on Flink, Dataflow, Spark**: ``dedup_stream.MarkDuplicatesWithState``,
+- **Streaming on Flink, Dataflow, Spark**: ``dedup.stream.MarkDuplicatesWithState``,
   the index and clusters in keyed state with event-time expiry.
 - **Streaming on the DirectRunner**: ``MarkDuplicatesInProcess``, one worker
   holding the window's index in memory (the FnApiRunner behind Beam 2.77's
@@ -43,7 +43,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import StandardOptions
 
 from newswatch.records import Article, Relink
-from newswatch.transforms.dedup_core import (
+from newswatch.transforms.dedup.core import (
     DAY,
     DEFAULT_NUM_PERM,
     DEFAULT_ROWS,
@@ -56,7 +56,7 @@ from newswatch.transforms.dedup_core import (
     check_parameters,
     epoch,
 )
-from newswatch.transforms.dedup_stream import MarkDuplicatesWithState
+from newswatch.transforms.dedup.stream import MarkDuplicatesWithState
 
 _RELINKS = "relinks"
 _RESOLVER_KEY = 0
@@ -143,14 +143,14 @@ class MarkDuplicates(beam.PTransform):
     """Set minhash, duplicate_of and duplicate_kind; return ``(articles, relinks)``.
 
     Bounded input resolves in one GroupByKey; unbounded input uses the
-    keyed-state graph (``dedup_stream``).
+    keyed-state graph (``dedup.stream``).
 
     Args:
         prior: picklable callable returning ``PriorEntry`` rows already stored
             (e.g. ``functools.partial(read_dedup_index, db_path, since_iso)``);
             None for a first run.
         threshold: estimated Jaccard of word shingles at or above which two
-            articles are copies (see ``dedup_core`` for the measurements).
+            articles are copies (see ``dedup.core`` for the measurements).
         num_perm: MinHash permutations; the signature is ``4 * num_perm`` bytes.
         window_days: only articles published this close are compared.
         rows: rows per LSH band; ``num_perm // rows`` bands.

@@ -8,11 +8,11 @@ noun the caller classifies (``people``, ``weapons``, ...), so unit numbers
 27/2010"), money, distances and times never become counts.
 
 Sums of listed parts, counts of one and list totals (:func:`find_quantities`,
-:func:`list_total`) are in :mod:`~newswatch.transforms.number_lists`, which builds on this module.
+:func:`list_total`) are in :mod:`~newswatch.transforms.mentions.number_lists`, which builds on this module.
 
 Example::
 
-    >>> from newswatch.transforms.number_lists import find_quantities
+    >>> from newswatch.transforms.mentions.number_lists import find_quantities
     >>> find_quantities("A captain and 11 soldiers fled.", {"soldiers": "people", "captain": "people"})[0].value
     12
 """

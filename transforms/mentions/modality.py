@@ -1,8 +1,8 @@
 """When a mention sentence reports an event: clauses, negation, modality, counts and sources.
 
 Pure functions over one sentence's lower-cased words (``lows``), the spaCy sentence span
-and its :class:`~newswatch.transforms.numbers.Quantity` list, used by the
-``newswatch_mentions`` component (:mod:`~newswatch.transforms.mention_rules`). Word lists
+and its :class:`~newswatch.transforms.mentions.numbers.Quantity` list, used by the
+``newswatch_mentions`` component (:mod:`~newswatch.transforms.mentions.rules`). Word lists
 come from ``patterns/words.jsonl``.
 
 - :func:`_modality`: the sentence's modality (report, denial, rumour, appeal, offer,
@@ -19,8 +19,8 @@ from typing import NamedTuple, Optional, Sequence
 
 from spacy.tokens import Span
 
-from newswatch.transforms.mention_components import word_sets
-from newswatch.transforms.numbers import Quantity
+from newswatch.transforms.mentions.components import word_sets
+from newswatch.transforms.mentions.numbers import Quantity
 
 _W = word_sets()
 _MODALS = _W["modals"]

@@ -1,19 +1,19 @@
 """The ``newswatch_mentions`` spaCy component: rules for defection and conscription mentions.
 
 Input: a ``Doc`` already annotated by ``newswatch_sentences`` and ``newswatch_gazetteer``
-(:mod:`~newswatch.transforms.mention_components`); output: one draft per mention sentence
+(:mod:`~newswatch.transforms.mentions.components`); output: one draft per mention sentence
 and kind in ``doc.user_data["nw_mentions"]``, a plain dict holding the
 :class:`~newswatch.records.Mention` fields that the rules decide plus the sentence's
-``start_char`` / ``end_char`` (:func:`~newswatch.transforms.mentions.extract_article` turns
+``start_char`` / ``end_char`` (:func:`~newswatch.transforms.mentions.step.extract_article` turns
 drafts into records). Trigger words and modality cues (``triggers.jsonl``,
 ``modality.jsonl``) are found by one PhraseMatcher pass; token Matcher patterns run on the
 candidate sentences only; rules then decide kind, modality, counts, orgs, places and
 attribution (modality, count picking and attribution live in
-:mod:`~newswatch.transforms.mention_modality`; word lists in ``words.jsonl``).
+:mod:`~newswatch.transforms.mentions.modality`; word lists in ``words.jsonl``).
 
 Example::
 
-    nlp = build_nlp()  # newswatch.transforms.mentions
+    nlp = build_nlp()  # newswatch.transforms.mentions.step
     nlp("Twelve soldiers defected to the KNDF on Monday, the group said.").user_data["nw_mentions"]
     # [{'kind': 'defection', 'modality': 'report', 'people_count': 12, ..., 'orgs': ('KNDF',), ...}]
 """
@@ -28,11 +28,11 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
-from newswatch.transforms.mention_components import (
+from newswatch.transforms.mentions.components import (
     boilerplate_ranges, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
-from newswatch.transforms.mention_modality import _clause, _Hit, _modality, _pick_count, _source_party
-from newswatch.transforms.number_lists import find_quantities, list_total
-from newswatch.transforms.numbers import Quantity
+from newswatch.transforms.mentions.modality import _clause, _Hit, _modality, _pick_count, _source_party
+from newswatch.transforms.mentions.number_lists import find_quantities, list_total
+from newswatch.transforms.mentions.numbers import Quantity
 
 _W = word_sets()
 _VERB_CONTEXT = _W["verb_context"]

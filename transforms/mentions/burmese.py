@@ -4,12 +4,12 @@ Input: an article's (Unicode) text; output: mention drafts, the same dicts that 
 English ``newswatch_mentions`` component leaves in ``doc.user_data["nw_mentions"]``
 (kind, modality, counts, ranks, units, orgs, locations, country, source_party plus
 ``start_char`` / ``end_char``), and the body's places and organisations, so that
-:func:`~newswatch.transforms.mentions.extract_article` builds the same
+:func:`~newswatch.transforms.mentions.step.extract_article` builds the same
 :class:`~newswatch.records.Mention` rows and labels for Burmese as for English.
 
 Burmese is written without spaces between words, so every phrase of the pattern files
-(``transforms/patterns/my_*.jsonl``) is matched as characters and accepted only where it
-starts and ends on a syllable boundary (:mod:`~newswatch.transforms.burmese_text`); an
+(``transforms/mentions/patterns/my_*.jsonl``) is matched as characters and accepted only where it
+starts and ends on a syllable boundary (:mod:`~newswatch.transforms.shared.burmese_text`); an
 optional space or zero-width space is allowed between its syllables. Sentences end at
 "။" and at line ends. A trigger that ``needs`` context (a soldier or police word,
 conscription wording, the junta) fires only when its sentence has it, and a "took
@@ -32,8 +32,8 @@ import re
 from pathlib import Path
 from typing import Iterator, NamedTuple, Optional
 
-from newswatch.transforms.burmese_numbers import _DIGIT_NUMBER, find_counts, parse_number
-from newswatch.transforms.burmese_text import _SYLLABLE_START, MYANMAR, has_myanmar, myanmar_share
+from newswatch.transforms.mentions.burmese_numbers import _DIGIT_NUMBER, find_counts, parse_number
+from newswatch.transforms.shared.burmese_text import _SYLLABLE_START, MYANMAR, has_myanmar, myanmar_share
 
 _PATTERNS = Path(__file__).with_name("patterns")
 _GAP = "[ \u200b]?"  # between the syllables of a pattern
@@ -327,7 +327,7 @@ def burmese_mentions(text: str, body_start: int = 0) -> tuple[list[dict], tuple[
 
 
 def add_burmese(text: str, drafts: list[dict], facts):
-    """English drafts and :class:`~newswatch.transforms.labels.DocFacts` widened by the Burmese rules.
+    """English drafts and :class:`~newswatch.transforms.mentions.labels.DocFacts` widened by the Burmese rules.
 
     Text without Myanmar script comes back unchanged; otherwise the Burmese drafts join the
     English ones in text order, the body's Burmese places and organisations join the facts,

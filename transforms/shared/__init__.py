@@ -1,0 +1,1 @@
+"""Helpers shared by several stages; no Beam step here."""
