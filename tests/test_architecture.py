@@ -179,3 +179,64 @@ def test_the_checker_sees_cycles_and_function_level_imports(tmp_path):
     (pkg / "c.py").write_text("import pkg.a as a\n")
     modules = {f"pkg.{p.stem}" if p.stem != "__init__" else "pkg": p for p in pkg.glob("*.py")}
     assert find_cycles(import_graph(modules)) == [["pkg.a", "pkg.b", "pkg.c", "pkg.a"]]
+
+
+# Only the storage room talks SQL to DuckDB (ARCHITECTURE.md, "one store"): everyone else asks a
+# `Store` or its `Session` (sinks/store.py). The alert outbox's SQL lives in a storage module in sinks/ too.
+SQL_OWNERS = ("newswatch.sinks",)
+# Methods of a DuckDB connection, relation or cursor that run SQL or fetch a result. A call of any of
+# these names counts, whatever the receiver is called, so renaming `con` does not hide one.
+SQL_METHODS = {"execute", "executemany", "sql", "cursor", "register", "unregister",
+               "fetchone", "fetchall", "fetchmany", "fetchdf", "fetchnumpy", "fetch_arrow_table"}
+# Everything in sinks/ that hands out a raw connection. With none of these, and no `import duckdb`, a
+# module has no connection to call `.query()` on but a store's: `Store.query` and `Session.query`
+# (a user's SQL, a report's printed SQL) are the one way SQL text leaves a command.
+CONNECTION_CONTEXTS = {"reader", "writer", "transaction"}  # `with store.reader() as con:`
+CONNECTION_FUNCTIONS = {"open_parquet", "create_views", "connect_when_free", "_open_through_beam"}
+
+
+def sql_outside_the_store(modules: dict[str, Path]) -> list[str]:
+    """`module:line what` for each way a module outside SQL_OWNERS reaches DuckDB itself."""
+    found = []
+    for module, path in modules.items():
+        if module in SQL_OWNERS or module.startswith(tuple(f"{owner}." for owner in SQL_OWNERS)):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                found += [f"{module}:{node.lineno} import {a.name}" for a in node.names
+                          if a.name.split(".")[0] == "duckdb"]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                if (node.module or "").split(".")[0] == "duckdb":
+                    found.append(f"{module}:{node.lineno} from {node.module} import")
+                found += [f"{module}:{node.lineno} import {a.name}" for a in node.names
+                          if a.name in CONNECTION_FUNCTIONS]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in SQL_METHODS | CONNECTION_FUNCTIONS:
+                found.append(f"{module}:{node.lineno} .{node.func.attr}(...)")
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                found += [f"{module}:{node.lineno} with .{item.context_expr.func.attr}()" for item in node.items
+                          if isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
+                          and item.context_expr.func.attr in CONNECTION_CONTEXTS]
+    return sorted(found)
+
+
+def test_only_the_store_runs_sql():
+    found = sql_outside_the_store(project_modules())
+    assert not found, "SQL outside the store (ask sinks/store.py's Store or Session):\n" + "\n".join(found)
+
+
+def test_the_sql_check_sees_connections_under_any_name(tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "cmd.py").write_text(
+        "def f(store):\n"
+        "    import duckdb as db\n"
+        "    with store.reader() as anything:\n"
+        "        return anything.execute('SELECT 1').fetchone()\n"
+        "def g(store):\n"
+        "    with store.session() as s:\n"
+        "        return s.query('SELECT 1'), store.query('SELECT 2')\n")
+    (pkg / "lake.py").write_text("from duckdb import connect\nfrom x.parquet_read import open_parquet\n")
+    found = sql_outside_the_store({"pkg.cmd": pkg / "cmd.py", "pkg.lake": pkg / "lake.py"})
+    assert found == ["pkg.cmd:2 import duckdb", "pkg.cmd:3 with .reader()", "pkg.cmd:4 .execute(...)",
+                     "pkg.cmd:4 .fetchone(...)", "pkg.lake:1 from duckdb import", "pkg.lake:2 import open_parquet"]

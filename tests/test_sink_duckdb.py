@@ -5,7 +5,7 @@ from newswatch.records import (
     Article, ArticleLabels, EnrichedArticle, ErrorRecord, FeedPoll, Mention, Relink, SinkRecord,
 )
 from newswatch.sinks.duckdb import DatabaseLocked, DuckDBStore
-from newswatch.sinks.schema import LATEST_VERSION, MIGRATIONS, migrate
+from newswatch.sinks.schema import LATEST_VERSION, MIGRATIONS, TABLES, migrate
 
 
 def _article(aid, url, dup=None):
@@ -129,3 +129,15 @@ def test_second_writer_fails_fast_with_a_clear_message(tmp_path):
         holder.kill()
         holder.wait()
     assert DuckDBStore(path).stored_ids() == []
+
+
+def test_the_migrations_build_exactly_the_column_definition(tmp_path):
+    """sinks/schema.py's TABLES (what the inserts, the Parquet files and views are made from) is what the
+    migrations, which are never edited, leave in a file: same columns, order and types."""
+    con = duckdb.connect(str(tmp_path / "n.duckdb"))
+    migrate(con)
+    for table, columns in TABLES.items():
+        built = con.execute(
+            "SELECT column_name, replace(data_type, 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMPTZ') FROM duckdb_columns()"
+            " WHERE table_name = ? ORDER BY column_index", [table]).fetchall()
+        assert built == [tuple(c) for c in columns], table
