@@ -33,14 +33,7 @@ from newswatch.sinks.incidents_store import incident_window, write_incidents
 from newswatch.sinks.duckdb_connect import connect_when_free, is_lock_error
 from newswatch.sinks.duckdb_rows import _apply_relinks, _insert_articles, _record_polls, _upsert_errors
 from newswatch.sinks.schema import migrate
-from newswatch.sinks.store import (
-    FEED_STATES_SQL,
-    IncidentWindow,
-    Store,
-    dedup_index_query,
-    feed_schedules_of,
-    prior_entries_of,
-)
+from newswatch.sinks.store import IncidentWindow, Store, feed_schedules_of, prior_entries_of
 
 if TYPE_CHECKING:  # the records module imports Beam, which `newswatch report` must not load
     from newswatch.records import SinkRecord
@@ -271,12 +264,6 @@ class DuckDBStore(Store):
         with self._loading("articles") as con:
             return [] if con is None else [row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()]
 
-    def feed_states(self) -> dict[str, tuple]:
-        """feed_url -> (next poll, errors in a row, suspension reason, suspended at, resumed at); times in epoch s."""
-        with self._loading("feeds") as con:
-            rows = [] if con is None else con.execute(FEED_STATES_SQL).fetchall()
-        return {row[0]: tuple(row[1:]) for row in rows}
-
     def feed_schedules(self) -> dict:
         """feed_url -> `FeedState` as stored, for the streaming scheduler."""
         with self._loading("feeds") as con:
@@ -301,20 +288,12 @@ class DuckDBStore(Store):
             )
         return [tuple(row) for row in rows]
 
-    def dedup_index(self, since: Optional[str] = None) -> list[tuple]:
-        """(article_id, published_at, seen_at, content_hash, minhash, duplicate_of) of stored articles.
+    def prior_entries(self, since: Optional[str] = None) -> list:
+        """`PriorEntry` of the stored articles of the dedup window, for `MarkDuplicates`.
 
         `since` limits to articles published or first seen after that ISO
         time (the dedup window), plus the originals those point at.
         """
-        with self._loading("articles") as con:
-            if con is None:
-                return []
-            sql, params = dedup_index_query(since)
-            return [tuple(row) for row in con.execute(sql, params).fetchall()]
-
-    def prior_entries(self, since: Optional[str] = None) -> list:
-        """`PriorEntry` of the stored articles of the dedup window, for `MarkDuplicates`."""
         with self._loading("articles") as con:
             return [] if con is None else prior_entries_of(con, since)
 
@@ -354,11 +333,6 @@ def _has_table(con, name: str) -> bool:
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
         ).fetchone()[0]
     )
-
-
-def read_feed_states(path: str) -> dict[str, tuple]:
-    """The rows of `DuckDBStore.feed_states` of the file at `path`."""
-    return DuckDBStore(path).feed_states()
 
 
 def read_incident_window(path: str, since: Optional[str] = None) -> IncidentWindow:

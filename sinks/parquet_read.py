@@ -29,14 +29,7 @@ from newswatch.sinks.parquet import (
 )
 from newswatch.sinks.incidents_store import incident_window as incident_window_of
 from newswatch.sinks.schema import _LABELS_WITH_INCIDENT, DUCK_TYPES, MIGRATIONS, TABLES, arrow_type
-from newswatch.sinks.store import (
-    FEED_STATES_SQL,
-    IncidentWindow,
-    Store,
-    dedup_index_query,
-    feed_schedules_of,
-    prior_entries_of,
-)
+from newswatch.sinks.store import IncidentWindow, Store, feed_schedules_of, prior_entries_of
 
 # Arrow type -> DuckDB type, for the casts of the views.
 _DUCK_TYPES = {arrow_type(t): t for t in DUCK_TYPES}
@@ -286,27 +279,3 @@ class ParquetStore(Store):
         """Stored candidates of the window and their incidents, as `DuckDBStore.incident_window`."""
         with _open_through_beam(self.directory) as con:
             return IncidentWindow(*incident_window_of(con, since))
-
-
-def stored_ids(directory: str) -> list[str]:
-    """Every article id in the dataset."""
-    return ParquetStore(directory).stored_ids()
-
-
-def feed_states(directory: str) -> dict[str, tuple]:
-    """The same mapping as `read_feed_states`: plain tuples."""
-    with _open_through_beam(directory) as con:
-        rows = con.execute(FEED_STATES_SQL).fetchall()
-    return {row[0]: tuple(row[1:]) for row in rows}
-
-
-def dedup_index(directory: str, since: Optional[str] = None) -> list[tuple]:
-    """The same tuples as `DuckDBStore.dedup_index`."""
-    sql, params = dedup_index_query(since)
-    with _open_through_beam(directory) as con:
-        return [tuple(row) for row in con.execute(sql, params).fetchall()]
-
-
-def incident_window(directory: str, since: Optional[str] = None) -> IncidentWindow:
-    """`ParquetStore.incident_window`."""
-    return ParquetStore(directory).incident_window(since)

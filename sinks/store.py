@@ -176,7 +176,7 @@ class Store(ABC):
 
 
 # What the streaming scheduler needs of each feed, from a `feeds` table or view.
-FEED_STATES_SQL = (
+_FEED_STATES_SQL = (
     "SELECT feed_url, epoch(next_poll_at), consecutive_errors,"
     " CASE WHEN suspended THEN coalesce(suspended_reason, 'suspended') END,"
     " CASE WHEN suspended THEN epoch(last_polled_at) END, epoch(resumed_at) FROM feeds"
@@ -189,11 +189,11 @@ def feed_schedules_of(con) -> dict:
 
     return {
         url: FeedState(next_poll or 0.0, errors or 0, None, None, suspended, suspended_at or 0.0, resumed_at or 0.0)
-        for url, next_poll, errors, suspended, suspended_at, resumed_at in con.execute(FEED_STATES_SQL).fetchall()
+        for url, next_poll, errors, suspended, suspended_at, resumed_at in con.execute(_FEED_STATES_SQL).fetchall()
     }
 
 
-def dedup_index_query(since: Optional[str]) -> tuple[str, list]:
+def _dedup_index_query(since: Optional[str]) -> tuple[str, list]:
     """SQL (over an `articles` table or view) for what dedup needs of stored articles.
 
     With `since`: articles published or first seen after it (a backfill of old
@@ -215,5 +215,5 @@ def prior_entries_of(con, since: Optional[str]) -> list:
     """`PriorEntry` of the stored articles of the window, from an open connection."""
     from newswatch.transforms.dedup_core import PriorEntry
 
-    sql, params = dedup_index_query(since)
+    sql, params = _dedup_index_query(since)
     return [PriorEntry(*row) for row in con.execute(sql, params).fetchall()]
