@@ -1,6 +1,8 @@
 """DuckDB sink: idempotent, batched writes that hold the file only briefly.
 
-`DuckDBStore` owns every connection to the file. Writers open it
+`DuckDBStore` owns every connection to the file and is its `Store`
+(`sinks/store.py`): the read-only sessions the commands ask, the typed
+readers the graph needs, run bookkeeping. Writers open it
 read-write only for the length of one short transaction and close it again;
 readers open read-only. A lock held by another process is retried until
 `lock_timeout_s`, then reported with what to do about it; the pipeline's

@@ -191,7 +191,8 @@ SQL_METHODS = {"execute", "executemany", "sql", "cursor", "register", "unregiste
 # Everything in sinks/ that hands out a raw connection. With none of these, and no `import duckdb`, a
 # module has no connection to call `.query()` on but a store's: `Store.query` and `Session.query`
 # (a user's SQL, a report's printed SQL) are the one way SQL text leaves a command.
-CONNECTION_CONTEXTS = {"reader", "writer", "transaction"}  # `with store.reader() as con:`
+# `store.reader()` and its kind take no argument (unlike `csv.writer(buf)`), in a `with` or not.
+CONNECTION_CONTEXTS = {"reader", "writer", "transaction"}
 CONNECTION_FUNCTIONS = {"open_parquet", "create_views", "connect_when_free", "_open_through_beam"}
 
 
@@ -210,13 +211,11 @@ def sql_outside_the_store(modules: dict[str, Path]) -> list[str]:
                     found.append(f"{module}:{node.lineno} from {node.module} import")
                 found += [f"{module}:{node.lineno} import {a.name}" for a in node.names
                           if a.name in CONNECTION_FUNCTIONS]
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and node.func.attr in SQL_METHODS | CONNECTION_FUNCTIONS:
-                found.append(f"{module}:{node.lineno} .{node.func.attr}(...)")
-            elif isinstance(node, (ast.With, ast.AsyncWith)):
-                found += [f"{module}:{node.lineno} with .{item.context_expr.func.attr}()" for item in node.items
-                          if isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
-                          and item.context_expr.func.attr in CONNECTION_CONTEXTS]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr in SQL_METHODS | CONNECTION_FUNCTIONS:
+                    found.append(f"{module}:{node.lineno} .{node.func.attr}(...)")
+                elif node.func.attr in CONNECTION_CONTEXTS and not node.args and not node.keywords:
+                    found.append(f"{module}:{node.lineno} .{node.func.attr}()")
     return sorted(found)
 
 
@@ -233,10 +232,13 @@ def test_the_sql_check_sees_connections_under_any_name(tmp_path):
         "    import duckdb as db\n"
         "    with store.reader() as anything:\n"
         "        return anything.execute('SELECT 1').fetchone()\n"
-        "def g(store):\n"
+        "def g(store, buf):\n"
         "    with store.session() as s:\n"
-        "        return s.query('SELECT 1'), store.query('SELECT 2')\n")
+        "        return s.query('SELECT 1'), store.query('SELECT 2'), csv.writer(buf)\n"
+        "def h(store):\n"
+        "    held = store.transaction()\n")
     (pkg / "lake.py").write_text("from duckdb import connect\nfrom x.parquet_read import open_parquet\n")
     found = sql_outside_the_store({"pkg.cmd": pkg / "cmd.py", "pkg.lake": pkg / "lake.py"})
-    assert found == ["pkg.cmd:2 import duckdb", "pkg.cmd:3 with .reader()", "pkg.cmd:4 .execute(...)",
-                     "pkg.cmd:4 .fetchone(...)", "pkg.lake:1 from duckdb import", "pkg.lake:2 import open_parquet"]
+    assert found == ["pkg.cmd:2 import duckdb", "pkg.cmd:3 .reader()", "pkg.cmd:4 .execute(...)",
+                     "pkg.cmd:4 .fetchone(...)", "pkg.cmd:9 .transaction()", "pkg.lake:1 from duckdb import",
+                     "pkg.lake:2 import open_parquet"]
