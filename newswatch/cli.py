@@ -191,22 +191,8 @@ def _fail(command: str, exc: Exception, verbose: bool) -> int:
 
 
 def _feeds_read(settings, since) -> int:
-    sql = (
-        "SELECT count(DISTINCT feed_url) FROM feed_polls"
-        " WHERE polled_at >= date_trunc('second', CAST(? AS TIMESTAMPTZ)) AND status <> 'error'"
-    )
-    if settings.parquet:
-        from newswatch.sinks.parquet_read import open_parquet
-
-        con = open_parquet(settings.db_path)
-        try:
-            return con.execute(sql, [since]).fetchone()[0]
-        finally:
-            con.close()
-    from newswatch.sinks.duckdb import DuckDBStore
-
-    with DuckDBStore(settings.db_path).reader() as con:
-        return con.execute(sql, [since]).fetchone()[0]
+    with settings.store().session() as s:
+        return s.feeds_read_since(since)
 
 
 def _run_summary(run: dict, readable: int) -> str:
@@ -216,12 +202,6 @@ def _run_summary(run: dict, readable: int) -> str:
         f"{new} new articles ({run['articles_after']} stored), "
         f"{run['mentions_after']} mentions stored, {run['errors_seen']} item errors this run"
     )
-
-
-def _execute(con, sql: str) -> tuple[list[str], list]:
-    cur = con.execute(sql)
-    columns = [d[0] for d in cur.description] if cur.description else []
-    return columns, (cur.fetchall() if columns else [])
 
 
 def cmd_query(args, beam_args: Sequence[str]) -> int:
@@ -238,16 +218,12 @@ def cmd_query(args, beam_args: Sequence[str]) -> int:
         return 2
     try:
         if args.parquet:
-            from newswatch.sinks.parquet_read import open_parquet
+            from newswatch.sinks.parquet_read import ParquetStore
 
-            con = open_parquet(args.parquet)
-            try:
-                columns, rows = _execute(con, args.sql)
-            finally:
-                con.close()
+            store = ParquetStore(args.parquet)
         else:
-            with DuckDBStore(args.db, lock_timeout_s=args.wait).reader() as con:
-                columns, rows = _execute(con, args.sql)
+            store = DuckDBStore(args.db, lock_timeout_s=args.wait)
+        columns, rows = store.query(args.sql)
     except DatabaseLocked as exc:
         print(f"newswatch query: {exc}", file=sys.stderr)
         return 3

@@ -201,12 +201,10 @@ def with_incidents(gold: list[dict], path: Optional[str | Path]) -> list[dict]:
 
 def evaluate_db(db_path: str | Path, gold_path: str | Path, incidents_path: Optional[str | Path] = None) -> dict:
     """Evaluate the ``article_labels`` view of a DuckDB file (opened read-only)."""
-    import duckdb
+    from newswatch.sinks.duckdb import DuckDBStore
 
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        cursor = con.execute("SELECT * FROM article_labels")
-        names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, values)) for values in cursor.fetchall()]
+    with DuckDBStore(str(db_path)).session() as s:
+        rows = s.article_labels()
     return evaluate(rows, with_incidents(load_gold(gold_path), incidents_path))
 
 

@@ -161,18 +161,17 @@ SELECT (SELECT count(*) FROM articles) AS articles,
 """
 
 
-def _has_incidents(con) -> Optional[dict]:
+def _has_incidents(session) -> Optional[dict]:
     """Column names of a usable, non-empty `incidents` table (issue 15), or None to count per article."""
     try:
-        cols = {r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'incidents'").fetchall()}
+        cols = session.columns_of("incidents")
     except Exception:  # noqa: BLE001 - an engine without information_schema: per article
         return None
     date = next((c for c in ("first_published", "first_seen") if c in cols), None)
     if not {"kind", "count_min", "count_max"} <= cols or date is None:
         return None
     # A file migrated from before issue 15 has the table but no incident for its older reports.
-    if not con.execute("SELECT count(*) FROM incidents").fetchone()[0]:
+    if not session.count("incidents"):
         return None
     return {"date": date, "low": "count_min", "high": "count_max",
             "event_filter": "AND sort = 'event'" if "sort" in cols else ""}
@@ -184,9 +183,8 @@ def _literal(moment: Optional[datetime]) -> str:
     return f"TIMESTAMPTZ '{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}+00'"
 
 
-def _run(con, sql: str) -> Section:
-    cur = con.execute(sql)
-    return Section(sql.strip(), [d[0] for d in cur.description], cur.fetchall())
+def _run(session, sql: str) -> Section:
+    return Section(sql.strip(), *session.query(sql))
 
 
 def load_regions() -> tuple[dict[str, str], list[str]]:
@@ -231,27 +229,26 @@ def _by_region(rows: list[tuple]) -> tuple[list[tuple[str, int, int]], tuple[int
     return [(r, d, c) for r, (d, c) in counts.items()], (unplaced[0], unplaced[1])
 
 
-def collect(con, source: str, since: Optional[timedelta] = None, topic: str = "all",
+def collect(session, source: str, since: Optional[timedelta] = None, topic: str = "all",
             now: Optional[datetime] = None) -> ReportData:
-    """Run every query of the page on an open (read-only) connection."""
+    """Run every query of the page in an open read-only store session (`sinks/store.Session`) set to UTC."""
     if topic not in TOPICS:
         raise ValueError(f"--topic must be one of {', '.join(TOPICS)}")
     now = now or datetime.now(timezone.utc)
     start = now - since if since else None
     lit = _literal(start)
-    con.execute("SET TimeZone = 'UTC'")  # weeks and dates in UTC, whatever the machine's zone
-    incidents = _has_incidents(con)
+    incidents = _has_incidents(session)
     timeline = (TIMELINE_INCIDENTS_SQL.format(since=lit, **incidents) if incidents
                 else TIMELINE_ARTICLES_SQL.format(since=lit))
     topic_filter = {"all": "(l.defection_report OR l.conscription)", "defection": "l.defection_report",
                     "conscription": "l.conscription"}[topic] + " AND l.duplicate_of_url IS NULL"
     sections = {
-        "timeline": _run(con, timeline),
-        "places": _run(con, PLACES_SQL.format(since=lit)),
-        "newest": _run(con, NEWEST_SQL.format(since=lit, topic_filter=topic_filter)),
-        "feeds": _run(con, FEEDS_SQL),
-        "freshness": _run(con, FRESHNESS_SQL),
-        "provenance": _run(con, PROVENANCE_SQL),
+        "timeline": _run(session, timeline),
+        "places": _run(session, PLACES_SQL.format(since=lit)),
+        "newest": _run(session, NEWEST_SQL.format(since=lit, topic_filter=topic_filter)),
+        "feeds": _run(session, FEEDS_SQL),
+        "freshness": _run(session, FRESHNESS_SQL),
+        "provenance": _run(session, PROVENANCE_SQL),
     }
     regions, unplaced = _by_region(sections["places"].rows)
     return ReportData(source, start, topic, now, incidents is not None, sections, regions, unplaced)
@@ -261,46 +258,26 @@ class DatabaseBusy(RuntimeError):
     """The file stayed locked by a writer for the whole --wait."""
 
 
-def _read_only(path: str, wait_s: float):
-    """A read-only connection, retried while another process holds the file.
-
-    `sinks/duckdb_connect`, not DuckDBStore: importing the store imports Beam,
-    which costs `newswatch report` seconds on a busy machine.
-    """
-    import duckdb
-
-    from newswatch.sinks.duckdb_connect import connect_when_free, is_lock_error
-
-    try:
-        return connect_when_free(path, True, wait_s, max_delay_s=0.5)
-    except duckdb.IOException as exc:
-        if is_lock_error(exc):
-            raise DatabaseBusy(f"{path} stayed locked for {wait_s:g} s ({exc}); retry, or raise --wait") from None
-        raise
-
-
 @contextlib.contextmanager
 def _open(db: Optional[str], parquet: Optional[str], wait_s: float):
-    """A read-only connection to the DuckDB file, or an in-memory one over the Parquet sink."""
-    if not parquet:
-        con = _read_only(db, wait_s)
-        try:
-            yield con
-        finally:
-            con.close()
-        return
-    from newswatch.sinks.parquet_read import open_parquet
-    from newswatch.sinks.schema import MIGRATIONS
+    """A read-only session of the DuckDB file or of the Parquet sink, in UTC.
 
-    con = open_parquet(parquet)
+    Only the Parquet store's module imports Beam: `newswatch report --db`
+    never loads it, which saves seconds on a busy machine.
+    """
+    from newswatch.sinks.duckdb import DatabaseLocked, DuckDBStore
+
+    if parquet:
+        from newswatch.sinks.parquet_read import ParquetStore
+
+        store = ParquetStore(parquet)
+    else:
+        store = DuckDBStore(db, lock_timeout_s=wait_s)
     try:
-        # The Parquet sink has no runs table and no poll_freshness view: the
-        # in-memory connection gets the same view and an empty runs table.
-        con.execute(next(m.sql for m in MIGRATIONS if "poll_freshness" in m.sql))
-        con.execute("CREATE TABLE runs (finished_at TIMESTAMPTZ)")
-        yield con
-    finally:
-        con.close()
+        with store.session(time_zone="UTC") as session:  # weeks and dates in UTC, whatever the machine's zone
+            yield session
+    except DatabaseLocked as exc:
+        raise DatabaseBusy(f"{db} stayed locked for {wait_s:g} s ({exc.error}); retry, or raise --wait") from None
 
 
 def build_report(out: str, db: Optional[str] = None, parquet: Optional[str] = None,
@@ -312,8 +289,8 @@ def build_report(out: str, db: Optional[str] = None, parquet: Optional[str] = No
     """
     from newswatch.report_html import render_page
 
-    with lock, _open(db, parquet, wait_s) as con:
-        data = collect(con, os.path.abspath(db) if db else parquet, since, topic)
+    with lock, _open(db, parquet, wait_s) as session:
+        data = collect(session, os.path.abspath(db) if db else parquet, since, topic)
     write_atomic(out, render_page(data))  # rendered with no connection held
     return data
 

@@ -74,32 +74,16 @@ def run_batch(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Sequ
     return store.finish_run(run_id, "ok")
 
 
-def _parquet_counts(directory: str) -> tuple[int, int]:
-    from newswatch.sinks.parquet_read import open_parquet
-
-    con = open_parquet(directory)
-    try:
-        return con.execute("SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM mentions)").fetchone()
-    finally:
-        con.close()
-
-
 def _run_batch_parquet(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Sequence[str]) -> dict:
     """A Parquet run keeps no `runs` table: its summary comes from the views."""
     started = datetime.now(timezone.utc)
-    before, _ = _parquet_counts(settings.db_path)
+    store = settings.store()
+    before = store.totals().articles
     _build_and_run(feed_urls, settings, beam_args)
-    after, mentions = _parquet_counts(settings.db_path)
-    from newswatch.sinks.parquet_read import open_parquet
-
-    con = open_parquet(settings.db_path)
-    try:
-        errors = con.execute(
-            "SELECT count(*) FROM errors WHERE \"at\" >= date_trunc('second', CAST(? AS TIMESTAMPTZ))", [started]
-        ).fetchone()[0]
-    finally:
-        con.close()
+    with store.session() as s:
+        after, errors = s.totals(), s.errors_since(started)
     return {
         "run_id": uuid.uuid4().hex[:12], "status": "ok", "feeds": len(feed_urls), "started_at": started,
-        "articles_before": before, "articles_after": after, "mentions_after": mentions, "errors_seen": errors,
+        "articles_before": before, "articles_after": after.articles, "mentions_after": after.mentions,
+        "errors_seen": errors,
     }

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, NamedTuple, Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
@@ -24,22 +24,16 @@ from newswatch.alerts.step import RaiseAlerts
 from newswatch.config import Config
 from newswatch.http.settings import HttpSettings
 from newswatch.records import SinkRecord
-from newswatch.sinks.duckdb import (
-    read_dedup_index,
-    read_feed_states,
-    read_incident_window,
-    read_stored_ids,
-    window_start,
-)
+from newswatch.sinks.duckdb import DuckDBStore, window_start
 from newswatch.sinks.duckdb_writer import WriteToDuckDB
+from newswatch.sinks.store import Store
 from newswatch.transforms.dedup.step import MarkDuplicates, MarkDuplicatesInProcess
-from newswatch.transforms.dedup.core import PriorEntry
 from newswatch.transforms.extract_text import ExtractText
 from newswatch.transforms.feeds import PollFeeds
 from newswatch.transforms.fetch import FetchArticles, NewItems
 from newswatch.transforms.incidents.step import ResolveIncidents
 from newswatch.transforms.mentions.step import ExtractMentions
-from newswatch.transforms.schedule import FeedState, PollOnSchedule, Schedule
+from newswatch.transforms.schedule import PollOnSchedule, Schedule
 
 
 @dataclass(frozen=True)
@@ -53,43 +47,33 @@ class GraphSettings:
     parquet: bool = False  # write Parquet files (cluster runs) instead of one DuckDB file
     alerts: Optional["AlertSettings"] = None  # rules and channels; None or no channels: no alerts
 
-    def loaders(self):
-        """(stored ids, dedup index, feed states) readers for this sink, all picklable."""
+    def store(self) -> Store:
+        """The store the graph writes to and reads back from."""
         if self.parquet:
-            from newswatch.sinks import parquet_read as parquet
+            from newswatch.sinks.parquet_read import ParquetStore
 
-            return (
-                functools.partial(parquet.stored_ids, self.db_path),
-                functools.partial(
-                    _prior_entries, parquet.dedup_index, self.db_path, window_start(self.config.dedup.window_days)
-                ),
-                functools.partial(_feed_states, parquet.feed_states, self.db_path),
-            )
-        return (
-            functools.partial(read_stored_ids, self.db_path),
-            functools.partial(
-                _prior_entries, read_dedup_index, self.db_path, window_start(self.config.dedup.window_days)
-            ),
-            functools.partial(_feed_states, read_feed_states, self.db_path),
-        )
+            return ParquetStore(self.db_path)
+        return DuckDBStore(self.db_path)
+
+    def loaders(self) -> "Loaders":
+        """What the graph reads back from its store, as picklable callables."""
+        store, since = self.store(), window_start(self.config.dedup.window_days)
+        return Loaders(store.stored_ids, functools.partial(store.prior_entries, since), store.feed_schedules,
+                       functools.partial(store.incident_window, since))
+
+
+class Loaders(NamedTuple):
+    """Picklable readers of a store, one per stage that reads stored rows back."""
+
+    stored_ids: Callable[[], list]  # article ids, for NewItems
+    prior: Callable[[], list]  # PriorEntry of the dedup window, for MarkDuplicates
+    feed_states: Callable[[], dict]  # feed_url -> FeedState, for PollOnSchedule
+    incident_window: Callable[[], tuple]  # IncidentWindow, for ResolveIncidents
 
 
 def on_direct_runner(options: PipelineOptions) -> bool:
     """True when the options pick the DirectRunner (also when no runner is named)."""
     return str(options.view_as(StandardOptions).runner or "DirectRunner").endswith("DirectRunner")
-
-
-def _prior_entries(load, *args) -> list[PriorEntry]:
-    """Stored dedup rows (plain tuples from a sink) as the PriorEntry records dedup reads."""
-    return [PriorEntry(*row) for row in load(*args)]
-
-
-def _feed_states(load, *args) -> dict[str, FeedState]:
-    """Stored feed schedules (plain tuples from a sink) as the FeedState the scheduler keeps."""
-    return {
-        url: FeedState(next_poll or 0.0, errors or 0, None, None, suspended, suspended_at or 0.0, resumed_at or 0.0)
-        for url, (next_poll, errors, suspended, suspended_at, resumed_at) in load(*args).items()
-    }
 
 
 def _as_sink(field: str):
@@ -120,7 +104,7 @@ def poll_on_schedule(
         schedule,
         cfg.feeds.max_items_per_feed,
         cfg.feeds.future_tolerance_s,
-        stored_states=settings.loaders()[2],
+        stored_states=settings.loaders().feed_states,
         stop_file=stop_file,
     )
 
@@ -135,8 +119,8 @@ class ProcessItems(beam.PTransform):
     def expand(self, polled):
         items, polls, feed_errors = polled
         cfg = self._s.config
-        stored_ids, prior, _ = self._s.loaders()
-        new_items = items | "NewItems" >> NewItems(stored_ids)
+        loaders = self._s.loaders()
+        new_items = items | "NewItems" >> NewItems(loaders.stored_ids)
         pages, fetch_errors = new_items | "FetchArticles" >> FetchArticles(self._s.http)
         articles, extract_errors = pages | "ExtractText" >> ExtractText(cfg.extract.min_words)
         options = articles.pipeline.options
@@ -144,7 +128,7 @@ class ProcessItems(beam.PTransform):
         # The keyed-state dedup cannot settle on the streaming DirectRunner
         # (see MarkDuplicatesInProcess); everywhere else it is the one used.
         dedup = MarkDuplicatesInProcess if in_process else MarkDuplicates
-        deduped, relinks = articles | "MarkDuplicates" >> dedup(prior=prior, window_days=cfg.dedup.window_days)
+        deduped, relinks = articles | "MarkDuplicates" >> dedup(prior=loaders.prior, window_days=cfg.dedup.window_days)
         enriched, mention_errors = deduped | "ExtractMentions" >> ExtractMentions(
             model=cfg.mentions.model or None
         )
@@ -164,11 +148,9 @@ class ProcessItems(beam.PTransform):
         if self._s.parquet:
             from newswatch.sinks.parquet import WriteToParquet
 
-            from newswatch.sinks import parquet_read as parquet
-
             # Resolved before the write: the stored window read back holds earlier runs' reports.
-            loader = functools.partial(parquet.incident_window, self._s.db_path, window_start(cfg.dedup.window_days))
-            incidents = enriched | "ResolveIncidents" >> ResolveIncidents(loader, cfg.dedup.window_days)
+            incidents = enriched | "ResolveIncidents" >> ResolveIncidents(loaders.incident_window,
+                                                                          cfg.dedup.window_days)
             records["Incidents"] = incidents | "IncidentsToSink" >> beam.Map(_as_sink("incident")).with_output_types(
                 SinkRecord)
             return tuple(records.values()) | "AllRecords" >> beam.Flatten() | "WriteToParquet" >> WriteToParquet(
@@ -186,10 +168,10 @@ class ProcessItems(beam.PTransform):
                 _ = pcoll | f"Write{label}" >> self._writer(commit_after_s=commit_after_s)
         stored = records["Articles"] | "WriteArticles" >> self._writer(5.0, commit_after_s)
         # Incidents follow the article commit, so the stored window they re-read includes these articles.
-        loader = functools.partial(read_incident_window, self._s.db_path, window_start(cfg.dedup.window_days))
         _ = (
             stored
-            | "ResolveIncidents" >> ResolveIncidents(loader, cfg.dedup.window_days, in_process=in_process)
+            | "ResolveIncidents" >> ResolveIncidents(loaders.incident_window, cfg.dedup.window_days,
+                                                     in_process=in_process)
             | "IncidentsToSink" >> beam.Map(_as_sink("incident")).with_output_types(SinkRecord)
             | "WriteIncidents" >> self._writer(commit_after_s=commit_after_s)
         )

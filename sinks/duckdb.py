@@ -1,6 +1,8 @@
 """DuckDB sink: idempotent, batched writes that hold the file only briefly.
 
-`DuckDBStore` owns every connection to the file. Writers open it
+`DuckDBStore` owns every connection to the file and is its `Store`
+(`sinks/store.py`): the read-only sessions the commands ask, the typed
+readers the graph needs, run bookkeeping. Writers open it
 read-write only for the length of one short transaction and close it again;
 readers open read-only. A lock held by another process is retried until
 `lock_timeout_s`, then reported with what to do about it; the pipeline's
@@ -25,17 +27,18 @@ import os
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Iterator, NamedTuple, Optional, Sequence
+from typing import TYPE_CHECKING, Iterator, NamedTuple, Optional, Sequence
 
 import duckdb
 
-from newswatch.records import (
-    SinkRecord,
-)
 from newswatch.sinks.incidents_store import incident_window, write_incidents
 from newswatch.sinks.duckdb_connect import connect_when_free, is_lock_error
 from newswatch.sinks.duckdb_rows import _apply_relinks, _insert_articles, _record_polls, _upsert_errors
 from newswatch.sinks.schema import migrate
+from newswatch.sinks.store import IncidentWindow, Store, feed_schedules_of, prior_entries_of
+
+if TYPE_CHECKING:  # the records module imports Beam, which `newswatch report` must not load
+    from newswatch.records import SinkRecord
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,11 @@ def write_lock() -> threading.Lock:
 
 
 class DatabaseLocked(RuntimeError):
-    """Another process holds the DuckDB file."""
+    """Another process holds the DuckDB file; `error` is DuckDB's own message."""
+
+    def __init__(self, message: str, error: Optional[Exception] = None):
+        super().__init__(message)
+        self.error = error
 
 
 class WriteStats(NamedTuple):
@@ -115,8 +122,8 @@ def _lock_message(path: str, exc: Exception) -> str:
     )
 
 
-class DuckDBStore:
-    """Owns connections to one newswatch DuckDB file."""
+class DuckDBStore(Store):
+    """Owns connections to one newswatch DuckDB file: the job's private store or the analyst file."""
 
     def __init__(self, path: str, lock_timeout_s: float = 5.0):
         self.path = str(path)
@@ -131,7 +138,7 @@ class DuckDBStore:
             return connect_when_free(self.path, read_only, self.lock_timeout_s)
         except duckdb.IOException as exc:
             if is_lock_error(exc):
-                raise DatabaseLocked(_lock_message(self.path, exc)) from None
+                raise DatabaseLocked(_lock_message(self.path, exc), exc) from None
             raise
 
     @contextlib.contextmanager
@@ -162,6 +169,9 @@ class DuckDBStore:
                 _rollback(con)
                 raise
 
+    def _open_read_only(self) -> duckdb.DuckDBPyConnection:
+        return self._connect(read_only=True)
+
     @contextlib.contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection, closed on exit."""
@@ -182,7 +192,7 @@ class DuckDBStore:
 
     # ------------------------------------------------------------ writes
 
-    def write(self, records: Sequence[SinkRecord]) -> WriteStats:
+    def write(self, records: Sequence["SinkRecord"]) -> WriteStats:
         """Write a batch in one transaction; idempotent."""
         enriched = [r.enriched for r in records if r.enriched is not None]
         errors = [r.error for r in records if r.error is not None]
@@ -196,7 +206,7 @@ class DuckDBStore:
             write_incidents(con, [r.incident for r in records if r.incident is not None])
         return WriteStats(new_ids, n_mentions, len(errors), len(polls), len(relinks))
 
-    def write_patiently(self, records: Sequence[SinkRecord], stop: Optional[threading.Event] = None,
+    def write_patiently(self, records: Sequence["SinkRecord"], stop: Optional[threading.Event] = None,
                         max_delay_s: float = 30.0) -> Optional[WriteStats]:
         """`write`, retried with backoff for as long as the file is unavailable (locked, disk full).
 
@@ -253,22 +263,13 @@ class DuckDBStore:
 
     def stored_ids(self) -> list[str]:
         """Every stored article_id (empty when the file does not exist yet)."""
-        if not self.exists():
-            return []
-        with self.reader() as con:
-            if not _has_table(con, "articles"):
-                return []
-            return [row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()]
+        with self._loading("articles") as con:
+            return [] if con is None else [row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()]
 
-    def feed_states(self) -> dict[str, tuple]:
-        """feed_url -> (next poll, errors in a row, suspension reason, suspended at, resumed at); times in epoch s."""
-        if not self.exists():
-            return {}
-        with self.reader() as con:
-            if not _has_table(con, "feeds"):
-                return {}
-            rows = con.execute(FEED_STATES_SQL).fetchall()
-        return {row[0]: tuple(row[1:]) for row in rows}
+    def feed_schedules(self) -> dict:
+        """feed_url -> `FeedState` as stored, for the streaming scheduler."""
+        with self._loading("feeds") as con:
+            return {} if con is None else feed_schedules_of(con)
 
     def resume_feeds(self, feed_urls: Optional[Sequence[str]] = None) -> list[tuple[str, str]]:
         """Lift the suspension of the given feeds (None: every suspended feed); return (url, old reason).
@@ -289,19 +290,34 @@ class DuckDBStore:
             )
         return [tuple(row) for row in rows]
 
-    def dedup_index(self, since: Optional[str] = None) -> list[tuple]:
-        """(article_id, published_at, seen_at, content_hash, minhash, duplicate_of) of stored articles.
+    def prior_entries(self, since: Optional[str] = None) -> list:
+        """`PriorEntry` of the stored articles of the dedup window, for `MarkDuplicates`.
 
         `since` limits to articles published or first seen after that ISO
         time (the dedup window), plus the originals those point at.
         """
-        if not self.exists():
-            return []
-        with self.reader() as con:
-            if not _has_table(con, "articles"):
-                return []
-            sql, params = dedup_index_query(since)
-            return [tuple(row) for row in con.execute(sql, params).fetchall()]
+        with self._loading("articles") as con:
+            return [] if con is None else prior_entries_of(con, since)
+
+    def incident_window(self, since: Optional[str] = None) -> IncidentWindow:
+        """Stored candidates of the window and their incidents, for `ResolveIncidents`."""
+        with self._loading("incident_mentions") as con:
+            return IncidentWindow([], {}) if con is None else IncidentWindow(*incident_window(con, since))
+
+    @contextlib.contextmanager
+    def _loading(self, table: str) -> Iterator[Optional[duckdb.DuckDBPyConnection]]:
+        """A read-only connection for the graph's loaders; None while the file or `table` does not exist yet.
+
+        It holds this process's write lock: the loaders run inside the job,
+        whose writers may hold the file open, and in one process DuckDB refuses
+        a read-only connection beside a read-write one.
+        """
+        with _WRITE_LOCK:
+            if not self.exists():
+                yield None
+                return
+            with self.reader() as con:
+                yield con if _has_table(con, table) else None
 
 
 def _rollback(con) -> None:
@@ -313,32 +329,6 @@ def _rollback(con) -> None:
         pass
 
 
-# What the streaming scheduler needs of each feed, from a `feeds` table or view.
-FEED_STATES_SQL = (
-    "SELECT feed_url, epoch(next_poll_at), consecutive_errors,"
-    " CASE WHEN suspended THEN coalesce(suspended_reason, 'suspended') END,"
-    " CASE WHEN suspended THEN epoch(last_polled_at) END, epoch(resumed_at) FROM feeds"
-)
-
-
-def dedup_index_query(since: Optional[str]) -> tuple[str, list]:
-    """SQL (over an `articles` table or view) for what dedup needs of stored articles.
-
-    With `since`: articles published or first seen after it (a backfill of old
-    news stored an hour ago is as fresh as today's news), plus the originals
-    they point at, so a copy never loses its older original.
-    """
-    sql = (
-        "SELECT article_id, strftime(published_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S+00:00'),"
-        " strftime(seen_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S+00:00'),"
-        " content_hash, minhash, duplicate_of FROM articles"
-    )
-    if not since:
-        return sql, []
-    recent = "(coalesce(published_at, seen_at) >= CAST(? AS TIMESTAMPTZ) OR seen_at >= CAST(? AS TIMESTAMPTZ))"
-    return f"{sql} WHERE {recent} OR article_id IN (SELECT duplicate_of FROM articles WHERE {recent})", [since] * 4
-
-
 def _has_table(con, name: str) -> bool:
     return bool(
         con.execute(
@@ -347,32 +337,9 @@ def _has_table(con, name: str) -> bool:
     )
 
 
-def read_stored_ids(path: str) -> list[str]:
-    """Picklable loader for `NewItems`: every stored article id."""
-    with _WRITE_LOCK:
-        return DuckDBStore(path).stored_ids()
-
-
-def read_feed_states(path: str) -> dict[str, tuple]:
-    """Picklable loader for `PollOnSchedule`: the rows of `DuckDBStore.feed_states`."""
-    with _WRITE_LOCK:
-        return DuckDBStore(path).feed_states()
-
-
-def read_dedup_index(path: str, since: Optional[str] = None) -> list[tuple]:
-    """Picklable loader for `MarkDuplicates`: what stored articles dedup needs."""
-    with _WRITE_LOCK:
-        return DuckDBStore(path).dedup_index(since)
-
-
-def read_incident_window(path: str, since: Optional[str] = None) -> tuple[list, dict]:
-    """Picklable loader for `ResolveIncidents`: stored candidates of the window and their incidents."""
-    with _WRITE_LOCK:
-        store = DuckDBStore(path)
-        if not store.exists():
-            return [], {}
-        with store.reader() as con:
-            return incident_window(con, since) if _has_table(con, "incident_mentions") else ([], {})
+def read_incident_window(path: str, since: Optional[str] = None) -> IncidentWindow:
+    """`DuckDBStore.incident_window` of the file at `path`."""
+    return DuckDBStore(path).incident_window(since)
 
 
 def window_start(days: float) -> str:

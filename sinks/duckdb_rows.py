@@ -8,35 +8,36 @@ feed's row.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import pyarrow as pa
+from newswatch.sinks.schema import arrow_type, written_columns
 
-from newswatch.records import EnrichedArticle, ErrorRecord, FeedPoll, Relink
+if TYPE_CHECKING:  # the records module imports Beam; `newswatch report` reaches this module without it
+    from newswatch.records import EnrichedArticle, ErrorRecord, FeedPoll, Relink
 
-
-_ARTICLE_COLUMNS = (
-    "article_id", "url", "feed_url", "source", "title", "author", "published_at", "date_origin",
-    "fetched_at", "seen_at", "language", "text", "content_hash", "duplicate_of", "duplicate_kind",
-    "minhash", "source_encoding",
-)
-_LABEL_COLUMNS = (
-    "defection", "conscription", "defection_report", "defectors", "weapons", "orgs", "locations",
-    "country",
-)
-_MENTION_COLUMNS = (
-    "mention_id", "article_id", "kind", "modality", "people_count", "count_qualifier",
-    "weapons_count", "ranks", "units", "orgs", "locations", "country", "source_party",
-    "sentence", "start_char", "end_char", "extractor_version",
-)
-_TIMESTAMP_COLUMNS = {"published_at", "fetched_at", "seen_at"}
 _LIST_COLUMNS = {"orgs", "locations", "ranks", "units"}
 
 
-def _arrow(rows: list[dict], columns: Sequence[str], types: dict[str, pa.DataType]) -> pa.Table:
-    return pa.table(
-        {c: pa.array([row[c] for row in rows], type=types.get(c, pa.string())) for c in columns}
+def _insert_new(con, table: str, rows: list[dict], now_columns: Sequence[str] = ()) -> None:
+    """INSERT rows (column -> value, times as ISO text) into `table`, skipping keys already stored.
+
+    The columns come from `sinks/schema.py`; `now_columns` are set to the time of the insert.
+    """
+    import pyarrow as pa  # here, not at the top: a read-only `newswatch report` never loads it
+
+    columns = written_columns(table)
+    name = f"new_{table}"
+    con.register(name, pa.table({
+        c.name: pa.array([row[c.name] for row in rows],
+                         type=pa.string() if c.type == "TIMESTAMPTZ" else arrow_type(c.type))
+        for c in columns
+    }))
+    select = ", ".join(f"CAST({c.name} AS TIMESTAMPTZ)" if c.type == "TIMESTAMPTZ" else c.name for c in columns)
+    con.execute(
+        f"INSERT INTO {table} ({', '.join([c.name for c in columns] + list(now_columns))}) "
+        f"SELECT {select}{''.join(', now()' for _ in now_columns)} FROM {name} ON CONFLICT DO NOTHING"
     )
+    con.unregister(name)
 
 
 def _insert_articles(con, enriched: Sequence[EnrichedArticle]) -> tuple[list[str], int]:
@@ -65,27 +66,7 @@ def _insert_articles(con, enriched: Sequence[EnrichedArticle]) -> tuple[list[str
         )
         row["extractor_version"] = e.mentions[0].extractor_version if e.mentions else version
         article_rows.append(row)
-    types = {
-        "minhash": pa.binary(),
-        "defection": pa.bool_(),
-        "conscription": pa.bool_(),
-        "defection_report": pa.bool_(),
-        "defectors": pa.int64(),
-        "weapons": pa.int64(),
-        "orgs": pa.list_(pa.string()),
-        "locations": pa.list_(pa.string()),
-    }
-    columns = _ARTICLE_COLUMNS + _LABEL_COLUMNS + ("extractor_version",)
-    new_articles = _arrow(article_rows, columns, types)
-    select = ", ".join(
-        f"CAST({c} AS TIMESTAMPTZ)" if c in _TIMESTAMP_COLUMNS else c for c in columns
-    )
-    con.register("new_articles", new_articles)
-    con.execute(
-        f"INSERT INTO articles ({', '.join(columns)}, stored_at) "
-        f"SELECT {select}, now() FROM new_articles ON CONFLICT DO NOTHING"
-    )
-    con.unregister("new_articles")
+    _insert_new(con, "articles", article_rows, now_columns=("stored_at",))
 
     mention_rows = [
         {**m._asdict(), **{c: list(getattr(m, c)) for c in _LIST_COLUMNS}}
@@ -93,19 +74,7 @@ def _insert_articles(con, enriched: Sequence[EnrichedArticle]) -> tuple[list[str
         for m in e.mentions
     ]
     if mention_rows:
-        types = {
-            "people_count": pa.int64(),
-            "weapons_count": pa.int64(),
-            "start_char": pa.int64(),
-            "end_char": pa.int64(),
-            **{c: pa.list_(pa.string()) for c in _LIST_COLUMNS},
-        }
-        con.register("new_mentions", _arrow(mention_rows, _MENTION_COLUMNS, types))
-        con.execute(
-            f"INSERT INTO mentions ({', '.join(_MENTION_COLUMNS)}) "
-            f"SELECT {', '.join(_MENTION_COLUMNS)} FROM new_mentions ON CONFLICT DO NOTHING"
-        )
-        con.unregister("new_mentions")
+        _insert_new(con, "mentions", mention_rows)
     return [e.article.article_id for e in fresh], len(mention_rows)
 
 

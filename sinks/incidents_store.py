@@ -8,15 +8,14 @@ twice leaves the same rows. The tables are declared in ``sinks/schema.py``.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
-from newswatch.records import Incident, IncidentCandidate
+from newswatch.sinks.schema import TABLES
 
-INCIDENT_COLUMNS = (
-    "incident_id", "sort", "kind", "title", "count_min", "count_max", "weapons_min", "weapons_max", "claimants",
-    "places", "units", "ranks", "first_published", "first_seen", "last_seen", "n_articles", "n_outlets",
-    "representative_url",
-)
+if TYPE_CHECKING:  # the records module imports Beam; `newswatch report` reaches this module without it
+    from newswatch.records import Incident, IncidentCandidate
+
+INCIDENT_COLUMNS = tuple(c.name for c in TABLES["incidents"])
 
 
 def incident_row(i: Incident) -> list:
@@ -82,6 +81,8 @@ WHERE m.modality = 'report'
 
 def incident_window(con, since: Optional[str]) -> tuple[list[IncidentCandidate], dict[str, frozenset]]:
     """(candidates, member mention ids per stored incident) for the articles seen or published since ``since``."""
+    from newswatch.records import IncidentCandidate
+
     rows = con.execute(_WINDOW_SQL, [since, since]).fetchall()
     candidates, known = [], {}
     for row in rows:

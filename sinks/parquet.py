@@ -49,47 +49,32 @@ from apache_beam.transforms import trigger, window
 
 from newswatch.records import EnrichedArticle, ErrorRecord, FeedPoll, Incident, Relink, SinkRecord
 from newswatch.sinks.incidents_store import INCIDENT_COLUMNS, incident_row, latest_versions
+from newswatch.sinks.schema import arrow_type, written_columns
 
 _TS = pa.timestamp("us", tz="UTC")
 _STRS = pa.list_(pa.string())
 _STR = pa.string()
 
-# Column name -> Parquet type, in the order of the DuckDB tables (sinks/schema.py).
-ARTICLE_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
-    ("article_id", _STR), ("url", _STR), ("feed_url", _STR), ("source", _STR), ("title", _STR),
-    ("author", _STR), ("published_at", _TS), ("date_origin", _STR), ("fetched_at", _TS),
-    ("seen_at", _TS), ("language", _STR), ("text", _STR), ("content_hash", _STR),
-    ("duplicate_of", _STR), ("duplicate_kind", _STR), ("minhash", pa.binary()),
-    ("defection", pa.bool_()), ("conscription", pa.bool_()), ("defection_report", pa.bool_()),
-    ("defectors", pa.int32()), ("weapons", pa.int32()), ("orgs", _STRS), ("locations", _STRS),
-    ("country", _STR), ("extractor_version", _STR),
-    ("source_encoding", _STR),  # migration 5 appended it to the DuckDB table
-)
-MENTION_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
-    ("mention_id", _STR), ("article_id", _STR), ("kind", _STR), ("modality", _STR),
-    ("people_count", pa.int32()), ("count_qualifier", _STR), ("weapons_count", pa.int32()),
-    ("ranks", _STRS), ("units", _STRS), ("orgs", _STRS), ("locations", _STRS), ("country", _STR),
-    ("source_party", _STR), ("sentence", _STR), ("start_char", pa.int32()), ("end_char", pa.int32()),
-    ("extractor_version", _STR),
-)
-ERROR_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
-    ("stage", _STR), ("url", _STR), ("feed_url", _STR), ("code", _STR), ("message", _STR), ("at", _TS),
-)
+
+def arrow_columns(columns) -> tuple[tuple[str, pa.DataType], ...]:
+    """(name, Arrow type) of `sinks/schema.py` columns."""
+    return tuple((c.name, arrow_type(c.type)) for c in columns)
+
+
+# Column name -> Parquet type: the DuckDB tables' columns a writer supplies (sinks/schema.py).
+ARTICLE_COLUMNS = arrow_columns(written_columns("articles"))
+MENTION_COLUMNS = arrow_columns(written_columns("mentions"))
+ERROR_COLUMNS = arrow_columns(written_columns("errors"))  # one row per event; the `errors` view counts them
+# A poll file holds the whole FeedPoll record: the view `feeds` is made from it.
 POLL_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("feed_url", _STR), ("polled_at", _TS), ("status", _STR), ("http_status", pa.int32()),
     ("etag", _STR), ("last_modified", _STR), ("items_seen", pa.int32()), ("bozo", pa.bool_()),
     ("error_code", _STR), ("message", _STR), ("title", _STR), ("retry_after", pa.float64()),
     ("next_poll_at", _TS), ("suspended_reason", _STR),
 )
-RELINK_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
-    ("article_id", _STR), ("duplicate_of", _STR), ("duplicate_kind", _STR),
-)
-_INCIDENT_TYPES = {"count_min": pa.int32(), "count_max": pa.int32(), "weapons_min": pa.int32(),
-                   "weapons_max": pa.int32(), "n_articles": pa.int32(), "n_outlets": pa.int32(),
-                   "first_published": _TS, "first_seen": _TS, "last_seen": _TS,
-                   **{n: _STRS for n in ("claimants", "places", "units", "ranks")}}
-INCIDENT_TABLE_COLUMNS = tuple((n, _INCIDENT_TYPES.get(n, _STR)) for n in INCIDENT_COLUMNS)
-INCIDENT_MENTION_COLUMNS = (("mention_id", _STR), ("incident_id", _STR), ("article_id", _STR), ("main", pa.bool_()))
+RELINK_COLUMNS = tuple((n, t) for n, t in ARTICLE_COLUMNS if n in ("article_id", "duplicate_of", "duplicate_kind"))
+INCIDENT_TABLE_COLUMNS = arrow_columns(written_columns("incidents"))
+INCIDENT_MENTION_COLUMNS = arrow_columns(written_columns("incident_mentions"))
 # Every file also carries when and in which window it was written: the views order versions by them.
 WRITE_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (("written_at", _TS), ("window_end_us", pa.int64()))
 

@@ -5,6 +5,7 @@ one row per key, the newest version (latest window, then latest write), so a
 dataset that holds a key twice still reads back without duplicates.
 
     con = open_parquet("gs://bucket/news")   # DuckDB views: articles, mentions, errors, feeds, ...
+    ParquetStore("gs://bucket/news").totals()  # the same through the `Store` interface
 """
 
 from __future__ import annotations
@@ -19,27 +20,21 @@ from apache_beam.io.filesystems import FileSystems
 
 from newswatch.sinks.parquet import (
     _STR,
-    _STRS,
-    _TS,
-    ARTICLE_COLUMNS,
     INCIDENT_MENTION_COLUMNS,
     INCIDENT_TABLE_COLUMNS,
     MENTION_COLUMNS,
-    POLL_COLUMNS,
     TABLE_COLUMNS,
     WRITE_COLUMNS,
+    arrow_columns,
 )
-from newswatch.sinks.schema import _LABELS_WITH_INCIDENT
+from newswatch.sinks.incidents_store import incident_window as incident_window_of
+from newswatch.sinks.schema import _LABELS_WITH_INCIDENT, DUCK_TYPES, MIGRATIONS, TABLES, arrow_type
+from newswatch.sinks.store import IncidentWindow, Store, feed_schedules_of, prior_entries_of
 
-_DUCK_TYPES = {
-    _STR: "VARCHAR", _TS: "TIMESTAMPTZ", pa.int32(): "INTEGER", pa.int64(): "BIGINT",
-    pa.bool_(): "BOOLEAN", pa.binary(): "BLOB", _STRS: "VARCHAR[]", pa.float64(): "DOUBLE",
-}
+# Arrow type -> DuckDB type, for the casts of the views.
+_DUCK_TYPES = {arrow_type(t): t for t in DUCK_TYPES}
 # The DuckDB sink's feed_polls table keeps these; the rest of a poll feeds the `feeds` view.
-_POLL_TABLE_COLUMNS = tuple(
-    (n, t) for n, t in POLL_COLUMNS
-    if n in ("feed_url", "polled_at", "status", "http_status", "items_seen", "error_code", "message")
-)
+_POLL_TABLE_COLUMNS = arrow_columns(TABLES["feed_polls"])
 # Newest version of a key first: later window, then later write, then file name for a total order.
 _LATEST_FIRST = "ORDER BY window_end_us DESC, written_at DESC, filename DESC"
 
@@ -117,9 +112,7 @@ def _select(columns, alias: str, override: Optional[dict[str, str]] = None) -> s
 
 
 def _views_sql(src: dict[str, str]) -> list[str]:
-    # The DuckDB table's column order puts stored_at after seen_at.
-    article_columns = list(ARTICLE_COLUMNS)
-    article_columns.insert([n for n, _ in article_columns].index("seen_at") + 1, ("stored_at", _TS))
+    article_columns = arrow_columns(TABLES["articles"])  # with stored_at, the time of the write
     # A relink, when there is one, overrides the article row's own link.
     relinked = {
         "stored_at": "CAST(a.written_at AS TIMESTAMPTZ) AS stored_at",
@@ -251,33 +244,38 @@ def _open_through_beam(directory: str) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def stored_ids(directory: str) -> list[str]:
-    """Picklable loader for `NewItems`: every article id in the dataset."""
-    with _open_through_beam(directory) as con:
-        return [row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()]
+class ParquetStore(Store):
+    """The `Store` of a `--sink parquet:DIR` dataset: sessions over the views, loaders through Beam's FileSystems.
 
+    A session shows what a DuckDB file shows: the views of `create_views`,
+    plus `poll_freshness` and an empty `runs` table (a Parquet run keeps no run rows).
+    """
 
-def feed_states(directory: str) -> dict[str, tuple]:
-    """Picklable loader for `PollOnSchedule`: the same mapping as `read_feed_states`."""
-    from newswatch.sinks.duckdb import FEED_STATES_SQL
+    def __init__(self, directory: str):
+        self.directory = directory
 
-    with _open_through_beam(directory) as con:
-        rows = con.execute(FEED_STATES_SQL).fetchall()
-    return {row[0]: tuple(row[1:]) for row in rows}
+    def _open_read_only(self) -> duckdb.DuckDBPyConnection:
+        con = open_parquet(self.directory)
+        con.execute(next(m.sql for m in MIGRATIONS if "poll_freshness" in m.sql))
+        con.execute("CREATE TABLE runs (finished_at TIMESTAMPTZ)")
+        return con
 
+    def stored_ids(self) -> list[str]:
+        """Every article id in the dataset."""
+        with _open_through_beam(self.directory) as con:
+            return [row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()]
 
-def dedup_index(directory: str, since: Optional[str] = None) -> list[tuple]:
-    """Picklable loader for `MarkDuplicates`: the same tuples as `DuckDBStore.dedup_index`."""
-    from newswatch.sinks.duckdb import dedup_index_query
+    def feed_schedules(self) -> dict:
+        """feed_url -> `FeedState`, as `DuckDBStore.feed_schedules`."""
+        with _open_through_beam(self.directory) as con:
+            return feed_schedules_of(con)
 
-    sql, params = dedup_index_query(since)
-    with _open_through_beam(directory) as con:
-        return [tuple(row) for row in con.execute(sql, params).fetchall()]
+    def prior_entries(self, since: Optional[str] = None) -> list:
+        """`PriorEntry` of the window, as `DuckDBStore.prior_entries`."""
+        with _open_through_beam(self.directory) as con:
+            return prior_entries_of(con, since)
 
-
-def incident_window(directory: str, since: Optional[str] = None) -> tuple[list, dict]:
-    """Picklable loader for `ResolveIncidents`: the same as `read_incident_window`, from the dataset."""
-    from newswatch.sinks.incidents_store import incident_window as window
-
-    with _open_through_beam(directory) as con:
-        return window(con, since)
+    def incident_window(self, since: Optional[str] = None) -> IncidentWindow:
+        """Stored candidates of the window and their incidents, as `DuckDBStore.incident_window`."""
+        with _open_through_beam(self.directory) as con:
+            return IncidentWindow(*incident_window_of(con, since))

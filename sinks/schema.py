@@ -294,6 +294,70 @@ MIGRATIONS += (
 LATEST_VERSION = MIGRATIONS[-1].version
 
 
+class Column(NamedTuple):
+    """One column of a table as the migrations leave it: name and DuckDB type."""
+
+    name: str
+    type: str
+
+
+def _columns(spec: str) -> tuple[Column, ...]:
+    return tuple(Column(*item.split()) for item in spec.split(","))
+
+
+# The one column definition of the tables both sinks hold, in table order. The DuckDB sink's
+# insert lists, the Parquet sink's Arrow schemas and its views are made from it; the migrations
+# above are history and are never edited, so tests/test_sink_duckdb.py checks they build exactly this.
+TABLES: dict[str, tuple[Column, ...]] = {
+    "articles": _columns(
+        "article_id VARCHAR, url VARCHAR, feed_url VARCHAR, source VARCHAR, title VARCHAR, author VARCHAR,"
+        "published_at TIMESTAMPTZ, date_origin VARCHAR, fetched_at TIMESTAMPTZ, seen_at TIMESTAMPTZ,"
+        "stored_at TIMESTAMPTZ, language VARCHAR, text VARCHAR, content_hash VARCHAR, duplicate_of VARCHAR,"
+        "duplicate_kind VARCHAR, minhash BLOB, defection BOOLEAN, conscription BOOLEAN, defection_report BOOLEAN,"
+        "defectors INTEGER, weapons INTEGER, orgs VARCHAR[], locations VARCHAR[], country VARCHAR,"
+        "extractor_version VARCHAR, source_encoding VARCHAR"),
+    "mentions": _columns(
+        "mention_id VARCHAR, article_id VARCHAR, kind VARCHAR, modality VARCHAR, people_count INTEGER,"
+        "count_qualifier VARCHAR, weapons_count INTEGER, ranks VARCHAR[], units VARCHAR[], orgs VARCHAR[],"
+        "locations VARCHAR[], country VARCHAR, source_party VARCHAR, sentence VARCHAR, start_char INTEGER,"
+        "end_char INTEGER, extractor_version VARCHAR"),
+    "errors": _columns(
+        "stage VARCHAR, url VARCHAR, feed_url VARCHAR, code VARCHAR, message VARCHAR, first_at TIMESTAMPTZ,"
+        "at TIMESTAMPTZ, count INTEGER"),
+    "feed_polls": _columns(
+        "feed_url VARCHAR, polled_at TIMESTAMPTZ, status VARCHAR, http_status INTEGER, items_seen INTEGER,"
+        "error_code VARCHAR, message VARCHAR"),
+    "incidents": _columns(
+        "incident_id VARCHAR, sort VARCHAR, kind VARCHAR, title VARCHAR, count_min INTEGER, count_max INTEGER,"
+        "weapons_min INTEGER, weapons_max INTEGER, claimants VARCHAR[], places VARCHAR[], units VARCHAR[],"
+        "ranks VARCHAR[], first_published TIMESTAMPTZ, first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ,"
+        "n_articles INTEGER, n_outlets INTEGER, representative_url VARCHAR"),
+    "incident_mentions": _columns("mention_id VARCHAR, incident_id VARCHAR, article_id VARCHAR, main BOOLEAN"),
+}
+# Filled by the database on insert, never by a writer.
+STORED_BY_DATABASE = {"articles": ("stored_at",), "errors": ("first_at", "count")}
+
+
+DUCK_TYPES = ("VARCHAR", "TIMESTAMPTZ", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN", "BLOB", "VARCHAR[]")
+
+
+def arrow_type(duck_type: str):
+    """The Arrow type that holds values of a DuckDB column type (Parquet files, Arrow inserts)."""
+    import pyarrow as pa  # here: `newswatch report` reads the schema without loading pyarrow
+
+    return {
+        "VARCHAR": pa.string(), "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"), "INTEGER": pa.int32(),
+        "BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(), "BLOB": pa.binary(),
+        "VARCHAR[]": pa.list_(pa.string()),
+    }[duck_type]
+
+
+def written_columns(table: str) -> tuple[Column, ...]:
+    """The columns of `table` a writer supplies, in table order (the Parquet sink's file columns)."""
+    skip = STORED_BY_DATABASE.get(table, ())
+    return tuple(c for c in TABLES[table] if c.name not in skip)
+
+
 def migrate(con) -> list[int]:
     """Apply pending migrations on an open read-write connection; return those applied."""
     con.execute(

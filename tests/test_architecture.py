@@ -204,3 +204,71 @@ def test_helpers_never_import_a_stage_and_stage_folders_import_nothing_on_import
         init = REPO / "transforms" / folder / "__init__.py"
         tree = ast.parse(init.read_text(encoding="utf-8"))
         assert not [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))], init
+
+
+# Only the storage room talks SQL to DuckDB (ARCHITECTURE.md, "one store"): everyone else asks a
+# `Store` or its `Session` (sinks/store.py). The alert outbox's SQL lives in a storage module in sinks/ too.
+SQL_OWNERS = ("newswatch.sinks",)
+# Methods of a DuckDB connection, relation or cursor that run SQL or fetch a result. A call of any of
+# these names counts, whatever the receiver is called, so renaming `con` does not hide one.
+SQL_METHODS = {"execute", "executemany", "sql", "cursor", "register", "unregister",
+               "fetchone", "fetchall", "fetchmany", "fetchdf", "fetchnumpy", "fetch_arrow_table"}
+# Everything in sinks/ that hands out a raw connection. With none of these, and no `import duckdb`, a
+# module has no connection to call `.query()` on but a store's: `Store.query` and `Session.query`
+# (a user's SQL, a report's printed SQL) are the one way SQL text leaves a command.
+# `store.reader()` and its kind take no argument (unlike `csv.writer(buf)`), in a `with` or not.
+CONNECTION_CONTEXTS = {"reader", "writer", "transaction"}
+CONNECTION_FUNCTIONS = {"open_parquet", "create_views", "connect_when_free", "_open_through_beam"}
+# Modules that may hold a store's transaction without running SQL in it: the alert outbox decides
+# (once per story, leases, backoff) and writes in one transaction, so it opens one and hands the
+# connection to sinks/outbox_store.py's statements. SQL methods and `import duckdb` still fail there.
+TRANSACTION_HOLDERS = {"newswatch.alerts.outbox"}
+
+
+def sql_outside_the_store(modules: dict[str, Path]) -> list[str]:
+    """`module:line what` for each way a module outside SQL_OWNERS reaches DuckDB itself."""
+    found = []
+    for module, path in modules.items():
+        if module in SQL_OWNERS or module.startswith(tuple(f"{owner}." for owner in SQL_OWNERS)):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                found += [f"{module}:{node.lineno} import {a.name}" for a in node.names
+                          if a.name.split(".")[0] == "duckdb"]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                if (node.module or "").split(".")[0] == "duckdb":
+                    found.append(f"{module}:{node.lineno} from {node.module} import")
+                found += [f"{module}:{node.lineno} import {a.name}" for a in node.names
+                          if a.name in CONNECTION_FUNCTIONS]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr in SQL_METHODS | CONNECTION_FUNCTIONS:
+                    found.append(f"{module}:{node.lineno} .{node.func.attr}(...)")
+                elif node.func.attr in CONNECTION_CONTEXTS and not node.args and not node.keywords \
+                        and module not in TRANSACTION_HOLDERS:
+                    found.append(f"{module}:{node.lineno} .{node.func.attr}()")
+    return sorted(found)
+
+
+def test_only_the_store_runs_sql():
+    found = sql_outside_the_store(project_modules())
+    assert not found, "SQL outside the store (ask sinks/store.py's Store or Session):\n" + "\n".join(found)
+
+
+def test_the_sql_check_sees_connections_under_any_name(tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "cmd.py").write_text(
+        "def f(store):\n"
+        "    import duckdb as db\n"
+        "    with store.reader() as anything:\n"
+        "        return anything.execute('SELECT 1').fetchone()\n"
+        "def g(store, buf):\n"
+        "    with store.session() as s:\n"
+        "        return s.query('SELECT 1'), store.query('SELECT 2'), csv.writer(buf)\n"
+        "def h(store):\n"
+        "    held = store.transaction()\n")
+    (pkg / "lake.py").write_text("from duckdb import connect\nfrom x.parquet_read import open_parquet\n")
+    found = sql_outside_the_store({"pkg.cmd": pkg / "cmd.py", "pkg.lake": pkg / "lake.py"})
+    assert found == ["pkg.cmd:2 import duckdb", "pkg.cmd:3 .reader()", "pkg.cmd:4 .execute(...)",
+                     "pkg.cmd:4 .fetchone(...)", "pkg.cmd:9 .transaction()", "pkg.lake:1 from duckdb import",
+                     "pkg.lake:2 import open_parquet"]

@@ -97,4 +97,4 @@ def test_feeds_resume(tmp_path, capsys):
     assert "not suspended (or unknown): http://f.example/other" in err
     assert main(["feeds", "resume", "--db", db, "--all"]) == 1
     assert "no feed resumed" in capsys.readouterr().err
-    assert DuckDBStore(db).feed_states()["http://f.example/gone"][2] is None
+    assert DuckDBStore(db).feed_schedules()["http://f.example/gone"].suspended is None

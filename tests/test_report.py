@@ -398,3 +398,22 @@ def test_stream_keeps_the_report_current(tmp_path):
     assert job.returncode == 0, output
     assert len(versions) >= 2 and ALL_DEMO_ARTICLES.search(page.read_text()), output
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".report-")]
+
+
+def test_report_from_a_duckdb_file_never_loads_beam(tmp_path):
+    """`newswatch report --db` starts fast: neither it nor the store it reads through imports Beam."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from newswatch.sinks.duckdb import DuckDBStore\n"
+        "DuckDBStore(sys.argv[1]).init()\n"
+        "from newswatch.cli import main\n"
+        "code = main(['report', '--db', sys.argv[1], '--out', sys.argv[2]])\n"
+        "print(code, sorted(m for m in sys.modules if m.split('.')[0] in ('apache_beam', 'pyarrow')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "n.duckdb"), str(tmp_path / "r.html")],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "0 []"
+    assert "<html" in (tmp_path / "r.html").read_text().lower()

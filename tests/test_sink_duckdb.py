@@ -5,7 +5,7 @@ from newswatch.records import (
     Article, ArticleLabels, EnrichedArticle, ErrorRecord, FeedPoll, Mention, Relink, SinkRecord,
 )
 from newswatch.sinks.duckdb import DatabaseLocked, DuckDBStore
-from newswatch.sinks.schema import LATEST_VERSION, MIGRATIONS, migrate
+from newswatch.sinks.schema import LATEST_VERSION, MIGRATIONS, TABLES, migrate
 
 
 def _article(aid, url, dup=None):
@@ -84,7 +84,7 @@ def test_relink_and_feed_state(tmp_path):
         assert con.execute("SELECT duplicate_of FROM articles WHERE article_id='a1'").fetchone()[0] == "a2"
         assert con.execute("SELECT consecutive_errors, last_error_code FROM feeds").fetchone() == (2, "http_5xx")
     assert sorted(store.stored_ids()) == ["a1", "a2"]
-    assert {row[0] for row in store.dedup_index()} == {"a1", "a2"}
+    assert {entry.article_id for entry in store.prior_entries()} == {"a1", "a2"}
 
 
 def test_resume_feeds_lifts_suspension_and_records_when(tmp_path):
@@ -95,15 +95,17 @@ def test_resume_feeds_lifts_suspension_and_records_when(tmp_path):
     fine = gone._replace(feed_url="http://f.example/fine", status="ok", http_status=200, error_code=None,
                          suspended_reason=None, next_poll_at="2024-03-05T10:01:00+00:00")
     store.write([SinkRecord(poll=p) for p in (gone, flaky, fine)])
-    suspended_at = store.feed_states()["http://f.example/gone"][3]
-    assert suspended_at == 1709632800.0 and store.feed_states()["http://f.example/gone"][2].startswith("gone")
+    gone_state = store.feed_schedules()["http://f.example/gone"]
+    assert gone_state.suspended_at == 1709632800.0 and gone_state.suspended.startswith("gone")
 
     assert store.resume_feeds(["http://f.example/gone", "http://f.example/fine", "http://nowhere/"]) == [
         ("http://f.example/gone", "gone: the server answered 410")]
-    next_poll, errors, reason, when, resumed_at = store.feed_states()["http://f.example/gone"]
-    assert (next_poll, errors, reason, when) == (None, 0, None, None) and resumed_at > suspended_at
-    assert store.feed_states()["http://f.example/flaky"][2].startswith("10 consecutive")
-    assert store.feed_states()["http://f.example/fine"][1:] == (0, None, None, None)  # untouched
+    resumed = store.feed_schedules()["http://f.example/gone"]
+    assert (resumed.next_poll, resumed.errors, resumed.suspended, resumed.suspended_at) == (0.0, 0, None, 0.0)
+    assert resumed.resumed_at > gone_state.suspended_at
+    assert store.feed_schedules()["http://f.example/flaky"].suspended.startswith("10 consecutive")
+    fine_state = store.feed_schedules()["http://f.example/fine"]  # untouched
+    assert (fine_state.errors, fine_state.suspended, fine_state.suspended_at, fine_state.resumed_at) == (0, None, 0.0, 0.0)
     assert store.resume_feeds() == [("http://f.example/flaky", "10 consecutive failures, last timeout")]
     assert store.resume_feeds() == []
 
@@ -129,3 +131,15 @@ def test_second_writer_fails_fast_with_a_clear_message(tmp_path):
         holder.kill()
         holder.wait()
     assert DuckDBStore(path).stored_ids() == []
+
+
+def test_the_migrations_build_exactly_the_column_definition(tmp_path):
+    """sinks/schema.py's TABLES (what the inserts, the Parquet files and views are made from) is what the
+    migrations, which are never edited, leave in a file: same columns, order and types."""
+    con = duckdb.connect(str(tmp_path / "n.duckdb"))
+    migrate(con)
+    for table, columns in TABLES.items():
+        built = con.execute(
+            "SELECT column_name, replace(data_type, 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMPTZ') FROM duckdb_columns()"
+            " WHERE table_name = ? ORDER BY column_index", [table]).fetchall()
+        assert built == [tuple(c) for c in columns], table

@@ -17,11 +17,11 @@ from apache_beam.transforms.window import TimestampedValue
 from newswatch.records import (
     Article, ArticleLabels, EnrichedArticle, ErrorRecord, FeedPoll, Mention, Relink, SinkRecord,
 )
-from newswatch.sinks.duckdb import DuckDBStore, read_feed_states
+from newswatch.sinks.duckdb import DuckDBStore
 from newswatch.sinks.parquet import (
     WriteToParquet, group_tables, parquet_bytes, part_id, partition_date, stable_shard, write_file,
 )
-from newswatch.sinks.parquet_read import create_views, dedup_index, feed_states, open_parquet, stored_ids
+from newswatch.sinks.parquet_read import ParquetStore, create_views, open_parquet
 from newswatch.sinks.parquet_read import _open_through_beam
 
 FEED_A = "http://feeds.example/a.xml"
@@ -218,10 +218,11 @@ def test_loaders_read_through_beam_filesystems_like_the_duckdb_sink(tmp_path):
     _write(out, records)
     store = DuckDBStore(str(tmp_path / "n.duckdb"))
     store.write(records)
-    assert sorted(stored_ids(str(out))) == sorted(store.stored_ids())
+    lake = ParquetStore(str(out))
+    assert sorted(lake.stored_ids()) == sorted(store.stored_ids())
     since = "2024-04-01T00:00:00+00:00"
-    assert sorted(dedup_index(str(out), since)) == sorted(store.dedup_index(since))
-    assert feed_states(str(out)) == read_feed_states(str(tmp_path / "n.duckdb"))
+    assert sorted(lake.prior_entries(since)) == sorted(store.prior_entries(since))
+    assert lake.feed_schedules() == store.feed_schedules()
     with _open_through_beam(str(out)) as via_beam, open_parquet(str(out)) as via_duckdb:
         for view in VIEWS:
             sql = "SELECT * EXCLUDE (text) FROM articles ORDER BY ALL" if view == "articles" else None

@@ -46,19 +46,14 @@ def run_demo(db_path: str, beam_args: Sequence[str] = ()) -> int:
             run = run_batch(urls, settings, beam_args)
         finally:
             publisher.stop()
-    with DuckDBStore(db_path).reader() as con:
-        articles, dups = con.execute(
-            "SELECT count(*), count(duplicate_of) FROM articles").fetchone()
-        mentions = con.execute("SELECT count(*) FROM mentions").fetchone()[0]
-        by_kind = con.execute(
-            "SELECT kind || '/' || modality, count(*) FROM mentions GROUP BY 1 ORDER BY 2 DESC, 1"
-        ).fetchall()
-        errors = con.execute("SELECT code, url FROM errors ORDER BY code, url").fetchall()
-        cur = con.execute(EXAMPLE_SQL)
-        example = format_rows([d[0] for d in cur.description], cur.fetchall(), "table")
+    with DuckDBStore(db_path).session() as s:
+        totals = s.totals()
+        by_kind = s.mentions_by_kind()
+        errors = s.error_urls()
+        example = format_rows(*s.query(EXAMPLE_SQL), "table")
     print(f"run {run['run_id']}: {run['status']}")
-    print(f"articles stored: {articles} ({dups} marked as duplicates)")
-    print(f"mentions: {mentions} (" + ", ".join(f"{k}: {n}" for k, n in by_kind) + ")")
+    print(f"articles stored: {totals.articles} ({totals.duplicates} marked as duplicates)")
+    print(f"mentions: {totals.mentions} (" + ", ".join(f"{k}: {n}" for k, n in by_kind) + ")")
     print(f"errors: {len(errors)}" + "".join(f"\n  {code}  {url}" for code, url in errors))
     print(f"\nexample query:\n  newswatch query --db {db_path} \"{EXAMPLE_SQL}\"\n")
     print(example)

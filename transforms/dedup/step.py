@@ -147,7 +147,7 @@ class MarkDuplicates(beam.PTransform):
 
     Args:
         prior: picklable callable returning ``PriorEntry`` rows already stored
-            (e.g. ``functools.partial(read_dedup_index, db_path, since_iso)``);
+            (e.g. ``functools.partial(DuckDBStore(db_path).prior_entries, since_iso)``);
             None for a first run.
         threshold: estimated Jaccard of word shingles at or above which two
             articles are copies (see ``dedup.core`` for the measurements).
