@@ -81,6 +81,7 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         if any(q.category == "people" and not (q.subset or q.casualty or q.size or q.single)
                and (q.start <= trigger_char <= q.end or 0 <= trigger_char - q.end <= 80 or 0 <= q.start - trigger_end <= 80)
                and not _CLAUSE_CHANGE.search(sent.text[min(q.end, trigger_end):max(q.start, trigger_char)])
+               and not _ENQUIRY.search(sent.text[min(q.end, trigger_end):max(q.start, trigger_char)])
                for q in quantities):  # "64 soldiers sought the People's Embrace", not a count in another clause
             return True
         return bool(_PAST_EVENT_VERBS.intersection(window)) and not _NEGATIONS.intersection(lows[cs:i])
@@ -220,6 +221,17 @@ def _one_subject(between: str) -> bool:
     "a sergeant who defected told us" names one of them, not how many."""
     return not _RELATIVE.search(between) or bool(_PREDICATE.search(between))
 _CLAUSE_CHANGE = re.compile(r"\b(?:said|says|told|added|according)\b|;")
+# "26,000 people have contacted the People's Embrace": enquiries, not defections
+_ENQUIRY = re.compile(r"\b(?:contact(?:ed|ing|s)?|phoned|rang|messaged|enquir\w*|inquir\w*|reached\s+out|approached)\b",
+                      re.I)
+_UNNAMED = re.compile(r"(?:an?|the|another|his|her|their|one)\s", re.I)
+_RELATIVE_OF_NAME = re.compile(r"\s*,?\s*who\s+(?:had\s+|has\s+|later\s+|also\s+)?", re.I)
+
+
+def _named_relative(sent_text: str, q: Quantity, anchor_char: int) -> bool:
+    """"Captain Htet Naing, who defected in 2022, now ...": a named person's own defection counts as one;
+    "a sergeant who defected told us" still names one of an uncounted group."""
+    return not _UNNAMED.match(sent_text, q.start) and bool(_RELATIVE_OF_NAME.fullmatch(sent_text[q.end:anchor_char]))
 
 
 def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Sequence[str],
@@ -231,8 +243,10 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     """
     usable = [q for q in quantities if q.category in categories and not (q.subset or q.casualty or q.size)
               and (not q.single or (single_ok and q.end <= anchor_char <= q.end + (
-                  15 if q.noun in ("he", "she") else 100)
-                  and (_one_subject(sent_text[q.end:anchor_char]) or _OBJECT_BEFORE.search(sent_text[:q.start]))))]
+                  15 if q.noun in ("he", "she", "i") else 100)
+                  and (_one_subject(sent_text[q.end:anchor_char]) or _OBJECT_BEFORE.search(sent_text[:q.start])
+                       or _named_relative(sent_text, q, anchor_char))))]
+    usable = [q for q in usable if not (q.end <= anchor_char and _ENQUIRY.search(sent_text[q.end:anchor_char]))]
     before = [q for q in usable if q.start <= anchor_char]
     if any(not q.single for q in before):  # "about a dozen soldiers led by a lieutenant colonel walked away": 12
         before = [q for q in before if not q.single]

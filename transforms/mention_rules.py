@@ -30,7 +30,7 @@ from spacy.tokens import Doc, Span
 
 from newswatch.transforms.mention_components import (
     boilerplate_ranges, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
-from newswatch.transforms.mention_modality import _clause, _Hit, _modality, _pick_count, _source_party
+from newswatch.transforms.mention_modality import _ENQUIRY, _clause, _Hit, _modality, _pick_count, _source_party
 from newswatch.transforms.number_lists import find_quantities, list_total
 from newswatch.transforms.numbers import Quantity
 
@@ -215,7 +215,7 @@ class MentionRules:
             cs, _ = _clause(lows, hit.start)
             before = lows[max(cs, hit.start - 22):hit.start]
             return any(w in self.force_people for w in before) or (
-                near_force and bool({"they", "he", "she", "them", "defectors", "deserters"}.intersection(before)))
+                near_force and bool({"they", "he", "she", "them", "i", "we", "defectors", "deserters"}.intersection(before)))
         if hit.force == "sentence":
             # "they walked out" right after a sentence about soldiers: the pronoun carries the context
             subject = lows[max(0, hit.start - 2):hit.start]
@@ -261,9 +261,17 @@ class MentionRules:
             # soldiers who fled over a border and "were repatriated": a retreat, not a defection
             # ("repatriated by Thailand and conscripted, they escaped" is still a desertion)
             return False
+        if hit.kind == "defection" and _retreat(lows, hit):
+            return False  # "deserted their posts and withdrew to an army base": no side switched, nobody left the force
+        if hit.trigger == "leave_post" and lows[hit.start] in ("left", "abandoned") and (
+                nxt == "behind" or lows[hit.start + 1:hit.start + 2] == ["behind"]
+                or self.nouns.get(prev) in ("weapons", "ammunition", "vehicles")):
+            return False  # "ammunition left behind at the camp": what was left, not who left
         if hit.trigger == "leave_post" and lows[hit.end - 1] in _INSTITUTIONS and (
                 nxt in _NOT_LEFT_AFTER or _TIME_LINKS.intersection(lows[hit.start + 1:hit.end - 1])):
             return False  # "fled after the military junta seized power", "flee from military registration"
+        if hit.form == "program" and _ENQUIRY.search(" ".join(lows[max(0, hit.start - 4):hit.start])):
+            return False  # "26,000 people have contacted the People's Embrace": enquiries, not defections
         if hit.form.startswith("handover"):
             verb_end = sent[hit.end - 1].idx + len(sent[hit.end - 1]) - sent.start_char
             return any(q.category == "weapons" and not q.subset and 0 <= q.start - verb_end <= 25 for q in quantities)
@@ -292,6 +300,8 @@ class MentionRules:
                 return False
             return nxt not in ("his", "her", "my", "me", "him", "their", "a", "the", "to") or \
                 bool(_CONSCRIPTION_CONTEXT.intersection(words))
+        if hit.trigger in _VOLUNTARY_IN_MILITIA and _MILITIA.intersection(words) and not _COMPULSION.intersection(words):
+            return False  # "Pyu Saw Htee members recruiting volunteers": militia recruitment is not compulsory service
         if hit.trigger in ("abduction", "lottery", "recruitment_quota", "mobilisation", "enlisted"):
             return bool(_RECRUITMENT_CONTEXT.intersection(words))  # not kidnappings or a state lottery
         if hit.trigger == "recruits":  # "recruits are taught ..." is ordinary enlistment
@@ -365,6 +375,36 @@ _NOT_LEFT_AFTER = frozenset("junta council regime government service services re
                             "operations crackdown".split())
 _TIME_LINKS = frozenset("after since amid because due when following".split())
 _DRAFT_WORDS = frozenset("military service draft conscription lottery call-up recruitment registration".split())
+
+
+_RETREAT_VERBS = frozenset("withdrew withdrawn withdrawing retreated retreating relocated redeployed regrouped".split())
+_RETREAT_TO = frozenset("base bases camp camps post posts outpost headquarters hq garrison station stations battalion "
+                        "barracks command town city airport positions position".split())
+_RESISTANCE_SIDE = frozenset("pdf pdfs kndf knla kia aa tnla mndaa cdf resistance revolutionary cdm nug".split())
+
+
+def _retreat(lows: Sequence[str], hit: _Hit) -> bool:
+    """"abandoned their positions and retreated to the battalion headquarters": a withdrawal to another junta post.
+
+    Only for leaving a post or deserting it; "fell back" after defecting to a resistance group is still a defection.
+    """
+    if hit.trigger not in ("leave_post", "desert", "walk_out"):
+        return False
+    for k in range(hit.end, min(len(lows), hit.end + 25)):
+        if lows[k] in _RETREAT_VERBS or (lows[k] in ("fell", "pulled", "moved") and lows[k + 1:k + 2] == ["back"]):
+            for w in lows[k + 1:k + 12]:
+                if w in _RESISTANCE_SIDE:
+                    break  # "withdrew to a KNLA camp" is crossing over
+                if w in _RETREAT_TO:
+                    return True
+    return False
+
+
+_MILITIA = frozenset("militia militias militiamen htee volunteer volunteers".split())
+_VOLUNTARY_IN_MILITIA = frozenset("recruitment_quota recruits mobilisation enlisted".split())
+_COMPULSION = frozenset("forced forcibly forcefully compulsory mandatory ordered required must obliged compelled coerced "
+                        "threatened threat fine fined fines penalty abducted abduction conscripted conscription conscript "
+                        "conscripts draft drafted lottery quota quotas".split())
 
 
 def _escaping_draft(lows: Sequence[str]) -> bool:

@@ -145,8 +145,8 @@ _DESCRIBED_PAIR = re.compile(r"\s+(?:from|of|in|at|with)\s[^.;:()]{0,90}?,?\s+an
 _PAIR_VERB = re.compile(r"\b(?:was|were|is|are|has|have|had|said|says|who|which|that|[a-z]+ed)\b")
 
 
-_WITH_RELATIVES = re.compile(r"\s*(?:and|plus|as well as)\s+(?:their|his|its)\s+(?:famil(?:y|ies)|relatives|dependants|"
-                             r"dependents|wives|spouses)", re.I)
+_WITH_RELATIVES = re.compile(r"\s*(?:and|plus|as well as)\s+(?:(?:their|his|its)\s+)?(?:famil(?:y|ies)|relatives|dependants|"
+                             r"dependents|wives|spouses|civilians)\b", re.I)
 _BREAKDOWN = re.compile(r"\s*(?:[-–—:(]|,\s*(?:of whom|including)?)\s*$")
 
 
@@ -191,7 +191,7 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
             i += 1
             continue
         part = _article_count(toks, i, nouns, categories) if tok.lower in ("a", "an", "another") else None
-        if part is None and tok.lower in ("he", "she") and "people" in categories:
+        if part is None and (tok.lower in ("he", "she") or tok.text == "I") and "people" in categories:
             part = (Quantity(1, "exact", "people", tok.lower, tok.start, tok.end, False, False), i + 1)
         if part is None and tok.lower in _SINGULAR_DETERMINERS and i + 1 < len(toks):
             # "the corporal defected", "with his rifle": one person or one weapon named in the singular
