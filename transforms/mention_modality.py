@@ -225,13 +225,15 @@ _CLAUSE_CHANGE = re.compile(r"\b(?:said|says|told|added|according)\b|;")
 _ENQUIRY = re.compile(r"\b(?:contact(?:ed|ing|s)?|phoned|rang|messaged|enquir\w*|inquir\w*|reached\s+out|approached)\b",
                       re.I)
 _UNNAMED = re.compile(r"(?:an?|the|another|his|her|their|one)\s", re.I)
+_NAME_BEFORE = re.compile(r"(?:^|[\s\"“‘'(])(?:[A-Z][\w'’-]+\s+){1,3}[A-Z][\w'’-]+,\s*$")  # "Myo Min, a former sergeant"
 _RELATIVE_OF_NAME = re.compile(r"\s*,?\s*who\s+(?:had\s+|has\s+|later\s+|also\s+)?", re.I)
 
 
 def _named_relative(sent_text: str, q: Quantity, anchor_char: int) -> bool:
     """"Captain Htet Naing, who defected in 2022, now ...": a named person's own defection counts as one;
     "a sergeant who defected told us" still names one of an uncounted group."""
-    return not _UNNAMED.match(sent_text, q.start) and bool(_RELATIVE_OF_NAME.fullmatch(sent_text[q.end:anchor_char]))
+    named = not _UNNAMED.match(sent_text, q.start) or bool(_NAME_BEFORE.search(sent_text[:q.start]))
+    return named and bool(_RELATIVE_OF_NAME.fullmatch(sent_text[q.end:anchor_char]))
 
 
 def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Sequence[str],

@@ -179,6 +179,10 @@ def _singular(noun: str) -> bool:
 
 
 
+_HONORIFICS = frozenset("Ko Maung Daw Saw Sai Naw Nang Mahn Khun".split())
+_NAME_MODIFIERS = frozenset("former ex retired defected deserted defector deserter".split())  # "Former Major Hein Thaw"
+
+
 def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: NounLexicon,
              categories: frozenset[str]) -> list[Quantity]:
     """"a soldier", "a rifle", "Captain Aung Ko": counts of one without a numeral, flagged ``single``."""
@@ -200,7 +204,9 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
             if head is not None and head[1] == want and head[0] <= i + 2 and _singular(toks[head[0]].lower):
                 part = (Quantity(1, "exact", want, toks[head[0]].lower, tok.start, toks[head[0]].end, False, False),
                         head[0] + 1)
-        if part is None and tok.lower in _TITLES and (i == 0 or not toks[i - 1].text[0].isupper()):
+        honorific = tok.text in _HONORIFICS  # "Ko Aung Ko", "Saw Ler Moo": Burmese and Karen forms of address
+        if part is None and (tok.lower in _TITLES or honorific) and (
+                i == 0 or not toks[i - 1].text[0].isupper() or toks[i - 1].lower in _NAME_MODIFIERS):
             j = i
             while j < len(toks) and (toks[j].lower in _TITLES or toks[j].text in (".", "-")) and toks[j].text[0] != "(":
                 j += 1
@@ -208,7 +214,7 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
             while names < len(toks) and toks[names].kind == "word" and toks[names].text[0].isupper() \
                     and toks[names].lower not in _TITLES and not nouns.get(toks[names].lower):
                 names += 1
-            if 0 < names - j <= 4 and "people" in categories:
+            if 0 < names - j <= 4 and "people" in categories and (not honorific or names - j >= 2):
                 part = (Quantity(1, "exact", "people", toks[i].lower, tok.start, toks[names - 1].end, False, False), names)
         if part is None:
             i += 1

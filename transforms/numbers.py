@@ -256,7 +256,7 @@ def _qualifier_before(toks: Sequence[_Tok], i: int) -> tuple[str, int]:
     return "exact", i
 
 
-_TITLES = frozenset("captain major lieutenant colonel corporal sergeant private general commander brigadier "
+_TITLES = frozenset("captain major lieutenant colonel corporal sergeant private general commander brigadier officer "
                     "lt col capt maj sgt cpl pte brig gen lance warrant second first police".split())
 
 
@@ -315,7 +315,7 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
     """
     if j < len(toks) and toks[j].lower in ("of",) and j + 1 < len(toks):
         nxt = toks[j + 1].lower
-        if nxt in ("them", "those", "whom"):
+        if nxt in ("them", "those", "whom", "us"):
             return j + 1, "people"
         if nxt in ("the", "his", "their", "its", "our"):
             j += 2  # "40 of the soldiers", "200 of his troops"
