@@ -14,9 +14,11 @@ How "substantive" is decided, per kind (defection, conscription):
   single passing clause elsewhere ("the junta's decision to enforce conscription"
   as one indicator among others) is not enough.
 
-A defection told only in a relative clause set off by commas ("Ko Zaw Min, a former
-police officer who left his post during the coup, now runs a tea shop") is background:
-alone in the lead it is not enough either.
+A defection told only as background is not enough alone in the lead, and a body made only
+of such sentences is not enough either: a relative clause set off by commas ("Ko Zaw Min,
+a former police officer who left his post during the coup, now runs a tea shop") or a
+clause that dates it to the coup as the reason for something else ("few traffic police are
+left since many officers abandoned their posts during the coup"), without a figure.
 
 ``defection_report`` needs a substantive defection and at least one defection
 mention with modality ``report``. ``defectors`` and ``weapons`` are the largest
@@ -99,7 +101,8 @@ def _substantive(mentions: Sequence[Mention], facts: DocFacts) -> bool:
     body = {(m.start_char, m.end_char) for m in mentions if m.start_char >= facts.body_start}
     headline = any(m.start_char < facts.body_start for m in mentions)
     if len(body) >= 2:
-        return True
+        # several background clauses ("officers who fled during the coup") and nothing else: still not the story
+        return headline or not all(_passing(m.sentence) for m in mentions if m.start_char >= facts.body_start)
     if len(body) == 1:
         only = next(m for m in mentions if m.start_char >= facts.body_start)
         if only.modality == "report" and _LIVE_ENTRY.match(only.sentence):
@@ -119,11 +122,27 @@ _DEFECTION_WORD = re.compile(r"\b(?:defect\w*|desert\w*|surrender\w*|fled|flee\w
                              r"join\w*|abandon\w*|crossed|switch\w*|refuge|cdm|embrace)\b", re.I)
 
 
+# "The town has had few traffic police since many officers fled their stations during the coup": the coup-era
+# walkouts as the reason for something else
+_COUP_BACKGROUND = re.compile(r"^(?P<main>.*?)\b(?:since|because|when|after)\b(?P<sub>[^;]*?\bcoup\b.*)$",
+                              re.S | re.I)
+_REPORTING = re.compile(r"\b(?:said|says|say|announced|reported|reports|told|confirmed|according|claimed|stated)\b", re.I)
+
+
 def _passing(sentence: str) -> bool:
-    """Whether the sentence's only defection words sit in a relative clause set off by commas."""
+    """Whether the sentence's only defection words sit in background: a relative clause set off by commas,
+    or a clause that dates them to the coup while the main clause is about something else."""
     found = _APPOSITIVE_RELATIVE.match(sentence)
-    return found is not None and bool(_DEFECTION_WORD.search(found["rel"])) and not (
-        _DEFECTION_WORD.search(found["pre"]) or _DEFECTION_WORD.search(found["main"]))
+    if found is not None and _DEFECTION_WORD.search(found["rel"]) and not (
+            _DEFECTION_WORD.search(found["pre"]) or _DEFECTION_WORD.search(found["main"])):
+        return True
+    found = _COUP_BACKGROUND.match(sentence)
+    return found is not None and len(found["main"].split()) >= 3 and not _DEFECTION_WORD.search(found["main"]) \
+        and not _REPORTING.search(found["main"]) and bool(_DEFECTION_WORD.search(found["sub"])) \
+        and not _COUNTED.search(found["sub"])
+
+
+_COUNTED = re.compile(r"\d")  # "since 3,000 police joined the CDM after the coup" states a figure: a report
 
 
 # a deserter who "was forcibly recruited" makes the story a conscription story too
