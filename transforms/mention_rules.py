@@ -378,8 +378,10 @@ _DRAFT_WORDS = frozenset("military service draft conscription lottery call-up re
 
 
 _RETREAT_VERBS = frozenset("withdrew withdrawn withdrawing retreated retreating relocated redeployed regrouped".split())
-_RETREAT_TO = frozenset("base bases camp camps post posts outpost headquarters hq garrison station stations battalion "
-                        "barracks command town city airport positions position".split())
+_MILITARY_PLACES = frozenset("base bases camp camps post posts outpost outposts headquarters hq garrison station stations "
+                             "battalion barracks command cantonment regiment airport positions position".split())
+_RETREAT_TO = _MILITARY_PLACES | {"town", "city"}
+_RAN = frozenset("fled escaped ran moved went headed".split())
 _RESISTANCE_SIDE = frozenset("pdf pdfs kndf knla kia aa tnla mndaa cdf resistance revolutionary cdm nug".split())
 
 
@@ -390,12 +392,15 @@ def _retreat(lows: Sequence[str], hit: _Hit) -> bool:
     """
     if hit.trigger not in ("leave_post", "desert", "walk_out"):
         return False
-    for k in range(hit.end, min(len(lows), hit.end + 25)):
-        if lows[k] in _RETREAT_VERBS or (lows[k] in ("fell", "pulled", "moved") and lows[k + 1:k + 2] == ["back"]):
+    for k in range(hit.start, min(len(lows), hit.end + 25)):  # the hit itself may be "fled to the army's command"
+        withdrew = lows[k] in _RETREAT_VERBS or (lows[k] in ("fell", "pulled", "moved") and lows[k + 1:k + 2] == ["back"])
+        # "deserted their posts and fled to the regional command": running to another junta post
+        ran_to = lows[k] in _RAN and bool({"to", "into", "towards", "toward"}.intersection(lows[k + 1:k + 3]))
+        if withdrew or ran_to:
             for w in lows[k + 1:k + 12]:
                 if w in _RESISTANCE_SIDE:
                     break  # "withdrew to a KNLA camp" is crossing over
-                if w in _RETREAT_TO:
+                if w in _MILITARY_PLACES or (withdrew and w in _RETREAT_TO):
                     return True
     return False
 
