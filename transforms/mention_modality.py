@@ -236,6 +236,22 @@ def _named_relative(sent_text: str, q: Quantity, anchor_char: int) -> bool:
     return named and bool(_RELATIVE_OF_NAME.fullmatch(sent_text[q.end:anchor_char]))
 
 
+_GENERIC_PEOPLE = frozenset("people persons individuals".split())
+_FORCE_PEOPLE = frozenset("soldiers troops police policemen personnel officers servicemen conscripts recruits "
+                          "militiamen marines sailors airmen".split())
+
+
+def _force_breakdown(quantities: Sequence[Quantity]) -> list[Quantity]:
+    """"120 people, including 100 soldiers and 20 family members": the soldiers are the defectors, not the 120."""
+    out = list(quantities)
+    for k, q in enumerate(out[:-1]):
+        part = out[k + 1]
+        if q.category == "people" and q.noun in _GENERIC_PEOPLE and not q.casualty and part.subset \
+                and part.noun in _FORCE_PEOPLE and not part.casualty and 0 <= part.start - q.end <= 30:
+            out[k], out[k + 1] = q._replace(subset=True), part._replace(subset=False)
+    return out
+
+
 def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Sequence[str],
                 single_ok: bool = False, sent_text: str = "") -> Optional[Quantity]:
     """The count that belongs to the trigger: nearest before it (subject), else just after (object).
@@ -243,6 +259,7 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     A count of one without a numeral ("a soldier", "Captain Aung Ko") only counts as the
     subject right before an event verb ("Captain Aung Ko defected" is 1).
     """
+    quantities = _force_breakdown(quantities)
     usable = [q for q in quantities if q.category in categories and not (q.subset or q.casualty or q.size)
               and (not q.single or (single_ok and q.end <= anchor_char <= q.end + (
                   15 if q.noun in ("he", "she", "i") else 100)
