@@ -23,7 +23,9 @@ from __future__ import annotations
 import bisect
 from typing import Iterable, NamedTuple, Sequence
 
+import numpy
 import spacy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -108,7 +110,7 @@ class MentionRules:
 
     def match(self, doc: Doc) -> list[_Candidate]:
         """Candidate sentences with their trigger, cue and unit matches, in text order."""
-        sents = list(doc.sents)
+        sents = _sentences(doc)
         starts = [s.start for s in sents]
         boiler = boilerplate_ranges(doc)
         strings = doc.vocab.strings
@@ -142,7 +144,7 @@ class MentionRules:
     def set_annotations(self, doc: Doc, matches: Sequence[_Candidate]) -> None:
         """Store mention drafts (plain dicts) in ``doc.user_data['nw_mentions']``."""
         drafts: list[dict] = []
-        sents = list(doc.sents) if matches else []
+        sents = _sentences(doc) if matches else []
         last_defection = -10
         force_cache: dict[int, bool] = {}
         places = spans_by_start(doc, "nw_places")
@@ -344,6 +346,17 @@ class MentionRules:
         }
 
 
+
+
+def _sentences(doc: Doc) -> list[Span]:
+    """The doc's sentences, read from the SENT_START column in one call (``doc.sents`` builds a Token per word)."""
+    if not len(doc):
+        return []
+    starts = numpy.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    bounds = starts + [len(doc)]
+    return [doc[s:e] for s, e in zip(bounds, bounds[1:])]
 
 
 def _lower_words(sent: Span) -> list[str]:
