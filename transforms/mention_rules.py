@@ -410,11 +410,12 @@ def _retreat(lows: Sequence[str], hit: _Hit) -> bool:
         # "deserted their posts and fled to the regional command": running to another junta post
         ran_to = lows[k] in _RAN and bool({"to", "into", "towards", "toward"}.intersection(lows[k + 1:k + 3]))
         if withdrew or ran_to:
-            for w in lows[k + 1:k + 12]:
-                if w in _RESISTANCE_SIDE:
+            for j in range(k + 1, min(len(lows), k + 12)):
+                if lows[j] in _RESISTANCE_SIDE:
                     break  # "withdrew to a KNLA camp" is crossing over
-                if w in _MILITARY_PLACES or (withdrew and w in _RETREAT_TO):
-                    return True
+                if lows[j] in _MILITARY_PLACES or (withdrew and lows[j] in _RETREAT_TO):
+                    # "fled to a base of the PDF", "a camp run by the KNLA": still crossing over
+                    return not _RESISTANCE_SIDE.intersection(lows[j + 1:j + 5])
     return False
 
 
