@@ -14,7 +14,7 @@ Pure functions over one sentence's lower-cased words (``lows``), used by
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 from newswatch.transforms.mention_components import word_sets
 from newswatch.transforms.mention_modality import _Hit
@@ -30,9 +30,6 @@ _ESCAPE_FORMS = {"escaped": "event", "fled": "event", "deserted": "event", "absc
                  "reached": "event", "joined": "event"}
 _ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed".split())
 _RESISTANCE = frozenset("pdf pdfs kndf knla knu kia aa tnla mndaa cdf resistance revolutionary guerrilla".split())
-
-
-
 
 _WHAT_BEFELL = frozenset("killed arrested detained captured died wounded injured sentenced jailed executed "
                          "recaptured".split())  # "Three of them were later arrested": not the defectors' count
@@ -87,17 +84,45 @@ def _escaping_draft(lows: Sequence[str]) -> bool:
                and _DRAFT_WORDS.intersection(lows[k + 2:k + 7]) for k, w in enumerate(lows))
 
 
+def _evading_draft(lows: Sequence[str]) -> bool:
+    """"youth avoiding the military draft", "fled to escape conscription": the movers are civilians evading it."""
+    return bool(_EVADING.intersection(lows) and _DRAFT_WORDS.intersection(lows)) or _escaping_draft(lows)
+
+
 def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
     """In a sentence about conscription, "escaped from the training school", "fled to join the PDF":
     conscripts and trainees who get away are deserters, so these are defection triggers too."""
     words = set(lows)
     escaped, conscripted = _ESCAPED_FROM & words, _CONSCRIPTED & words
-    if not (escaped and conscripted - escaped):
+    already = _already_conscripted(lows)  # "two men who had been forcibly recruited escaped with grenades"
+    if not (escaped and conscripted - escaped) and already is None:
         return []  # "fled ... returned to military custody": one shared word ("custody") is not both facts
-    if _EVADING & words or _escaping_draft(lows):
+    if _EVADING & words or (_escaping_draft(lows) and already is None):
         return []  # "young people fled abroad to avoid being called up" is draft evasion, not desertion
-    return [_Hit(kind, "desert", _ESCAPE_FORMS[w], "", k, k + 1) for k, w in enumerate(lows)
+    return [_Hit(kind, "desert", "base" if w == "escape" and lows[k - 1] == "to" else _ESCAPE_FORMS[w], "", k, k + 1)
+            for k, w in enumerate(lows)
             for kind in ("defection", "conscription")  # deserting conscripts are a conscription story too
-            if w in _ESCAPE_FORMS and (_ESCAPE_FORMS[w] != "noun" or (k > 0 and lows[k - 1] in ("a", "the", "mass")))
+            if w in _ESCAPE_FORMS and (_ESCAPE_FORMS[w] != "noun" or (k > 0 and lows[k - 1] in ("a", "the", "mass"))
+                                       or (already is not None and already < k <= already + 15 and lows[k - 1] == "to"))
             and (w not in ("ran", "run") or lows[k + 1:k + 2] in (["off"], ["away"]))
-            and (w not in ("reached", "joined") or _RESISTANCE.intersection(lows[k + 1:k + 5]))]
+            and (w not in ("reached", "joined") or _RESISTANCE.intersection(lows[k + 1:k + 5]))
+            and (escaped or (already is not None and already < k <= already + 15))]
+
+
+_PASSIVE = frozenset("been were was forcibly forcefully".split())
+_TAKEN_IN = frozenset("recruited conscripted drafted abducted enlisted".split())
+
+
+def _already_conscripted(lows: Sequence[str]) -> Optional[int]:
+    """Position of "had been forcibly recruited" / "who were conscripted": the subjects are in the army already."""
+    return next((k for k, w in enumerate(lows) if w in _TAKEN_IN and k > 0 and lows[k - 1] in _PASSIVE
+                 and "being" not in lows[max(0, k - 3):k]), None)
+
+
+_QUOTA_UNITS = frozenset("village villages ward wards household households tract tracts township townships family "
+                         "families house houses street streets quarter quarters".split())
+
+
+def _quota(lows: Sequence[str]) -> bool:
+    """"30 youths per village tract", "one man from each household": recruits demanded by quota."""
+    return any(w in ("per", "each", "every") and _QUOTA_UNITS.intersection(lows[k + 1:k + 3]) for k, w in enumerate(lows))

@@ -23,7 +23,7 @@ Example::
 from __future__ import annotations
 
 import bisect
-from typing import Iterable, NamedTuple, Sequence
+from typing import Iterable, NamedTuple, Optional, Sequence
 
 import numpy
 import spacy
@@ -36,7 +36,7 @@ from newswatch.transforms.mention_components import (
     boilerplate_ranges, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
 from newswatch.transforms.mention_context import (
     _ATTRIBUTION_NEAR, _COMPULSION, _INSTITUTIONS, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _TIME_LINKS,
-    _VOLUNTARY_IN_MILITIA, _WHAT_BEFELL, _deserting_conscripts, _retreat)
+    _VOLUNTARY_IN_MILITIA, _WHAT_BEFELL, _deserting_conscripts, _evading_draft, _quota, _retreat)
 from newswatch.transforms.mention_modality import _ENQUIRY, _clause, _Hit, _modality, _pick_count, _source_party
 from newswatch.transforms.number_lists import find_quantities, list_total
 from newswatch.transforms.numbers import Quantity
@@ -218,7 +218,7 @@ class MentionRules:
             # "two soldiers from LIB 556 joined the KNLA": the joiner must be a member of a force
             cs, _ = _clause(lows, hit.start)
             before = lows[max(cs, hit.start - 22):hit.start]
-            return any(w in self.force_people for w in before) or (
+            return any(w in self.force_people for w in before) or _members_of_force(before, self.force_words) or (
                 near_force and bool({"they", "he", "she", "them", "i", "we", "defectors", "deserters"}.intersection(before)))
         if hit.force == "sentence":
             # "they walked out" right after a sentence about soldiers: the pronoun carries the context
@@ -257,7 +257,9 @@ class MentionRules:
             return False  # "running out of soldiers"
         if hit.trigger == "desert" and hit.form == "event" and nxt in ("village", "villages", "town", "streets",
                                                                         "street", "road", "roads", "area", "areas",
-                                                                        "island", "house", "houses", "building"):
+                                                                        "island", "house", "houses", "building",
+                                                                        "highway", "highways", "field", "fields",
+                                                                        "beach", "place", "places", "land"):
             return False
         if hit.kind == "defection" and any(w in _REPATRIATED or (w in ("sent", "handed", "escorted", "pushed")
                                                                  and lows[k + 1:k + 2] == ["back"])
@@ -265,6 +267,8 @@ class MentionRules:
             # soldiers who fled over a border and "were repatriated": a retreat, not a defection
             # ("repatriated by Thailand and conscripted, they escaped" is still a desertion)
             return False
+        if hit.kind == "defection" and hit.force and _evading_draft(lows) and not self.force_people.intersection(lows):
+            return False  # "youth avoiding the military draft have fled to liberated areas": civilians, not deserters
         if hit.kind == "defection" and _retreat(lows, hit):
             return False  # "deserted their posts and withdrew to an army base": no side switched, nobody left the force
         if hit.trigger == "leave_post" and lows[hit.start] in ("left", "abandoned") and (
@@ -304,6 +308,8 @@ class MentionRules:
                 return False
             return nxt not in ("his", "her", "my", "me", "him", "their", "a", "the", "to") or \
                 bool(_CONSCRIPTION_CONTEXT.intersection(words))
+        if hit.trigger in ("recruits", "recruitment_quota") and _quota(lows):
+            return True  # "to recruit 30 youths per village tract": a quota is compulsion, for the army or a militia
         if hit.trigger in _VOLUNTARY_IN_MILITIA and _MILITIA.intersection(words) and not _COMPULSION.intersection(words):
             return False  # "Pyu Saw Htee members recruiting volunteers": militia recruitment is not compulsory service
         if hit.trigger in ("abduction", "lottery", "recruitment_quota", "mobilisation", "enlisted"):
@@ -324,6 +330,8 @@ class MentionRules:
         people = max((q for q in picked if q is not None), key=lambda q: q.value, default=None)
         weapons_total = list_total([q for q in quantities if modality == "report" or not q.single], sent.text,
                                    "weapons", self.nouns) if kind == "defection" else None
+        if kind == "defection" and len(events) >= 2:
+            weapons_total = _per_event_weapons(events, sent, quantities, self.nouns) or weapons_total
         sent_orgs = _in_sentence(orgs, sent)
         country = doc_country
         for span in _in_sentence(countries, sent):
@@ -348,6 +356,27 @@ class MentionRules:
         }
 
 
+
+
+def _members_of_force(words: Sequence[str], force_words: frozenset[str]) -> bool:
+    """"60 members of the military council", "staff from the army": people of a force; not "youths from junta-held towns"."""
+    for k, w in enumerate(words[:-2]):
+        if w in ("members", "member", "staff") and words[k + 1] in ("of", "from"):
+            j = k + 2 + (words[k + 2] == "the")
+            if j < len(words) and words[j] in force_words and words[j + 1:j + 2] != ["-"]:
+                return True
+    return False
+
+
+def _per_event_weapons(events, sent: Span, quantities: Sequence[Quantity], nouns) -> Optional[int]:
+    """"X deserted with one pistol ... and on June 18, Y deserted with one rifle": two events, two weapons.
+
+    None unless at least two of the reported events carry their own weapons list."""
+    cuts = sorted({sent[h.start].idx - sent.start_char for h in events}) + [len(sent.text)]
+    totals = [list_total([q for q in quantities if a <= q.start < b], sent.text, "weapons", nouns)
+              for a, b in zip(cuts, cuts[1:])]
+    found = [t for t in totals if t]
+    return sum(found) if len(found) >= 2 else None
 
 
 def _sentences(doc: Doc) -> list[Span]:
