@@ -236,6 +236,8 @@ def _named_relative(sent_text: str, q: Quantity, anchor_char: int) -> bool:
     return named and bool(_RELATIVE_OF_NAME.fullmatch(sent_text[q.end:anchor_char]))
 
 
+# "he returned to Yangon on 8 July and reported to the authorities": one subject for both verbs
+_SHARED_SUBJECT = re.compile(r"\s+(?:later\s+|then\s+|also\s+)?[a-z]+ed\b[^,;.\"“”]{0,80}?\s(?:and|then)\s+(?:then\s+|later\s+)?")
 _GENERIC_PEOPLE = frozenset("people persons individuals".split())
 _FORCE_PEOPLE = frozenset("soldiers troops police policemen personnel officers servicemen conscripts recruits "
                           "militiamen marines sailors airmen".split())
@@ -262,7 +264,8 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     quantities = _force_breakdown(quantities)
     usable = [q for q in quantities if q.category in categories and not (q.subset or q.casualty or q.size)
               and (not q.single or (single_ok and q.end <= anchor_char <= q.end + (
-                  15 if q.noun in ("he", "she", "i") else 100)
+                  (100 if _SHARED_SUBJECT.fullmatch(sent_text[q.end:anchor_char]) else 15)
+                  if q.noun in ("he", "she", "i") else 100)
                   and (_one_subject(sent_text[q.end:anchor_char]) or _OBJECT_BEFORE.search(sent_text[:q.start])
                        or _named_relative(sent_text, q, anchor_char))))]
     usable = [q for q in usable if not (q.end <= anchor_char and _ENQUIRY.search(sent_text[q.end:anchor_char]))]

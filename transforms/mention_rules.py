@@ -164,8 +164,8 @@ class MentionRules:
             near_force = has_force or (not non_military and (
                 last_defection >= k - 3 or any(self._force_at(sents, j, force_cache) for j in (k - 1, k - 2) if j >= 0)))
             hits = hits + _deserting_conscripts(lows)
-            if last_defection < k - 2:  # "2,000 others have done the same" needs a defection just before it
-                hits = [h for h in hits if h.trigger != "did_same"]
+            if last_defection < k - 2:  # "2,000 others have done the same", "he reported to the authorities"
+                hits = [h for h in hits if h.trigger not in ("did_same", "report_in")]  # need a defection just before
             for kind in ("defection", "conscription"):
                 valid = [h for h in hits if h.kind == kind and self._valid(h, sent, lows, quantities, self._force_ok(
                     h, lows, has_force, armed, near_force,
@@ -267,6 +267,9 @@ class MentionRules:
             # soldiers who fled over a border and "were repatriated": a retreat, not a defection
             # ("repatriated by Thailand and conscripted, they escaped" is still a desertion)
             return False
+        if hit.trigger == "report_in" and (prev in ("was", "were", "been", "be", "is", "are", "being")
+                                           or nxt in ("that", "about", "on", "what", "how")):
+            return False  # "the desertion was reported to the police", "told the army that ...": no one gave himself up
         if hit.kind == "defection" and hit.force and _evading_draft(lows) and not self.force_people.intersection(lows):
             return False  # "youth avoiding the military draft have fled to liberated areas": civilians, not deserters
         if hit.kind == "defection" and _retreat(lows, hit):
