@@ -218,8 +218,13 @@ class MentionRules:
             # "two soldiers from LIB 556 joined the KNLA": the joiner must be a member of a force
             cs, _ = _clause(lows, hit.start)
             before = lows[max(cs, hit.start - 22):hit.start]
-            return any(w in self.force_people for w in before) or _members_of_force(before, self.force_words) or (
-                near_force and bool({"they", "he", "she", "them", "i", "we", "defectors", "deserters"}.intersection(before)))
+            if any(w in self.force_people for w in before) or _members_of_force(before, self.force_words):
+                return True
+            if near_force and {"they", "he", "she", "them", "defectors", "deserters"}.intersection(before):
+                return True
+            # "I fled with two grenades and reached the KNLA"; a student's "I joined the PDF" is no defection
+            return near_force and bool({"i", "we"}.intersection(before)) and (
+                hit.trigger != "join_cdm" or bool(_LEAVING.intersection(before)))
         if hit.force == "sentence":
             # "they walked out" right after a sentence about soldiers: the pronoun carries the context
             subject = lows[max(0, hit.start - 2):hit.start]
@@ -359,6 +364,9 @@ class MentionRules:
         }
 
 
+
+
+_LEAVING = frozenset("fled escaped left deserted defected quit ran slipped walked abandoned".split())
 
 
 def _members_of_force(words: Sequence[str], force_words: frozenset[str]) -> bool:
