@@ -28,11 +28,8 @@ _EVADING = _W["evading"]
 _ESCAPE_FORMS = {"escaped": "event", "fled": "event", "deserted": "event", "absconded": "event", "escape": "noun",
                  "escapes": "noun", "escaping": "ing", "fleeing": "ing", "ran": "event", "run": "event",
                  "reached": "event", "joined": "event"}
-_ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed".split())
 _RESISTANCE = frozenset("pdf pdfs kndf knla knu kia aa tnla mndaa cdf resistance revolutionary guerrilla".split())
 
-_WHAT_BEFELL = frozenset("killed arrested detained captured died wounded injured sentenced jailed executed "
-                         "recaptured".split())  # "Three of them were later arrested": not the defectors' count
 _REPATRIATED = frozenset("repatriated repatriation repatriate".split())
 _INSTITUTIONS = frozenset("army military tatmadaw police force forces".split())
 _NOT_LEFT_AFTER = frozenset("junta council regime government service services registration lottery draft conscription "

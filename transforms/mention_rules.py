@@ -35,8 +35,8 @@ from spacy.tokens import Doc, Span
 from newswatch.transforms.mention_components import (
     boilerplate_ranges, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
 from newswatch.transforms.mention_context import (
-    _ATTRIBUTION_NEAR, _COMPULSION, _INSTITUTIONS, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _TIME_LINKS,
-    _VOLUNTARY_IN_MILITIA, _WHAT_BEFELL, _deserting_conscripts, _evading_draft, _quota, _retreat)
+    _COMPULSION, _INSTITUTIONS, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _TIME_LINKS,
+    _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat)
 from newswatch.transforms.mention_modality import _ENQUIRY, _clause, _Hit, _modality, _pick_count, _source_party
 from newswatch.transforms.number_lists import find_quantities, list_total
 from newswatch.transforms.numbers import Quantity
@@ -388,6 +388,11 @@ def _per_event_weapons(events, sent: Span, quantities: Sequence[Quantity], nouns
               for a, b in zip(cuts, cuts[1:])]
     found = [t for t in totals if t]
     return sum(found) if len(found) >= 2 else None
+
+
+_ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed".split())
+_WHAT_BEFELL = frozenset("killed arrested detained captured died wounded injured sentenced jailed executed "
+                         "recaptured".split())  # "Three of them were later arrested": not the defectors' count
 
 
 def _sentences(doc: Doc) -> list[Span]:
