@@ -100,15 +100,16 @@ class SentenceRules:
         """Token indices that start sentences, and character ranges of boilerplate lines."""
         n = len(doc)
         starts = [0] if n else []
+        text = doc.text  # built from every token on each access: read it once
         if n:
             flags = doc.to_array([IS_PUNCT, IS_SPACE])
-            lower_starts = _caption_case(doc.text)
+            lower_starts = _caption_case(text)
             # only punctuation and whitespace tokens can end a sentence: skip the rest in C
             for i in numpy.flatnonzero(flags[:, 0] | flags[:, 1]).tolist():
                 self._boundary_after(doc, int(i), starts, lower_starts)
         boilerplate = []
         offset = 0
-        for line in doc.text.split("\n"):
+        for line in text.split("\n"):
             if line.strip() and self.boilerplate.search(line):
                 boilerplate.append((offset, offset + len(line)))
             offset += len(line) + 1

@@ -14,9 +14,16 @@ How "substantive" is decided, per kind (defection, conscription):
   single passing clause elsewhere ("the junta's decision to enforce conscription"
   as one indicator among others) is not enough.
 
+A defection told only as background is not enough alone in the lead, and a body made only
+of such sentences is not enough either: a relative clause set off by commas ("Ko Zaw Min,
+a former police officer who left his post during the coup, now runs a tea shop") or a
+clause that dates it to the coup as the reason for something else ("few traffic police are
+left since many officers abandoned their posts during the coup"), without a figure.
+
 ``defection_report`` needs a substantive defection and at least one defection
 mention with modality ``report``. ``defectors`` and ``weapons`` are the largest
-``people_count`` / ``weapons_count`` over those report mentions. ``orgs`` is the
+``people_count`` / ``weapons_count`` over the body's report mentions; the headline's
+figures are used only when the body's reports state none. ``orgs`` is the
 union of the organisations of all mentions of substantive kinds, widened by the
 organisations named in the body when the article is on topic; empty otherwise.
 ``locations`` are the Myanmar places named in the body, each once in the form of
@@ -94,15 +101,48 @@ def _substantive(mentions: Sequence[Mention], facts: DocFacts) -> bool:
     body = {(m.start_char, m.end_char) for m in mentions if m.start_char >= facts.body_start}
     headline = any(m.start_char < facts.body_start for m in mentions)
     if len(body) >= 2:
-        return True
+        # several background clauses ("officers who fled during the coup") and nothing else: still not the story
+        return headline or not all(_passing(m.sentence) for m in mentions if m.start_char >= facts.body_start)
     if len(body) == 1:
         only = next(m for m in mentions if m.start_char >= facts.body_start)
         if only.modality == "report" and _LIVE_ENTRY.match(only.sentence):
             return True  # a live blog's timed entry is a lead of its own
         # an explicit call on soldiers to defect ("called on ... soldiers and police to defect") is on topic
         appeal = only.modality == "appeal" and only.kind == "defection"
-        return headline or appeal or (only.start_char < facts.lead_end and only.modality != "analysis")
+        lead = only.start_char < facts.lead_end and only.modality != "analysis" and not _passing(only.sentence)
+        return headline or appeal or lead
     return False
+
+
+# "Ko Zaw Min, a former police officer who left his post during the coup, now runs a tea shop": the defection is
+# background in a relative clause about someone the sentence is about for another reason
+_APPOSITIVE_RELATIVE = re.compile(r"^(?P<pre>[^,]{1,80}),\s*(?P<rel>[^,]{0,60}?\bwho\b[^,;]{3,160}),\s*(?P<main>\S.*)$",
+                                  re.S)
+_DEFECTION_WORD = re.compile(r"\b(?:defect\w*|desert\w*|surrender\w*|fled|flee\w*|escap\w*|left|leav\w*|quit\w*|"
+                             r"join\w*|abandon\w*|crossed|switch\w*|refuge|cdm|embrace)\b", re.I)
+
+
+# "The town has had few traffic police since many officers fled their stations during the coup": the coup-era
+# walkouts as the reason for something else
+_COUP_BACKGROUND = re.compile(r"^(?P<main>.*?)\b(?:since|because|when|after)\b(?P<sub>[^;]*?\bcoup\b.*)$",
+                              re.S | re.I)
+_REPORTING = re.compile(r"\b(?:said|says|say|announced|reported|reports|told|confirmed|according|claimed|stated)\b", re.I)
+
+
+def _passing(sentence: str) -> bool:
+    """Whether the sentence's only defection words sit in background: a relative clause set off by commas,
+    or a clause that dates them to the coup while the main clause is about something else."""
+    found = _APPOSITIVE_RELATIVE.match(sentence)
+    if found is not None and _DEFECTION_WORD.search(found["rel"]) and not (
+            _DEFECTION_WORD.search(found["pre"]) or _DEFECTION_WORD.search(found["main"])):
+        return True
+    found = _COUP_BACKGROUND.match(sentence)
+    return found is not None and len(found["main"].split()) >= 3 and not _DEFECTION_WORD.search(found["main"]) \
+        and not _REPORTING.search(found["main"]) and bool(_DEFECTION_WORD.search(found["sub"])) \
+        and not _COUNTED.search(found["sub"])
+
+
+_COUNTED = re.compile(r"\d")  # "since 3,000 police joined the CDM after the coup" states a figure: a report
 
 
 # a deserter who "was forcibly recruited" makes the story a conscription story too
@@ -157,8 +197,10 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
     conscription = _substantive(by_kind["conscription"], facts) or (defection and any(
         m.modality == "report" and _forced_deserter(m.sentence) for m in by_kind["conscription"]))
     reports = [m for m in by_kind["defection"] if m.modality == "report"] if defection else []
-    people = _running_counts(reports, "people_count")
-    weapons = _running_counts(reports, "weapons_count")
+    # the body's figures win: a headline rounds, and may count people who did not defect ("120 flee" over "100 soldiers")
+    body = [m for m in reports if m.start_char >= facts.body_start]
+    people = _running_counts(body, "people_count") or _running_counts(reports, "people_count")
+    weapons = _running_counts(body, "weapons_count") or _running_counts(reports, "weapons_count")
     orgs: tuple[str, ...] = ()
     if defection or conscription:
         relevant = [m for m in mentions if (m.kind == "defection" and defection) or (m.kind == "conscription" and conscription)]

@@ -81,6 +81,7 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         if any(q.category == "people" and not (q.subset or q.casualty or q.size or q.single)
                and (q.start <= trigger_char <= q.end or 0 <= trigger_char - q.end <= 80 or 0 <= q.start - trigger_end <= 80)
                and not _CLAUSE_CHANGE.search(sent.text[min(q.end, trigger_end):max(q.start, trigger_char)])
+               and not _ENQUIRY.search(sent.text[min(q.end, trigger_end):max(q.start, trigger_char)])
                for q in quantities):  # "64 soldiers sought the People's Embrace", not a count in another clause
             return True
         return bool(_PAST_EVENT_VERBS.intersection(window)) and not _NEGATIONS.intersection(lows[cs:i])
@@ -200,7 +201,7 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
             labels = {c[0] for c in cues}
             modality = next((m for m in ("appeal", "offer", "policy", "analysis") if m in labels), "analysis")
             if kind == "conscription" and modality == "analysis" and not speculative and (
-                    {"law", "service", "will", "would", "plans", "planned", "shall"}.intersection(lows[cs:ce])):
+                    {"law", "service", "will", "would", "plan", "plans", "planned", "planning", "shall"}.intersection(lows[cs:ce])):
                 modality = "policy"  # announced rules and plans for the draft
         if best is None or _MODALITY_RANK[modality] < best[0]:
             best = (_MODALITY_RANK[modality], modality, hit)
@@ -220,6 +221,37 @@ def _one_subject(between: str) -> bool:
     "a sergeant who defected told us" names one of them, not how many."""
     return not _RELATIVE.search(between) or bool(_PREDICATE.search(between))
 _CLAUSE_CHANGE = re.compile(r"\b(?:said|says|told|added|according)\b|;")
+# "26,000 people have contacted the People's Embrace": enquiries, not defections
+_ENQUIRY = re.compile(r"\b(?:contact(?:ed|ing|s)?|phoned|rang|messaged|enquir\w*|inquir\w*|reached\s+out|approached)\b",
+                      re.I)
+_UNNAMED = re.compile(r"(?:an?|the|another|his|her|their|one)\s", re.I)
+_NAME_BEFORE = re.compile(r"(?:^|[\s\"“‘'(])(?:[A-Z][\w'’-]+\s+){1,3}[A-Z][\w'’-]+,\s*$")  # "Myo Min, a former sergeant"
+_RELATIVE_OF_NAME = re.compile(r"\s*,?\s*who\s+(?:had\s+|has\s+|later\s+|also\s+)?", re.I)
+
+
+def _named_relative(sent_text: str, q: Quantity, anchor_char: int) -> bool:
+    """"Captain Htet Naing, who defected in 2022, now ...": a named person's own defection counts as one;
+    "a sergeant who defected told us" still names one of an uncounted group."""
+    named = not _UNNAMED.match(sent_text, q.start) or bool(_NAME_BEFORE.search(sent_text[:q.start]))
+    return named and bool(_RELATIVE_OF_NAME.fullmatch(sent_text[q.end:anchor_char]))
+
+
+# "he returned to Yangon on 8 July and reported to the authorities": one subject for both verbs
+_SHARED_SUBJECT = re.compile(r"\s+(?:later\s+|then\s+|also\s+)?[a-z]+ed\b[^,;.\"“”]{0,80}?\s(?:and|then)\s+(?:then\s+|later\s+)?")
+_GENERIC_PEOPLE = frozenset("people persons individuals".split())
+_FORCE_PEOPLE = frozenset("soldiers troops police policemen personnel officers servicemen conscripts recruits "
+                          "militiamen marines sailors airmen".split())
+
+
+def _force_breakdown(quantities: Sequence[Quantity]) -> list[Quantity]:
+    """"120 people, including 100 soldiers and 20 family members": the soldiers are the defectors, not the 120."""
+    out = list(quantities)
+    for k, q in enumerate(out[:-1]):
+        part = out[k + 1]
+        if q.category == "people" and q.noun in _GENERIC_PEOPLE and not q.casualty and part.subset \
+                and part.noun in _FORCE_PEOPLE and not part.casualty and 0 <= part.start - q.end <= 30:
+            out[k], out[k + 1] = q._replace(subset=True), part._replace(subset=False)
+    return out
 
 
 def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Sequence[str],
@@ -229,10 +261,14 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     A count of one without a numeral ("a soldier", "Captain Aung Ko") only counts as the
     subject right before an event verb ("Captain Aung Ko defected" is 1).
     """
+    quantities = _force_breakdown(quantities)
     usable = [q for q in quantities if q.category in categories and not (q.subset or q.casualty or q.size)
               and (not q.single or (single_ok and q.end <= anchor_char <= q.end + (
-                  15 if q.noun in ("he", "she") else 100)
-                  and (_one_subject(sent_text[q.end:anchor_char]) or _OBJECT_BEFORE.search(sent_text[:q.start]))))]
+                  (100 if _SHARED_SUBJECT.fullmatch(sent_text[q.end:anchor_char]) else 15)
+                  if q.noun in ("he", "she", "i") else 100)
+                  and (_one_subject(sent_text[q.end:anchor_char]) or _OBJECT_BEFORE.search(sent_text[:q.start])
+                       or _named_relative(sent_text, q, anchor_char))))]
+    usable = [q for q in usable if not (q.end <= anchor_char and _ENQUIRY.search(sent_text[q.end:anchor_char]))]
     before = [q for q in usable if q.start <= anchor_char]
     if any(not q.single for q in before):  # "about a dozen soldiers led by a lieutenant colonel walked away": 12
         before = [q for q in before if not q.single]

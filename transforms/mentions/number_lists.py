@@ -16,7 +16,7 @@ import re
 from typing import Optional, Sequence
 
 from newswatch.transforms.mentions.numbers import (
-    NounLexicon, Quantity, _HAS_NUMBER, _NUMBER_WORDS, _TITLES, _Tok, _count_at, _is_model, _noun_phrase, _tokens,
+    NounLexicon, Quantity, _HAS_NUMBER, _NUMBER_WORDS, _PLURAL_TITLES, _TITLES, _Tok, _count_at, _is_model, _noun_phrase, _tokens,
     _word_value)
 
 
@@ -122,12 +122,15 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
 
 
 def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
-    """"Captain Aung Ko and Captain Min Thu, who deserted": titled names in one list are a count of two."""
+    """"Captain Aung Ko and Captain Min Thu, who deserted": titled names in one list are a count of two,
+    and so are "a lieutenant colonel and a soldier"."""
     out: list[Quantity] = []
     for q in singles:
         prev = out[-1] if out else None
-        if prev is not None and q.category == prev.category == "people" and q.noun in _TITLES \
-                and prev.noun in _TITLES and re.fullmatch(r"\s*(?:,\s*(?:and\s+)?|and\s+)", text[prev.end:q.start]):
+        if prev is not None and q.category == prev.category == "people" \
+                and not {q.noun, prev.noun} & _PRONOUNS and (q.noun in _TITLES or _A_OR_AN.match(text, q.start)) \
+                and re.fullmatch(r"\s*(?:,\s*(?:and\s+)?|and\s+)", text[prev.end:q.start]):
+            # "Captain Aung Ko and Captain Min Thu", "a lieutenant colonel and a soldier": two
             out[-1] = prev._replace(value=prev.value + 1, end=q.end, single=False)
             continue
         if prev is not None and q.category == prev.category == "people" and prev.single and not prev.subset \
@@ -141,12 +144,13 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
 
 
 _A_OR_AN = re.compile(r"an?\s", re.I)
+_PRONOUNS = frozenset({"he", "she", "i"})
 _DESCRIBED_PAIR = re.compile(r"\s+(?:from|of|in|at|with)\s[^.;:()]{0,90}?,?\s+and\s+", re.I)
 _PAIR_VERB = re.compile(r"\b(?:was|were|is|are|has|have|had|said|says|who|which|that|[a-z]+ed)\b")
 
 
-_WITH_RELATIVES = re.compile(r"\s*(?:and|plus|as well as)\s+(?:their|his|its)\s+(?:famil(?:y|ies)|relatives|dependants|"
-                             r"dependents|wives|spouses)", re.I)
+_WITH_RELATIVES = re.compile(r"\s*(?:and|plus|as well as)\s+(?:(?:their|his|its)\s+)?(?:famil(?:y|ies)|relatives|dependants|"
+                             r"dependents|wives|spouses|civilians)\b", re.I)
 _BREAKDOWN = re.compile(r"\s*(?:[-–—:(]|,\s*(?:of whom|including)?)\s*$")
 
 
@@ -179,6 +183,10 @@ def _singular(noun: str) -> bool:
 
 
 
+_HONORIFICS = frozenset("Ko Maung Daw Saw Sai Naw Nang Mahn Khun".split())
+_NAME_MODIFIERS = frozenset("former ex retired defected deserted defector deserter".split())  # "Former Major Hein Thaw"
+
+
 def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: NounLexicon,
              categories: frozenset[str]) -> list[Quantity]:
     """"a soldier", "a rifle", "Captain Aung Ko": counts of one without a numeral, flagged ``single``."""
@@ -191,7 +199,7 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
             i += 1
             continue
         part = _article_count(toks, i, nouns, categories) if tok.lower in ("a", "an", "another") else None
-        if part is None and tok.lower in ("he", "she") and "people" in categories:
+        if part is None and (tok.lower in ("he", "she") or tok.text == "I") and "people" in categories:
             part = (Quantity(1, "exact", "people", tok.lower, tok.start, tok.end, False, False), i + 1)
         if part is None and tok.lower in _SINGULAR_DETERMINERS and i + 1 < len(toks):
             # "the corporal defected", "with his rifle": one person or one weapon named in the singular
@@ -200,23 +208,46 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
             if head is not None and head[1] == want and head[0] <= i + 2 and _singular(toks[head[0]].lower):
                 part = (Quantity(1, "exact", want, toks[head[0]].lower, tok.start, toks[head[0]].end, False, False),
                         head[0] + 1)
-        if part is None and tok.lower in _TITLES and (i == 0 or not toks[i - 1].text[0].isupper()):
-            j = i
-            while j < len(toks) and (toks[j].lower in _TITLES or toks[j].text in (".", "-")) and toks[j].text[0] != "(":
-                j += 1
-            names = j
-            while names < len(toks) and toks[names].kind == "word" and toks[names].text[0].isupper() \
-                    and toks[names].lower not in _TITLES and not nouns.get(toks[names].lower):
-                names += 1
-            if 0 < names - j <= 4 and "people" in categories:
-                part = (Quantity(1, "exact", "people", toks[i].lower, tok.start, toks[names - 1].end, False, False), names)
+        if part is None and "people" in categories:
+            part = _titled_single(toks, i, nouns)
         if part is None:
             i += 1
             continue
         quantity, nxt = part
-        out.append(quantity._replace(single=True, subset=_subset_before(text, quantity.start, 0)))
+        out.append(quantity._replace(single=quantity.value == 1, subset=_subset_before(text, quantity.start, 0)))
         i = nxt
     return out
+
+
+def _name_end(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> int:
+    """End of the capitalised name starting at toks[j] (j itself when there is none)."""
+    while j < len(toks) and toks[j].kind == "word" and toks[j].text[0].isupper() \
+            and toks[j].lower not in _TITLES and not nouns.get(toks[j].lower):
+        j += 1
+    return j
+
+
+def _titled_single(toks: Sequence[_Tok], i: int, nouns: NounLexicon) -> Optional[tuple[Quantity, int]]:
+    """"Captain Aung Ko", "Ko Thet Paing": one named person; "Privates Myo Min Tun and Phyo Wai Oo": two."""
+    tok = toks[i]
+    honorific = tok.text in _HONORIFICS  # "Ko Aung Ko", "Saw Ler Moo": Burmese and Karen forms of address
+    if not (tok.lower in _TITLES or honorific) or not (
+            i == 0 or not toks[i - 1].text[0].isupper() or toks[i - 1].lower in _NAME_MODIFIERS):
+        return None
+    j = i
+    while j < len(toks) and (toks[j].lower in _TITLES or toks[j].text in (".", "-")) and toks[j].text[0] != "(":
+        j += 1
+    names = _name_end(toks, j, nouns)
+    if not 0 < names - j <= 4 or (honorific and names - j < 2):
+        return None
+    value = 1
+    if tok.lower in _PLURAL_TITLES:
+        while names + 1 < len(toks) and toks[names].lower in ("and", ","):
+            more = _name_end(toks, names + 1 + (toks[names + 1].lower == "and"), nouns)
+            if not 0 < more - names - 1 <= 5:
+                break
+            value, names = value + 1, more
+    return Quantity(value, "exact", "people", tok.lower, tok.start, toks[names - 1].end, False, False), names
 
 
 def list_total(quantities: Sequence[Quantity], text: str, category: str, nouns: NounLexicon) -> Optional[int]:
@@ -260,6 +291,16 @@ def _only_list_items(text: str, start: int, end: int, others: Sequence[tuple[int
     return True
 
 
+def _named_before(toks: Sequence[_Tok], j: int) -> bool:
+    """Whether a capitalised name (or "He") ends at toks[j], past an age in commas ("Chit Lin, 22,")."""
+    if j >= 2 and toks[j].text == "," and toks[j - 1].kind == "num" and toks[j - 2].text == ",":
+        j -= 3
+    return j >= 0 and toks[j].kind == "word" and toks[j].text[:1].isupper()
+
+
+_OF_HIS = re.compile(r"\S+(?: \S+)? of (?:his|her) ")
+
+
 def _add_article_parts(toks: Sequence[_Tok], raw: list, nouns: NounLexicon, categories: frozenset[str]) -> list:
     """Attach "a captain and" / "and a second lieutenant" to a neighbouring numbered phrase."""
     out = list(raw)
@@ -283,6 +324,11 @@ def _add_article_parts(toks: Sequence[_Tok], raw: list, nouns: NounLexicon, cate
                         and not any(t in (",", ";", ".") for t in between):
                     out[idx] = (quantity._replace(value=quantity.value + 1, start=part[0].start), start, nxt)
                     break
+            else:
+                if quantity.category == "people" and toks[first - 1].lower == "and" and _OF_HIS.match(
+                        " ".join(t.lower for t in toks[first:nxt])) and _named_before(toks, first - 2):
+                    # "Chit Lin and two of his comrades": the one named and the two with him
+                    out[idx] = (quantity._replace(value=quantity.value + 1), first, nxt)
         # "two sergeants and a second lieutenant"
         if nxt + 1 < len(toks) and toks[nxt].lower == "and" and nxt + 1 not in counted:
             part = _article_count(toks, nxt + 1, nouns, frozenset({quantity.category}))

@@ -256,7 +256,9 @@ def _qualifier_before(toks: Sequence[_Tok], i: int) -> tuple[str, int]:
     return "exact", i
 
 
-_TITLES = frozenset("captain major lieutenant colonel corporal sergeant private general commander brigadier "
+_PLURAL_TITLES = frozenset("captains majors lieutenants colonels corporals sergeants privates generals commanders "
+                           "officers".split())  # "Privates Myo Min Tun and Phyo Wai Oo": two
+_TITLES = _PLURAL_TITLES | frozenset("captain major lieutenant colonel corporal sergeant private general commander brigadier officer "
                     "lt col capt maj sgt cpl pte brig gen lance warrant second first police".split())
 
 
@@ -315,7 +317,7 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
     """
     if j < len(toks) and toks[j].lower in ("of",) and j + 1 < len(toks):
         nxt = toks[j + 1].lower
-        if nxt in ("them", "those", "whom"):
+        if nxt in ("them", "those", "whom", "us"):
             return j + 1, "people"
         if nxt in ("the", "his", "their", "its", "our"):
             j += 2  # "40 of the soldiers", "200 of his troops"
@@ -326,6 +328,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
     if j + 1 < len(toks) and toks[j].lower == "in" and (toks[j + 1].lower in ("total", "all") or (
             j + 2 < len(toks) and toks[j + 1].lower in ("their", "our", "the") and toks[j + 2].lower == "group")):
         return j - 1, "bare"  # "there are now more than 50 in their group", "17 in total"
+    if j + 1 < len(toks) and toks[j].kind == "num" and toks[j + 1].lower == "mm" and toks[j + 1].start == toks[j].end:
+        j += 2  # a calibre: "one 9mm pistol", "two 60mm mortars"
     while j + 3 < len(toks) and toks[j].lower in _LIST_ADJECTIVES and toks[j + 1].lower in _CLASSIFIERS:
         j += 1  # "24 various types of weapons"
     if j + 2 < len(toks) and toks[j].lower in _CLASSIFIERS and toks[j + 1].lower == "of":
@@ -341,6 +345,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
             continue  # "64 military and police personnel": one phrase, not a sum
         if tok.kind != "word" or tok.lower in _STOP:
             break
+        if head is None and k > j and tok.lower.endswith("ing") and nouns.get(tok.lower) is None:
+            break  # "three networks representing former soldiers": a verb after an unknown noun ("40 serving soldiers" is fine)
         if nouns.get(tok.lower) is None and _is_model(tok):
             head = (k, "weapons")  # "two MA-2", "three MA-1 rifles" (keep going to the noun)
             continue
@@ -354,8 +360,10 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
                 continue
             if category not in ("force", "other"):
                 break
-        elif head is not None and head[1] not in ("force", "other"):
-            break  # a verb after "soldiers" ends the phrase; "military council soldiers" does not
+        elif head is not None and (head[1] != "force" or tok.lower.endswith("ing")):
+            # a verb after "soldiers" ends the phrase; "military council soldiers" does not, but
+            # "five groups representing military defectors" counts groups, and "army deserting soldiers" is odd
+            break
     if head is None:
         return None
     k, category = head

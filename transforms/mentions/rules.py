@@ -9,7 +9,9 @@ drafts into records). Trigger words and modality cues (``triggers.jsonl``,
 ``modality.jsonl``) are found by one PhraseMatcher pass; token Matcher patterns run on the
 candidate sentences only; rules then decide kind, modality, counts, orgs, places and
 attribution (modality, count picking and attribution live in
-:mod:`~newswatch.transforms.mentions.modality`; word lists in ``words.jsonl``).
+:mod:`~newswatch.transforms.mentions.modality`; context checks such as retreats and
+deserting conscripts in :mod:`~newswatch.transforms.mentions.context`; word lists in
+``words.jsonl``).
 
 Example::
 
@@ -21,16 +23,21 @@ Example::
 from __future__ import annotations
 
 import bisect
-from typing import Iterable, NamedTuple, Sequence
+from typing import Iterable, NamedTuple, Optional, Sequence
 
+import numpy
 import spacy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from newswatch.transforms.mentions.components import (
     boilerplate_ranges, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
-from newswatch.transforms.mentions.modality import _clause, _Hit, _modality, _pick_count, _source_party
+from newswatch.transforms.mentions.context import (
+    _COMPULSION, _INSTITUTIONS, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _TIME_LINKS,
+    _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat)
+from newswatch.transforms.mentions.modality import _ENQUIRY, _clause, _Hit, _modality, _pick_count, _source_party
 from newswatch.transforms.mentions.number_lists import find_quantities, list_total
 from newswatch.transforms.mentions.numbers import Quantity
 
@@ -46,9 +53,6 @@ _RECRUITMENT_CONTEXT = _W["recruitment_context"]
 _SPORT_CONTEXT = _W["sport_context"]
 _DOC_NOUNS = _W["doc_nouns"]
 _MONTH_CONTEXT = _W["month_context"]
-_ESCAPED_FROM = _W["escaped_from"]
-_CONSCRIPTED = _W["conscripted"]
-_EVADING = _W["evading"]
 
 
 class _Candidate(NamedTuple):
@@ -108,7 +112,7 @@ class MentionRules:
 
     def match(self, doc: Doc) -> list[_Candidate]:
         """Candidate sentences with their trigger, cue and unit matches, in text order."""
-        sents = list(doc.sents)
+        sents = _sentences(doc)
         starts = [s.start for s in sents]
         boiler = boilerplate_ranges(doc)
         strings = doc.vocab.strings
@@ -142,7 +146,7 @@ class MentionRules:
     def set_annotations(self, doc: Doc, matches: Sequence[_Candidate]) -> None:
         """Store mention drafts (plain dicts) in ``doc.user_data['nw_mentions']``."""
         drafts: list[dict] = []
-        sents = list(doc.sents) if matches else []
+        sents = _sentences(doc) if matches else []
         last_defection = -10
         force_cache: dict[int, bool] = {}
         places = spans_by_start(doc, "nw_places")
@@ -160,8 +164,8 @@ class MentionRules:
             near_force = has_force or (not non_military and (
                 last_defection >= k - 3 or any(self._force_at(sents, j, force_cache) for j in (k - 1, k - 2) if j >= 0)))
             hits = hits + _deserting_conscripts(lows)
-            if last_defection < k - 2:  # "2,000 others have done the same" needs a defection just before it
-                hits = [h for h in hits if h.trigger != "did_same"]
+            if last_defection < k - 2:  # "2,000 others have done the same", "he reported to the authorities"
+                hits = [h for h in hits if h.trigger not in ("did_same", "report_in")]  # need a defection just before
             for kind in ("defection", "conscription"):
                 valid = [h for h in hits if h.kind == kind and self._valid(h, sent, lows, quantities, self._force_ok(
                     h, lows, has_force, armed, near_force,
@@ -214,8 +218,13 @@ class MentionRules:
             # "two soldiers from LIB 556 joined the KNLA": the joiner must be a member of a force
             cs, _ = _clause(lows, hit.start)
             before = lows[max(cs, hit.start - 22):hit.start]
-            return any(w in self.force_people for w in before) or (
-                near_force and bool({"they", "he", "she", "them", "defectors", "deserters"}.intersection(before)))
+            if any(w in self.force_people for w in before) or _members_of_force(before, self.force_words):
+                return True
+            if near_force and {"they", "he", "she", "them", "defectors", "deserters"}.intersection(before):
+                return True
+            # "I fled with two grenades and reached the KNLA"; a student's "I joined the PDF" is no defection
+            return near_force and bool({"i", "we"}.intersection(before)) and (
+                hit.trigger != "join_cdm" or bool(_LEAVING.intersection(before)))
         if hit.force == "sentence":
             # "they walked out" right after a sentence about soldiers: the pronoun carries the context
             subject = lows[max(0, hit.start - 2):hit.start]
@@ -253,7 +262,9 @@ class MentionRules:
             return False  # "running out of soldiers"
         if hit.trigger == "desert" and hit.form == "event" and nxt in ("village", "villages", "town", "streets",
                                                                         "street", "road", "roads", "area", "areas",
-                                                                        "island", "house", "houses", "building"):
+                                                                        "island", "house", "houses", "building",
+                                                                        "highway", "highways", "field", "fields",
+                                                                        "beach", "place", "places", "land"):
             return False
         if hit.kind == "defection" and any(w in _REPATRIATED or (w in ("sent", "handed", "escorted", "pushed")
                                                                  and lows[k + 1:k + 2] == ["back"])
@@ -261,9 +272,22 @@ class MentionRules:
             # soldiers who fled over a border and "were repatriated": a retreat, not a defection
             # ("repatriated by Thailand and conscripted, they escaped" is still a desertion)
             return False
+        if hit.trigger == "report_in" and (prev in ("was", "were", "been", "be", "is", "are", "being")
+                                           or nxt in ("that", "about", "on", "what", "how")):
+            return False  # "the desertion was reported to the police", "told the army that ...": no one gave himself up
+        if hit.kind == "defection" and hit.force and _evading_draft(lows) and not self.force_people.intersection(lows):
+            return False  # "youth avoiding the military draft have fled to liberated areas": civilians, not deserters
+        if hit.kind == "defection" and _retreat(lows, hit):
+            return False  # "deserted their posts and withdrew to an army base": no side switched, nobody left the force
+        if hit.trigger == "leave_post" and lows[hit.start] in ("left", "abandoned") and (
+                nxt == "behind" or lows[hit.start + 1:hit.start + 2] == ["behind"]
+                or self.nouns.get(prev) in ("weapons", "ammunition", "vehicles")):
+            return False  # "ammunition left behind at the camp": what was left, not who left
         if hit.trigger == "leave_post" and lows[hit.end - 1] in _INSTITUTIONS and (
                 nxt in _NOT_LEFT_AFTER or _TIME_LINKS.intersection(lows[hit.start + 1:hit.end - 1])):
             return False  # "fled after the military junta seized power", "flee from military registration"
+        if hit.form == "program" and _ENQUIRY.search(" ".join(lows[max(0, hit.start - 4):hit.start])):
+            return False  # "26,000 people have contacted the People's Embrace": enquiries, not defections
         if hit.form.startswith("handover"):
             verb_end = sent[hit.end - 1].idx + len(sent[hit.end - 1]) - sent.start_char
             return any(q.category == "weapons" and not q.subset and 0 <= q.start - verb_end <= 25 for q in quantities)
@@ -292,6 +316,10 @@ class MentionRules:
                 return False
             return nxt not in ("his", "her", "my", "me", "him", "their", "a", "the", "to") or \
                 bool(_CONSCRIPTION_CONTEXT.intersection(words))
+        if hit.trigger in ("recruits", "recruitment_quota") and _quota(lows):
+            return True  # "to recruit 30 youths per village tract": a quota is compulsion, for the army or a militia
+        if hit.trigger in _VOLUNTARY_IN_MILITIA and _MILITIA.intersection(words) and not _COMPULSION.intersection(words):
+            return False  # "Pyu Saw Htee members recruiting volunteers": militia recruitment is not compulsory service
         if hit.trigger in ("abduction", "lottery", "recruitment_quota", "mobilisation", "enlisted"):
             return bool(_RECRUITMENT_CONTEXT.intersection(words))  # not kidnappings or a state lottery
         if hit.trigger == "recruits":  # "recruits are taught ..." is ordinary enlistment
@@ -310,6 +338,8 @@ class MentionRules:
         people = max((q for q in picked if q is not None), key=lambda q: q.value, default=None)
         weapons_total = list_total([q for q in quantities if modality == "report" or not q.single], sent.text,
                                    "weapons", self.nouns) if kind == "defection" else None
+        if kind == "defection" and len(events) >= 2:
+            weapons_total = _per_event_weapons(events, sent, quantities, self.nouns) or weapons_total
         sent_orgs = _in_sentence(orgs, sent)
         country = doc_country
         for span in _in_sentence(countries, sent):
@@ -336,6 +366,46 @@ class MentionRules:
 
 
 
+_LEAVING = frozenset("fled escaped left deserted defected quit ran slipped walked abandoned".split())
+
+
+def _members_of_force(words: Sequence[str], force_words: frozenset[str]) -> bool:
+    """"60 members of the military council", "staff from the army": people of a force; not "youths from junta-held towns"."""
+    for k, w in enumerate(words[:-2]):
+        if w in ("members", "member", "staff") and words[k + 1] in ("of", "from"):
+            j = k + 2 + (words[k + 2] == "the")
+            if j < len(words) and words[j] in force_words and words[j + 1:j + 2] != ["-"]:
+                return True
+    return False
+
+
+def _per_event_weapons(events, sent: Span, quantities: Sequence[Quantity], nouns) -> Optional[int]:
+    """"X deserted with one pistol ... and on June 18, Y deserted with one rifle": two events, two weapons.
+
+    None unless at least two of the reported events carry their own weapons list."""
+    cuts = sorted({sent[h.start].idx - sent.start_char for h in events}) + [len(sent.text)]
+    totals = [list_total([q for q in quantities if a <= q.start < b], sent.text, "weapons", nouns)
+              for a, b in zip(cuts, cuts[1:])]
+    found = [t for t in totals if t]
+    return sum(found) if len(found) >= 2 else None
+
+
+_ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed".split())
+_WHAT_BEFELL = frozenset("killed arrested detained captured died wounded injured sentenced jailed executed "
+                         "recaptured".split())  # "Three of them were later arrested": not the defectors' count
+
+
+def _sentences(doc: Doc) -> list[Span]:
+    """The doc's sentences, read from the SENT_START column in one call (``doc.sents`` builds a Token per word)."""
+    if not len(doc):
+        return []
+    starts = numpy.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    bounds = starts + [len(doc)]
+    return [doc[s:e] for s, e in zip(bounds, bounds[1:])]
+
+
 def _lower_words(sent: Span) -> list[str]:
     """Lower-case words, with the month "May" told apart from the modal ("in May 2024" is no hedge)."""
     lows = [t.lower_ for t in sent]
@@ -345,48 +415,6 @@ def _lower_words(sent: Span) -> list[str]:
                 or (k + 1 < len(lows) and (lows[k + 1][:1].isdigit() or lows[k + 1] in (",", ".")))):
             lows[k] = "may_month"
     return lows
-
-
-_ESCAPE_FORMS = {"escaped": "event", "fled": "event", "deserted": "event", "absconded": "event", "escape": "noun",
-                 "escapes": "noun", "escaping": "ing", "fleeing": "ing", "ran": "event", "run": "event",
-                 "reached": "event", "joined": "event"}
-_ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed".split())
-_RESISTANCE = frozenset("pdf pdfs kndf knla knu kia aa tnla mndaa cdf resistance revolutionary guerrilla".split())
-
-
-
-
-_WHAT_BEFELL = frozenset("killed arrested detained captured died wounded injured sentenced jailed executed "
-                         "recaptured".split())  # "Three of them were later arrested": not the defectors' count
-_REPATRIATED = frozenset("repatriated repatriation repatriate".split())
-_INSTITUTIONS = frozenset("army military tatmadaw police force forces".split())
-_NOT_LEFT_AFTER = frozenset("junta council regime government service services registration lottery draft conscription "
-                            "coup takeover rule offensive attack attacks raid raids airstrike airstrikes operation "
-                            "operations crackdown".split())
-_TIME_LINKS = frozenset("after since amid because due when following".split())
-_DRAFT_WORDS = frozenset("military service draft conscription lottery call-up recruitment registration".split())
-
-
-def _escaping_draft(lows: Sequence[str]) -> bool:
-    """"fled into the forests to escape the military service lottery": civilians evading the draft."""
-    return any(w == "to" and lows[k + 1:k + 2] in (["escape"], ["flee"])
-               and _DRAFT_WORDS.intersection(lows[k + 2:k + 7]) for k, w in enumerate(lows))
-
-
-def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
-    """In a sentence about conscription, "escaped from the training school", "fled to join the PDF":
-    conscripts and trainees who get away are deserters, so these are defection triggers too."""
-    words = set(lows)
-    escaped, conscripted = _ESCAPED_FROM & words, _CONSCRIPTED & words
-    if not (escaped and conscripted - escaped):
-        return []  # "fled ... returned to military custody": one shared word ("custody") is not both facts
-    if _EVADING & words or _escaping_draft(lows):
-        return []  # "young people fled abroad to avoid being called up" is draft evasion, not desertion
-    return [_Hit(kind, "desert", _ESCAPE_FORMS[w], "", k, k + 1) for k, w in enumerate(lows)
-            for kind in ("defection", "conscription")  # deserting conscripts are a conscription story too
-            if w in _ESCAPE_FORMS and (_ESCAPE_FORMS[w] != "noun" or (k > 0 and lows[k - 1] in ("a", "the", "mass")))
-            and (w not in ("ran", "run") or lows[k + 1:k + 2] in (["off"], ["away"]))
-            and (w not in ("reached", "joined") or _RESISTANCE.intersection(lows[k + 1:k + 5]))]
 
 
 def _first_words(pattern: Sequence[dict]) -> set[str]:
