@@ -9,10 +9,14 @@ fresh DuckDB file, with politeness off for the loopback host:
   processes (``multiprocessing``, one feed per task); the parent does the LSH
   lookup and writes batches of 200 through the same ``DuckDBStore`` into one
   shared file. It runs as ``python bench/run.py loop ...``.
-- ``direct``: ``newswatch run`` on the DirectRunner, in process.
+- ``direct``: ``newswatch run --runner=DirectRunner``: Beam's DirectRunner,
+  which runs the FnApiRunner in process (after trying Prism).
 - ``multiprocess``: the same with ``--direct_num_workers=2
-  --direct_running_mode=multi_processing``.
-- ``default``: ``newswatch run`` with no runner flags at all, as a user runs it.
+  --direct_running_mode=multi_processing`` (Beam's own worker processes).
+- ``inprocess``: ``newswatch run --direct_running_mode=in_memory``, the flag
+  that keeps a run in one process.
+- ``default``: ``newswatch run`` with no runner flags at all, as a user runs it
+  (one worker process per core).
 
 For each mode: wall time, articles/s, CPU seconds of the mode's process tree,
 peak memory (RSS summed over the process tree, sampled from /proc), and the
@@ -47,7 +51,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate  # noqa: E402  (the sibling module, also a script)
 
-MODES = ("loop", "direct", "multiprocess", "default")
+MODES = ("loop", "direct", "multiprocess", "inprocess", "default")
 
 
 # ---------------------------------------------------------------- process tree sampling
@@ -427,8 +431,10 @@ def mode_command(mode: str, feeds_file: str, db: str, host_port: str, stats: str
     cli = [sys.executable, entry] if entry else [sys.executable, "-m", "newswatch.cli"]
     cmd = [*cli, "run", "--feeds", feeds_file, "--db", db,
            "--allow-host", host_port, "--host-delay", "0", "--host-concurrency", "0"]
-    if mode != "default":  # `default`: no runner flags at all, what a user gets
+    if mode in ("direct", "multiprocess"):  # `default`: no runner flags at all, what a user gets
         cmd.append("--runner=DirectRunner")
+    if mode == "inprocess":
+        cmd.append("--direct_running_mode=in_memory")
     if mode == "multiprocess":
         cmd += ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]
     return cmd + list(beam_flags)
