@@ -36,6 +36,7 @@ import os
 import platform
 import resource
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -443,9 +444,14 @@ def mode_command(mode: str, feeds_file: str, db: str, host_port: str, stats: str
 def run_mode(mode: str, workdir: Path, feeds_file: str, host_port: str, manifest: dict, timeout_s: float,
              beam_flags: tuple[str, ...] = (), entry: Optional[str] = None) -> dict:
     """Run one mode as a fresh process tree on a fresh database; measure and check it."""
+    from newswatch.sinks.publish import job_dir
+
     db = workdir / f"{mode}.duckdb"
     for leftover in (db, Path(f"{db}.wal")):
         leftover.unlink(missing_ok=True)
+    # The job's private store lives beside the analyst file: left over, it
+    # would hold every article already and the next run would fetch nothing.
+    shutil.rmtree(job_dir(str(db)), ignore_errors=True)
     stats = workdir / f"{mode}-stages.json"
     cmd = mode_command(mode, feeds_file, str(db), host_port, str(stats), beam_flags, entry)
     code = code_identity()
