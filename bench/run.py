@@ -9,10 +9,14 @@ fresh DuckDB file, with politeness off for the loopback host:
   processes (``multiprocessing``, one feed per task); the parent does the LSH
   lookup and writes batches of 200 through the same ``DuckDBStore`` into one
   shared file. It runs as ``python bench/run.py loop ...``.
-- ``direct``: ``newswatch run`` on the DirectRunner, in process.
+- ``direct``: ``newswatch run --runner=DirectRunner``: Beam's DirectRunner,
+  which runs the FnApiRunner in process (after trying Prism).
 - ``multiprocess``: the same with ``--direct_num_workers=2
-  --direct_running_mode=multi_processing``.
-- ``default``: ``newswatch run`` with no runner flags at all, as a user runs it.
+  --direct_running_mode=multi_processing`` (Beam's own worker processes).
+- ``inprocess``: ``newswatch run --direct_running_mode=in_memory``, the flag
+  that keeps a run in one process.
+- ``default``: ``newswatch run`` with no runner flags at all, as a user runs it
+  (one worker process per core).
 
 For each mode: wall time, articles/s, CPU seconds of the mode's process tree,
 peak memory (RSS summed over the process tree, sampled from /proc), and the
@@ -32,6 +36,7 @@ import os
 import platform
 import resource
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,7 +52,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate  # noqa: E402  (the sibling module, also a script)
 
-MODES = ("loop", "direct", "multiprocess", "default")
+MODES = ("loop", "direct", "multiprocess", "inprocess", "default")
 
 
 # ---------------------------------------------------------------- process tree sampling
@@ -427,8 +432,10 @@ def mode_command(mode: str, feeds_file: str, db: str, host_port: str, stats: str
     cli = [sys.executable, entry] if entry else [sys.executable, "-m", "newswatch.cli"]
     cmd = [*cli, "run", "--feeds", feeds_file, "--db", db,
            "--allow-host", host_port, "--host-delay", "0", "--host-concurrency", "0"]
-    if mode != "default":  # `default`: no runner flags at all, what a user gets
+    if mode in ("direct", "multiprocess"):  # `default`: no runner flags at all, what a user gets
         cmd.append("--runner=DirectRunner")
+    if mode == "inprocess":
+        cmd.append("--direct_running_mode=in_memory")
     if mode == "multiprocess":
         cmd += ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]
     return cmd + list(beam_flags)
@@ -437,9 +444,14 @@ def mode_command(mode: str, feeds_file: str, db: str, host_port: str, stats: str
 def run_mode(mode: str, workdir: Path, feeds_file: str, host_port: str, manifest: dict, timeout_s: float,
              beam_flags: tuple[str, ...] = (), entry: Optional[str] = None) -> dict:
     """Run one mode as a fresh process tree on a fresh database; measure and check it."""
+    from newswatch.sinks.publish import job_dir
+
     db = workdir / f"{mode}.duckdb"
     for leftover in (db, Path(f"{db}.wal")):
         leftover.unlink(missing_ok=True)
+    # The job's private store lives beside the analyst file: left over, it
+    # would hold every article already and the next run would fetch nothing.
+    shutil.rmtree(job_dir(str(db)), ignore_errors=True)
     stats = workdir / f"{mode}-stages.json"
     cmd = mode_command(mode, feeds_file, str(db), host_port, str(stats), beam_flags, entry)
     code = code_identity()
@@ -625,7 +637,14 @@ def main(argv: Optional[list[str]] = None) -> int:
                           f"peak {result['peak_rss_mib']} MiB, stored {result['check'].get('stored')}", flush=True)
             for mode, results in runs.items():
                 best = max(results, key=lambda r: (r["check"].get("ok", False), r["articles_per_s"]))
-                report["modes"][mode] = {**best, "runs_articles_per_s": [r["articles_per_s"] for r in results]}
+                report["modes"][mode] = {
+                    **best,
+                    "runs_articles_per_s": [r["articles_per_s"] for r in results],
+                    # every run's figures with the machine's load around it (a shared machine)
+                    "runs": [{k: r[k] for k in ("articles_per_s", "wall_s", "cpu_s", "cpu_ms_per_article",
+                                                "peak_rss_mib", "load_avg_1m_before", "load_avg_1m_after")}
+                             | {"stored": r["check"].get("stored")} for r in results],
+                }
         report["summary"] = summarise(report["modes"])
         report["best_articles_per_s"] = report["summary"]["best_articles_per_s"]
         report["best_ratio_to_loop"] = report["summary"]["best_ratio_to_loop"]

@@ -72,8 +72,8 @@ class Loaders(NamedTuple):
 
 
 def on_direct_runner(options: PipelineOptions) -> bool:
-    """True when the options pick the DirectRunner (also when no runner is named)."""
-    return str(options.view_as(StandardOptions).runner or "DirectRunner").endswith("DirectRunner")
+    """True when the options pick a local runner: the DirectRunner (also when no runner is named) or the FnApiRunner."""
+    return str(options.view_as(StandardOptions).runner or "DirectRunner").endswith(("DirectRunner", "FnApiRunner"))
 
 
 def _as_sink(field: str):

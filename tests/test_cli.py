@@ -98,3 +98,78 @@ def test_feeds_resume(tmp_path, capsys):
     assert main(["feeds", "resume", "--db", db, "--all"]) == 1
     assert "no feed resumed" in capsys.readouterr().err
     assert DuckDBStore(db).feed_schedules()["http://f.example/gone"].suspended is None
+
+
+# ------------------------------------------------------------------ runner choice (issue 12: every core)
+
+
+def test_run_without_runner_flags_uses_one_worker_process_per_core(monkeypatch):
+    from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
+
+    from newswatch.pipelines import batch
+
+    monkeypatch.setattr(batch, "cores", lambda: 3)
+    options = batch.pipeline_options([])
+    # Named, never left to Beam's DirectRunner, which tries Prism (a download) first.
+    assert options.view_as(StandardOptions).runner == "FnApiRunner"
+    assert options.view_as(DirectOptions).direct_running_mode == "multi_processing"
+    assert options.view_as(DirectOptions).direct_num_workers == 3
+    runner = batch.batch_runner(options)
+    assert runner is not None and "newswatch.pipelines.worker" in runner._default_environment.command_string
+    assert options.view_as(DirectOptions).direct_running_mode is None  # the runner object carries the mode now
+
+
+@pytest.mark.parametrize("flags, in_process", [
+    (["--direct_running_mode=in_memory"], True),
+    (["--direct_running_mode", "in_memory"], True),
+    (["--direct_num_workers=1"], True),
+    (["--direct_num_workers=4"], False),
+])
+def test_runner_flags_override_the_default(monkeypatch, flags, in_process):
+    from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
+
+    from newswatch.pipelines import batch
+
+    monkeypatch.setattr(batch, "cores", lambda: 2)
+    options = batch.pipeline_options(flags)
+    direct = options.view_as(DirectOptions)
+    assert options.view_as(StandardOptions).runner == "FnApiRunner"
+    assert (batch.batch_runner(options) is None) == in_process
+    if not in_process:
+        assert direct.direct_num_workers == 4
+
+
+def test_a_named_runner_is_left_to_beam():
+    from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
+
+    from newswatch.pipelines import batch
+
+    options = batch.pipeline_options(["--runner=DirectRunner"])
+    assert options.view_as(StandardOptions).runner == "DirectRunner"
+    assert options.view_as(DirectOptions).direct_running_mode == "in_memory"
+    assert batch.batch_runner(options) is None
+
+
+def test_a_failure_inside_a_worker_process_is_one_line_without_traceback(tmp_path):
+    """A misconfigured spaCy model fails in each worker's setup(); the CLI says so in one line."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from faults.server import FaultSite
+
+    repo = Path(__file__).resolve().parent.parent
+    config = tmp_path / "newswatch.toml"
+    config.write_text('[mentions]\nmodel = "xx_newswatch_no_such_model"\n')
+    with FaultSite() as site:
+        done = subprocess.run(
+            [sys.executable, "-m", "newswatch.cli", "run", "--feeds", site.healthy_feed, "--db", str(tmp_path / "n.duckdb"),
+             "--config", str(config), "--host-delay", "0", *[a for h in site.allow_hosts for a in ("--allow-host", h)]],
+            capture_output=True, text=True, timeout=300, env=dict(os.environ, PYTHONPATH=str(repo)),
+        )
+    print(f"\n--- stderr ---\n{done.stderr[-2000:]}")
+    assert done.returncode == 1
+    assert "xx_newswatch_no_such_model" in done.stderr and "is not installed" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len([line for line in done.stderr.splitlines() if "failed:" in line]) == 1
