@@ -8,6 +8,7 @@ happened, and the file must reopen with every row committed before.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -50,10 +51,10 @@ def _counts(path: Path) -> tuple[int, int]:
         con.close()
 
 
-@pytest.fixture
-def small_fs(tmp_path):
+@contextlib.contextmanager
+def _mounted_small_fs(parent: Path):
     """A directory on an 8 MiB tmpfs, or None when mounting is not permitted."""
-    mount_point = tmp_path / "small"
+    mount_point = parent / "small"
     mount_point.mkdir()
     if sys.platform != "linux" or os.geteuid() != 0:
         yield None
@@ -67,6 +68,12 @@ def small_fs(tmp_path):
         yield mount_point
     finally:
         subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    with _mounted_small_fs(tmp_path) as mount_point:
+        yield mount_point
 
 
 def _fill(directory: Path, leave: int) -> Path:
@@ -171,9 +178,23 @@ def _import_seconds() -> float:
     return time.monotonic() - started
 
 
-def test_cli_run_on_a_locked_file_fails_within_lock_timeout(locked_db):
-    imports = _import_seconds()
-    done, elapsed = _run_cli(locked_db)
+@pytest.fixture(scope="module")
+def locked_cli_run(tmp_path_factory):
+    """One `newswatch run` on a file another process holds: (result, seconds, seconds of imports alone)."""
+    db = tmp_path_factory.mktemp("locked") / "locked.duckdb"
+    DuckDBStore(str(db)).init()
+    holder = _hold_open(db)
+    try:
+        imports = _import_seconds()
+        done, elapsed = _run_cli(db)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    return done, elapsed, imports
+
+
+def test_cli_run_on_a_locked_file_fails_within_lock_timeout(locked_cli_run):
+    done, elapsed, imports = locked_cli_run
     print(f"\nnewswatch run on a locked file: exit {done.returncode} after {elapsed:.1f} s "
           f"(start-up and imports alone: {imports:.1f} s)\n--- stderr tail ---\n{done.stderr[-1500:]}")
     assert done.returncode != 0
@@ -182,8 +203,8 @@ def test_cli_run_on_a_locked_file_fails_within_lock_timeout(locked_db):
     assert "read-only" in done.stderr  # names the fix
 
 
-def test_cli_run_on_a_locked_file_prints_no_traceback(locked_db):
-    done, _ = _run_cli(locked_db)
+def test_cli_run_on_a_locked_file_prints_no_traceback(locked_cli_run):
+    done, _, _ = locked_cli_run
     assert "Traceback" not in done.stderr
 
 
@@ -207,29 +228,37 @@ def _cli_run_on_full_disk(small_fs: Path) -> tuple[subprocess.CompletedProcess, 
     return done, db
 
 
-def test_cli_run_on_a_full_disk_fails_and_keeps_committed_rows(small_fs):
-    if small_fs is None:
-        pytest.skip("needs a real full file system (tmpfs mount not permitted here)")
-    done, db = _cli_run_on_full_disk(small_fs)
+@pytest.fixture(scope="module")
+def full_disk_cli_run(tmp_path_factory):
+    """One `newswatch run` onto a full tmpfs: (result, database path); skips where mounting is not permitted."""
+    with _mounted_small_fs(tmp_path_factory.mktemp("full")) as mount_point:
+        if mount_point is None:
+            pytest.skip("needs a real full file system (tmpfs mount not permitted here)")
+        done, db = _cli_run_on_full_disk(mount_point)
+        # What the tests read from the file system, read while it is still mounted.
+        db = Path(store_path(str(db))) if Path(store_path(str(db))).exists() else db
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            ids = {row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()}
+        finally:
+            con.close()
+        yield done, ids, _counts(db)
+
+
+def test_cli_run_on_a_full_disk_fails_and_keeps_committed_rows(full_disk_cli_run):
+    done, ids, counts = full_disk_cli_run
     print(f"\nnewswatch run on a full disk: exit {done.returncode}; last stderr line: "
           f"{done.stderr.strip().splitlines()[-1]}")
     assert done.returncode != 0
     assert "No space left on device" in done.stderr
-    # The file from before is copied to the job's private store (when the disk had room for that).
-    db = Path(store_path(str(db))) if Path(store_path(str(db))).exists() else db
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        ids = {row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()}
-    finally:
-        con.close()
-    # Everything committed before is there (a batch of this run may have fitted, too).
-    assert {f"crash{i:06d}" for i in range(5)} <= ids and _counts(db)[1] >= 1
+    # Everything committed before is there (a batch of this run may have fitted, too); the
+    # fixture read the job's private store, to which the file from before is copied when the
+    # disk had room for that, else the file itself.
+    assert {f"crash{i:06d}" for i in range(5)} <= ids and counts[1] >= 1
 
 
-def test_cli_run_on_a_full_disk_prints_no_traceback(small_fs):
-    if small_fs is None:
-        pytest.skip("needs a real full file system (tmpfs mount not permitted here)")
-    done, _ = _cli_run_on_full_disk(small_fs)
+def test_cli_run_on_a_full_disk_prints_no_traceback(full_disk_cli_run):
+    done, _, _ = full_disk_cli_run
     assert "Traceback" not in done.stderr
 
 
