@@ -116,3 +116,18 @@ def corpus_db(tmp_path_factory, corpus_server, corpus_feed_list) -> Path:
                  "--allow-host", corpus_server.host_port, "--host-delay", "0"])
     assert code == 0
     return db
+
+
+
+def pytest_collection_modifyitems(config, items):
+    """Groups for pytest-xdist's `--dist loadgroup` (CI runs the slow set two at a time).
+
+    Each test module runs on one worker, so its module-scoped fixtures (a crawl, a
+    spaCy pipeline, a fault site's runs) are built once; the tests that use the corpus
+    server all run on one worker, since the corpus must be served on its fixed port 8765.
+    """
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        corpus = "corpus_server" in getattr(item, "fixturenames", ())
+        item.add_marker(pytest.mark.xdist_group("corpus" if corpus else item.nodeid.split("::")[0]))
