@@ -116,3 +116,31 @@ def corpus_db(tmp_path_factory, corpus_server, corpus_feed_list) -> Path:
                  "--allow-host", corpus_server.host_port, "--host-delay", "0"])
     assert code == 0
     return db
+
+
+
+
+# The longest modules of the slow set, longest first: under xdist they start first, so
+# that no long module is left to run alone on one worker at the end.
+_LONGEST_FIRST = ("tests/test_stream_load.py", "tests/test_readers.py", "tests/test_faults.py", "tests/test_stream.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Groups for pytest-xdist's `--dist loadgroup` (CI runs the slow set two at a time).
+
+    Each test module runs on one worker, so its module-scoped fixtures (a crawl, a
+    spaCy pipeline, a fault site's runs) are built once; the tests that use the corpus
+    server all run on one worker, since the corpus must be served on its fixed port 8765.
+    Without `-n`, nothing changes.
+    """
+    if not config.pluginmanager.hasplugin("xdist") or not config.getoption("numprocesses", None):
+        return
+    for item in items:
+        corpus = "corpus_server" in getattr(item, "fixturenames", ())
+        item.add_marker(pytest.mark.xdist_group("corpus" if corpus else item.nodeid.split("::")[0]))
+
+    def rank(item) -> int:
+        module = item.nodeid.split("::")[0]
+        return _LONGEST_FIRST.index(module) if module in _LONGEST_FIRST else len(_LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within each module stays

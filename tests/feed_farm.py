@@ -100,6 +100,11 @@ class FeedFarm:
             items[:0] = [_Item(name, len(items) + i, changed) for i in range(count)]
         return changed
 
+    def fetched(self) -> dict[str, float]:
+        """A copy of `fetched_at`, taken while no request changes it."""
+        with self._lock:
+            return dict(self.fetched_at)
+
     def paths(self, feed_url: Optional[str] = None) -> set[str]:
         """Article paths of one feed, or of all."""
         with self._lock:

@@ -1,5 +1,8 @@
 """Crash safety of the DuckDB file: a full disk and a second writer.
 
+(kill -9 under a 50-feed streaming load is checked in tests/test_stream_load.py, on the same load
+as the rows-while-running test.)
+
 The full disk is real when the test may mount a size-limited tmpfs (root on
 Linux); elsewhere the write failure is injected into the sink instead. Either
 way the failed batch must leave nothing behind, the error must say what
@@ -8,6 +11,7 @@ happened, and the file must reopen with every row committed before.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -50,10 +54,10 @@ def _counts(path: Path) -> tuple[int, int]:
         con.close()
 
 
-@pytest.fixture
-def small_fs(tmp_path):
+@contextlib.contextmanager
+def _mounted_small_fs(parent: Path):
     """A directory on an 8 MiB tmpfs, or None when mounting is not permitted."""
-    mount_point = tmp_path / "small"
+    mount_point = parent / "small"
     mount_point.mkdir()
     if sys.platform != "linux" or os.geteuid() != 0:
         yield None
@@ -67,6 +71,12 @@ def small_fs(tmp_path):
         yield mount_point
     finally:
         subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    with _mounted_small_fs(tmp_path) as mount_point:
+        yield mount_point
 
 
 def _fill(directory: Path, leave: int) -> Path:
@@ -171,9 +181,23 @@ def _import_seconds() -> float:
     return time.monotonic() - started
 
 
-def test_cli_run_on_a_locked_file_fails_within_lock_timeout(locked_db):
-    imports = _import_seconds()
-    done, elapsed = _run_cli(locked_db)
+@pytest.fixture(scope="module")
+def locked_cli_run(tmp_path_factory):
+    """One `newswatch run` on a file another process holds: (result, seconds, seconds of imports alone)."""
+    db = tmp_path_factory.mktemp("locked") / "locked.duckdb"
+    DuckDBStore(str(db)).init()
+    holder = _hold_open(db)
+    try:
+        imports = _import_seconds()
+        done, elapsed = _run_cli(db)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    return done, elapsed, imports
+
+
+def test_cli_run_on_a_locked_file_fails_within_lock_timeout(locked_cli_run):
+    done, elapsed, imports = locked_cli_run
     print(f"\nnewswatch run on a locked file: exit {done.returncode} after {elapsed:.1f} s "
           f"(start-up and imports alone: {imports:.1f} s)\n--- stderr tail ---\n{done.stderr[-1500:]}")
     assert done.returncode != 0
@@ -182,8 +206,8 @@ def test_cli_run_on_a_locked_file_fails_within_lock_timeout(locked_db):
     assert "read-only" in done.stderr  # names the fix
 
 
-def test_cli_run_on_a_locked_file_prints_no_traceback(locked_db):
-    done, _ = _run_cli(locked_db)
+def test_cli_run_on_a_locked_file_prints_no_traceback(locked_cli_run):
+    done, _, _ = locked_cli_run
     assert "Traceback" not in done.stderr
 
 
@@ -207,74 +231,35 @@ def _cli_run_on_full_disk(small_fs: Path) -> tuple[subprocess.CompletedProcess, 
     return done, db
 
 
-def test_cli_run_on_a_full_disk_fails_and_keeps_committed_rows(small_fs):
-    if small_fs is None:
-        pytest.skip("needs a real full file system (tmpfs mount not permitted here)")
-    done, db = _cli_run_on_full_disk(small_fs)
+@pytest.fixture(scope="module")
+def full_disk_cli_run(tmp_path_factory):
+    """One `newswatch run` onto a full tmpfs: (result, database path); skips where mounting is not permitted."""
+    with _mounted_small_fs(tmp_path_factory.mktemp("full")) as mount_point:
+        if mount_point is None:
+            pytest.skip("needs a real full file system (tmpfs mount not permitted here)")
+        done, db = _cli_run_on_full_disk(mount_point)
+        # What the tests read from the file system, read while it is still mounted.
+        db = Path(store_path(str(db))) if Path(store_path(str(db))).exists() else db
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            ids = {row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()}
+        finally:
+            con.close()
+        yield done, ids, _counts(db)
+
+
+def test_cli_run_on_a_full_disk_fails_and_keeps_committed_rows(full_disk_cli_run):
+    done, ids, counts = full_disk_cli_run
     print(f"\nnewswatch run on a full disk: exit {done.returncode}; last stderr line: "
           f"{done.stderr.strip().splitlines()[-1]}")
     assert done.returncode != 0
     assert "No space left on device" in done.stderr
-    # The file from before is copied to the job's private store (when the disk had room for that).
-    db = Path(store_path(str(db))) if Path(store_path(str(db))).exists() else db
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        ids = {row[0] for row in con.execute("SELECT article_id FROM articles").fetchall()}
-    finally:
-        con.close()
-    # Everything committed before is there (a batch of this run may have fitted, too).
-    assert {f"crash{i:06d}" for i in range(5)} <= ids and _counts(db)[1] >= 1
+    # Everything committed before is there (a batch of this run may have fitted, too); the
+    # fixture read the job's private store, to which the file from before is copied when the
+    # disk had room for that, else the file itself.
+    assert {f"crash{i:06d}" for i in range(5)} <= ids and counts[1] >= 1
 
 
-def test_cli_run_on_a_full_disk_prints_no_traceback(small_fs):
-    if small_fs is None:
-        pytest.skip("needs a real full file system (tmpfs mount not permitted here)")
-    done, _ = _cli_run_on_full_disk(small_fs)
+def test_cli_run_on_a_full_disk_prints_no_traceback(full_disk_cli_run):
+    done, _, _ = full_disk_cli_run
     assert "Traceback" not in done.stderr
-
-
-@pytest.mark.slow
-def test_kill_9_under_streaming_load_loses_nothing_and_stores_in_flight_work_once(tmp_path):
-    """kill -9 at random moments of a 50-feed streaming load: committed rows survive, restarts finish the rest once."""
-    import random
-    import signal
-
-    from tests.feed_farm import FeedFarm
-    from tests.test_stream_load import first_seen, start_reader, start_stream, stop, wait_for
-
-    db, log = tmp_path / "killed.duckdb", tmp_path / "seen.txt"
-    rng = random.Random(20261206)
-    with FeedFarm(feeds=50, items=(10, 30), hosts=10, seed=5) as farm:
-        total = farm.article_count
-        reader = start_reader(db, log)
-        try:
-            for _ in range(2):
-                job = start_stream(db, farm)
-                time.sleep(rng.uniform(8.0, 25.0))
-                committed = set(first_seen(log))  # rows a reader has seen were committed
-                stop(job, signal.SIGKILL)
-                con = duckdb.connect(str(db), read_only=True)  # reopens cleanly after the kill
-                try:
-                    stored = {"/" + u.split("/", 3)[3] for (u,) in con.execute("SELECT url FROM articles").fetchall()}
-                finally:
-                    con.close()
-                assert committed <= stored, f"{len(committed - stored)} committed rows lost by kill -9"
-                print(f"\nkill -9 with {len(stored)} of {total} articles stored")
-            job = start_stream(db, farm)
-            try:
-                assert wait_for(lambda: len(first_seen(log)) >= total, 150), f"{len(first_seen(log))} of {total}"
-            finally:
-                output = stop(job)
-            assert job.returncode == 0, output[-3000:]
-        finally:
-            reader.kill()
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        urls = [u for (u,) in con.execute("SELECT url FROM articles").fetchall()]
-        orphans = con.execute(
-            "SELECT count(*) FROM mentions WHERE article_id NOT IN (SELECT article_id FROM articles)"
-        ).fetchone()[0]
-    finally:
-        con.close()
-    assert len(urls) == len(set(urls)) == total and orphans == 0
-    assert {"/" + u.split("/", 3)[3] for u in urls} == farm.paths()
