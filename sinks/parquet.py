@@ -30,6 +30,9 @@ fires its own pane and file); bounded input keeps its windowing.
     # PCollection[SinkRecord] -> PCollection[EnrichedArticle] of the articles written
     written = records | WriteToParquet("gs://bucket/news")
 
+`StoreInParquet` is what `ParquetStore.record_writer` gives the graph: its
+streams of records, and the incidents of its articles, in one `WriteToParquet`.
+
 Reading back (DuckDB views, loaders) is in `sinks/parquet_read.py`.
 """
 
@@ -357,4 +360,37 @@ class WriteToParquet(beam.PTransform):
             .with_output_types(tuple[GroupKey, SinkRecord])
             | "GroupByPartition" >> beam.GroupByKey()
             | "WriteFiles" >> beam.ParDo(_WriteGroupFn(self._directory)).with_output_types(EnrichedArticle)
+        )
+
+
+def _enriched(record: SinkRecord) -> EnrichedArticle:
+    return record.enriched
+
+
+def _incident_record(incident: Incident) -> SinkRecord:
+    return SinkRecord(incident=incident)
+
+
+class StoreInParquet(beam.PTransform):
+    """The graph's records (label -> PCollection[SinkRecord]) -> EnrichedArticle written, in one `WriteToParquet`.
+
+    Incidents are resolved before the write, from the articles that go in
+    ("Articles"): the stored window they read back holds earlier runs' reports.
+    """
+
+    def __init__(self, directory: str, resolve_incidents: beam.PTransform):
+        super().__init__()
+        self._directory, self._resolve = directory, resolve_incidents
+
+    def expand(self, records):
+        incidents = (
+            records["Articles"]
+            | "Enriched" >> beam.Map(_enriched).with_output_types(EnrichedArticle)
+            | "ResolveIncidents" >> self._resolve
+            | "IncidentsToSink" >> beam.Map(_incident_record).with_output_types(SinkRecord)
+        )
+        return (
+            (*records.values(), incidents)
+            | "AllRecords" >> beam.Flatten()
+            | "WriteToParquet" >> WriteToParquet(self._directory)
         )
