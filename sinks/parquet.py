@@ -51,6 +51,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms import trigger, window
 
 from newswatch.records import EnrichedArticle, ErrorRecord, FeedPoll, Incident, Relink, SinkRecord
+from newswatch.sinks.article_rows import article_row, mention_rows
 from newswatch.sinks.incidents_store import INCIDENT_COLUMNS, incident_row, latest_versions
 from newswatch.sinks.schema import arrow_type, written_columns
 
@@ -90,7 +91,6 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
     "incidents": INCIDENT_TABLE_COLUMNS,  # a version without members (n_articles 0) retires its id
     "incident_mentions": INCIDENT_MENTION_COLUMNS,
 }
-_LIST_FIELDS = {"orgs", "locations", "ranks", "units"}
 _ERROR_MESSAGE_MAX = 2000  # as the DuckDB sink stores it
 # Object stores publish an object only when its upload completes, so no temp file is needed.
 _ATOMIC_SCHEMES = {"gs", "s3", "azfs"}
@@ -185,19 +185,14 @@ def article_tables(
     enriched: Sequence[EnrichedArticle], written_at: datetime, window_end_us: int
 ) -> tuple[pa.Table, pa.Table]:
     """(articles, mentions) Arrow tables for a group of enriched articles."""
-    article_rows, mention_rows = [], []
     # An article without mentions was still read by this run's extractor: record its version.
     group_version = next((m.extractor_version for e in enriched for m in e.mentions), None)
-    for e in enriched:
-        row = _ts_fields(e.article._asdict(), ("published_at", "fetched_at", "seen_at"))
-        row.update({k: (list(v) if k in _LIST_FIELDS else v) for k, v in e.labels._asdict().items()})
-        row["extractor_version"] = e.mentions[0].extractor_version if e.mentions else group_version
-        article_rows.append(row)
-        for m in e.mentions:
-            mention_rows.append({**m._asdict(), **{k: list(getattr(m, k)) for k in _LIST_FIELDS}})
+    article_rows = [_ts_fields(article_row(e, group_version), ("published_at", "fetched_at", "seen_at"))
+                    for e in enriched]
+    mentions = [row for e in enriched for row in mention_rows(e)]
     return (
         _table(article_rows, ARTICLE_COLUMNS, written_at, window_end_us),
-        _table(mention_rows, MENTION_COLUMNS, written_at, window_end_us),
+        _table(mentions, MENTION_COLUMNS, written_at, window_end_us),
     )
 
 
