@@ -123,7 +123,7 @@ def cmd_run(args, beam_args: Sequence[str]) -> int:
         print(f"newswatch run: {exc}", file=sys.stderr)
         return 2
     try:
-        publisher = None if settings.parquet else _publisher(args)
+        publisher = _publisher(args, settings.store())
         try:
             summary = run_batch(feeds, settings, beam_args)
         finally:
@@ -153,13 +153,10 @@ def cmd_stream(args, beam_args: Sequence[str]) -> int:
         except ValueError as exc:
             print(f"newswatch stream: {str(exc).replace('--since', '--report-every')}", file=sys.stderr)
             return 2
-        start_periodic_report(args.report, every.total_seconds() if every else 600.0,
-                              None if settings.parquet else settings.db_path,
-                              settings.db_path if settings.parquet else None)
+        start_periodic_report(args.report, every.total_seconds() if every else 600.0, settings.store())
     publisher = None
     try:
-        if not settings.parquet:
-            publisher = _publisher(args)
+        publisher = _publisher(args, settings.store())
         # run_stream leaves with os._exit: it calls on_exit itself for the last publication.
         return run_stream(feeds, settings, beam_args, on_exit=publisher.stop if publisher else None)
     except Exception as exc:
@@ -169,8 +166,13 @@ def cmd_stream(args, beam_args: Sequence[str]) -> int:
             publisher.stop()
 
 
-def _publisher(args):
-    """Start publishing the job's store to the analyst file `--db` (now, then periodically)."""
+def _publisher(args, store):
+    """Start publishing the job's store to the analyst file `--db` (now, then periodically).
+
+    None for a store that the runner's workers write (Parquet): analysts read its files.
+    """
+    if not store.written_in_process:
+        return None
     from newswatch.sinks.publish import Publisher
 
     return Publisher(args.db, interval_s=args.publish_interval).start()
@@ -205,7 +207,8 @@ def _run_summary(run: dict, readable: int) -> str:
 
 
 def cmd_query(args, beam_args: Sequence[str]) -> int:
-    from newswatch.sinks.duckdb import DatabaseLocked, DuckDBStore
+    from newswatch.sinks.duckdb import DatabaseLocked
+    from newswatch.sinks.open_store import open_store
 
     if beam_args:
         print(f"newswatch query: unknown arguments {' '.join(beam_args)}", file=sys.stderr)
@@ -217,13 +220,7 @@ def cmd_query(args, beam_args: Sequence[str]) -> int:
         print(f"newswatch query: no database at {args.db}", file=sys.stderr)
         return 2
     try:
-        if args.parquet:
-            from newswatch.sinks.parquet_read import ParquetStore
-
-            store = ParquetStore(args.parquet)
-        else:
-            store = DuckDBStore(args.db, lock_timeout_s=args.wait)
-        columns, rows = store.query(args.sql)
+        columns, rows = open_store(args.db, args.parquet, args.wait).query(args.sql)
     except DatabaseLocked as exc:
         print(f"newswatch query: {exc}", file=sys.stderr)
         return 3

@@ -259,45 +259,40 @@ class DatabaseBusy(RuntimeError):
 
 
 @contextlib.contextmanager
-def _open(db: Optional[str], parquet: Optional[str], wait_s: float):
-    """A read-only session of the DuckDB file or of the Parquet sink, in UTC.
+def _open(store):
+    """A read-only session of the store, in UTC."""
+    from newswatch.sinks.duckdb import DatabaseLocked
 
-    Only the Parquet store's module imports Beam: `newswatch report --db`
-    never loads it, which saves seconds on a busy machine.
-    """
-    from newswatch.sinks.duckdb import DatabaseLocked, DuckDBStore
-
-    if parquet:
-        from newswatch.sinks.parquet_read import ParquetStore
-
-        store = ParquetStore(parquet)
-    else:
-        store = DuckDBStore(db, lock_timeout_s=wait_s)
     try:
         with store.session(time_zone="UTC") as session:  # weeks and dates in UTC, whatever the machine's zone
             yield session
-    except DatabaseLocked as exc:
-        raise DatabaseBusy(f"{db} stayed locked for {wait_s:g} s ({exc.error}); retry, or raise --wait") from None
+    except DatabaseLocked as exc:  # only a DuckDB file is locked
+        raise DatabaseBusy(f"{store.path} stayed locked for {store.lock_timeout_s:g} s ({exc.error}); "
+                           "retry, or raise --wait") from None
 
 
 def build_report(out: str, db: Optional[str] = None, parquet: Optional[str] = None,
-                 since: Optional[timedelta] = None, topic: str = "all", wait_s: float = 10.0,
-                 lock=contextlib.nullcontext()) -> ReportData:
-    """Query the database and write the page to `out` atomically (temp file + rename).
+                 since: Optional[timedelta] = None, topic: str = "all", wait_s: float = 10.0) -> ReportData:
+    """Query the database (or the Parquet sink) and write the page to `out` atomically (temp file + rename)."""
+    from newswatch.sinks.open_store import open_store  # a Parquet store's module imports Beam, a DuckDB file's not
 
-    `lock` is held while the connection is open (the stream job passes its write lock).
-    """
+    return _write_report(out, open_store(db, parquet, wait_s), since, topic)
+
+
+def _write_report(out: str, store, since: Optional[timedelta] = None, topic: str = "all",
+                  lock=contextlib.nullcontext()) -> ReportData:
+    """The page of `store`, written to `out`; `lock` is held while the connection is open."""
     from newswatch.report_html import render_page
 
-    with lock, _open(db, parquet, wait_s) as session:
-        data = collect(session, os.path.abspath(db) if db else parquet, since, topic)
+    with lock, _open(store) as session:
+        data = collect(session, store.source(), since, topic)
     write_atomic(out, render_page(data))  # rendered with no connection held
     return data
 
 
-def start_periodic_report(out: str, every_s: float, db: Optional[str] = None, parquet: Optional[str] = None,
-                          stop: Optional[threading.Event] = None, first_after_s: float = 15.0) -> threading.Thread:
-    """Rewrite the page soon after the start, then every `every_s` seconds, in a daemon thread.
+def start_periodic_report(out: str, every_s: float, store, stop: Optional[threading.Event] = None,
+                          first_after_s: float = 15.0) -> threading.Thread:
+    """Rewrite the page of `store` soon after the start, then every `every_s` seconds, in a daemon thread.
 
     This is `newswatch stream --report`. The queries run under the process's
     write lock, because DuckDB refuses a read-only connection while the same
@@ -313,9 +308,9 @@ def start_periodic_report(out: str, every_s: float, db: Optional[str] = None, pa
         if stop.wait(min(every_s, first_after_s)):
             return
         while True:
-            if parquet or (db and os.path.exists(db)):
+            if store.exists():
                 try:
-                    build_report(out, db, parquet, lock=write_lock())
+                    _write_report(out, store, lock=write_lock())
                     log.info("report refreshed: %s", out)
                 except Exception as exc:  # noqa: BLE001 - a failed refresh must never stop the job
                     log.warning("report %s not refreshed: %s", out, exc)

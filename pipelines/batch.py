@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import uuid
-from datetime import datetime, timezone
 from typing import Sequence
 
 import apache_beam as beam
@@ -21,7 +20,6 @@ from newswatch.alerts.outbox import deliver_pending
 from newswatch.pipelines.graph import GraphSettings, ProcessItems, poll_once
 from newswatch.pipelines.worker import worker_command
 from newswatch.records import FeedRequest
-from newswatch.sinks.duckdb import DuckDBStore
 
 log = logging.getLogger(__name__)
 
@@ -117,18 +115,17 @@ def _build_and_run(feed_urls: Sequence[str], settings: GraphSettings, beam_args:
 
 def run_batch(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Sequence[str] = ()) -> dict:
     """Run one batch pass; return a summary like a `runs` row."""
-    if settings.parquet:
-        return _run_batch_parquet(feed_urls, settings, beam_args)
-    store = DuckDBStore(settings.db_path, settings.config.sink.lock_timeout_s)
+    store = settings.store()
     store.init()
     run_id = uuid.uuid4().hex[:12]
     store.start_run(run_id, "batch", len(feed_urls), json.dumps({"feeds": list(feed_urls), "beam": list(beam_args)}))
     try:
         _build_and_run(feed_urls, settings, beam_args)
-        if settings.alerts is not None and settings.alerts.channels:
+        outbox = settings.alert_outbox()
+        if outbox is not None:
             # Alerts whose first attempt failed inside the pipeline get their
             # retries here, bounded by the alerts' drain time.
-            log.info("alerts: %s", deliver_pending(settings.db_path, settings.alerts, wait=True))
+            log.info("alerts: %s", deliver_pending(outbox, settings.alerts, wait=True))
     except BaseException:
         try:
             store.finish_run(run_id, "failed")
@@ -136,18 +133,3 @@ def run_batch(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Sequ
             log.error("could not mark run %s as failed: %s", run_id, exc)
         raise
     return store.finish_run(run_id, "ok")
-
-
-def _run_batch_parquet(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Sequence[str]) -> dict:
-    """A Parquet run keeps no `runs` table: its summary comes from the views."""
-    started = datetime.now(timezone.utc)
-    store = settings.store()
-    before = store.totals().articles
-    _build_and_run(feed_urls, settings, beam_args)
-    with store.session() as s:
-        after, errors = s.totals(), s.errors_since(started)
-    return {
-        "run_id": uuid.uuid4().hex[:12], "status": "ok", "feeds": len(feed_urls), "started_at": started,
-        "articles_before": before, "articles_after": after.articles, "mentions_after": after.mentions,
-        "errors_seen": errors,
-    }

@@ -3,11 +3,12 @@
     batch:   FeedRequest ─ PollFeeds ──────┐
     stream:  ticks ─────── PollOnSchedule ─┴─ ProcessItems:
              NewItems → FetchArticles → ExtractText → MarkDuplicates
-             → ExtractMentions → WriteToDuckDB → ResolveIncidents → WriteIncidents
+             → ExtractMentions → the store's writer (with ResolveIncidents)
 
 Only the front differs: batch polls every feed once, streaming polls each
-feed on its own schedule. Every stage's per-item failures are flattened into
-the sink's `errors` table; feed polls update `feeds`. Only wiring lives here.
+feed on its own schedule. Every stage's per-item failures go to the store's
+`errors` table; feed polls update `feeds`. How the records are written is the
+store's (`Store.record_writer`). Only wiring lives here.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from newswatch.alerts.step import RaiseAlerts
 from newswatch.config import Config
 from newswatch.http.settings import HttpSettings
 from newswatch.records import SinkRecord
-from newswatch.sinks.duckdb import DuckDBStore, window_start
-from newswatch.sinks.duckdb_writer import WriteToDuckDB
+from newswatch.sinks.duckdb import window_start
+from newswatch.sinks.open_store import open_store
 from newswatch.sinks.store import Store
 from newswatch.transforms.dedup.step import MarkDuplicates, MarkDuplicatesInProcess
 from newswatch.transforms.extract_text import ExtractText
@@ -49,11 +50,14 @@ class GraphSettings:
 
     def store(self) -> Store:
         """The store the graph writes to and reads back from."""
-        if self.parquet:
-            from newswatch.sinks.parquet_read import ParquetStore
+        return open_store(None if self.parquet else self.db_path, self.db_path if self.parquet else None,
+                          self.config.sink.lock_timeout_s)
 
-            return ParquetStore(self.db_path)
-        return DuckDBStore(self.db_path)
+    def alert_outbox(self) -> Optional[str]:
+        """Where alerts are queued: the store's outbox when there are channels to send to, else None (no alerts)."""
+        if self.alerts is None or not self.alerts.channels:
+            return None
+        return self.store().alert_outbox()
 
     def loaders(self) -> "Loaders":
         """What the graph reads back from its store, as picklable callables."""
@@ -145,50 +149,14 @@ class ProcessItems(beam.PTransform):
             label: pcoll | f"{label}ToSink" >> beam.Map(_as_sink(field)).with_output_types(SinkRecord)
             for label, (pcoll, field) in streams.items()
         }
-        if self._s.parquet:
-            from newswatch.sinks.parquet import WriteToParquet
-
-            # Resolved before the write: the stored window read back holds earlier runs' reports.
-            incidents = enriched | "ResolveIncidents" >> ResolveIncidents(loaders.incident_window,
-                                                                          cfg.dedup.window_days)
-            records["Incidents"] = incidents | "IncidentsToSink" >> beam.Map(_as_sink("incident")).with_output_types(
-                SinkRecord)
-            return tuple(records.values()) | "AllRecords" >> beam.Flatten() | "WriteToParquet" >> WriteToParquet(
-                self._s.db_path
-            )
-        # DuckDB: each stream gets its own writer instead of one Flatten: on
-        # the DirectRunner a Flatten across stages holds a streaming job's
-        # elements until its source ends. Writers share one process-wide
-        # write lock, so they still take turns on the file.
         # Streaming writers also commit on a time budget: on the DirectRunner a
         # bundle can run for minutes (see transforms/schedule.py, issue 12).
         commit_after_s = cfg.stream.commit_after_s if options.view_as(StandardOptions).streaming else None
-        for label, pcoll in records.items():
-            if label != "Articles":
-                _ = pcoll | f"Write{label}" >> self._writer(commit_after_s=commit_after_s)
-        stored = records["Articles"] | "WriteArticles" >> self._writer(5.0, commit_after_s)
-        # Incidents follow the article commit, so the stored window they re-read includes these articles.
-        _ = (
-            stored
-            | "ResolveIncidents" >> ResolveIncidents(loaders.incident_window, cfg.dedup.window_days,
-                                                     in_process=in_process)
-            | "IncidentsToSink" >> beam.Map(_as_sink("incident")).with_output_types(SinkRecord)
-            | "WriteIncidents" >> self._writer(commit_after_s=commit_after_s)
-        )
-        if self._s.alerts is not None and self._s.alerts.channels:
+        resolve = ResolveIncidents(loaders.incident_window, cfg.dedup.window_days, in_process=in_process)
+        stored = records | "Store" >> self._s.store().record_writer(
+            resolve, cfg.sink.batch_size, self._s.heartbeat_file, commit_after_s)
+        outbox = self._s.alert_outbox()
+        if outbox is not None:
             # Alerts follow the commit: only stored articles can alert.
-            _ = stored | "RaiseAlerts" >> RaiseAlerts(self._s.db_path, self._s.alerts)
+            _ = stored | "RaiseAlerts" >> RaiseAlerts(outbox, self._s.alerts)
         return stored
-
-    def _writer(
-        self, progress_every_s: Optional[float] = None, commit_after_s: Optional[float] = None
-    ) -> WriteToDuckDB:
-        cfg = self._s.config
-        return WriteToDuckDB(
-            self._s.db_path,
-            cfg.sink.batch_size,
-            cfg.sink.lock_timeout_s,
-            self._s.heartbeat_file,
-            progress_every_s,
-            commit_after_s,
-        )

@@ -39,7 +39,7 @@ import apache_beam as beam
 from newswatch.alerts.step import DeliverDueAlerts
 from newswatch.pipelines.batch import pipeline_options
 from newswatch.pipelines.graph import GraphSettings, ProcessItems, on_direct_runner, poll_on_schedule
-from newswatch.sinks.duckdb import DuckDBStore, write_lock
+from newswatch.sinks.duckdb import write_lock
 from newswatch.transforms.schedule import Ticks
 
 log = logging.getLogger(__name__)
@@ -71,13 +71,14 @@ def build_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: S
         | "PollOnSchedule" >> poll_on_schedule(settings, feed_urls, stop_file)
         | "ProcessItems" >> ProcessItems(settings)
     )
-    if not settings.parquet and settings.alerts is not None and settings.alerts.channels:
-        _ = ticks | "RetryAlerts" >> DeliverDueAlerts(settings.db_path, settings.alerts)
+    outbox = settings.alert_outbox()
+    if outbox is not None:
+        _ = ticks | "RetryAlerts" >> DeliverDueAlerts(outbox, settings.alerts)
     return pipeline
 
 
 def run_stream_on_cluster(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Sequence[str]) -> int:
-    """Submit the streaming job to a cluster runner (Parquet sink) and wait while the runner keeps it.
+    """Submit the streaming job to a cluster runner (a store its workers write: Parquet) and wait while it runs.
 
     Stopping is the runner's: Flink stop-with-savepoint, Dataflow drain.
     """
@@ -90,7 +91,8 @@ def run_stream_on_cluster(feed_urls: Sequence[str], settings: GraphSettings, bea
 def run_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Sequence[str] = (),
                on_exit: Optional[Callable[[], None]] = None) -> int:
     """Run until SIGINT/SIGTERM (exit 0) or a pipeline failure (exit 1); `on_exit` runs before a clean exit."""
-    if settings.parquet:
+    store = settings.store()
+    if not store.written_in_process:
         return run_stream_on_cluster(feed_urls, settings, beam_args)
     # Handlers first: a signal that arrives while the job is still starting
     # must also end in a clean exit 0, not in Python's default death.
@@ -98,7 +100,6 @@ def run_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Seq
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     cfg = settings.config
-    store = DuckDBStore(settings.db_path, cfg.sink.lock_timeout_s)
     store.init()
     run_id = uuid.uuid4().hex[:12]
     store.start_run(run_id, "stream", len(feed_urls), json.dumps({"feeds": list(feed_urls), "beam": list(beam_args)}))

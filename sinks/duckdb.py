@@ -2,7 +2,7 @@
 
 `DuckDBStore` owns every connection to the file and is its `Store`
 (`sinks/store.py`): the read-only sessions the commands ask, the typed
-readers the graph needs, run bookkeeping. Writers open it
+readers the graph needs, its writer (`record_writer`), run bookkeeping. Writers open it
 read-write only for the length of one short transaction and close it again;
 readers open read-only. A lock held by another process is retried until
 `lock_timeout_s`, then reported with what to do about it; the pipeline's
@@ -15,7 +15,8 @@ Writes are keyed: an article is inserted once (by `article_id`) together
 with its mentions, errors are one row per (stage, url, code), feed state is
 one row per feed. Running the same batch twice adds no rows.
 
-The Beam writer, `WriteToDuckDB`, is in `sinks/duckdb_writer.py`.
+The Beam writer, `WriteToDuckDB`, is in `sinks/duckdb_writer.py`; this module
+imports it only when a job asks for it, so `newswatch report` never loads Beam.
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ def _lock_message(path: str, exc: Exception) -> str:
 class DuckDBStore(Store):
     """Owns connections to one newswatch DuckDB file: the job's private store or the analyst file."""
 
+    written_in_process = True
+
     def __init__(self, path: str, lock_timeout_s: float = 5.0):
         self.path = str(path)
         self.lock_timeout_s = lock_timeout_s
@@ -181,6 +184,10 @@ class DuckDBStore(Store):
         finally:
             con.close()
 
+    def source(self) -> str:
+        """The file's absolute path."""
+        return os.path.abspath(self.path)
+
     def exists(self) -> bool:
         """True when the database file exists."""
         return os.path.exists(self.path)
@@ -230,6 +237,17 @@ class DuckDBStore(Store):
                 continue
             note_available(self.path)
             return stats
+
+    def record_writer(self, resolve_incidents, batch_size: int, heartbeat_file: Optional[str] = None,
+                      commit_after_s: Optional[float] = None):
+        """`StoreInDuckDB`: one writer per stream of records, incidents resolved after the article commit."""
+        from newswatch.sinks.duckdb_writer import StoreInDuckDB  # Beam: only a job asks for its writer
+
+        return StoreInDuckDB(self, resolve_incidents, batch_size, heartbeat_file, commit_after_s)
+
+    def alert_outbox(self) -> str:
+        """This file: it keeps the alert outbox too."""
+        return self.path
 
     def start_run(self, run_id: str, mode: str, feeds: int, args: str) -> None:
         """Record the start of a run."""

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
+from newswatch.sinks.article_rows import article_row, mention_rows
 from newswatch.sinks.schema import arrow_type, written_columns
 
 if TYPE_CHECKING:  # the records module imports Beam; `newswatch report` reaches this module without it
     from newswatch.records import EnrichedArticle, ErrorRecord, FeedPoll, Relink
-
-_LIST_COLUMNS = {"orgs", "locations", "ranks", "units"}
 
 
 def _insert_new(con, table: str, rows: list[dict], now_columns: Sequence[str] = ()) -> None:
@@ -58,24 +57,12 @@ def _insert_articles(con, enriched: Sequence[EnrichedArticle]) -> tuple[list[str
     if not fresh:
         return [], 0
     version = fresh[0].mentions[0].extractor_version if fresh[0].mentions else None
-    article_rows = []
-    for e in fresh:
-        row = e.article._asdict()
-        row.update(
-            {c: (list(v) if c in _LIST_COLUMNS else v) for c, v in e.labels._asdict().items()}
-        )
-        row["extractor_version"] = e.mentions[0].extractor_version if e.mentions else version
-        article_rows.append(row)
-    _insert_new(con, "articles", article_rows, now_columns=("stored_at",))
+    _insert_new(con, "articles", [article_row(e, version) for e in fresh], now_columns=("stored_at",))
 
-    mention_rows = [
-        {**m._asdict(), **{c: list(getattr(m, c)) for c in _LIST_COLUMNS}}
-        for e in fresh
-        for m in e.mentions
-    ]
-    if mention_rows:
-        _insert_new(con, "mentions", mention_rows)
-    return [e.article.article_id for e in fresh], len(mention_rows)
+    mentions = [row for e in fresh for row in mention_rows(e)]
+    if mentions:
+        _insert_new(con, "mentions", mentions)
+    return [e.article.article_id for e in fresh], len(mentions)
 
 
 def _upsert_errors(con, errors: Sequence[ErrorRecord]) -> None:

@@ -1,9 +1,15 @@
 """`WriteToDuckDB`: the Beam sink that writes SinkRecords through `DuckDBStore` in short transactions.
 
-    records | WriteToDuckDB("news.duckdb")   # PCollection[SinkRecord] -> PCollection[EnrichedArticle] newly stored
+    # PCollection[SinkRecord] -> PCollection[EnrichedArticle] newly stored
+    stored = records | WriteToDuckDB(DuckDBStore("news.duckdb"))
 
 Streaming jobs pass `commit_after_s`, so a record is committed within that
-time even while a long bundle is still running (issue 12).
+time even while a long bundle is still running (issue 12). `StoreInDuckDB` is
+what `DuckDBStore.record_writer` gives the graph: one such writer per stream of
+records, incidents resolved after the article commit.
+
+The store comes in as an argument: `sinks/duckdb.py` imports this module (in
+`record_writer`), so this module does not import it back.
 """
 
 from __future__ import annotations
@@ -16,8 +22,7 @@ from typing import Optional
 import apache_beam as beam
 from apache_beam.utils.windowed_value import WindowedValue
 
-from newswatch.records import EnrichedArticle, SinkRecord
-from newswatch.sinks.duckdb import DuckDBStore, WriteStats
+from newswatch.records import EnrichedArticle, Incident, SinkRecord
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +38,7 @@ class _WriteBatchFn(beam.DoFn):
 
     def __init__(
         self,
-        store: DuckDBStore,
+        store,  # DuckDBStore
         batch_size: int,
         commit_after_s: Optional[float],
         heartbeat_file: Optional[str],
@@ -120,7 +125,7 @@ class _WriteBatchFn(beam.DoFn):
             stored, self._stored = self._stored, []
         return stored
 
-    def _account(self, stats: WriteStats) -> None:
+    def _account(self, stats) -> None:  # sinks.duckdb.WriteStats
         if self._heartbeat_file:
             with open(self._heartbeat_file, "w"):
                 pass  # its mtime tells a stopping stream job when writes went quiet
@@ -150,16 +155,16 @@ class WriteToDuckDB(beam.PTransform):
 
     def __init__(
         self,
-        path: str,
+        store,
         batch_size: int = 200,
-        lock_timeout_s: float = 5.0,
         heartbeat_file: Optional[str] = None,
         progress_every_s: Optional[float] = None,
         commit_after_s: Optional[float] = None,
     ):
+        """`store` is the `DuckDBStore` written to; its `lock_timeout_s` bounds a writer's shutdown."""
         super().__init__()
         self._progress_every_s = progress_every_s
-        self._store = DuckDBStore(path, lock_timeout_s)
+        self._store = store
         self._batch_size = batch_size
         self._heartbeat_file = heartbeat_file
         self._commit_after_s = commit_after_s
@@ -170,3 +175,41 @@ class WriteToDuckDB(beam.PTransform):
                 self._store, self._batch_size, self._commit_after_s, self._heartbeat_file, self._progress_every_s
             )
         ).with_output_types(EnrichedArticle)
+
+
+def _incident_record(incident: Incident) -> SinkRecord:
+    return SinkRecord(incident=incident)
+
+
+class StoreInDuckDB(beam.PTransform):
+    """The graph's records (label -> PCollection[SinkRecord]) -> EnrichedArticle newly stored in a DuckDB file.
+
+    Each stream gets its own writer instead of one Flatten: on the
+    DirectRunner a Flatten across stages holds a streaming job's elements
+    until its source ends. Writers share one process-wide write lock, so they
+    still take turns on the file. Incidents follow the article commit, so the
+    stored window they re-read includes these articles.
+    """
+
+    def __init__(self, store, resolve_incidents: beam.PTransform, batch_size: int,
+                 heartbeat_file: Optional[str] = None, commit_after_s: Optional[float] = None):
+        super().__init__()
+        self._store, self._resolve = store, resolve_incidents
+        self._batch_size, self._heartbeat_file, self._commit_after_s = batch_size, heartbeat_file, commit_after_s
+
+    def _writer(self, progress_every_s: Optional[float] = None) -> WriteToDuckDB:
+        return WriteToDuckDB(self._store, self._batch_size, self._heartbeat_file, progress_every_s,
+                             self._commit_after_s)
+
+    def expand(self, records):
+        for label, pcoll in records.items():
+            if label != "Articles":
+                _ = pcoll | f"Write{label}" >> self._writer()
+        stored = records["Articles"] | "WriteArticles" >> self._writer(5.0)
+        _ = (
+            stored
+            | "ResolveIncidents" >> self._resolve
+            | "IncidentsToSink" >> beam.Map(_incident_record).with_output_types(SinkRecord)
+            | "WriteIncidents" >> self._writer()
+        )
+        return stored

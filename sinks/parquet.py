@@ -30,6 +30,9 @@ fires its own pane and file); bounded input keeps its windowing.
     # PCollection[SinkRecord] -> PCollection[EnrichedArticle] of the articles written
     written = records | WriteToParquet("gs://bucket/news")
 
+`StoreInParquet` is what `ParquetStore.record_writer` gives the graph: its
+streams of records, and the incidents of its articles, in one `WriteToParquet`.
+
 Reading back (DuckDB views, loaders) is in `sinks/parquet_read.py`.
 """
 
@@ -48,6 +51,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms import trigger, window
 
 from newswatch.records import EnrichedArticle, ErrorRecord, FeedPoll, Incident, Relink, SinkRecord
+from newswatch.sinks.article_rows import article_row, mention_rows
 from newswatch.sinks.incidents_store import INCIDENT_COLUMNS, incident_row, latest_versions
 from newswatch.sinks.schema import arrow_type, written_columns
 
@@ -87,7 +91,6 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
     "incidents": INCIDENT_TABLE_COLUMNS,  # a version without members (n_articles 0) retires its id
     "incident_mentions": INCIDENT_MENTION_COLUMNS,
 }
-_LIST_FIELDS = {"orgs", "locations", "ranks", "units"}
 _ERROR_MESSAGE_MAX = 2000  # as the DuckDB sink stores it
 # Object stores publish an object only when its upload completes, so no temp file is needed.
 _ATOMIC_SCHEMES = {"gs", "s3", "azfs"}
@@ -182,19 +185,14 @@ def article_tables(
     enriched: Sequence[EnrichedArticle], written_at: datetime, window_end_us: int
 ) -> tuple[pa.Table, pa.Table]:
     """(articles, mentions) Arrow tables for a group of enriched articles."""
-    article_rows, mention_rows = [], []
     # An article without mentions was still read by this run's extractor: record its version.
     group_version = next((m.extractor_version for e in enriched for m in e.mentions), None)
-    for e in enriched:
-        row = _ts_fields(e.article._asdict(), ("published_at", "fetched_at", "seen_at"))
-        row.update({k: (list(v) if k in _LIST_FIELDS else v) for k, v in e.labels._asdict().items()})
-        row["extractor_version"] = e.mentions[0].extractor_version if e.mentions else group_version
-        article_rows.append(row)
-        for m in e.mentions:
-            mention_rows.append({**m._asdict(), **{k: list(getattr(m, k)) for k in _LIST_FIELDS}})
+    article_rows = [_ts_fields(article_row(e, group_version), ("published_at", "fetched_at", "seen_at"))
+                    for e in enriched]
+    mentions = [row for e in enriched for row in mention_rows(e)]
     return (
         _table(article_rows, ARTICLE_COLUMNS, written_at, window_end_us),
-        _table(mention_rows, MENTION_COLUMNS, written_at, window_end_us),
+        _table(mentions, MENTION_COLUMNS, written_at, window_end_us),
     )
 
 
@@ -357,4 +355,37 @@ class WriteToParquet(beam.PTransform):
             .with_output_types(tuple[GroupKey, SinkRecord])
             | "GroupByPartition" >> beam.GroupByKey()
             | "WriteFiles" >> beam.ParDo(_WriteGroupFn(self._directory)).with_output_types(EnrichedArticle)
+        )
+
+
+def _enriched(record: SinkRecord) -> EnrichedArticle:
+    return record.enriched
+
+
+def _incident_record(incident: Incident) -> SinkRecord:
+    return SinkRecord(incident=incident)
+
+
+class StoreInParquet(beam.PTransform):
+    """The graph's records (label -> PCollection[SinkRecord]) -> EnrichedArticle written, in one `WriteToParquet`.
+
+    Incidents are resolved before the write, from the articles that go in
+    ("Articles"): the stored window they read back holds earlier runs' reports.
+    """
+
+    def __init__(self, directory: str, resolve_incidents: beam.PTransform):
+        super().__init__()
+        self._directory, self._resolve = directory, resolve_incidents
+
+    def expand(self, records):
+        incidents = (
+            records["Articles"]
+            | "Enriched" >> beam.Map(_enriched).with_output_types(EnrichedArticle)
+            | "ResolveIncidents" >> self._resolve
+            | "IncidentsToSink" >> beam.Map(_incident_record).with_output_types(SinkRecord)
+        )
+        return (
+            (*records.values(), incidents)
+            | "AllRecords" >> beam.Flatten()
+            | "WriteToParquet" >> WriteToParquet(self._directory)
         )

@@ -10,6 +10,7 @@ dataset that holds a key twice still reads back without duplicates.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Optional, Sequence
 
 import duckdb
@@ -25,6 +26,7 @@ from newswatch.sinks.parquet import (
     MENTION_COLUMNS,
     TABLE_COLUMNS,
     WRITE_COLUMNS,
+    StoreInParquet,
     arrow_columns,
 )
 from newswatch.sinks.incidents_store import incident_window as incident_window_of
@@ -248,11 +250,37 @@ class ParquetStore(Store):
     """The `Store` of a `--sink parquet:DIR` dataset: sessions over the views, loaders through Beam's FileSystems.
 
     A session shows what a DuckDB file shows: the views of `create_views`,
-    plus `poll_freshness` and an empty `runs` table (a Parquet run keeps no run rows).
+    plus `poll_freshness` and an empty `runs` table (a Parquet run keeps no run rows:
+    `start_run` and `finish_run` count what a run added from the views).
     """
 
     def __init__(self, directory: str):
         self.directory = directory
+        self._runs: dict[str, tuple] = {}  # run_id -> (started, feeds, articles before), while it runs
+
+    def source(self) -> str:
+        """The dataset's directory, as given."""
+        return self.directory
+
+    def record_writer(self, resolve_incidents, batch_size: int, heartbeat_file: Optional[str] = None,
+                      commit_after_s: Optional[float] = None) -> StoreInParquet:
+        """`StoreInParquet` (files are written per window and group, so the batch settings do not apply)."""
+        return StoreInParquet(self.directory, resolve_incidents)
+
+    def start_run(self, run_id: str, mode: str, feeds: int, args: str) -> None:
+        """Count the articles before the run; a Parquet dataset keeps no `runs` rows, so this stays in memory."""
+        self._runs[run_id] = (datetime.now(timezone.utc), feeds, self.totals().articles)
+
+    def finish_run(self, run_id: str, status: str) -> dict:
+        """The run's summary, counted from the views; a run that did not end ok is neither counted nor recorded."""
+        started, feeds, before = self._runs.pop(run_id)
+        summary = {"run_id": run_id, "status": status, "feeds": feeds, "started_at": started,
+                   "articles_before": before}
+        if status != "ok":
+            return summary
+        with self.session() as s:
+            after, errors = s.totals(), s.errors_since(started)
+        return {**summary, "articles_after": after.articles, "mentions_after": after.mentions, "errors_seen": errors}
 
     def _open_read_only(self) -> duckdb.DuckDBPyConnection:
         con = open_parquet(self.directory)

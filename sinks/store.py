@@ -4,7 +4,9 @@ Commands, the CLI and the pipelines reach what the job stored only through a
 store: `DuckDBStore` (`sinks/duckdb.py`) for a DuckDB file, the job's private
 store or the analyst file of views, and `ParquetStore` (`sinks/parquet_read.py`)
 for a `--sink parquet:DIR` dataset. Both show the same tables and views, so
-the named readers of `Session` are written once, here.
+the named readers of `Session` are written once, here. Each also gives the
+graph its writer (`record_writer`) and keeps a run's bookkeeping
+(`start_run`, `finish_run`); `sinks/open_store.py` picks which one a command means.
 
     with DuckDBStore("news.duckdb").session() as s:   # read-only
         print(s.totals().articles)
@@ -129,7 +131,12 @@ class Session:
 
 
 class Store(ABC):
-    """Where a newswatch job keeps its rows: read-only sessions and the typed readers the graph needs."""
+    """Where a newswatch job keeps its rows: read-only sessions, the graph's writer and readers, its runs."""
+
+    # True when the job's own process writes the store (a DuckDB file, one writer at a time): a stream
+    # job then drains its writers before it stops, and the CLI publishes the store to the analyst file.
+    # False when a cluster runner's workers write it (Parquet): stopping the job is the runner's.
+    written_in_process = False
 
     @abstractmethod
     def _open_read_only(self):
@@ -155,6 +162,43 @@ class Store(ABC):
         """`Session.totals` in a session of its own."""
         with self.session() as s:
             return s.totals()
+
+    @abstractmethod
+    def source(self) -> str:
+        """Where the rows are, as a page names it: a file's absolute path, a dataset's directory."""
+
+    def exists(self) -> bool:
+        """True when there is something to read (an empty dataset shows empty tables)."""
+        return True
+
+    def init(self) -> None:
+        """Create what the store needs before a job writes to it (nothing, unless a store says so)."""
+
+    def alert_outbox(self) -> Optional[str]:
+        """The DuckDB file that keeps the alert outbox; None: this store keeps none, so its jobs raise no alerts."""
+        return None
+
+    # ------------------------------------------------------------ what the graph writes, and its runs
+
+    @abstractmethod
+    def record_writer(self, resolve_incidents, batch_size: int, heartbeat_file: Optional[str] = None,
+                      commit_after_s: Optional[float] = None):
+        """The Beam `PTransform` that stores the graph's records.
+
+        Its input is a dict of label -> `PCollection[SinkRecord]` ("Articles"
+        for the enriched articles, then polls, errors, relinks); its output the
+        `EnrichedArticle`s it stored. `resolve_incidents` (EnrichedArticle ->
+        Incident) is applied where this store can read back what it needs, and
+        the incidents written too. A store ignores the settings it has no use for.
+        """
+
+    @abstractmethod
+    def start_run(self, run_id: str, mode: str, feeds: int, args: str) -> None:
+        """Note the start of a run (`mode` batch or stream, `args` a JSON of its feeds and Beam flags)."""
+
+    @abstractmethod
+    def finish_run(self, run_id: str, status: str) -> dict:
+        """Note the end of a run with `status` (ok, failed, stopped); return its summary, like a `runs` row."""
 
     # ------------------------------------------------------------ what the graph reads back
 

@@ -224,7 +224,7 @@ def test_usage_errors(tmp_path):
 def test_periodic_report_rewrites_the_page(small_db, tmp_path):
     out = tmp_path / "live.html"
     stop = threading.Event()
-    thread = start_periodic_report(str(out), 0.3, db=str(small_db), stop=stop, first_after_s=0.0)
+    thread = start_periodic_report(str(out), 0.3, DuckDBStore(str(small_db)), stop=stop, first_after_s=0.0)
     deadline = time.monotonic() + 20
     while not out.exists() and time.monotonic() < deadline:
         time.sleep(0.05)

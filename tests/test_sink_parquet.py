@@ -345,3 +345,41 @@ def test_stream_to_parquet_on_the_direct_runner_is_refused(tmp_path, capsys):
 
     code = main(["stream", "--feeds", "http://example.org/rss.xml", "--sink", f"parquet:{tmp_path}"])
     assert code == 2 and "DirectRunner cannot stream into Parquet" in capsys.readouterr().err
+
+
+def _summary(out: str) -> tuple:
+    """The numbers of a `newswatch run` summary line, without its run id."""
+    import re
+
+    found = re.search(r"^run \w+ (\w+): (\d+)/(\d+) feeds read, (\d+) new articles \((\d+) stored\), "
+                      r"(\d+) mentions stored, (\d+) item errors this run$", out, re.MULTILINE)
+    assert found, out
+    return found.groups()
+
+
+@pytest.mark.slow
+def test_a_batch_run_into_parquet_reports_like_one_into_duckdb(tmp_path, capsys):
+    """`run --sink parquet:DIR` goes through the same store calls (writer, run bookkeeping) as `run --db`."""
+    from pathlib import Path
+
+    from newswatch.cli import main
+    from newswatch.demo.run import site_dir
+    from newswatch.demo.server import StaticServer
+
+    site, lake, db = Path(site_dir()), tmp_path / "lake", tmp_path / "news.duckdb"
+    with StaticServer(site, base_placeholder="__BASE__") as server:
+        feeds = [f"{server.base_url}/feeds/{path.name}" for path in sorted((site / "feeds").glob("*.xml"))]
+        flags = ["run", "--feeds", *feeds, "--allow-host", server.host_port, "--host-delay", "0"]
+        assert main([*flags, "--sink", f"parquet:{lake}"]) == 0
+        first = _summary(capsys.readouterr().out)
+        assert main([*flags, "--sink", f"parquet:{lake}"]) == 0
+        again = _summary(capsys.readouterr().out)
+        assert main([*flags, "--db", str(db)]) == 0
+        duck = _summary(capsys.readouterr().out)
+    assert first == duck and first[0] == "ok" and int(first[3]) == int(first[4]) > 0
+    assert again[3] == "0" and again[4] == first[4] and again[5] == first[5]  # nothing new the second time
+    store = ParquetStore(str(lake))
+    assert store.query("SELECT count(*) FROM runs").rows == [(0,)]  # a Parquet run keeps no run rows
+    label_sql = "SELECT url, defection, conscription, defectors, duplicate_of_url FROM article_labels ORDER BY url"
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert store.query(label_sql).rows == con.execute(label_sql).fetchall()

@@ -14,6 +14,7 @@ from newswatch.demo.server import StaticServer
 from newswatch.records import (
     Article, ArticleLabels, EnrichedArticle, ErrorRecord, FeedItem, FeedPoll, FeedRequest, SinkRecord,
 )
+from newswatch.sinks.duckdb import DuckDBStore
 from newswatch.sinks.duckdb_writer import WriteToDuckDB
 from newswatch.transforms.shared.canonical import article_id
 from newswatch.transforms.extract_text import ExtractText
@@ -202,7 +203,7 @@ def test_write_to_duckdb_composite(tmp_path):
         SinkRecord(error=ErrorRecord("fetch", "http://x/2", "http://f", "http_404", "gone", "2025-01-01T00:00:00+00:00")),
     ]
     with _pipeline() as p:
-        new = p | beam.Create(records).with_output_types(SinkRecord) | WriteToDuckDB(db, batch_size=1)
+        new = p | beam.Create(records).with_output_types(SinkRecord) | WriteToDuckDB(DuckDBStore(db), batch_size=1)
         assert_that(new | beam.Map(lambda e: e.article.article_id), equal_to(["a1"]))
     con = duckdb.connect(db, read_only=True)
     assert con.execute("SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM errors)").fetchone() == (1, 1)
