@@ -93,13 +93,11 @@ def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
     runaways = _runaway_conscripts(lows)
     escaped, conscripted = _ESCAPED_FROM & words, _CONSCRIPTED & words
     already = _already_conscripted(lows)  # "two men who had been forcibly recruited escaped with grenades"
-    if runaways:
-        return runaways
     if not (escaped and conscripted - escaped) and already is None:
-        return []  # "fled ... returned to military custody": one shared word ("custody") is not both facts
+        return runaways  # "fled ... returned to military custody": one shared word ("custody") is not both facts
     if _EVADING & words or (_escaping_draft(lows) and already is None):
-        return []  # "young people fled abroad to avoid being called up" is draft evasion, not desertion
-    return [_Hit(kind, "desert", "base" if w == "escape" and lows[k - 1] == "to" else _ESCAPE_FORMS[w], "", k, k + 1)
+        return runaways  # "young people fled abroad to avoid being called up" is draft evasion, not desertion
+    return runaways + [_Hit(kind, "desert", "base" if w == "escape" and lows[k - 1] == "to" else _ESCAPE_FORMS[w], "", k, k + 1)
             for k, w in enumerate(lows)
             for kind in ("defection", "conscription")  # deserting conscripts are a conscription story too
             if w in _ESCAPE_FORMS and (_ESCAPE_FORMS[w] != "noun" or (k > 0 and lows[k - 1] in ("a", "the", "mass"))

@@ -116,7 +116,7 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             return False  # "a plan for those who ... after defecting": hypothetical
         if hit.form == "ing" and prev in ("are", "were", "is", "was", "been", "be", "after", "since", "upon"):
             return True  # "are defecting", "after defecting"
-        if hit.form == "ing" and _with_movers(lows, cs, i, nouns):
+        if hit.form == "ing" and _with_movers(lows, cs, i):
             return True  # "..., with hundreds of soldiers reportedly surrendering to the AA": it happened
         # "40 soldiers defect ...", "with 64 personnel, including a major, seeking refuge": a counted subject
         return any(q.category == "people" and not (q.size or q.single or q.subset) and q.end <= trigger_char
@@ -138,13 +138,13 @@ _PARTICIPLE_AS_BASE = frozenset("come run become".split())
 _ING_ADVERBS = frozenset("reportedly allegedly also now still and already increasingly".split())
 
 
-def _with_movers(lows: Sequence[str], cs: int, i: int, nouns: dict[str, str]) -> bool:
-    """"with hundreds of soldiers (reportedly) surrendering": an absolute clause whose subject is a group of people."""
+def _with_movers(lows: Sequence[str], cs: int, i: int) -> bool:
+    """"with hundreds of soldiers (reportedly) surrendering": an absolute clause whose subject is a force's members."""
     j = i - 1
     while j > cs and (lows[j] in _ING_ADVERBS or lows[j].endswith("ing")):
         j -= 1
-    if j <= cs or nouns.get(lows[j]) != "people" or not (lows[j].endswith("s") or lows[j] in ("police", "personnel")):
-        return False
+    if j <= cs or lows[j] not in _FORCE_PEOPLE:
+        return False  # "with thousands of civilians fleeing the army's advance" is no defection
     return "with" in lows[max(cs, j - 5):j]
 
 

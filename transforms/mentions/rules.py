@@ -317,7 +317,7 @@ class MentionRules:
             return nxt not in ("his", "her", "my", "me", "him", "their", "a", "the", "to") or \
                 bool(_CONSCRIPTION_CONTEXT.intersection(words))
         if hit.trigger == "household_quota":  # "each household must send one man": for the army or a militia, not a meeting
-            return bool((_RECRUITMENT_CONTEXT | _MILITIA | _INSTITUTIONS | _SERVICE_WORDS).intersection(words))
+            return bool((_MILITIA | _INSTITUTIONS | _SERVICE_WORDS).intersection(words))
         if hit.trigger in ("recruits", "recruitment_quota") and _quota(lows):
             return True  # "to recruit 30 youths per village tract": a quota is compulsion, for the army or a militia
         if hit.trigger in _VOLUNTARY_IN_MILITIA and _MILITIA.intersection(words) and not _COMPULSION.intersection(words):
@@ -368,7 +368,9 @@ class MentionRules:
 
 
 
-_SERVICE_WORDS = frozenset("militiamen soldiers troops fight fighting guard sentry sentries duty".split())
+# what a household must send someone to for it to be a draft (not "the ward office's meeting")
+_SERVICE_WORDS = frozenset("militiamen soldiers troops fight fighting guard sentry sentries training conscription "
+                           "conscript conscripts draft drafted recruit recruits recruited recruitment enlist".split())
 _LEAVING = frozenset("fled escaped left deserted defected quit ran slipped walked abandoned".split())
 
 
