@@ -90,13 +90,14 @@ def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
     """In a sentence about conscription, "escaped from the training school", "fled to join the PDF":
     conscripts and trainees who get away are deserters, so these are defection triggers too."""
     words = set(lows)
+    runaways = _runaway_conscripts(lows)
     escaped, conscripted = _ESCAPED_FROM & words, _CONSCRIPTED & words
     already = _already_conscripted(lows)  # "two men who had been forcibly recruited escaped with grenades"
     if not (escaped and conscripted - escaped) and already is None:
-        return []  # "fled ... returned to military custody": one shared word ("custody") is not both facts
+        return runaways  # "fled ... returned to military custody": one shared word ("custody") is not both facts
     if _EVADING & words or (_escaping_draft(lows) and already is None):
-        return []  # "young people fled abroad to avoid being called up" is draft evasion, not desertion
-    return [_Hit(kind, "desert", "base" if w == "escape" and lows[k - 1] == "to" else _ESCAPE_FORMS[w], "", k, k + 1)
+        return runaways  # "young people fled abroad to avoid being called up" is draft evasion, not desertion
+    return runaways + [_Hit(kind, "desert", "base" if w == "escape" and lows[k - 1] == "to" else _ESCAPE_FORMS[w], "", k, k + 1)
             for k, w in enumerate(lows)
             for kind in ("defection", "conscription")  # deserting conscripts are a conscription story too
             if w in _ESCAPE_FORMS and (_ESCAPE_FORMS[w] != "noun" or (k > 0 and lows[k - 1] in ("a", "the", "mass"))
@@ -104,6 +105,17 @@ def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
             and (w not in ("ran", "run") or lows[k + 1:k + 2] in (["off"], ["away"]))
             and (w not in ("reached", "joined") or _RESISTANCE.intersection(lows[k + 1:k + 5]))
             and (escaped or (already is not None and already < k <= already + 15))]
+
+
+_RUNAWAY = frozenset("fleeing escaped escaping runaway deserting absconding".split())
+_CONSCRIPT_NOUNS = frozenset("conscript conscripts conscripted draftee draftees".split())
+
+
+def _runaway_conscripts(lows: Sequence[str]) -> list[_Hit]:
+    """"three fleeing conscripts", "the escaped conscripted soldiers": deserters named by what they did."""
+    return [_Hit(kind, "desert", "noun", "", k, k + 1) for k, w in enumerate(lows)
+            if w in _RUNAWAY and _CONSCRIPT_NOUNS.intersection(lows[k + 1:k + 3]) and (k == 0 or lows[k - 1] != "to")
+            for kind in ("defection", "conscription")]
 
 
 _PASSIVE = frozenset("been were was forcibly forcefully".split())

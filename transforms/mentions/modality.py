@@ -85,6 +85,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
                for q in quantities):  # "64 soldiers sought the People's Embrace", not a count in another clause
             return True
         return bool(_PAST_EVENT_VERBS.intersection(window)) and not _NEGATIONS.intersection(lows[cs:i])
+    if hit.form == "base" and lows[i] in _PARTICIPLE_AS_BASE and prev in ("had", "has", "have", "having"):
+        hit = hit._replace(form="event")  # "had come into the legal fold": a perfect, not a base form
     if hit.form == "base" and prev in _DETERMINERS:
         # "the surrender": a noun, decided by the sentence's other triggers, unless it has its own
         # count ("the surrender of 127 soldiers ... appears to be the largest" reports it)
@@ -114,13 +116,15 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             return False  # "a plan for those who ... after defecting": hypothetical
         if hit.form == "ing" and prev in ("are", "were", "is", "was", "been", "be", "after", "since", "upon"):
             return True  # "are defecting", "after defecting"
+        if hit.form == "ing" and _with_movers(lows, cs, i):
+            return True  # "..., with hundreds of soldiers reportedly surrendering to the AA": it happened
         # "40 soldiers defect ...", "with 64 personnel, including a major, seeking refuge": a counted subject
         return any(q.category == "people" and not (q.size or q.single or q.subset) and q.end <= trigger_char
                    and (hit.form == "base" or q.start >= sent[cs].idx - sent.start_char) for q in quantities)
     rel = next((j for j in range(i - 1, max(cs, i - 4) - 1, -1) if lows[j] in ("who", "that")), None)
     if rel is not None and rel > 0:
         head = lows[rel - 1]
-        if head in _GENERIC_HEADS:
+        if head in _GENERIC_HEADS and not _past_group(lows, head, hit):
             return False
         if nouns.get(head) == "people" and not _specific_np(lows, cs, rel):
             return False  # "soldiers who defected would receive": a class of people, not an event
@@ -128,6 +132,31 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
                 q.category == "people" and not q.single and q.end <= trigger_char for q in quantities):
             return False  # "a policy so that the police who defected can continue": a class again
     return True
+
+
+_PARTICIPLE_AS_BASE = frozenset("come run become".split())
+_ING_ADVERBS = frozenset("reportedly allegedly also now still and already increasingly".split())
+
+
+def _with_movers(lows: Sequence[str], cs: int, i: int) -> bool:
+    """"with hundreds of soldiers (reportedly) surrendering": an absolute clause whose subject is a force's members."""
+    j = i - 1
+    while j > cs and (lows[j] in _ING_ADVERBS or lows[j].endswith("ing")):
+        j -= 1
+    if j <= cs or lows[j] not in _FORCE_PEOPLE:
+        return False  # "with thousands of civilians fleeing the army's advance" is no defection
+    return "with" in lows[max(cs, j - 5):j]
+
+
+# "Those who had returned to the legal fold handed over the weapons they brought": a past group named by its act
+_GROUP_MAIN_VERBS = frozenset("handed brought comprised consisted included numbered totalled totaled received signed "
+                              "surrendered".split())
+
+
+def _past_group(lows: Sequence[str], head: str, hit: _Hit) -> bool:
+    """"Those who returned ... comprised 22 men": past acts of a group that the main verb then describes."""
+    return head == "those" and hit.form == "event" and not _MODALS.intersection(lows) \
+        and bool(_GROUP_MAIN_VERBS.intersection(lows[hit.end:]))
 
 
 def _specific_np(lows: Sequence[str], cs: int, end: int) -> bool:
@@ -224,6 +253,10 @@ _CLAUSE_CHANGE = re.compile(r"\b(?:said|says|told|added|according)\b|;")
 # "26,000 people have contacted the People's Embrace": enquiries, not defections
 _ENQUIRY = re.compile(r"\b(?:contact(?:ed|ing|s)?|phoned|rang|messaged|enquir\w*|inquir\w*|reached\s+out|approached)\b",
                       re.I)
+# "Private Aung Ko, who was conscripted in March after an arrest in Bago, has defected": a relative clause set off by
+# commas, then the main verb; the one named is the one who defected
+_APPOSITIVE_SUBJECT = re.compile(r"\s*,\s*who\b[^;.!?\"“”]{0,260},\s*(?:(?:has|have|had|later|then|also|finally|eventually"
+                                 r"|now|since)\s+)*")
 _UNNAMED = re.compile(r"(?:an?|the|another|his|her|their|one)\s", re.I)
 _NAME_BEFORE = re.compile(r"(?:^|[\s\"“‘'(])(?:[A-Z][\w'’-]+\s+){1,3}[A-Z][\w'’-]+,\s*$")  # "Myo Min, a former sergeant"
 _RELATIVE_OF_NAME = re.compile(r"\s*,?\s*who\s+(?:had\s+|has\s+|later\s+|also\s+)?", re.I)
@@ -265,9 +298,11 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     usable = [q for q in quantities if q.category in categories and not (q.subset or q.casualty or q.size)
               and (not q.single or (single_ok and q.end <= anchor_char <= q.end + (
                   (100 if _SHARED_SUBJECT.fullmatch(sent_text[q.end:anchor_char]) else 15)
-                  if q.noun in ("he", "she", "i") else 100)
+                  if q.noun in ("he", "she", "i") else 300 if _APPOSITIVE_SUBJECT.fullmatch(sent_text[q.end:anchor_char])
+                  else 100)
                   and (_one_subject(sent_text[q.end:anchor_char]) or _OBJECT_BEFORE.search(sent_text[:q.start])
-                       or _named_relative(sent_text, q, anchor_char))))]
+                       or _named_relative(sent_text, q, anchor_char)
+                       or _APPOSITIVE_SUBJECT.fullmatch(sent_text[q.end:anchor_char]))))]
     usable = [q for q in usable if not (q.end <= anchor_char and _ENQUIRY.search(sent_text[q.end:anchor_char]))]
     before = [q for q in usable if q.start <= anchor_char]
     if any(not q.single for q in before):  # "about a dozen soldiers led by a lieutenant colonel walked away": 12

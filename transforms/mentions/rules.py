@@ -316,6 +316,8 @@ class MentionRules:
                 return False
             return nxt not in ("his", "her", "my", "me", "him", "their", "a", "the", "to") or \
                 bool(_CONSCRIPTION_CONTEXT.intersection(words))
+        if hit.trigger == "household_quota":  # "each household must send one man": for the army or a militia, not a meeting
+            return bool((_MILITIA | _INSTITUTIONS | _SERVICE_WORDS).intersection(words))
         if hit.trigger in ("recruits", "recruitment_quota") and _quota(lows):
             return True  # "to recruit 30 youths per village tract": a quota is compulsion, for the army or a militia
         if hit.trigger in _VOLUNTARY_IN_MILITIA and _MILITIA.intersection(words) and not _COMPULSION.intersection(words):
@@ -366,6 +368,9 @@ class MentionRules:
 
 
 
+# what a household must send someone to for it to be a draft (not "the ward office's meeting")
+_SERVICE_WORDS = frozenset("militiamen soldiers troops fight fighting guard sentry sentries training conscription "
+                           "conscript conscripts draft drafted recruit recruits recruited recruitment enlist".split())
 _LEAVING = frozenset("fled escaped left deserted defected quit ran slipped walked abandoned".split())
 
 
