@@ -266,11 +266,12 @@ class MentionRules:
                                                                         "highway", "highways", "field", "fields",
                                                                         "beach", "place", "places", "land"):
             return False
-        if hit.kind == "defection" and any(w in _REPATRIATED or (w in ("sent", "handed", "escorted", "pushed")
+        if hit.kind == "defection" and hit.trigger != "legal_fold" and any(w in _REPATRIATED or (w in ("sent", "handed", "escorted", "pushed")
                                                                  and lows[k + 1:k + 2] == ["back"])
                                            for k, w in enumerate(lows) if k > hit.start):
             # soldiers who fled over a border and "were repatriated": a retreat, not a defection
-            # ("repatriated by Thailand and conscripted, they escaped" is still a desertion)
+            # ("repatriated by Thailand and conscripted, they escaped" is still a desertion); returnees to the
+            # legal fold "handed back to their parents" were never repatriated
             return False
         if hit.trigger == "report_in" and (prev in ("was", "were", "been", "be", "is", "are", "being")
                                            or nxt in ("that", "about", "on", "what", "how")):
