@@ -278,6 +278,9 @@ class MentionRules:
             return False  # "the desertion was reported to the police", "told the army that ...": no one gave himself up
         if hit.kind == "defection" and hit.force and _evading_draft(lows) and not self.force_people.intersection(lows):
             return False  # "youth avoiding the military draft have fled to liberated areas": civilians, not deserters
+        if hit.kind == "defection" and _PRISONERS.intersection(lows[max(0, hit.start - 8):hit.start]) \
+                and not self.force_people.intersection(lows[max(0, hit.start - 8):hit.start]):
+            return False  # "the inmates ignored orders to surrender": a jailbreak, and prisoners are no force
         if hit.kind == "defection" and _retreat(lows, hit):
             return False  # "deserted their posts and withdrew to an army base": no side switched, nobody left the force
         if hit.trigger == "leave_post" and lows[hit.start] in ("left", "abandoned") and (
@@ -410,6 +413,9 @@ def _sentences(doc: Doc) -> list[Span]:
         starts.insert(0, 0)
     bounds = starts + [len(doc)]
     return [doc[s:e] for s, e in zip(bounds, bounds[1:])]
+
+
+_PRISONERS = frozenset({"prisoners", "prisoner", "inmates", "inmate", "convicts"})
 
 
 def _lower_words(sent: Span) -> list[str]:
