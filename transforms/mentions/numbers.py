@@ -353,6 +353,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         if tok.lower.endswith(("-year-old", "-year-olds")) or tok.lower in ("year-old", "year-olds"):
             return None
         category = nouns.get(tok.lower) or nouns.get(tok.lower.split("-")[-1])
+        if category is None and tok.lower == "forces" and head is not None and head[1] == "force" \
+                and toks[k - 1].lower in ("junta", "regime", "tatmadaw"):
+            category = "people"  # "another 32 junta forces also surrendered": troops, counted
         if category is not None:
             head = (k, category)
             # "police officers": keep going while the next word is also a lexicon noun
