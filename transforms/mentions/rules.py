@@ -155,6 +155,7 @@ class MentionRules:
         countries = spans_by_start(doc, "nw_countries")
         doc_country = doc.user_data.get("nw_country")
         reports: dict[int, dict] = {}
+        drafted_for_service = False
         for sent, k, hits, cues, units in matches:
             lows = _lower_words(sent)
             quantities = find_quantities(sent.text, self.nouns, singles=True)
@@ -164,6 +165,8 @@ class MentionRules:
             near_force = has_force or (not non_military and (
                 last_defection >= k - 3 or any(self._force_at(sents, j, force_cache) for j in (k - 1, k - 2) if j >= 0)))
             hits = hits + _deserting_conscripts(lows)
+            if not drafted_for_service:  # "five of the nine arrested escaped" deserts only people held for the draft
+                hits = [h for h in hits if h.trigger != "escaped_custody"]
             if last_defection < k - 2:  # "2,000 others have done the same", "he reported to the authorities"
                 hits = [h for h in hits if h.trigger not in ("did_same", "report_in")]  # need a defection just before
             for kind in ("defection", "conscription"):
@@ -179,6 +182,7 @@ class MentionRules:
                 draft = self._draft(kind, sent, lows, valid, cues, units, quantities, places, orgs, ranks,
                                     countries, doc_country, attributed_near)
                 drafts.append(draft)
+                drafted_for_service = drafted_for_service or kind == "conscription"
                 if kind == "defection":
                     last_defection = k
                     reports[k] = draft
