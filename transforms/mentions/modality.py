@@ -230,7 +230,8 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
             labels = {c[0] for c in cues}
             modality = next((m for m in ("appeal", "offer", "policy", "analysis") if m in labels), "analysis")
             if kind == "conscription" and modality == "analysis" and not speculative and (
-                    {"law", "service", "will", "would", "plan", "plans", "planned", "planning", "shall"}.intersection(lows[cs:ce])):
+                    {"law", "service", "will", "would", "plan", "plans", "planned", "planning", "shall",
+                     "must", "quota", "quotas"}.intersection(lows[cs:ce])):
                 modality = "policy"  # announced rules and plans for the draft
         if best is None or _MODALITY_RANK[modality] < best[0]:
             best = (_MODALITY_RANK[modality], modality, hit)

@@ -353,6 +353,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         if tok.lower.endswith(("-year-old", "-year-olds")) or tok.lower in ("year-old", "year-olds"):
             return None
         category = nouns.get(tok.lower) or nouns.get(tok.lower.split("-")[-1])
+        if category is None and tok.lower == "forces" and head is not None and head[1] == "force" \
+                and toks[k - 1].lower in ("junta", "regime", "tatmadaw"):
+            category = "people"  # "another 32 junta forces also surrendered": troops, counted
         if category is not None:
             head = (k, category)
             # "police officers": keep going while the next word is also a lexicon noun
@@ -372,8 +375,10 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
     if toks[k].lower == "members" and k > 0 and toks[k - 1].lower in ("family", "families", "household"):
         return k, "relatives"
     if toks[k].lower == "members" and not any(nouns.get(t.lower) == "force" for t in toks[j:k]):
-        window = " ".join(t.lower for t in toks[k + 1:k + 7])
-        if not re.search(r"\b(forces?|army|military|police|navy|battalions?|units?|tatmadaw)\b", window):
+        # "506 members of PDF groups", "40 PDF members": members of an armed group count too
+        window = " ".join(t.lower for t in toks[j:k] + toks[k + 1:k + 7])
+        if not re.search(r"\b(forces?|army|military|police|navy|battalions?|units?|tatmadaw|"
+                         r"pdfs?|ldfs?|militias?|armed|guerrillas?|insurgents?)\b", window):
             return None
     return head
 

@@ -155,6 +155,7 @@ class MentionRules:
         countries = spans_by_start(doc, "nw_countries")
         doc_country = doc.user_data.get("nw_country")
         reports: dict[int, dict] = {}
+        drafted_for_service = False
         for sent, k, hits, cues, units in matches:
             lows = _lower_words(sent)
             quantities = find_quantities(sent.text, self.nouns, singles=True)
@@ -164,6 +165,8 @@ class MentionRules:
             near_force = has_force or (not non_military and (
                 last_defection >= k - 3 or any(self._force_at(sents, j, force_cache) for j in (k - 1, k - 2) if j >= 0)))
             hits = hits + _deserting_conscripts(lows)
+            if not drafted_for_service:  # "five of the nine arrested escaped" deserts only people held for the draft
+                hits = [h for h in hits if h.trigger != "escaped_custody"]
             if last_defection < k - 2:  # "2,000 others have done the same", "he reported to the authorities"
                 hits = [h for h in hits if h.trigger not in ("did_same", "report_in")]  # need a defection just before
             for kind in ("defection", "conscription"):
@@ -179,6 +182,7 @@ class MentionRules:
                 draft = self._draft(kind, sent, lows, valid, cues, units, quantities, places, orgs, ranks,
                                     countries, doc_country, attributed_near)
                 drafts.append(draft)
+                drafted_for_service = drafted_for_service or kind == "conscription"
                 if kind == "defection":
                     last_defection = k
                     reports[k] = draft
@@ -266,17 +270,21 @@ class MentionRules:
                                                                         "highway", "highways", "field", "fields",
                                                                         "beach", "place", "places", "land"):
             return False
-        if hit.kind == "defection" and any(w in _REPATRIATED or (w in ("sent", "handed", "escorted", "pushed")
+        if hit.kind == "defection" and hit.trigger != "legal_fold" and any(w in _REPATRIATED or (w in ("sent", "handed", "escorted", "pushed")
                                                                  and lows[k + 1:k + 2] == ["back"])
                                            for k, w in enumerate(lows) if k > hit.start):
             # soldiers who fled over a border and "were repatriated": a retreat, not a defection
-            # ("repatriated by Thailand and conscripted, they escaped" is still a desertion)
+            # ("repatriated by Thailand and conscripted, they escaped" is still a desertion); returnees to the
+            # legal fold "handed back to their parents" were never repatriated
             return False
         if hit.trigger == "report_in" and (prev in ("was", "were", "been", "be", "is", "are", "being")
                                            or nxt in ("that", "about", "on", "what", "how")):
             return False  # "the desertion was reported to the police", "told the army that ...": no one gave himself up
         if hit.kind == "defection" and hit.force and _evading_draft(lows) and not self.force_people.intersection(lows):
             return False  # "youth avoiding the military draft have fled to liberated areas": civilians, not deserters
+        if hit.kind == "defection" and _PRISONERS.intersection(lows[max(0, hit.start - 8):hit.start]) \
+                and not self.force_people.intersection(lows[max(0, hit.start - 8):hit.start]):
+            return False  # "the inmates ignored orders to surrender": a jailbreak, and prisoners are no force
         if hit.kind == "defection" and _retreat(lows, hit):
             return False  # "deserted their posts and withdrew to an army base": no side switched, nobody left the force
         if hit.trigger == "leave_post" and lows[hit.start] in ("left", "abandoned") and (
@@ -409,6 +417,9 @@ def _sentences(doc: Doc) -> list[Span]:
         starts.insert(0, 0)
     bounds = starts + [len(doc)]
     return [doc[s:e] for s, e in zip(bounds, bounds[1:])]
+
+
+_PRISONERS = frozenset({"prisoners", "prisoner", "inmates", "inmate", "convicts"})
 
 
 def _lower_words(sent: Span) -> list[str]:
