@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from newswatch import __version__
+from newswatch.pipelines.worker import LOG_FORMAT
 from newswatch.tables import format_rows
 
 # Beam logs this at import on every machine without the GCP extras; it says
@@ -440,7 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=LOG_FORMAT,
         force=True,
     )
     # newswatch's own lines (one per failed item, progress) are always shown.

@@ -372,7 +372,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="newswatch")
     add_report_command(parser.add_subparsers(dest="command", required=True))
     args, rest = parser.parse_known_args(["report", *argv])
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from newswatch.pipelines.worker import LOG_FORMAT  # stdlib only: the report still loads no Beam
+
+    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
     return args.func(args, rest)
 
 

@@ -20,7 +20,7 @@ import shlex
 import sys
 
 BEAM_WORKER = "apache_beam.runners.worker.sdk_worker_main"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # the CLI's
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # every newswatch command's log lines (cli, report)
 
 
 def worker_command(quiet: bool) -> str:
