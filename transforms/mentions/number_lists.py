@@ -105,9 +105,14 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                 parts[-1].append(-1 if "and" in text[prev_end:quantity.start].lower() else 0)  # separator kind
             parts[-1].append(quantity.value)
             head, comma_after_head, rest = parts[-1][0], parts[-1][1] == 0, parts[-1][2:]
-            # "12,327 members, 3,236 soldiers and 9,091 policemen": a total, then its breakdown
-            value = head if comma_after_head and len(rest) >= 2 and head == sum(rest) \
+            items = len(rest) + len(_LIST_JOINS.findall(text, quantity.start, quantity.end))
+            # "12,327 members, 3,236 soldiers and 9,091 policemen", "four soldiers, a sergeant and three
+            # privates": a total, then its breakdown
+            value = head if comma_after_head and items >= 2 and head == sum(rest) \
                 else out[-1].value + quantity.value
+            if comma_after_head and len(rest) == 1 and head == quantity.value and _IN_ALL.match(text, quantity.end) \
+                    and len(_LIST_JOINS.findall(text, out[-1].start, out[-1].end)) >= 1:
+                value = head  # "a sergeant and three privates, four soldiers in all": the list, then its total
             out[-1] = out[-1]._replace(value=value, end=quantity.end)
             prev_end = quantity.end
             continue
@@ -143,6 +148,8 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
     return out
 
 
+_LIST_JOINS = re.compile(r",|\band\b", re.I)  # the joins inside one summed phrase ("a sergeant and three privates")
+_IN_ALL = re.compile(r"\s*(?:in\s+all|in\s+total|altogether|all\s+told)\b", re.I)
 _A_OR_AN = re.compile(r"an?\s", re.I)
 _PRONOUNS = frozenset({"he", "she", "i"})
 _DESCRIBED_PAIR = re.compile(r"\s+(?:from|of|in|at|with)\s[^.;:()]{0,90}?,?\s+and\s+", re.I)

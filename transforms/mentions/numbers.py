@@ -338,8 +338,14 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         if _is_model(toks[k]) or nouns.get(toks[k].lower) == "weapons":
             return k, "weapons"
     head: Optional[tuple[int, str]] = None
-    for k in range(j, min(j + 6, len(toks))):
+    k, budget = j - 1, 6
+    while budget > 0 and k + 1 < len(toks):
+        k += 1
         tok = toks[k]
+        if tok.text == "(" and k > j and k + 2 < len(toks) and toks[k + 2].text == ")" and toks[k + 1].text.isupper():
+            k += 2  # "five Chinland Defence Force (CDF) members": an acronym in brackets is part of the name
+            continue
+        budget -= 1
         if tok.lower in ("and", "&") and head is not None and head[1] == "force" and any(
                 nouns.get(t.lower) == "people" for t in toks[k + 1:k + 3]):
             continue  # "64 military and police personnel": one phrase, not a sum

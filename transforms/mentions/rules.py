@@ -294,6 +294,8 @@ class MentionRules:
         if hit.trigger == "leave_post" and lows[hit.end - 1] in _INSTITUTIONS and (
                 nxt in _NOT_LEFT_AFTER or _TIME_LINKS.intersection(lows[hit.start + 1:hit.end - 1])):
             return False  # "fled after the military junta seized power", "flee from military registration"
+        if hit.trigger == "defy_orders" and not _FLED_OR_QUIT.intersection(lows[:hit.start]):
+            return False  # "fled to Thailand rather than obey orders to shoot": the flight, not the refusal alone
         if hit.form == "program" and _ENQUIRY.search(" ".join(lows[max(0, hit.start - 4):hit.start])):
             return False  # "26,000 people have contacted the People's Embrace": enquiries, not defections
         if hit.form.startswith("handover"):
@@ -420,6 +422,7 @@ def _sentences(doc: Doc) -> list[Span]:
 
 
 _PRISONERS = frozenset({"prisoners", "prisoner", "inmates", "inmate", "convicts"})
+_FLED_OR_QUIT = frozenset("fled escaped crossed deserted defected resigned quit abandoned ran sought left".split())  # "rather than obey orders"
 
 
 def _lower_words(sent: Span) -> list[str]:
