@@ -109,6 +109,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             and not prev.endswith("s") and prev not in ("police", "personnel"):
         return True  # headline present: "Army officer defects to Thailand"
     if hit.form in ("base", "ing"):
+        if "future" in lows[hit.end:hit.end + 6] or (prev in ("who", "that") and _MODALS.intersection(lows[hit.end:hit.end + 12])):
+            return False  # "those who join the CDM in the future", "police who defect may be monitored": a class
         if hit.form == "ing" and prev in ("after", "since", "upon") and (
                 _MODALS.intersection(lows[:i]) or _GENERIC_HEADS.intersection(
                     w for k, w in enumerate(lows[:i]) if lows[k + 1] not in ("'s", "’s"))  # not "People's Defence Force"

@@ -130,8 +130,18 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
     """"Captain Aung Ko and Captain Min Thu, who deserted": titled names in one list are a count of two,
     and so are "a lieutenant colonel and a soldier"."""
     out: list[Quantity] = []
+    described = False  # the previous single is a named person whose description follows ("Captain Aung Ko, a defector")
     for q in singles:
         prev = out[-1] if out else None
+        if prev is not None and q.category == prev.category == "people" and _A_OR_AN.match(text, q.start) \
+                and q.noun not in _TITLES and (
+                    described and re.fullmatch(r"\s*(?:,\s*)?and\s+", text[prev.end:q.start])
+                    or not described and prev.noun in _TITLES and re.fullmatch(r"\s*,\s*", text[prev.end:q.start])):
+            # "Captain Lin Aung, a defector and a founding member of ...": one person, described
+            out[-1] = prev._replace(end=q.end)
+            described = True
+            continue
+        described = False
         if prev is not None and q.category == prev.category == "people" \
                 and not {q.noun, prev.noun} & _PRONOUNS and (q.noun in _TITLES or _A_OR_AN.match(text, q.start)) \
                 and re.fullmatch(r"\s*(?:,\s*(?:and\s+)?|and\s+)", text[prev.end:q.start]):

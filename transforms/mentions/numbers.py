@@ -342,9 +342,13 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
     while budget > 0 and k + 1 < len(toks):
         k += 1
         tok = toks[k]
-        if tok.text == "(" and k > j and k + 2 < len(toks) and toks[k + 2].text == ")" and toks[k + 1].text.isupper():
-            k += 2  # "five Chinland Defence Force (CDF) members": an acronym in brackets is part of the name
-            continue
+        if tok.text == "(" and k > j:
+            close = next((m for m in range(k + 1, min(k + 7, len(toks))) if toks[m].text == ")"), None)
+            if close is not None and close > k + 1 and all(t.kind == "word" and t.text[0].isupper() for t in toks[k + 1:close]):
+                # "five Chinland Defence Force (CDF) members", "forty KIA (Kachin Independence Army) troops":
+                # a name or acronym in brackets is part of the phrase
+                k = close
+                continue
         budget -= 1
         if tok.lower in ("and", "&") and head is not None and head[1] == "force" and any(
                 nouns.get(t.lower) == "people" for t in toks[k + 1:k + 3]):
@@ -365,10 +369,14 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         if category is not None:
             head = (k, category)
             # "police officers": keep going while the next word is also a lexicon noun
-            if k + 1 < len(toks) and toks[k + 1].kind == "word" and nouns.get(toks[k + 1].lower):
-                continue
+            if k + 1 < len(toks) and toks[k + 1].kind == "word" and (
+                    nouns.get(toks[k + 1].lower) or toks[k + 1].lower in _TITLES and not toks[k + 1].text[0].isupper()
+                    or toks[k + 1].lower == "lance"):
+                continue  # also "police lance corporal", "army captain"
             if category not in ("force", "other"):
                 break
+        elif tok.lower == "lance" and head is not None:
+            continue
         elif head is not None and (head[1] != "force" or tok.lower.endswith("ing")):
             # a verb after "soldiers" ends the phrase; "military council soldiers" does not, but
             # "five groups representing military defectors" counts groups, and "army deserting soldiers" is odd
@@ -382,7 +390,7 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         return k, "relatives"
     if toks[k].lower == "members" and not any(nouns.get(t.lower) == "force" for t in toks[j:k]):
         # "506 members of PDF groups", "40 PDF members": members of an armed group count too
-        window = " ".join(t.lower for t in toks[j:k] + toks[k + 1:k + 7])
+        window = " ".join(t.lower for t in toks[j:k] + toks[k + 1:k + 10])
         if not re.search(r"\b(forces?|army|military|police|navy|battalions?|units?|tatmadaw|"
                          r"pdfs?|ldfs?|militias?|armed|guerrillas?|insurgents?)\b", window):
             return None

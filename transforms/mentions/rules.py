@@ -23,6 +23,7 @@ Example::
 from __future__ import annotations
 
 import bisect
+import re
 from typing import Iterable, NamedTuple, Optional, Sequence
 
 import numpy
@@ -156,6 +157,7 @@ class MentionRules:
         doc_country = doc.user_data.get("nw_country")
         reports: dict[int, dict] = {}
         drafted_for_service = False
+        overrun = bool(matches) and bool(_OVERRUN.search(doc.text))
         for sent, k, hits, cues, units in matches:
             lows = _lower_words(sent)
             quantities = find_quantities(sent.text, self.nouns, singles=True)
@@ -167,6 +169,9 @@ class MentionRules:
             hits = hits + _deserting_conscripts(lows)
             if not drafted_for_service:  # "five of the nine arrested escaped" deserts only people held for the draft
                 hits = [h for h in hits if h.trigger != "escaped_custody"]
+            if overrun:  # "troops fled the outposts" that the other side then took: a rout, not a defection
+                hits = [h for h in hits if not (h.trigger == "leave_post" and lows[h.end - 1] in _PLACES_OVERRUN
+                                                 or h.trigger == "flee_abroad")]
             if last_defection < k - 2:  # "2,000 others have done the same", "he reported to the authorities"
                 hits = [h for h in hits if h.trigger not in ("did_same", "report_in")]  # need a defection just before
             for kind in ("defection", "conscription"):
@@ -421,6 +426,9 @@ def _sentences(doc: Doc) -> list[Span]:
     return [doc[s:e] for s, e in zip(bounds, bounds[1:])]
 
 
+_PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base bases camp camps garrison".split())
+_OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+of|over)|captured|seized|overran|overrun)"
+                      r"\s+(?:\w+\s+){0,3}(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\b", re.I)
 _PRISONERS = frozenset({"prisoners", "prisoner", "inmates", "inmate", "convicts"})
 _FLED_OR_QUIT = frozenset("fled escaped crossed deserted defected resigned quit abandoned ran sought left".split())  # "rather than obey orders"
 
