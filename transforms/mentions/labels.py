@@ -78,12 +78,14 @@ def headline_end(text: str, title: Optional[str]) -> int:
 
 
 def lead_end(text: str, body_start: int) -> int:
-    """Offset where the lead (the first body paragraph that is not a dateline or byline) ends."""
+    """Offset where the lead (the first body paragraph that is not a dateline, byline or subheading) ends."""
     offset = body_start
     for line in text[body_start:].split("\n"):
         offset += len(line) + 1
-        if line.strip() and not _DATELINE.fullmatch(line.strip()):
-            break
+        line = line.strip()
+        if line and not _DATELINE.fullmatch(line) and (
+                line.endswith((".", "!", "?", "\"", "”", "'", "’", ")", ":")) or len(line.split()) > 15):
+            break  # a short line without a full stop is a deck or subheading, not the lead
     return min(offset, len(text))
 
 

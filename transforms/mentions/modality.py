@@ -84,7 +84,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
                and not _ENQUIRY.search(sent.text[min(q.end, trigger_end):max(q.start, trigger_char)])
                for q in quantities):  # "64 soldiers sought the People's Embrace", not a count in another clause
             return True
-        return bool(_PAST_EVENT_VERBS.intersection(window)) and not _NEGATIONS.intersection(lows[cs:i])
+        # "64 soldiers were welcomed by the People's Embrace"; not "those who defect will be welcomed by ..."
+        return any(w in _PAST_EVENT_VERBS and not _MODALS.intersection(window[max(0, k - 3):k])
+                   for k, w in enumerate(window)) and not _NEGATIONS.intersection(lows[cs:i])
     if hit.form == "base" and lows[i] in _PARTICIPLE_AS_BASE and prev in ("had", "has", "have", "having"):
         hit = hit._replace(form="event")  # "had come into the legal fold": a perfect, not a base form
     if hit.form == "base" and prev in _DETERMINERS:

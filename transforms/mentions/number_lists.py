@@ -187,6 +187,9 @@ def _drop_mixed_totals(text: str, out: list[Quantity]) -> list[Quantity]:
         if nxt and nxt[0].category == "people" and _BREAKDOWN.match(text[q.end:nxt[0].start]) \
                 and any(n.category == "relatives" for n in nxt):
             out[k] = q._replace(subset=True)
+        elif k and out[k - 1].category == "relatives" and re.fullmatch(r"\s*[,–—-]\s*", text[out[k - 1].end:q.start]) \
+                and (q.noun in ("people", "persons") or _IN_ALL.match(text, q.end)):
+            out[k] = q._replace(subset=True)  # "11 soldiers and 17 family members, 28 people in all": the soldiers
     return out
 
 

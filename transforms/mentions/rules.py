@@ -172,6 +172,8 @@ class MentionRules:
             if overrun:  # "troops fled the outposts" that the other side then took: a rout, not a defection
                 hits = [h for h in hits if not (h.trigger == "leave_post" and lows[h.end - 1] in _PLACES_OVERRUN
                                                  or h.trigger == "flee_abroad")]
+            # "a retired colonel defected to the National Unity Party": a politician changing parties
+            hits = [h for h in hits if not (h.trigger == "defect" and _PARTIES.intersection(lows[h.end:h.end + 7]))]
             if last_defection < k - 2:  # "2,000 others have done the same", "he reported to the authorities"
                 hits = [h for h in hits if h.trigger not in ("did_same", "report_in")]  # need a defection just before
             for kind in ("defection", "conscription"):
@@ -429,6 +431,7 @@ def _sentences(doc: Doc) -> list[Span]:
 _PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base bases camp camps garrison".split())
 _OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+of|over)|captured|seized|overran|overrun)"
                       r"\s+(?:\w+\s+){0,3}(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\b", re.I)
+_PARTIES = frozenset("party parties usdp nld nup".split())
 _PRISONERS = frozenset({"prisoners", "prisoner", "inmates", "inmate", "convicts"})
 _FLED_OR_QUIT = frozenset("fled escaped crossed deserted defected resigned quit abandoned ran sought left".split())  # "rather than obey orders"
 
