@@ -392,7 +392,7 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         # "506 members of PDF groups", "40 PDF members": members of an armed group count too
         window = " ".join(t.lower for t in toks[j:k] + toks[k + 1:k + 10])
         if not re.search(r"\b(forces?|army|military|police|navy|battalions?|units?|tatmadaw|"
-                         r"pdfs?|ldfs?|militias?|armed|guerrillas?|insurgents?)\b", window):
+                         r"pdfs?|ldfs?|militias?|armed|guerrillas?|insurgents?|resistance|rebels?)\b", window):
             return None
     return head
 
