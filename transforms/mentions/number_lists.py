@@ -100,6 +100,9 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
             quantity = quantity._replace(subset=True)
         elif out and quantity.category in sum_categories and out[-1].category == quantity.category \
                 and quantity.qualifier != "range" and out[-1].qualifier != "range" \
+                and not (out[-1].noun in ("people", "persons") and len(parts[-1]) == 1
+                         and quantity.noun not in ("people", "persons") and "," in text[prev_end:quantity.start]
+                         and _RELATIVES_WORD.search(text, quantity.end, min(len(text), quantity.end + 60))) \
                 and re.fullmatch(r"\s*(,\s*(and\s+)?|and\s+|as well as\s+)", text[prev_end:quantity.start], re.I):
             if len(parts[-1]) == 1:
                 parts[-1].append(-1 if "and" in text[prev_end:quantity.start].lower() else 0)  # separator kind
@@ -168,6 +171,7 @@ _PAIR_VERB = re.compile(r"\b(?:was|were|is|are|has|have|had|said|says|who|which|
 
 _WITH_RELATIVES = re.compile(r"\s*(?:and|plus|as well as)\s+(?:(?:their|his|its)\s+)?(?:famil(?:y|ies)|relatives|dependants|"
                              r"dependents|wives|spouses|civilians)\b", re.I)
+_RELATIVES_WORD = re.compile(r"\b(?:famil(?:y|ies)|relatives|dependants|dependents|wives|spouses|children|civilians)\b", re.I)
 _BREAKDOWN = re.compile(r"\s*(?:[-–—:(]|,\s*(?:of whom|including)?)\s*$")
 
 
@@ -187,6 +191,10 @@ def _drop_mixed_totals(text: str, out: list[Quantity]) -> list[Quantity]:
         if nxt and nxt[0].category == "people" and _BREAKDOWN.match(text[q.end:nxt[0].start]) \
                 and any(n.category == "relatives" for n in nxt):
             out[k] = q._replace(subset=True)
+        elif q.noun in ("people", "persons") and any(
+                n.category == "people" and n.noun not in ("people", "persons") for n in nxt[:1]) \
+                and _RELATIVES_WORD.search(text, q.end, min(len(text), nxt[0].end + 60)):
+            out[k] = q._replace(subset=True)  # "69 people left, about 60 of them soldiers and the rest family members"
         elif k and out[k - 1].category == "relatives" and re.fullmatch(r"\s*[,–—-]\s*", text[out[k - 1].end:q.start]) \
                 and (q.noun in ("people", "persons") or _IN_ALL.match(text, q.end)):
             out[k] = q._replace(subset=True)  # "11 soldiers and 17 family members, 28 people in all": the soldiers
@@ -194,6 +202,7 @@ def _drop_mixed_totals(text: str, out: list[Quantity]) -> list[Quantity]:
 
 
 _SINGULAR_DETERMINERS = {"the": "people", "his": "weapons", "her": "weapons"}
+_CALIBRE = frozenset("mm mm. cal cal. calibre caliber".split())
 _NOT_SINGULAR = frozenset("police personnel staff crew people men women militia arms".split())
 
 
@@ -224,8 +233,11 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
         if part is None and tok.lower in _SINGULAR_DETERMINERS and i + 1 < len(toks):
             # "the corporal defected", "with his rifle": one person or one weapon named in the singular
             want = _SINGULAR_DETERMINERS[tok.lower]
-            head = _noun_phrase(toks, i + 1, nouns) if want in categories else None
-            if head is not None and head[1] == want and head[0] <= i + 2 and _singular(toks[head[0]].lower):
+            j = i + 1
+            if want == "weapons" and j + 1 < len(toks) and toks[j].kind == "num" and toks[j + 1].lower in _CALIBRE:
+                j += 2  # "his 9mm pistol": a calibre, not a count
+            head = _noun_phrase(toks, j, nouns) if want in categories else None
+            if head is not None and head[1] == want and head[0] <= j + 1 and _singular(toks[head[0]].lower):
                 part = (Quantity(1, "exact", want, toks[head[0]].lower, tok.start, toks[head[0]].end, False, False),
                         head[0] + 1)
         if part is None and "people" in categories:

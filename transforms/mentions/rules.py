@@ -37,7 +37,8 @@ from newswatch.transforms.mentions.components import (
     boilerplate_ranges, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
 from newswatch.transforms.mentions.context import (
     _COMPULSION, _INSTITUTIONS, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _TIME_LINKS,
-    _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat)
+    _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat)
+from newswatch.transforms.mentions.itemised import itemised_counts
 from newswatch.transforms.mentions.modality import _ENQUIRY, _clause, _Hit, _modality, _pick_count, _source_party
 from newswatch.transforms.mentions.number_lists import find_quantities, list_total
 from newswatch.transforms.mentions.numbers import Quantity
@@ -157,7 +158,9 @@ class MentionRules:
         doc_country = doc.user_data.get("nw_country")
         reports: dict[int, dict] = {}
         drafted_for_service = False
-        overrun = bool(matches) and bool(_OVERRUN.search(doc.text))
+        text = doc.text if matches else ""  # built from every token on each access: read it once
+        overrun = bool(_OVERRUN.search(text))
+        withdrawal = bool(_WITHDRAWAL.search(text))
         for sent, k, hits, cues, units in matches:
             lows = _lower_words(sent)
             quantities = find_quantities(sent.text, self.nouns, singles=True)
@@ -172,6 +175,12 @@ class MentionRules:
             if overrun:  # "troops fled the outposts" that the other side then took: a rout, not a defection
                 hits = [h for h in hits if not (h.trigger == "leave_post" and lows[h.end - 1] in _PLACES_OVERRUN
                                                  or h.trigger == "flee_abroad")]
+            if withdrawal:  # "abandoned a hill camp and withdrew to the battalion HQ. 'They deserted their posts'"
+                hits = [h for h in hits if not (h.trigger in ("leave_post", "desert", "walk_out")
+                                                and not _RESISTANCE_SIDE.intersection(lows))]
+            # "villagers fled to KIA-controlled areas": a place, not the group
+            hits = [h for h in hits if not (h.trigger == "flee_to_group" and h.end < len(lows)
+                                            and lows[h.end] in _GROUP_AS_PLACE)]
             # "a retired colonel defected to the National Unity Party": a politician changing parties
             hits = [h for h in hits if not (h.trigger == "defect" and _PARTIES.intersection(lows[h.end:h.end + 7]))]
             if last_defection < k - 2:  # "2,000 others have done the same", "he reported to the authorities"
@@ -196,6 +205,8 @@ class MentionRules:
         for k, draft in reports.items():
             if draft["modality"] == "report" and k + 1 < len(sents) and k + 1 not in reports:
                 self._counts_from_next(draft, sents[k + 1])
+        if reports and "\n" in text:
+            _counts_from_lists(drafts, text)
         doc.user_data["nw_mentions"] = drafts
 
     def _counts_from_next(self, draft: dict, nxt: Span) -> None:
@@ -213,7 +224,10 @@ class MentionRules:
                       if not (q.subset or q.casualty or q.size or q.single or q.qualifier == "range")]
         words = set(lows)
         if draft["people_count"] is None and _LISTING_VERBS.intersection(words):
-            people = [q for q in quantities if q.category == "people"]
+            # "They were one major, two corporals ...": the count follows the verb ("All 24 persons are in good
+            # health" restates a total, perhaps with relatives)
+            verb = next(t.idx - nxt.start_char for t in nxt if t.lower_ in _LISTING_VERBS)
+            people = [q for q in quantities if q.category == "people" and q.start > verb]
             if people:
                 best = max(people, key=lambda q: q.value)
                 draft["people_count"], draft["count_qualifier"] = best.value, best.qualifier
@@ -391,6 +405,20 @@ _SERVICE_WORDS = frozenset("militiamen soldiers troops fight fighting guard sent
 _LEAVING = frozenset("fled escaped left deserted defected quit ran slipped walked abandoned".split())
 
 
+def _counts_from_lists(drafts: Sequence[dict], text: str) -> None:
+    """A statement's itemised list of ranks, names or arms gives the counts of the report just before it."""
+    for found in itemised_counts(text):
+        before = [d for d in drafts if d["kind"] == "defection" and d["modality"] == "report"
+                  and d["end_char"] <= found.start]
+        if not before:
+            continue
+        draft = before[-1]
+        if found.people and draft["people_count"] is None:
+            draft["people_count"], draft["count_qualifier"] = found.people, "exact"
+        if found.weapons and draft["weapons_count"] is None:
+            draft["weapons_count"] = found.weapons
+
+
 def _members_of_force(words: Sequence[str], force_words: frozenset[str]) -> bool:
     """"60 members of the military council", "staff from the army": people of a force; not "youths from junta-held towns"."""
     for k, w in enumerate(words[:-2]):
@@ -431,6 +459,11 @@ def _sentences(doc: Doc) -> list[Span]:
 _PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base bases camp camps garrison".split())
 _OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+of|over)|captured|seized|overran|overrun)"
                       r"\s+(?:\w+\s+){0,3}(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\b", re.I)
+# troops falling back to another junta post: their "deserted their posts" elsewhere in the story is the same retreat
+_WITHDRAWAL = re.compile(r"\b(?:withdrew|retreated|fell\s+back|falls?\s+back|pulled\s+back|redeployed|tactical\s+redeployment)"
+                         r"\b[^.!?]{0,60}?\b(?:to|into|towards)\s+(?:the\s+)?(?:\w+\s+){0,4}?"
+                         r"(?:headquarters|hq|base|command|garrison|battalion)\b", re.I)
+_GROUP_AS_PLACE = frozenset("- – controlled held territory territories area areas zone zones".split())
 _PARTIES = frozenset("party parties usdp nld nup".split())
 _PRISONERS = frozenset({"prisoners", "prisoner", "inmates", "inmate", "convicts"})
 _FLED_OR_QUIT = frozenset("fled escaped crossed deserted defected resigned quit abandoned ran sought left".split())  # "rather than obey orders"
