@@ -174,7 +174,8 @@ class MentionRules:
                 hits = [h for h in hits if h.trigger != "escaped_custody"]
             if overrun:  # "troops fled the outposts" that the other side then took: a rout, not a defection
                 hits = [h for h in hits if not (h.trigger == "leave_post" and lows[h.end - 1] in _PLACES_OVERRUN
-                                                 or h.trigger == "flee_abroad")]
+                                                 or h.trigger == "flee_abroad"
+                                                 or h.trigger == "cross_over" and _ABROAD.intersection(lows[h.end:h.end + 3]))]
             if withdrawal:  # "abandoned a hill camp and withdrew to the battalion HQ. 'They deserted their posts'"
                 hits = [h for h in hits if not (h.trigger in ("leave_post", "desert", "walk_out")
                                                 and not _RESISTANCE_SIDE.intersection(lows))]
@@ -456,9 +457,12 @@ def _sentences(doc: Doc) -> list[Span]:
     return [doc[s:e] for s, e in zip(bounds, bounds[1:])]
 
 
+_ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagaland".split())
 _PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base bases camp camps garrison".split())
 _OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+of|over)|captured|seized|overran|overrun)"
-                      r"\s+(?:\w+\s+){0,3}(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\b", re.I)
+                      r"\s+(?:\w+\s+){0,3}(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\b"
+                      r"|\b(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\s+(?:[\w-]+\s+){0,4}?(?:was|were|had\s+been|has\s+been|have\s+been)"
+                      r"\s+(?:captured|overrun|seized|taken)\b", re.I)
 # troops falling back to another junta post: their "deserted their posts" elsewhere in the story is the same retreat
 _WITHDRAWAL = re.compile(r"\b(?:withdrew|retreated|fell\s+back|falls?\s+back|pulled\s+back|redeployed|tactical\s+redeployment)"
                          r"\b[^.!?]{0,60}?\b(?:to|into|towards)\s+(?:the\s+)?(?:\w+\s+){0,4}?"
