@@ -100,7 +100,7 @@ class SentenceRules:
         """Token indices that start sentences, and character ranges of boilerplate lines."""
         n = len(doc)
         starts = [0] if n else []
-        text = doc.text  # built from every token on each access: read it once
+        text = doc_text(doc)
         if n:
             flags = doc.to_array([IS_PUNCT, IS_SPACE])
             lower_starts = _caption_case(text)
@@ -187,6 +187,14 @@ def _cap_sentence_length(doc: Doc, starts: list[int]) -> list[int]:
 @Language.factory("newswatch_sentences")
 def make_sentence_rules(nlp: Language, name: str) -> SentenceRules:
     return SentenceRules(nlp, name)
+
+
+def doc_text(doc: Doc) -> str:
+    """The doc's text, kept in ``user_data``: ``Doc.text`` rebuilds it from every token on each access."""
+    text = doc.user_data.get("nw_text")
+    if text is None:
+        text = doc.user_data["nw_text"] = doc.text
+    return text
 
 
 def boilerplate_ranges(doc: Doc) -> list[tuple[int, int]]:

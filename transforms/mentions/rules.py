@@ -34,7 +34,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from newswatch.transforms.mentions.components import (
-    boilerplate_ranges, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
+    boilerplate_ranges, doc_text, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
 from newswatch.transforms.mentions.context import (
     _COMPULSION, _INSTITUTIONS, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _TIME_LINKS,
     _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat)
@@ -158,7 +158,7 @@ class MentionRules:
         doc_country = doc.user_data.get("nw_country")
         reports: dict[int, dict] = {}
         drafted_for_service = False
-        text = doc.text if matches else ""  # built from every token on each access: read it once
+        text = doc_text(doc) if matches else ""
         overrun = bool(_OVERRUN.search(text))
         withdrawal = bool(_WITHDRAWAL.search(text))
         for sent, k, hits, cues, units in matches:

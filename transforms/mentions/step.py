@@ -102,7 +102,9 @@ def _doc_facts(doc: Doc, text: str, title: Optional[str]) -> DocFacts:
 def extract_article(nlp: Language, article_id: str, text: str,
                     title: str | None = None) -> tuple[list[Mention], ArticleLabels]:
     """Mentions and article labels for one article's text (pure; no Beam)."""
-    doc = nlp.make_doc(_clean_for_spacy(text[:nlp.max_length]))
+    cleaned = _clean_for_spacy(text[:nlp.max_length])
+    doc = nlp.make_doc(cleaned)
+    doc.user_data["nw_text"] = cleaned  # the tokenizer keeps the text as given; Doc.text would rebuild it
     doc = nlp(doc)
     facts = _doc_facts(doc, text, title)
     drafts, facts = add_burmese(text[:nlp.max_length], doc.user_data.get("nw_mentions", []), facts)  # issue 16
