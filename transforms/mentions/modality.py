@@ -208,6 +208,7 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
     best: Optional[tuple[int, str, _Hit]] = None
     events: list[_Hit] = []
     attributed = attributed_near or bool(_ATTRIBUTION_WORDS.intersection(lows))
+    refuted = bool(REFUTED.search(sent.text))  # "..., but the PDF said the rumour was false"
     previous: Optional[tuple[_Hit, Optional[bool]]] = None
     for hit in sorted(hits, key=lambda h: h.start):
         cs, ce = _clause(lows, hit.start)
@@ -221,7 +222,7 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
         speculative = any(lows[j] in _SPECULATIVE for j in range(cs, hit.start))
         if "rumour" in labels and attributed and all(lows[c[1]] == "reportedly" for c in in_clause if c[0] == "rumour"):
             labels.discard("rumour")  # "... reportedly surrendered, the KNDF said": an attributed report
-        if "denial" in labels:
+        if "denial" in labels or refuted:
             modality = "denial"
         elif "rumour" in labels:
             modality = "rumour"
@@ -243,6 +244,9 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
     return best[1], best[2], events
 
 
+# the article or a source calls the claim false
+REFUTED = re.compile(r"\b(?:rumou?rs?|reports?|claims?|allegations?|news|story|stories)\s+(?:was|were|is|are|had\s+been|has\s+been)"
+                     r"\s+(?:false|untrue|baseless|fabricated|fake|groundless|not\s+true|wrong|incorrect)\b", re.I)
 _ORDINALS = frozenset("first latest last second third only".split())
 _RELATIVE = re.compile(r"\b(?:who|whom|that|which)\b", re.I)
 _PREDICATE = re.compile(r"\b(?:is|was)\s+(?:a|an|the)\b", re.I)

@@ -204,6 +204,9 @@ class MentionRules:
                     last_defection = k
                     reports[k] = draft
         for k, draft in reports.items():
+            if draft["modality"] == "report" and k + 1 < len(sents) and _REFUTED_START.match(sents[k + 1].text):
+                draft["modality"] = "denial"  # "Residents said 12 police had defected. That report was false, ..."
+        for k, draft in reports.items():
             if draft["modality"] == "report" and k + 1 < len(sents) and k + 1 not in reports:
                 self._counts_from_next(draft, sents[k + 1])
         if reports and "\n" in text:
@@ -457,6 +460,9 @@ def _sentences(doc: Doc) -> list[Span]:
     return [doc[s:e] for s, e in zip(bounds, bounds[1:])]
 
 
+_REFUTED_START = re.compile(r"\s*(?:but\s+|however,?\s+)?(?:the|that|this|these|those)\s+(?:rumou?rs?|reports?|claims?|allegations?|news|story)"
+                            r"\s+(?:was|were|is|are|proved|turned\s+out\s+to\s+be)\s+(?:false|untrue|baseless|fabricated|fake|groundless|"
+                            r"not\s+true|wrong|incorrect)\b", re.I)
 _ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagaland".split())
 _PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base bases camp camps garrison".split())
 _OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+of|over)|captured|seized|overran|overrun)"
