@@ -64,6 +64,22 @@ def test_article_fixtures(nlp, case):
         assert m.article_id == case["id"] and m.extractor_version == EXTRACTOR_VERSION
 
 
+HEADED = [c for c in ARTICLES if c["title"] and c["text"].split("\n", 1)[0].strip() == c["title"].strip()]
+
+
+@pytest.mark.parametrize("case", HEADED, ids=[c["id"] for c in HEADED])
+def test_article_fixtures_with_the_headline_apart(nlp, case):
+    """As the pipeline sees a page: trafilatura's text leaves the headline out and the title comes apart.
+    The labels are the same, and the mentions' offsets index the text as given."""
+    body = case["text"].split("\n", 1)[1]
+    found, labels = extract_article(nlp, case["id"], body, case["title"])
+    for key, want in case["expect"].items():
+        if key not in ("orgs", "locations"):
+            assert getattr(labels, key) == want, key
+    for m in found:
+        assert body[m.start_char:m.end_char] == m.sentence
+
+
 def test_mention_fields(nlp):
     text = ("Forty soldiers from Light Infantry Battalion 345 defected to the KNDF in Demoso Township on Sunday, "
             "bringing 30 rifles, according to the Karenni Nationalities Defence Force.")

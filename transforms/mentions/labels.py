@@ -10,7 +10,8 @@ How "substantive" is decided, per kind (defection, conscription):
   one- to three-word kicker such as "Myanmar" above it) is not body;
 - the kind is substantive when the body has mentions of it in at least two
   different sentences, or one body mention and one in the headline, or a single
-  mention in the lead (the first body paragraph) that is not mere analysis. A
+  mention in the lead (the first body paragraph) that is not mere analysis, or (for
+  defection) one counted body report under a headline about leaving ("I walked away"). A
   single passing clause elsewhere ("the junta's decision to enforce conscription"
   as one indicator among others) is not enough.
 
@@ -162,7 +163,22 @@ def _forced_deserter(sentence: str) -> bool:
 _REWARD_PAID = re.compile(r"\b(?:(?:were|was|had\s+been|have\s+been|has\s+been)\s+(?:given|paid|awarded|handed)|received|got)\b"
                           r"[^.;]{0,80}?\bfor\s+(?:the|their|his)?\s*\w+(?:\s+\w+){0,2}\s+(?:rifles?|guns?|pistols?|weapons|firearms?|arms)\b",
                           re.I)
-_ANOTHER = re.compile(r"\s*(?:in\s+)?another\b", re.I)
+# "'I was drafted in May. In August, I walked away'", "Five abducted youths escape junta custody, reach PDF": a
+# headline about leaving that the trigger rules cannot place without the body's context
+_LEAVING_HEADLINE = re.compile(r"\b(?:escape[sd]?|escaping|fle[de]s?|fleeing|desert(?:s|ed)?|defect(?:s|ed)?|"
+                               r"(?:walk(?:s|ed)?|slip(?:s|ped)?|r[au]n(?:s)?)\s+away|quit)\b", re.I)
+
+
+def _leaving_headline(mentions: Sequence[Mention], text: str, facts: DocFacts) -> bool:
+    """One body report of a counted defection under a headline about leaving: the headline's mention."""
+    return 0 < facts.body_start and bool(_LEAVING_HEADLINE.search(text, 0, facts.body_start)) and any(
+        m.modality == "report" and m.people_count is not None and m.start_char >= facts.body_start for m in mentions)
+
+
+# "Another soldier ... joined", "People's Embrace said another soldier ... also defected", "On Sunday, another soldier"
+_ANOTHER = re.compile(r"\s*(?:in\s+)?another\b|[^.;]{0,80}?\banother\s+(?:[\w,-]+\s+){0,2}?(?:soldiers?|troops?|police\w*|"
+                      r"officers?|personnel|members?|corporals?|sergeants?|privates?|captains?|majors?|lieutenants?|"
+                      r"defectors?|deserters?|conscripts?|sailors?|airm[ae]n|recruits?)\b", re.I)
 
 
 def _running_counts(reports: Sequence[Mention], field: str) -> list[int]:
@@ -198,7 +214,7 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
             lead_end=lead_end(text, 0),
         )
     by_kind = {kind: [m for m in mentions if m.kind == kind] for kind in ("defection", "conscription")}
-    defection = _substantive(by_kind["defection"], facts)
+    defection = _substantive(by_kind["defection"], facts) or _leaving_headline(by_kind["defection"], text, facts)
     conscription = _substantive(by_kind["conscription"], facts) or (defection and any(
         m.modality == "report" and _forced_deserter(m.sentence) for m in by_kind["conscription"]))
     reports = [m for m in by_kind["defection"] if m.modality == "report"] if defection else []

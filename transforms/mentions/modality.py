@@ -258,6 +258,8 @@ def _one_subject(between: str) -> bool:
     """"Captain X defected", "Capt. X is a pilot who defected": the single is the one who defected;
     "a sergeant who defected told us" names one of them, not how many."""
     return not _RELATIVE.search(between) or bool(_PREDICATE.search(between))
+# "Since joining the resistance he has trained more than 300 fighters": a count after a new subject and verb
+_NEW_SUBJECT = re.compile(r"\b(?:he|she|they|we|it)\s+(?:has|have|had|was|were|is|are|will|would|\w+ed)\b", re.I)
 _CLAUSE_CHANGE = re.compile(r"\b(?:said|says|told|added|according)\b|;")
 # "26,000 people have contacted the People's Embrace": enquiries, not defections
 _ENQUIRY = re.compile(r"\b(?:contact(?:ed|ing|s)?|phoned|rang|messaged|enquir\w*|inquir\w*|reached\s+out|approached)\b",
@@ -320,7 +322,8 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     if before:
         return min(before, key=lambda q: anchor_char - q.end)
     after = [q for q in usable if q.start > anchor_char and q.start - anchor_char <= 120
-             and not _CLAUSE_CHANGE.search(sent_text[anchor_char:q.start])]
+             and not _CLAUSE_CHANGE.search(sent_text[anchor_char:q.start])
+             and not _NEW_SUBJECT.search(sent_text[anchor_char:q.start])]
     return min(after, key=lambda q: q.start - anchor_char) if after else None
 
 

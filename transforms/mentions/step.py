@@ -101,25 +101,38 @@ def _doc_facts(doc: Doc, text: str, title: Optional[str]) -> DocFacts:
 
 def extract_article(nlp: Language, article_id: str, text: str,
                     title: str | None = None) -> tuple[list[Mention], ArticleLabels]:
-    """Mentions and article labels for one article's text (pure; no Beam)."""
-    cleaned = _clean_for_spacy(text[:nlp.max_length])
+    """Mentions and article labels for one article's text (pure; no Beam).
+
+    The headline counts as evidence (a figure in it, a second mention of the story) even when the
+    extracted text leaves it out, as trafilatura does: it is read as a first line above the body.
+    Mentions in it feed the labels but are not returned, since their offsets would not index ``text``.
+    """
+    prefix = ""
+    if title and title.strip() and headline_end(text, title) == 0:
+        prefix = " ".join(title.split()) + "\n\n"
+    analysed = prefix + text
+    cleaned = _clean_for_spacy(analysed[:nlp.max_length])
     doc = nlp.make_doc(cleaned)
     doc.user_data["nw_text"] = cleaned  # the tokenizer keeps the text as given; Doc.text would rebuild it
     doc = nlp(doc)
-    facts = _doc_facts(doc, text, title)
-    drafts, facts = add_burmese(text[:nlp.max_length], doc.user_data.get("nw_mentions", []), facts)  # issue 16
-    mentions = []
+    facts = _doc_facts(doc, analysed, title)
+    drafts, facts = add_burmese(analysed[:nlp.max_length], doc.user_data.get("nw_mentions", []), facts)  # issue 16
+    found = []
     for draft in drafts:
         start, end = draft.pop("start_char"), draft.pop("end_char")
-        while end > start and text[end - 1].isspace():
+        while end > start and analysed[end - 1].isspace():
             end -= 1
-        while start < end and text[start].isspace():
+        while start < end and analysed[start].isspace():
             start += 1
         kind = draft["kind"]
-        mentions.append(Mention(
-            mention_id=_mention_id(article_id, kind, start, end), article_id=article_id, sentence=text[start:end],
-            start_char=start, end_char=end, extractor_version=EXTRACTOR_VERSION, **draft))
-    return mentions, article_labels(mentions, text, facts)
+        found.append(Mention(
+            mention_id=_mention_id(article_id, kind, start - len(prefix), end - len(prefix)), article_id=article_id,
+            sentence=analysed[start:end], start_char=start, end_char=end, extractor_version=EXTRACTOR_VERSION, **draft))
+    labels = article_labels(found, analysed, facts)
+    shift = len(prefix)
+    mentions = [m._replace(start_char=m.start_char - shift, end_char=m.end_char - shift) for m in found
+                if m.start_char >= shift]
+    return mentions, labels
 
 
 def extract_mentions(nlp: Language, article_id: str, text: str, title: str | None = None) -> list[Mention]:
