@@ -105,8 +105,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     if negated:
         return None
     nxt = lows[hit.end] if hit.end < len(lows) else ""
-    if hit.form == "event" and nouns.get(nxt) == "people" and hit.end - hit.start == 1:
-        return False  # "surrendered soldiers": an adjective
+    if hit.form == "event" and hit.end - hit.start == 1 and (nouns.get(nxt) == "people" or prev in ("the", "these", "those")):
+        return False  # "surrendered soldiers", "the surrendered junta [troops]": an adjective
     if hit.form == "base" and lows[hit.start].endswith("s") and nouns.get(prev) == "people" \
             and not prev.endswith("s") and prev not in ("police", "personnel"):
         return True  # headline present: "Army officer defects to Thailand"

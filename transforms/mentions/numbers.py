@@ -268,6 +268,9 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
     prev = toks[i - 1].lower if i > 0 else ""
     if prev.rstrip(".") in _LABEL_BEFORE or (prev == "." and i > 1 and toks[i - 2].lower in _LABEL_BEFORE):
         return True
+    if prev == ")" and i > 3 and toks[i - 3].text == "(" and toks[i - 2].text.isupper() \
+            and toks[i - 4].lower.rstrip(".") in _LABEL_BEFORE:
+        return True  # "Light Infantry Division (LID) 88": the unit's number after its acronym
     if prev in ("-", "#") and i > 1 and toks[i - 2].kind == "word" and toks[i - 2].end == toks[i - 1].start:
         return True  # model designations: "MA-1", "G-3"
     if tok.kind == "num" and tok.end < len(text) and text[tok.end].isalpha():

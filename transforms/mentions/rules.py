@@ -161,6 +161,7 @@ class MentionRules:
         text = doc_text(doc) if matches else ""
         overrun = bool(_OVERRUN.search(text))
         withdrawal = bool(_WITHDRAWAL.search(text))
+        routed_abroad = overrun and bool(_FOREIGN_REFUGE.search(text))  # fled the overrun camp into Mizoram
         for sent, k, hits, cues, units in matches:
             lows = _lower_words(sent)
             quantities = find_quantities(sent.text, self.nouns, singles=True)
@@ -175,7 +176,11 @@ class MentionRules:
             if overrun:  # "troops fled the outposts" that the other side then took: a rout, not a defection
                 hits = [h for h in hits if not (h.trigger == "leave_post" and lows[h.end - 1] in _PLACES_OVERRUN
                                                  or h.trigger == "flee_abroad"
-                                                 or h.trigger == "cross_over" and _ABROAD.intersection(lows[h.end:h.end + 3]))]
+                                                 or h.trigger in ("cross_over", "surrender")
+                                                 and _ABROAD.intersection(lows[h.end:h.end + 4]))]
+            if routed_abroad:  # "the surrendered soldiers were taken into custody by the Assam Rifles"
+                hits = [h for h in hits if not (h.trigger in _ROUT_TRIGGERS
+                                                and not _RESISTANCE_SIDE.intersection(lows[h.end:h.end + 6]))]
             if withdrawal:  # "abandoned a hill camp and withdrew to the battalion HQ. 'They deserted their posts'"
                 hits = [h for h in hits if not (h.trigger in ("leave_post", "desert", "walk_out")
                                                 and not _RESISTANCE_SIDE.intersection(lows))]
@@ -463,7 +468,13 @@ def _sentences(doc: Doc) -> list[Span]:
 _REFUTED_START = re.compile(r"\s*(?:but\s+|however,?\s+)?(?:the|that|this|these|those)\s+(?:rumou?rs?|reports?|claims?|allegations?|news|story)"
                             r"\s+(?:was|were|is|are|proved|turned\s+out\s+to\s+be)\s+(?:false|untrue|baseless|fabricated|fake|groundless|"
                             r"not\s+true|wrong|incorrect)\b", re.I)
-_ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagaland".split())
+_FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ran|refuge|surrendered)\b[^.;]{0,50}?"
+                             r"\b(?:into|to|in)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|thailand|bangladesh|"
+                             r"assam\s+rifles)\b", re.I)
+_ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert".split())
+# where troops routed from a border camp go, and the foreign forces they give themselves up to
+_ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagaland assam indian thai bangladeshi bgb indo "
+                    "border".split())
 _PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base bases camp camps garrison".split())
 _OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+of|over)|captured|seized|overran|overrun)"
                       r"\s+(?:\w+\s+){0,3}(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\b"
