@@ -11,7 +11,7 @@ sentence::
        (b) Hand grenade - (4) nos.
 
 A line that starts with a rank and a name is one person; "Corporal: 5" is five; "MA-3 rifle: 11" and
-"Pistol: 2 hands" are firearms. Ammunition, magazines, grenades and equipment are listed too but
+"Pistol: 2 hands" and "2 x AK-47" are firearms. Ammunition, magazines, grenades and equipment are listed too but
 never counted. :func:`itemised_counts` returns each list's totals with its offset, and the rules give
 them to the defection report just before the list when that report has no count of its own.
 """
@@ -24,7 +24,8 @@ from typing import NamedTuple, Optional
 from newswatch.transforms.mentions.numbers import _TITLES, parse_number
 
 _MARKER = r"(?:[-•*·▪–]|\(?\d{1,2}[.)]|\(\d{1,2}\)|\(?[a-hA-H][.)])"
-_ITEM_LINE = re.compile(rf"^[ \t]*{_MARKER}[ \t]+(?P<body>\S[^\n]*)$", re.M)
+# a marked line, or "2 x AK-47" (a count, then what)
+_ITEM_LINE = re.compile(rf"^[ \t]*(?:{_MARKER}[ \t]+(?P<body>\S[^\n]*)|(?P<n>\d{{1,4}})[ \t]*[x×][ \t]*(?P<what>\S[^\n]*))$", re.M)
 _INLINE_LIST = re.compile(r"^[ \t]*(?:weapons|arms|firearms|arms\s+and\s+ammunition|weapons\s+and\s+ammunition)"
                           r"[^:\n]{0,30}:[ \t]*(?P<body>[^\n]+)$", re.M | re.I)
 # "Corporal: 5", "MA-1 rifle - (2) nos.", "Pistol: 2 hands", "Private - 9 persons"
@@ -72,7 +73,7 @@ def _block_counts(block: list[re.Match]) -> list[ItemisedList]:
     people = weapons = 0
     first: Optional[int] = None  # the first item that counts: a numbered paragraph before it is running text
     for m in block:
-        body = m.group("body").strip()
+        body = m.group("body").strip() if m.group("body") else f"{m.group('what').strip()}: {m.group('n')}"
         person = _person_item(body)
         weapon = 0 if person else _weapon_item(body) or 0
         if (person or weapon) and first is None:

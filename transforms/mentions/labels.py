@@ -160,9 +160,6 @@ def _forced_deserter(sentence: str) -> bool:
     return found is not None and not _GENERAL.search(sentence[:found.start()])
 
 
-_REWARD_PAID = re.compile(r"\b(?:(?:were|was|had\s+been|have\s+been|has\s+been)\s+(?:given|paid|awarded|handed)|received|got)\b"
-                          r"[^.;]{0,80}?\bfor\s+(?:the|their|his)?\s*\w+(?:\s+\w+){0,2}\s+(?:rifles?|guns?|pistols?|weapons|firearms?|arms)\b",
-                          re.I)
 # "'I was drafted in May. In August, I walked away'", "Five abducted youths escape junta custody, reach PDF": a
 # headline about leaving that the trigger rules cannot place without the body's context
 _LEAVING_HEADLINE = re.compile(r"\b(?:escape[sd]?|escaping|fle[de]s?|fleeing|desert(?:s|ed)?|defect(?:s|ed)?|"
@@ -222,9 +219,6 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
     body = [m for m in reports if m.start_char >= facts.body_start]
     people = _running_counts(body, "people_count") or _running_counts(reports, "people_count")
     weapons = _running_counts(body, "weapons_count") or _running_counts(reports, "weapons_count")
-    if reports and not weapons:  # "the defectors were given K1 million for two automatic rifles": a reward paid
-        weapons = [m.weapons_count for m in by_kind["defection"] if m.modality in ("offer", "analysis") and m.weapons_count
-                   and m.start_char >= facts.body_start and _REWARD_PAID.search(m.sentence)]
     orgs: tuple[str, ...] = ()
     if defection or conscription:
         relevant = [m for m in mentions if (m.kind == "defection" and defection) or (m.kind == "conscription" and conscription)]

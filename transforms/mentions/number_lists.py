@@ -76,6 +76,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         return []
     if "[" in text:
         text = text.replace("[", " ").replace("]", " ")  # "the 41 [troops] surrendered"; offsets unchanged
+    if "(" in text:  # translated statements bracket numbers: "(12) soldiers ... with (8) firearms"; offsets unchanged
+        text = _BRACKETED_NUMBER.sub(lambda m: f" {m.group(1)} ", text)
     toks = _tokens(text)
     raw: list[tuple[Quantity, int, int]] = []  # quantity, first token index, next index
     i = 0
@@ -161,6 +163,7 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
     return out
 
 
+_BRACKETED_NUMBER = re.compile(r"\((\d[\d,]*)\)")
 _LIST_JOINS = re.compile(r",|\band\b", re.I)  # the joins inside one summed phrase ("a sergeant and three privates")
 _IN_ALL = re.compile(r"\s*(?:in\s+all|in\s+total|altogether|all\s+told)\b", re.I)
 _A_OR_AN = re.compile(r"an?\s", re.I)

@@ -41,7 +41,7 @@ from newswatch.transforms.mentions.context import (
 from newswatch.transforms.mentions.itemised import itemised_counts
 from newswatch.transforms.mentions.modality import _ENQUIRY, _clause, _Hit, _modality, _pick_count, _source_party
 from newswatch.transforms.mentions.number_lists import find_quantities, list_total
-from newswatch.transforms.mentions.numbers import Quantity
+from newswatch.transforms.mentions.numbers import _NUMBER_WORDS, Quantity
 
 _W = word_sets()
 _VERB_CONTEXT = _W["verb_context"]
@@ -188,7 +188,7 @@ class MentionRules:
             hits = [h for h in hits if not (h.trigger == "flee_to_group" and h.end < len(lows)
                                             and lows[h.end] in _GROUP_AS_PLACE)]
             # "a retired colonel defected to the National Unity Party": a politician changing parties
-            hits = [h for h in hits if not (h.trigger == "defect" and _PARTIES.intersection(lows[h.end:h.end + 7]))]
+            hits = [h for h in hits if not (h.trigger == "defect" and _PARTIES.intersection(lows[h.end:h.end + 10]))]
             if last_defection < k - 2:  # "2,000 others have done the same", "he reported to the authorities"
                 hits = [h for h in hits if h.trigger not in ("did_same", "report_in")]  # need a defection just before
             for kind in ("defection", "conscription"):
@@ -216,6 +216,8 @@ class MentionRules:
                 self._counts_from_next(draft, sents[k + 1])
         if reports and "\n" in text:
             _counts_from_lists(drafts, text)
+        if reports:
+            self._weapons_from_rewards(drafts, text)
         doc.user_data["nw_mentions"] = drafts
 
     def _counts_from_next(self, draft: dict, nxt: Span) -> None:
@@ -245,6 +247,20 @@ class MentionRules:
             if weapons:
                 draft["weapons_count"] = max(weapons)
 
+    def _weapons_from_rewards(self, drafts: Sequence[dict], text: str) -> None:
+        """"The PDF paid the three 1.5 million kyat for two rifles": the reward counts the arms handed in."""
+        for paid in _REWARD_PAID.finditer(text):
+            if _MODAL_BEFORE.search(text, max(0, paid.start() - 25), paid.start()):
+                continue  # "will be paid ... for each rifle": an offer
+            before = [d for d in drafts if d["kind"] == "defection" and d["modality"] == "report"
+                      and d["start_char"] <= paid.start()]
+            if not before or before[-1]["weapons_count"] is not None:
+                continue
+            counted = [q.value for q in find_quantities(paid.group("what"), self.nouns, singles=True)
+                       if q.category == "weapons"]
+            if counted:
+                before[-1]["weapons_count"] = max(counted)
+
     def _force_ok(self, hit: _Hit, lows: Sequence[str], has_force: bool, armed: bool, near_force: bool,
                   force_ahead: bool = False) -> bool:
         """Whether the armed-force context the trigger needs is there."""
@@ -262,7 +278,8 @@ class MentionRules:
         if hit.force == "sentence":
             # "they walked out" right after a sentence about soldiers: the pronoun carries the context
             subject = lows[max(0, hit.start - 2):hit.start]
-            counted = any(w[:1].isdigit() for w in subject)  # "a total of 15,000 have joined the CDM"
+            # "a total of 15,000 have joined the CDM", "another six slipped out"
+            counted = any(w[:1].isdigit() or w in _COUNT_WORDS for w in subject)
             return has_force or armed or ((near_force or (counted and force_ahead))
                                           and (bool(_PRONOUN_SUBJECTS.intersection(subject)) or counted))
         if hit.form.startswith("handover"):
@@ -315,6 +332,8 @@ class MentionRules:
         if hit.kind == "defection" and _PRISONERS.intersection(lows[max(0, hit.start - 8):hit.start]) \
                 and not self.force_people.intersection(lows[max(0, hit.start - 8):hit.start]):
             return False  # "the inmates ignored orders to surrender": a jailbreak, and prisoners are no force
+        if hit.kind == "defection" and _TO_OWN_SIDE.search(" ".join(lows[max(0, hit.start - 6):hit.end + 9])):
+            return False  # "turned themselves in at the junta's Eastern Command", "surrendered to their commanders"
         if hit.kind == "defection" and _retreat(lows, hit):
             return False  # "deserted their posts and withdrew to an army base": no side switched, nobody left the force
         if hit.trigger == "leave_post" and lows[hit.start] in ("left", "abandoned") and (
@@ -414,6 +433,17 @@ _SERVICE_WORDS = frozenset("militiamen soldiers troops fight fighting guard sent
 _LEAVING = frozenset("fled escaped left deserted defected quit ran slipped walked abandoned".split())
 
 
+# a reward paid for the arms handed in: "were given K1 million for two automatic rifles"
+_REWARD_PAID = re.compile(r"\b(?:paid|given|awarded|received|rewarded|handed)\b(?:[^.;]|\.(?=\d)){0,80}?\bfor\s+(?P<what>(?:the|their|his)?\s*"
+                          r"(?:[\w-]+\s+){1,3}?(?:rifles?|guns?|pistols?|weapons|firearms?|carbines?))\b", re.I)
+_MODAL_BEFORE = re.compile(r"\b(?:will|would|can|could|shall|may|to\s+be)\s+(?:be\s+)?(?:\w+\s+)?$", re.I)
+# a deserter who gives himself up to his own side: "reported to their superiors", "at the junta's Eastern Command"
+_TO_OWN_SIDE = re.compile(r"\b(?:to|at|before)\s+(?:their|his)\s+(?:own\s+)?(?:commanders?|superiors?|unit|battalion|command|"
+                          r"headquarters)\b|\b(?:to|at)\s+the\s+(?:junta|military|army)\s*(?:'s|’s)?\s+(?:\w+\s+){0,2}"
+                          r"(?:command|headquarters|base)\b|\b(?:to|at)\s+the\s+(?:headquarters|hq|base)\s+of\s+the\s+"
+                          r"(?:junta|military|army)\b")
+
+
 def _counts_from_lists(drafts: Sequence[dict], text: str) -> None:
     """A statement's itemised list of ranks, names or arms gives the counts of the report just before it."""
     for found in itemised_counts(text):
@@ -465,6 +495,7 @@ def _sentences(doc: Doc) -> list[Span]:
     return [doc[s:e] for s, e in zip(bounds, bounds[1:])]
 
 
+_COUNT_WORDS = _NUMBER_WORDS - {"a", "an", "half"}
 _REFUTED_START = re.compile(r"\s*(?:but\s+|however,?\s+)?(?:the|that|this|these|those)\s+(?:rumou?rs?|reports?|claims?|allegations?|news|story)"
                             r"\s+(?:was|were|is|are|proved|turned\s+out\s+to\s+be)\s+(?:false|untrue|baseless|fabricated|fake|groundless|"
                             r"not\s+true|wrong|incorrect)\b", re.I)
