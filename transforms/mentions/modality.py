@@ -81,7 +81,7 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         if any(q.category == "people" and not (q.subset or q.casualty or q.size or q.single)
                and (q.start <= trigger_char <= q.end or 0 <= trigger_char - q.end <= 80 or 0 <= q.start - trigger_end <= 80)
                and not _CLAUSE_CHANGE.search(sent.text[min(q.end, trigger_end):max(q.start, trigger_char)])
-               and not _ENQUIRY.search(sent.text[min(q.end, trigger_end):max(q.start, trigger_char)])
+               and not _enquiry_only(sent.text[min(q.end, trigger_end):max(q.start, trigger_char)])
                for q in quantities):  # "64 soldiers sought the People's Embrace", not a count in another clause
             return True
         # "64 soldiers were welcomed by the People's Embrace"; not "those who defect will be welcomed by ..."
@@ -246,12 +246,21 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
 
 # the article or a source calls the claim false
 REFUTED = re.compile(r"\b(?:rumou?rs?|reports?|claims?|allegations?|news|story|stories)\s+(?:was|were|is|are|had\s+been|has\s+been)"
-                     r"\s+(?:false|untrue|baseless|fabricated|fake|groundless|not\s+true|wrong|incorrect)\b", re.I)
+                     r"\s+(?:false|untrue|baseless|fabricated|fake|groundless|not\s+true|wrong|incorrect)\b"
+                     r"|\b(?:misstated|misreported|(?:incorrectly|wrongly|erroneously)\s+(?:stated|reported|said))\b", re.I)
 _ORDINALS = frozenset("first latest last second third only".split())
 _RELATIVE = re.compile(r"\b(?:who|whom|that|which)\b", re.I)
 _PREDICATE = re.compile(r"\b(?:is|was)\s+(?:a|an|the)\b", re.I)
 # "sentenced a former captain who fled the army": the one the relative clause is about is the object, not a witness
 _OBJECT_BEFORE = re.compile(r"\b(?:[a-z]+ed|of|to|against|for|with)\s+$")
+
+
+def _enquiry_only(between: str) -> bool:
+    """Contacting is not defecting; but "had reached out and sought refuge" did both."""
+    return bool(_ENQUIRY.search(between)) and not _AND_THEN.search(between)
+
+
+_AND_THEN = re.compile(r"\band\s+(?:then\s+|later\s+|eventually\s+)?$")
 
 
 def _one_subject(between: str) -> bool:
@@ -315,7 +324,7 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
                   and (_one_subject(sent_text[q.end:anchor_char]) or _OBJECT_BEFORE.search(sent_text[:q.start])
                        or _named_relative(sent_text, q, anchor_char)
                        or _APPOSITIVE_SUBJECT.fullmatch(sent_text[q.end:anchor_char]))))]
-    usable = [q for q in usable if not (q.end <= anchor_char and _ENQUIRY.search(sent_text[q.end:anchor_char]))]
+    usable = [q for q in usable if not (q.end <= anchor_char and _enquiry_only(sent_text[q.end:anchor_char]))]
     before = [q for q in usable if q.start <= anchor_char]
     if any(not q.single for q in before):  # "about a dozen soldiers led by a lieutenant colonel walked away": 12
         before = [q for q in before if not q.single]

@@ -98,8 +98,9 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
     parts: list[list[int]] = []  # the summed parts of each entry of out
     prev_end = 0
     for quantity, _first, _nxt in raw:
-        if _subset_before(text, quantity.start, prev_end):
-            quantity = quantity._replace(subset=True)
+        if _subset_before(text, quantity.start, prev_end) or _NOT_THIS_COUNT.search(text, max(0, quantity.start - 20),
+                                                                                       quantity.start):
+            quantity = quantity._replace(subset=True)  # "11 soldiers (not 17, as first reported)": a corrected figure
         elif out and quantity.category in sum_categories and out[-1].category == quantity.category \
                 and quantity.qualifier != "range" and out[-1].qualifier != "range" \
                 and not (out[-1].noun in ("people", "persons") and len(parts[-1]) == 1
@@ -139,7 +140,7 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
     for q in singles:
         prev = out[-1] if out else None
         if prev is not None and q.category == prev.category == "people" and _A_OR_AN.match(text, q.start) \
-                and q.noun not in _TITLES and (
+                and (q.noun not in _TITLES or _CLOSED_APPOSITION.match(text, q.end)) and (
                     described and re.fullmatch(r"\s*(?:,\s*)?and\s+", text[prev.end:q.start])
                     or not described and prev.noun in _TITLES and re.fullmatch(r"\s*,\s*", text[prev.end:q.start])):
             # "Captain Lin Aung, a defector and a founding member of ...": one person, described
@@ -164,6 +165,9 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
 
 
 _BRACKETED_NUMBER = re.compile(r"\((\d[\d,]*)\)")
+# "Lieutenant Khun Zaw, a platoon commander at the base, defected": the description closes before the verb
+_CLOSED_APPOSITION = re.compile(r"[^,;.()]{0,50},\s*(?:who\s+)?(?:[a-z]+ed|has|had|was|is|have)\b")
+_NOT_THIS_COUNT = re.compile(r"\b(?:not|instead\s+of|rather\s+than)\s+(?:the\s+)?$", re.I)
 _LIST_JOINS = re.compile(r",|\band\b", re.I)  # the joins inside one summed phrase ("a sergeant and three privates")
 _IN_ALL = re.compile(r"\s*(?:in\s+all|in\s+total|altogether|all\s+told)\b", re.I)
 _A_OR_AN = re.compile(r"an?\s", re.I)
