@@ -165,7 +165,10 @@ class MentionRules:
         for sent, k, hits, cues, units in matches:
             lows = _lower_words(sent)
             quantities = find_quantities(sent.text, self.nouns, singles=True)
-            has_force = self._has_force(sent) or any(r.kb_id_ not in _CIVIL_RANKS for r in _in_sentence(ranks, sent))
+            sent_ranks = _in_sentence(ranks, sent)
+            # "Captain Aung Myo defected to the NUG": a rank that could be a ship's or a team's, going over to the resistance
+            has_force = self._has_force(sent) or any(r.kb_id_ not in _CIVIL_RANKS for r in sent_ranks) or (
+                bool(sent_ranks) and bool(_RESISTANCE_SIDE.intersection(lows)))
             armed = any(self.nouns.get(w) == "weapons" for w in lows)  # "walked out with their rifles"
             non_military = bool(self.non_military.intersection(lows)) and not has_force
             near_force = has_force or (not non_military and (
