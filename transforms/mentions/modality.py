@@ -245,8 +245,9 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
 
 
 # the article or a source calls the claim false
-REFUTED = re.compile(r"\b(?:rumou?rs?|reports?|claims?|allegations?|news|story|stories)\s+(?:was|were|is|are|had\s+been|has\s+been)"
-                     r"\s+(?:false|untrue|baseless|fabricated|fake|groundless|not\s+true|wrong|incorrect)\b"
+CLAIMS = r"(?:rumou?rs?|reports?|claims?|allegations?|news|story|stories)"
+FALSE = r"(?:false|untrue|baseless|fabricated|fake|groundless|not\s+true|wrong|incorrect)"
+REFUTED = re.compile(rf"\b{CLAIMS}\s+(?:was|were|is|are|had\s+been|has\s+been)\s+{FALSE}\b"
                      r"|\b(?:misstated|misreported|(?:incorrectly|wrongly|erroneously)\s+(?:stated|reported|said))\b", re.I)
 _ORDINALS = frozenset("first latest last second third only".split())
 _RELATIVE = re.compile(r"\b(?:who|whom|that|which)\b", re.I)

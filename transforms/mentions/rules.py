@@ -39,7 +39,7 @@ from newswatch.transforms.mentions.context import (
     _COMPULSION, _INSTITUTIONS, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _TIME_LINKS,
     _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat)
 from newswatch.transforms.mentions.itemised import itemised_counts
-from newswatch.transforms.mentions.modality import _ENQUIRY, _clause, _Hit, _modality, _pick_count, _source_party
+from newswatch.transforms.mentions.modality import CLAIMS, FALSE, _ENQUIRY, _clause, _Hit, _modality, _pick_count, _source_party
 from newswatch.transforms.mentions.number_lists import find_quantities, list_total
 from newswatch.transforms.mentions.numbers import _NUMBER_WORDS, Quantity
 
@@ -499,9 +499,9 @@ def _sentences(doc: Doc) -> list[Span]:
 
 
 _COUNT_WORDS = _NUMBER_WORDS - {"a", "an", "half"}
-_REFUTED_START = re.compile(r"\s*(?:but\s+|however,?\s+)?(?:the|that|this|these|those)\s+(?:rumou?rs?|reports?|claims?|allegations?|news|story)"
-                            r"\s+(?:was|were|is|are|proved|turned\s+out\s+to\s+be)\s+(?:false|untrue|baseless|fabricated|fake|groundless|"
-                            r"not\s+true|wrong|incorrect)\b", re.I)
+# "Residents said 12 police had defected. That report was false."
+_REFUTED_START = re.compile(rf"\s*(?:but\s+|however,?\s+)?(?:the|that|this|these|those)\s+{CLAIMS}"
+                            rf"\s+(?:was|were|is|are|proved|turned\s+out\s+to\s+be)\s+{FALSE}\b", re.I)
 _FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ran|refuge|surrendered)\b[^.;]{0,50}?"
                              r"\b(?:into|to|in)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|thailand|bangladesh|"
                              r"assam\s+rifles)\b", re.I)
