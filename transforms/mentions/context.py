@@ -43,7 +43,7 @@ _RETREAT_VERBS = frozenset("withdrew withdrawn withdrawing retreated retreating 
 _MILITARY_PLACES = frozenset("base bases camp camps post posts outpost outposts headquarters hq garrison station stations "
                              "battalion barracks command cantonment regiment airport positions position".split())
 _RETREAT_TO = _MILITARY_PLACES | {"town", "city"}
-_RAN = frozenset("fled escaped ran moved went headed".split())
+_RAN = frozenset("fled escaped ran moved went headed walked".split())
 _RESISTANCE_SIDE = frozenset("pdf pdfs kndf knla kia aa tnla mndaa cdf resistance revolutionary cdm nug".split())
 
 

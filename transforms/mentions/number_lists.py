@@ -234,7 +234,8 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
         if any(s <= tok.start < e for s, e in taken):
             i += 1
             continue
-        part = _article_count(toks, i, nouns, categories) if tok.lower in ("a", "an", "another") else None
+        part = _article_count(toks, i, nouns, categories) if tok.lower in ("a", "an", "another") \
+            and not (i and toks[i - 1].lower == "without") else None  # "defected without a weapon"
         if part is None and (tok.lower in ("he", "she") or tok.text == "I") and "people" in categories:
             part = (Quantity(1, "exact", "people", tok.lower, tok.start, tok.end, False, False), i + 1)
         if part is None and tok.lower in _SINGULAR_DETERMINERS and i + 1 < len(toks):
