@@ -106,7 +106,10 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                 and not (out[-1].noun in ("people", "persons") and len(parts[-1]) == 1
                          and quantity.noun not in ("people", "persons") and "," in text[prev_end:quantity.start]
                          and _RELATIVES_WORD.search(text, quantity.end, min(len(text), quantity.end + 60))) \
-                and re.fullmatch(r"\s*(,\s*(and\s+)?|and\s+|as well as\s+)", text[prev_end:quantity.start], re.I):
+                and (re.fullmatch(r"\s*(,\s*(and\s+)?|and\s+|as well as\s+)", text[prev_end:quantity.start], re.I)
+                     or quantity.category == "people" and _DESCRIBED_PAIR.fullmatch(text[prev_end:quantity.start])
+                     and not _PAIR_VERB.search(text[prev_end:quantity.start])):
+            # "two new recruits from the 591st Battalion and one soldier from the 556th": three
             if len(parts[-1]) == 1:
                 parts[-1].append(-1 if "and" in text[prev_end:quantity.start].lower() else 0)  # separator kind
             parts[-1].append(quantity.value)
@@ -250,6 +253,8 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
                         head[0] + 1)
         if part is None and "people" in categories:
             part = _titled_single(toks, i, nouns)
+        if part is None and i == 0 and "people" in categories and tok.text[:1].isupper():
+            part = _headline_subject(toks, nouns)
         if part is None:
             i += 1
             continue
@@ -257,6 +262,21 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
         out.append(quantity._replace(single=quantity.value == 1, subset=_subset_before(text, quantity.start, 0)))
         i = nxt
     return out
+
+
+def _headline_subject(toks: Sequence[_Tok], nouns: NounLexicon) -> Optional[tuple[Quantity, int]]:
+    """"Myanmar military officer defects to Thailand": a bare singular subject, headline style, is one."""
+    head = _noun_phrase(toks, 0, nouns)
+    if head is None or head[1] != "people" or head[0] > 3 or not _singular(toks[head[0]].lower):
+        return None
+    k = head[0]
+    verb = toks[k + 1].lower if k + 1 < len(toks) else ""
+    if not (verb.endswith("s") and verb not in _NOT_ACTS and toks[k + 1].kind == "word"):
+        return None
+    return Quantity(1, "exact", "people", toks[k].lower, toks[0].start, toks[k].end, False, False), k + 1
+
+
+_NOT_ACTS = frozenset("is was has says tells warns urges calls asks claims denies admits vows plans wants".split())
 
 
 def _name_end(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> int:

@@ -268,6 +268,8 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
     prev = toks[i - 1].lower if i > 0 else ""
     if prev.rstrip(".") in _LABEL_BEFORE or (prev == "." and i > 1 and toks[i - 2].lower in _LABEL_BEFORE):
         return True
+    if prev in ("and", ",", "&") and i > 1 and toks[i - 2].kind == "num" and _is_label_number(toks, i - 2, i - 1, text):
+        return True  # "Light Infantry Battalion (LIB) 20 and 34": the second unit's number
     if prev == ")" and i > 3 and toks[i - 3].text == "(" and toks[i - 2].text.isupper() \
             and toks[i - 4].lower.rstrip(".") in _LABEL_BEFORE:
         return True  # "Light Infantry Division (LID) 88": the unit's number after its acronym

@@ -396,7 +396,8 @@ class MentionRules:
         modality, anchor, events = _modality(kind, sent, lows, hits, cues, quantities, self.nouns, attributed_near)
         # each reported event owns the count nearest to it; the mention keeps the largest
         picked = [_pick_count(quantities, sent[h.start].idx - sent.start_char, ("people", "bare"),
-                              single_ok=h.form == "event", sent_text=sent.text) for h in events or [anchor]]
+                              single_ok=h.form == "event" or h.form == "base" and lows[h.start].endswith("s"),
+                              sent_text=sent.text) for h in events or [anchor]]  # "Army officer defects to Thailand"
         if events:  # a running total stated in a reporting sentence belongs to no single verb
             picked += [q for q in quantities if q.total and not (q.subset or q.casualty)]
         people = max((q for q in picked if q is not None), key=lambda q: q.value, default=None)
