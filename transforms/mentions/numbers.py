@@ -443,10 +443,13 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
             # "the number of defectors is estimated to be close to 100"
             return Quantity(value, qualifier, "people", counted[0], toks[q_start].start, toks[j - 1].end, False, False,
                             total=True), j
-        if q_start > 0 and toks[q_start - 1].lower in ("another", "further", "additional") and j < len(toks) \
-                and (toks[j].lower in ("have", "has", "had", "were", "also") or toks[j].lower.endswith("ed")):
+        more = j < len(toks) and toks[j].lower == "more"  # "Two more arrived the next day"
+        if (more or q_start > 0 and toks[q_start - 1].lower in ("another", "further", "additional")) \
+                and j + more < len(toks) and (toks[j + more].lower in ("have", "has", "had", "were", "also")
+                                              or toks[j + more].lower.endswith("ed")):
             # "Another nine slipped out": more of the people the story is about
-            return Quantity(value, qualifier, "people", "others", toks[q_start].start, toks[j - 1].end, False, False), j
+            return Quantity(value, qualifier, "people", "others", toks[q_start].start, toks[j - 1 + more].end,
+                            False, False), j + more
         return None
     k, category = head
     if k + 1 < len(toks) and toks[k + 1].text in ("-",) and k + 2 < len(toks) and toks[k + 2].lower.startswith("old"):
