@@ -129,6 +129,10 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         parts.append([quantity.value])
         prev_end = quantity.end
     out = _drop_mixed_totals(text, out)
+    for k, q in enumerate(out):
+        if q.category == "people" and not (q.subset or q.single) and " other " in text[q.start:q.end] \
+                and _NAME_AND.search(text, max(0, q.start - 60), q.start):
+            out[k] = q._replace(value=q.value + 1)  # "Aung Pyae and eight other former soldiers": nine
     if singles:
         named = _named_pairs(text, _singles(text, toks, out, nouns, frozenset(sum_categories)))
         out = sorted(out + named, key=lambda q: q.start)
@@ -171,6 +175,7 @@ _BRACKETED_NUMBER = re.compile(r"\((\d[\d,]*)\)")
 # "Lieutenant Khun Zaw, a platoon commander at the base, defected": the description closes before the verb
 _CLOSED_APPOSITION = re.compile(r"[^,;.()]{0,50},\s*(?:who\s+)?(?:[a-z]+ed|has|had|was|is|have)\b")
 _NOT_THIS_COUNT = re.compile(r"\b(?:not|instead\s+of|rather\s+than)\s+(?:the\s+)?$", re.I)
+_NAME_AND = re.compile(r"(?:^|[^\w'’-])[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3}\s*(?:\([^()]{1,20}\)\s*|,\s*\d{1,2}\s*)?,?\s+and\s+$")
 _LIST_JOINS = re.compile(r",|\band\b", re.I)  # the joins inside one summed phrase ("a sergeant and three privates")
 _IN_ALL = re.compile(r"\s*(?:in\s+all|in\s+total|altogether|all\s+told)\b", re.I)
 _A_OR_AN = re.compile(r"an?\s", re.I)
