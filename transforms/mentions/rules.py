@@ -271,8 +271,9 @@ class MentionRules:
             # "two soldiers from LIB 556 joined the KNLA": the joiner must be a member of a force
             cs, _ = _clause(lows, hit.start)
             before = lows[max(cs, hit.start - 22):hit.start]
-            if any(w in self.force_people for w in before) or _members_of_force(before, self.force_words):
-                return True
+            if any(w in self.force_people for w in before) or _members_of_force(before, self.force_words) or any(
+                    w in self.force_words and nxt in _GENERIC_MEMBERS for w, nxt in zip(before, before[1:])):
+                return True  # also "7 navy men", "junta personnel"
             if near_force and {"they", "he", "she", "them", "defectors", "deserters"}.intersection(before):
                 return True
             # "I fled with two grenades and reached the KNLA"; a student's "I joined the PDF" is no defection
@@ -508,6 +509,7 @@ _FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ra
                              r"assam\s+rifles)\b", re.I)
 _ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert".split())
 # where troops routed from a border camp go, and the foreign forces they give themselves up to
+_GENERIC_MEMBERS = frozenset("men man personnel members member staff officers officer".split())
 _ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagaland assam indian thai bangladeshi bgb indo "
                     "border".split())
 _PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base bases camp camps garrison".split())
