@@ -110,6 +110,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     if hit.form == "base" and lows[hit.start].endswith("s") and nouns.get(prev) == "people" \
             and not prev.endswith("s") and prev not in ("police", "personnel"):
         return True  # headline present: "Army officer defects to Thailand"
+    if hit.form == "ing" and prev.endswith("ly") and i > 1:
+        prev = lows[i - 2]  # "after voluntarily surrendering": the adverb does not change the tense
     if hit.form in ("base", "ing"):
         if "future" in lows[hit.end:hit.end + 6] or (prev in ("who", "that") and _MODALS.intersection(lows[hit.end:hit.end + 12])):
             return False  # "those who join the CDM in the future", "police who defect may be monitored": a class
@@ -212,7 +214,10 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
     previous: Optional[tuple[_Hit, Optional[bool]]] = None
     for hit in sorted(hits, key=lambda h: h.start):
         cs, ce = _clause(lows, hit.start)
-        in_clause = [c for c in cues if cs <= c[1] < ce]
+        # a cue inside a relative clause after the trigger is about that clause: "14,000 have defected from the
+        # council, which is allegedly sending clerks to the front"
+        in_clause = [c for c in cues if cs <= c[1] < ce and not (
+            c[1] > hit.end and _RELATIVE_WORDS.intersection(lows[hit.end:c[1]]))]
         labels = {c[0] for c in in_clause}
         event = _is_event(hit, sent, lows, quantities, nouns)
         if event and previous is not None and previous[1] is False and previous[0].start >= cs \
@@ -249,6 +254,9 @@ CLAIMS = r"(?:rumou?rs?|reports?|claims?|allegations?|news|story|stories)"
 FALSE = r"(?:false|untrue|baseless|fabricated|fake|groundless|not\s+true|wrong|incorrect)"
 REFUTED = re.compile(rf"\b{CLAIMS}\s+(?:was|were|is|are|had\s+been|has\s+been)\s+{FALSE}\b"
                      r"|\b(?:misstated|misreported|(?:incorrectly|wrongly|erroneously)\s+(?:stated|reported|said))\b", re.I)
+# "A conscripted soldier who recently defected to the AA has accused ...": the one the relative clause is about defected
+_WHO_DID_IT = re.compile(r"\s*,?\s*(?:who|that)\s+(?:(?:had|has|have|recently|later|also|reportedly|finally|eventually)\s+)*")
+_RELATIVE_WORDS = frozenset({"which", "who", "whom", "whose"})
 _ORDINALS = frozenset("first latest last second third only".split())
 _RELATIVE = re.compile(r"\b(?:who|whom|that|which)\b", re.I)
 _PREDICATE = re.compile(r"\b(?:is|was)\s+(?:a|an|the)\b", re.I)
@@ -323,6 +331,7 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
                   if q.noun in ("he", "she", "i") else 300 if _APPOSITIVE_SUBJECT.fullmatch(sent_text[q.end:anchor_char])
                   else 100)
                   and (_one_subject(sent_text[q.end:anchor_char]) or _OBJECT_BEFORE.search(sent_text[:q.start])
+                   or _WHO_DID_IT.fullmatch(sent_text[q.end:anchor_char])
                        or _named_relative(sent_text, q, anchor_char)
                        or _APPOSITIVE_SUBJECT.fullmatch(sent_text[q.end:anchor_char]))))]
     usable = [q for q in usable if not (q.end <= anchor_char and _enquiry_only(sent_text[q.end:anchor_char]))]

@@ -523,7 +523,8 @@ _WITHDRAWAL = re.compile(r"\b(?:withdrew|retreated|fell\s+back|falls?\s+back|pul
                          r"(?:headquarters|hq|base|command|garrison|battalion)\b", re.I)
 _GROUP_AS_PLACE = frozenset("- – controlled held territory territories area areas zone zones".split())
 _PARTIES = frozenset("party parties usdp nld nup".split())
-_PRISONERS = frozenset({"prisoners", "prisoner", "inmates", "inmate", "convicts"})
+_PRISONERS = frozenset({"prisoners", "prisoner", "inmates", "inmate", "convicts", "detainees", "detainee", "escapees",
+                        "suspects"})
 _FLED_OR_QUIT = frozenset("fled escaped crossed deserted defected resigned quit abandoned ran sought left".split())  # "rather than obey orders"
 
 
