@@ -96,6 +96,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         return hit.end < len(lows) and lows[hit.end] == "of" and any(
             q.category == "people" and not (q.subset or q.casualty or q.size or q.single)
             and 0 <= q.start - trigger_end <= 25 for q in quantities)
+    if any(w == "few" and (k == 0 or lows[k - 1] != "a") for k, w in enumerate(lows[:i]) if k >= max(cs, i - 8)):
+        return False  # "very few senior officers are known to have left": an assessment, not an event
     negated = _negated(lows, i, cs)
     implicative = prev == "to" and i > 1 and (lows[i - 2] in ("managed", "succeeded")  # "managed to flee": it happened
                                               or bool(_ORDINALS.intersection(lows[max(cs, i - 9):i - 1]))
@@ -241,7 +243,7 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
             modality = next((m for m in ("appeal", "offer", "policy", "analysis") if m in labels), "analysis")
             if kind == "conscription" and modality == "analysis" and not speculative and (
                     {"law", "service", "will", "would", "plan", "plans", "planned", "planning", "shall",
-                     "must", "quota", "quotas"}.intersection(lows[cs:ce])):
+                     "must", "quota", "quotas", "ordered", "orders", "demanded", "instructed", "required"}.intersection(lows[cs:ce])):
                 modality = "policy"  # announced rules and plans for the draft
         if best is None or _MODALITY_RANK[modality] < best[0]:
             best = (_MODALITY_RANK[modality], modality, hit)

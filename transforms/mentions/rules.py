@@ -518,9 +518,10 @@ _OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+o
                       r"|\b(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\s+(?:[\w-]+\s+){0,4}?(?:was|were|had\s+been|has\s+been|have\s+been)"
                       r"\s+(?:captured|overrun|seized|taken)\b", re.I)
 # troops falling back to another junta post: their "deserted their posts" elsewhere in the story is the same retreat
-_WITHDRAWAL = re.compile(r"\b(?:withdrew|retreated|fell\s+back|falls?\s+back|pulled\s+back|redeployed|tactical\s+redeployment)"
+_WITHDRAWAL = re.compile(r"\b(?:withdrew|retreated|fell\s+back|falls?\s+back|pulled\s+back|redeployed|tactical\s+redeployment|"
+                         r"(?:have|has|had)\s+moved|moved\s+back)"
                          r"\b[^.!?]{0,60}?\b(?:to|into|towards)\s+(?:the\s+)?(?:\w+\s+){0,4}?"
-                         r"(?:headquarters|hq|base|command|garrison|battalion)\b", re.I)
+                         r"(?:headquarters|hq|base|command|garrison|battalion|station)\b", re.I)
 _GROUP_AS_PLACE = frozenset("- – controlled held territory territories area areas zone zones".split())
 _PARTIES = frozenset("party parties usdp nld nup".split())
 _PRISONERS = frozenset({"prisoners", "prisoner", "inmates", "inmate", "convicts", "detainees", "detainee", "escapees",
