@@ -55,7 +55,8 @@ def _retreat(lows: Sequence[str], hit: _Hit) -> bool:
     if hit.trigger not in ("leave_post", "desert", "walk_out"):
         return False
     for k in range(hit.start, min(len(lows), hit.end + 25)):  # the hit itself may be "fled to the army's command"
-        withdrew = lows[k] in _RETREAT_VERBS or (lows[k] in ("fell", "pulled", "moved") and lows[k + 1:k + 2] == ["back"])
+        withdrew = lows[k] in _RETREAT_VERBS or (lows[k] in ("fell", "pulled", "moved", "pull", "pulls", "fall", "falls")
+                                                 and lows[k + 1:k + 2] == ["back"])
         # "deserted their posts and fled to the regional command": running to another junta post
         ran_to = lows[k] in _RAN and bool({"to", "into", "towards", "toward"}.intersection(lows[k + 1:k + 3]))
         if withdrew or ran_to:
@@ -78,7 +79,9 @@ _COMPULSION = frozenset("forced forcibly forcefully compulsory mandatory ordered
 def _escaping_draft(lows: Sequence[str]) -> bool:
     """"fled into the forests to escape the military service lottery": civilians evading the draft."""
     return any(w == "to" and lows[k + 1:k + 2] in (["escape"], ["flee"])
-               and _DRAFT_WORDS.intersection(lows[k + 2:k + 7]) for k, w in enumerate(lows))
+               and _DRAFT_WORDS.intersection(lows[k + 2:k + 7])
+               and lows[k + 2:k + 4] != ["after", "being"]  # "managed to escape after being forcibly recruited": deserters
+               for k, w in enumerate(lows))
 
 
 def _evading_draft(lows: Sequence[str]) -> bool:
@@ -93,6 +96,11 @@ def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
     runaways = _runaway_conscripts(lows)
     escaped, conscripted = _ESCAPED_FROM & words, _CONSCRIPTED & words
     already = _already_conscripted(lows)  # "two men who had been forcibly recruited escaped with grenades"
+    after = [k for k, w in enumerate(lows) if w in ("escape", "escaped", "fled", "flee") and lows[k + 1:k + 3] == ["after", "being"]
+             and _CONSCRIPTED.intersection(lows[k + 3:k + 6])]
+    if after:  # "16 young people have managed to escape after being forcibly recruited into military service"
+        return runaways + [_Hit(kind, "desert", "base" if lows[k - 1] == "to" else "event", "", k, k + 1)
+                           for k in after for kind in ("defection", "conscription")]
     if not (escaped and conscripted - escaped) and already is None:
         return runaways  # "fled ... returned to military custody": one shared word ("custody") is not both facts
     if _EVADING & words or (_escaping_draft(lows) and already is None):

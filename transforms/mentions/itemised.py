@@ -24,8 +24,9 @@ from typing import NamedTuple, Optional
 from newswatch.transforms.mentions.numbers import _TITLES, parse_number
 
 _MARKER = r"(?:[-•*·▪–]|\(?\d{1,2}[.)]|\(\d{1,2}\)|\(?[a-hA-H][.)])"
-# a marked line, or "2 x AK-47" (a count, then what)
-_ITEM_LINE = re.compile(rf"^[ \t]*(?:{_MARKER}[ \t]+(?P<body>\S[^\n]*)|(?P<n>\d{{1,4}})[ \t]*[x×][ \t]*(?P<what>\S[^\n]*))$", re.M)
+# a marked line, "2 x AK-47" (a count, then what) or "MA-1 rifles: 3" (what, then a count)
+_ITEM_LINE = re.compile(rf"^[ \t]*(?:{_MARKER}[ \t]+(?P<body>\S[^\n]*)|(?P<n>\d{{1,4}})[ \t]*[x×][ \t]*(?P<what>\S[^\n]*)"
+                        r"|(?P<kv>[A-Za-z][^:\n]{0,40}:[ \t]*\(?\d[\d,]*\)?[ \t]*[A-Za-z.]{0,8}[ \t]*))$", re.M)
 _INLINE_LIST = re.compile(r"^[ \t]*(?:weapons|arms|firearms|arms\s+and\s+ammunition|weapons\s+and\s+ammunition)"
                           r"[^:\n]{0,30}:[ \t]*(?P<body>[^\n]+)$", re.M | re.I)
 # "Corporal: 5", "MA-1 rifle - (2) nos.", "Pistol: 2 hands", "Private - 9 persons"
@@ -73,7 +74,7 @@ def _block_counts(block: list[re.Match]) -> list[ItemisedList]:
     people = weapons = 0
     first: Optional[int] = None  # the first item that counts: a numbered paragraph before it is running text
     for m in block:
-        body = m.group("body").strip() if m.group("body") else f"{m.group('what').strip()}: {m.group('n')}"
+        body = (m.group("body") or m.group("kv") or f"{m.group('what')}: {m.group('n')}").strip()
         person = _person_item(body)
         weapon = 0 if person else _weapon_item(body) or 0
         if (person or weapon) and first is None:

@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 
 from newswatch.transforms.mentions.numbers import (
     NounLexicon, Quantity, _HAS_NUMBER, _NUMBER_WORDS, _PLURAL_TITLES, _TITLES, _Tok, _count_at, _is_model, _noun_phrase, _tokens,
-    _word_value)
+    _word_value, parse_number)
 
 
 def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories: frozenset[str]) -> Optional[tuple[Quantity, int]]:
@@ -135,6 +135,11 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
             out[k] = q._replace(value=q.value + 1)  # "Aung Pyae and eight other former soldiers": nine
     if singles:
         named = _named_pairs(text, _singles(text, toks, out, nouns, frozenset(sum_categories)))
+        for k, q in enumerate(named):
+            company = _WITH_HIS_MEN.match(text, q.end) if q.value == 1 and q.category == "people" else None
+            extra = parse_number(company.group(1)) if company else None
+            if extra:  # "I left my battalion in March with two of my men": three
+                named[k] = q._replace(value=1 + extra, single=False)
         out = sorted(out + named, key=lambda q: q.start)
     return out
 
@@ -176,6 +181,8 @@ _BRACKETED_NUMBER = re.compile(r"\((\d[\d,]*)\)")
 _CLOSED_APPOSITION = re.compile(r"[^,;.()]{0,50},\s*(?:who\s+)?(?:[a-z]+ed|has|had|was|is|have)\b")
 _NOT_THIS_COUNT = re.compile(r"\b(?:not|instead\s+of|rather\s+than)\s+(?:the\s+)?$", re.I)
 _NAME_AND = re.compile(r"(?:^|[^\w'’-])[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3}\s*(?:\([^()]{1,20}\)\s*|,\s*\d{1,2}\s*)?,?\s+and\s+$")
+_WITH_HIS_MEN = re.compile(r"[^.;:]{0,60}?\bwith\s+([\w-]+)\s+(?:of\s+)?(?:my|his|her|their|our)\s+(?:own\s+)?"
+                           r"(?:men|comrades|colleagues|soldiers|subordinates|friends|fellow\s+\w+)\b", re.I)
 _LIST_JOINS = re.compile(r",|\band\b", re.I)  # the joins inside one summed phrase ("a sergeant and three privates")
 _IN_ALL = re.compile(r"\s*(?:in\s+all|in\s+total|altogether|all\s+told)\b", re.I)
 _A_OR_AN = re.compile(r"an?\s", re.I)

@@ -288,6 +288,7 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
     return False
 
 
+_PARTY_ACRONYMS = frozenset("nld usdp nup snld anp ndf".split())
 _CLASSIFIERS = frozenset("hand hands piece pieces unit units set sets types type kinds kind sorts".split())
 _LIST_ADJECTIVES = frozenset("various assorted different several mixed".split())
 _MODEL = re.compile(r"[A-Z][A-Za-z]*-?\d+[A-Za-z0-9]*(?:-\d+)?")
@@ -343,6 +344,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
     if j + 2 < len(toks) and toks[j].lower in _CLASSIFIERS and toks[j + 1].lower == "of":
         # "one hand of MA-3", "24 pieces of arms": a classifier, then what is counted
         k = j + 2 + (toks[j + 2].lower in ("the", "their", "his", "its") and j + 3 < len(toks))
+        if k + 2 < len(toks) and toks[k].kind == "num" and toks[k + 1].lower == "mm":
+            k += 2  # "one hand of 9mm pistol"
         if _is_model(toks[k]) or nouns.get(toks[k].lower) == "weapons":
             return k, "weapons"
     head: Optional[tuple[int, str]] = None
@@ -400,7 +403,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         # "506 members of PDF groups", "40 PDF members": members of an armed group count too
         window = " ".join(t.lower for t in toks[j:k] + toks[k + 1:k + 10])
         if not re.search(r"\b(forces?|army|military|police|navy|battalions?|units?|tatmadaw|"
-                         r"pdfs?|ldfs?|militias?|armed|guerrillas?|insurgents?|resistance|rebels?)\b", window):
+                         r"pdfs?|ldfs?|militias?|armed|guerrillas?|insurgents?|resistance|rebels?)\b", window) and not any(
+                    t.text.isupper() and 2 <= len(t.text) <= 6 and t.lower not in _PARTY_ACRONYMS
+                    for t in toks[k + 1:k + 5]):  # "23 members of the KKO": an armed group's acronym
             return None
     return head
 
@@ -434,6 +439,8 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     if value == 1 and j < len(toks) and toks[j].lower == "of":
         return None  # "one of the soldiers" picks a person out, it does not count them
     head = _noun_phrase(toks, j, nouns)
+    if head is None and j + 1 < len(toks) and toks[j].lower == "more":
+        head = _noun_phrase(toks, j + 1, nouns)  # "20 more soldiers deserted"
     if head is None:
         total = _TOTAL_OF.search(text[max(0, toks[q_start].start - 220):toks[q_start].start])
         if total is None and _BRINGING_TO.search(text[max(0, toks[q_start].start - 40):toks[q_start].start]):

@@ -160,8 +160,9 @@ class MentionRules:
         drafted_for_service = False
         text = doc_text(doc) if matches else ""
         overrun = bool(_OVERRUN.search(text))
-        withdrawal = bool(_WITHDRAWAL.search(text))
-        routed_abroad = overrun and bool(_FOREIGN_REFUGE.search(text))  # fled the overrun camp into Mizoram
+        withdrawal = bool(_WITHDRAWAL.search(text) or _WITHDRAWAL_TO_TOWN.search(text))
+        # fled into Mizoram or Thailand when their camp was overrun or attacked: a rout
+        routed_abroad = (overrun or bool(_ROUT_CAUSE.search(text))) and bool(_FOREIGN_REFUGE.search(text))
         for sent, k, hits, cues, units in matches:
             lows = _lower_words(sent)
             quantities = find_quantities(sent.text, self.nouns, singles=True)
@@ -185,8 +186,8 @@ class MentionRules:
                 hits = [h for h in hits if not (h.trigger in _ROUT_TRIGGERS
                                                 and not _RESISTANCE_SIDE.intersection(lows[h.end:h.end + 6]))]
             if withdrawal:  # "abandoned a hill camp and withdrew to the battalion HQ. 'They deserted their posts'"
-                hits = [h for h in hits if not (h.trigger in ("leave_post", "desert", "walk_out")
-                                                and not _RESISTANCE_SIDE.intersection(lows))]
+                hits = [h for h in hits if not (h.trigger in ("leave_post", "desert", "walk_out", "flee_abroad")
+                                                and not _RESISTANCE_SIDE.intersection(lows[h.end:h.end + 6]))]
             # "villagers fled to KIA-controlled areas": a place, not the group
             hits = [h for h in hits if not (h.trigger == "flee_to_group" and h.end < len(lows)
                                             and lows[h.end] in _GROUP_AS_PLACE)]
@@ -338,6 +339,9 @@ class MentionRules:
             return False  # "the inmates ignored orders to surrender": a jailbreak, and prisoners are no force
         if hit.kind == "defection" and _TO_OWN_SIDE.search(" ".join(lows[max(0, hit.start - 6):hit.end + 9])):
             return False  # "turned themselves in at the junta's Eastern Command", "surrendered to their commanders"
+        if hit.trigger == "leave_post" and _INSTITUTION_SUBJECT.intersection(lows[max(0, hit.start - 3):hit.start]) \
+                and not self.force_people.intersection(lows[max(0, hit.start - 3):hit.start]):
+            return False  # "Myanmar's military has abandoned two outposts": the army pulling out, nobody leaving it
         if hit.kind == "defection" and _retreat(lows, hit):
             return False  # "deserted their posts and withdrew to an army base": no side switched, nobody left the force
         if hit.trigger == "leave_post" and lows[hit.start] in ("left", "abandoned") and (
@@ -507,8 +511,14 @@ _REFUTED_START = re.compile(rf"\s*(?:but\s+|however,?\s+)?(?:the|that|this|these
 _FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ran|refuge|surrendered)\b[^.;]{0,50}?"
                              r"\b(?:into|to|in)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|thailand|bangladesh|"
                              r"assam\s+rifles)\b", re.I)
-_ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert".split())
+_ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out".split())
+_ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|attacks?)|after\s+(?:the\s+)?(?:fighting|clashes)|"
+                         r"following\s+(?:the\s+)?(?:clashes|attacks?|fighting|a\s+clash)|amid\s+(?:fierce\s+|heavy\s+)?fighting|"
+                         r"(?:camps?|bases?|posts?|outposts?)\s+(?:was|were)\s+attacked|"
+                         r"attack(?:s|ed)?\s+(?:by\s+[^.]{0,40}\s+)?on\s+(?:their\s+)?(?:military\s+)?(?:camps?|bases?|posts?|outposts?))",
+                         re.I)
 # where troops routed from a border camp go, and the foreign forces they give themselves up to
+_INSTITUTION_SUBJECT = frozenset("military army junta regime tatmadaw military's army's junta's regime's".split())
 _GENERIC_MEMBERS = frozenset("men man personnel members member staff officers officer".split())
 _ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagaland assam indian thai bangladeshi bgb indo "
                     "border".split())
@@ -521,7 +531,10 @@ _OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+o
 _WITHDRAWAL = re.compile(r"\b(?:withdrew|retreated|fell\s+back|falls?\s+back|pulled\s+back|redeployed|tactical\s+redeployment|"
                          r"(?:have|has|had)\s+moved|moved\s+back)"
                          r"\b[^.!?]{0,60}?\b(?:to|into|towards)\s+(?:the\s+)?(?:\w+\s+){0,4}?"
-                         r"(?:headquarters|hq|base|command|garrison|battalion|station)\b", re.I)
+                         r"(?:headquarters|hq|base|command|garrison|battalion|station)\b"
+                         r"|\b(?:withdrew|withdrawn|withdraw|retreated)\s+from\s+(?:their|its|the)\s+(?:\w+\s+){0,2}?"
+                         r"(?:bases?|positions?|posts?|camps?|outposts?)\b", re.I)
+_WITHDRAWAL_TO_TOWN = re.compile(r"\b(?:withdrew|withdrawn|retreated|fell\s+back|pulled\s+back)\s+to\s+[A-Z][a-z]+")  # "withdrew to Monywa"
 _GROUP_AS_PLACE = frozenset("- – controlled held territory territories area areas zone zones".split())
 _PARTIES = frozenset("party parties usdp nld nup".split())
 _PRISONERS = frozenset({"prisoners", "prisoner", "inmates", "inmate", "convicts", "detainees", "detainee", "escapees",
