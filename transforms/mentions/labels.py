@@ -96,11 +96,12 @@ _DATELINE = re.compile(r"(?:(?:by|source|photo|published(?: on)?|updated)\b[^.!?
                        r"|[A-Za-z]+\.?\s+\d{1,2},?\s+\d{4}(?:[,\s][^.!?]{0,30})?|[^.!?]{0,40}\(\w+\)\s*[-–—]?)", re.I)
 
 
+_TIME_LINE_BEFORE = re.compile(r"(?:^|\n)[ \t]*\d{1,2}[:.]\d{2}[ \t]*(?:[ap]\.?m\.?|GMT|UTC|MMT|ICT)?[ \t]*\n\s*$", re.I)
 _LIVE_ENTRY = re.compile(r"\s*(?:\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?|GMT|UTC|MMT|ICT)?\s*[-–—:|]|UPDATE\b|BREAKING\b)",
                          re.I)
 
 
-def _substantive(mentions: Sequence[Mention], facts: DocFacts) -> bool:
+def _substantive(mentions: Sequence[Mention], facts: DocFacts, text: str = "") -> bool:
     body = {(m.start_char, m.end_char) for m in mentions if m.start_char >= facts.body_start}
     headline = any(m.start_char < facts.body_start for m in mentions)
     if len(body) >= 2:
@@ -108,8 +109,9 @@ def _substantive(mentions: Sequence[Mention], facts: DocFacts) -> bool:
         return headline or not all(_passing(m.sentence) for m in mentions if m.start_char >= facts.body_start)
     if len(body) == 1:
         only = next(m for m in mentions if m.start_char >= facts.body_start)
-        if only.modality == "report" and _LIVE_ENTRY.match(only.sentence):
-            return True  # a live blog's timed entry is a lead of its own
+        if only.modality == "report" and (_LIVE_ENTRY.match(only.sentence) or _TIME_LINE_BEFORE.search(
+                text, max(0, only.start_char - 24), only.start_char)):
+            return True  # a live blog's timed entry is a lead of its own (the time may sit on its own line)
         # an explicit call on soldiers to defect ("called on ... soldiers and police to defect") is on topic
         appeal = only.modality == "appeal" and only.kind == "defection"
         lead = only.start_char < facts.lead_end and only.modality != "analysis" and not _passing(only.sentence)
@@ -211,8 +213,8 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
             lead_end=lead_end(text, 0),
         )
     by_kind = {kind: [m for m in mentions if m.kind == kind] for kind in ("defection", "conscription")}
-    defection = _substantive(by_kind["defection"], facts) or _leaving_headline(by_kind["defection"], text, facts)
-    conscription = _substantive(by_kind["conscription"], facts) or (defection and any(
+    defection = _substantive(by_kind["defection"], facts, text) or _leaving_headline(by_kind["defection"], text, facts)
+    conscription = _substantive(by_kind["conscription"], facts, text) or (defection and any(
         m.modality == "report" and _forced_deserter(m.sentence) for m in by_kind["conscription"]))
     reports = [m for m in by_kind["defection"] if m.modality == "report"] if defection else []
     # the body's figures win: a headline rounds, and may count people who did not defect ("120 flee" over "100 soldiers")

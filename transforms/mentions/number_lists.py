@@ -117,8 +117,9 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
             items = len(rest) + len(_LIST_JOINS.findall(text, quantity.start, quantity.end))
             # "12,327 members, 3,236 soldiers and 9,091 policemen", "four soldiers, a sergeant and three
             # privates": a total, then its breakdown
+            # ("two hands of MA-1, one hand of MA-3 and one pistol" is a list: a model is never a total)
             value = head if comma_after_head and items >= 2 and head == sum(rest) \
-                else out[-1].value + quantity.value
+                and not any(ch.isdigit() for ch in out[-1].noun) else out[-1].value + quantity.value
             if comma_after_head and len(rest) == 1 and head == quantity.value and _IN_ALL.match(text, quantity.end) \
                     and len(_LIST_JOINS.findall(text, out[-1].start, out[-1].end)) >= 1:
                 value = head  # "a sergeant and three privates, four soldiers in all": the list, then its total
@@ -224,7 +225,7 @@ def _drop_mixed_totals(text: str, out: list[Quantity]) -> list[Quantity]:
 
 
 _SINGULAR_DETERMINERS = {"the": "people", "his": "weapons", "her": "weapons"}
-_CALIBRE = frozenset("mm mm. cal cal. calibre caliber".split())
+_CALIBRE = frozenset("mm mm. millimetre millimeter cal cal. calibre caliber".split())
 _NOT_SINGULAR = frozenset("police personnel staff crew people men women militia arms".split())
 
 

@@ -277,6 +277,8 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
         return True  # model designations: "MA-1", "G-3"
     if tok.kind == "num" and tok.end < len(text) and text[tok.end].isalpha():
         return True  # "81mm", "5am", "1990s"
+    if j < len(toks) and toks[j].lower in _CALIBRE_UNITS:
+        return True  # "a 9 mm pistol": a calibre
     if tok.kind == "num" and j + 1 < len(toks) and toks[j].text[:1].isupper() and toks[j].lower in _TITLES \
             and toks[j + 1].text[:1].isupper():
         return True  # "– 918 Corporal Zeya Aung": a unit number before a named soldier
@@ -288,6 +290,7 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
     return False
 
 
+_CALIBRE_UNITS = frozenset("mm mm. millimetre millimeter cal cal. calibre caliber".split())
 _PARTY_ACRONYMS = frozenset("nld usdp nup snld anp ndf".split())
 _CLASSIFIERS = frozenset("hand hands piece pieces unit units set sets types type kinds kind sorts".split())
 _LIST_ADJECTIVES = frozenset("various assorted different several mixed".split())
@@ -337,8 +340,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
     if j + 1 < len(toks) and toks[j].lower == "in" and (toks[j + 1].lower in ("total", "all") or (
             j + 2 < len(toks) and toks[j + 1].lower in ("their", "our", "the") and toks[j + 2].lower == "group")):
         return j - 1, "bare"  # "there are now more than 50 in their group", "17 in total"
-    if j + 1 < len(toks) and toks[j].kind == "num" and toks[j + 1].lower == "mm" and toks[j + 1].start == toks[j].end:
-        j += 2  # a calibre: "one 9mm pistol", "two 60mm mortars"
+    if j + 1 < len(toks) and toks[j].kind == "num" and toks[j + 1].lower in _CALIBRE_UNITS:
+        j += 2  # a calibre: "one 9mm pistol", "two 60 mm mortars"
     while j + 3 < len(toks) and toks[j].lower in _LIST_ADJECTIVES and toks[j + 1].lower in _CLASSIFIERS:
         j += 1  # "24 various types of weapons"
     if j + 2 < len(toks) and toks[j].lower in _CLASSIFIERS and toks[j + 1].lower == "of":

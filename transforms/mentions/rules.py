@@ -218,6 +218,11 @@ class MentionRules:
         for k, draft in reports.items():
             if draft["modality"] == "report" and k + 1 < len(sents) and k + 1 not in reports:
                 self._counts_from_next(draft, sents[k + 1])
+        if reports and _DOC_REFUTATION.search(text):
+            for draft in reports.values():  # "The junta announced that two KIA members defected ... false propaganda"
+                if draft["modality"] == "report" and _JUNTA_SOURCE.search(
+                        text, max(0, draft["start_char"] - 150), draft["end_char"]):
+                    draft["modality"] = "rumour"  # the junta's claim, which the story shows to be false
         if reports and "\n" in text:
             _counts_from_lists(drafts, text)
         if reports:
@@ -342,6 +347,13 @@ class MentionRules:
         if hit.trigger == "leave_post" and _INSTITUTION_SUBJECT.intersection(lows[max(0, hit.start - 3):hit.start]) \
                 and not self.force_people.intersection(lows[max(0, hit.start - 3):hit.start]):
             return False  # "Myanmar's military has abandoned two outposts": the army pulling out, nobody leaving it
+        if hit.trigger == "leave_post" and lows[hit.start] in _VACATED and lows[hit.end - 1] in _POSITIONS \
+                and {"a", "an", "the", "its"}.intersection(lows[hit.start + 1:hit.end - 1]) \
+                and not {"their", "his", "her"}.intersection(lows[hit.start + 1:hit.end - 1]) \
+                and not _goes_to_resistance(lows[hit.end:]):
+            # "junta troops abandoned a police station", "they all left the camp": a unit pulling out of a position
+            # ("abandoned their posts" is desertion; "left the camp ... to reach the KNLA" crossed over)
+            return False
         if hit.kind == "defection" and _retreat(lows, hit):
             return False  # "deserted their posts and withdrew to an army base": no side switched, nobody left the force
         if hit.trigger == "leave_post" and lows[hit.start] in ("left", "abandoned") and (
@@ -349,7 +361,10 @@ class MentionRules:
                 or self.nouns.get(prev) in ("weapons", "ammunition", "vehicles")):
             return False  # "ammunition left behind at the camp": what was left, not who left
         if hit.trigger == "leave_post" and lows[hit.end - 1] in _INSTITUTIONS and (
-                nxt in _NOT_LEFT_AFTER or _TIME_LINKS.intersection(lows[hit.start + 1:hit.end - 1])):
+                nxt in _NOT_LEFT_AFTER and not (nxt in ("council", "junta", "regime")
+                                                and lows[hit.end + 1:hit.end + 2] in (["and"], [","], ["."], ["to"]))
+                or _TIME_LINKS.intersection(lows[hit.start + 1:hit.end - 1])):
+            # ("abandoned the military council and arrived at our battalion" left the junta's army)
             return False  # "fled after the military junta seized power", "flee from military registration"
         if hit.trigger == "defy_orders" and not _FLED_OR_QUIT.intersection(lows[:hit.start]):
             return False  # "fled to Thailand rather than obey orders to shoot": the flight, not the refusal alone
@@ -453,6 +468,19 @@ _TO_OWN_SIDE = re.compile(r"\b(?:to|at|before)\s+(?:their|his)\s+(?:own\s+)?(?:c
                           r"(?:junta|military|army)\b")
 
 
+_DOC_REFUTATION = re.compile(r"\b(?:fake\s+news|misinformation|disinformation|false\s+propaganda|unfounded\s+propaganda|"
+                             r"propaganda\s+(?:plot|stunt|campaign|ploy)|rejected\s+(?:these|the|this|those)\s+claims?)\b", re.I)
+_JUNTA_SOURCE = re.compile(r"\b(?:junta|military\s+council|regime|state[\s-]+(?:media|run|owned)|tatmadaw|sac)\b", re.I)
+
+
+def _goes_to_resistance(after: Sequence[str]) -> bool:
+    """"... and walked for two days to reach the KNLA", "to join the PDF"; not "following a siege by resistance groups"."""
+    return any(w in _RESISTANCE_SIDE and _TOWARDS.intersection(after[max(0, k - 4):k]) for k, w in enumerate(after))
+
+
+_TOWARDS = frozenset("to join joined joining reach reached reaching into".split())
+
+
 def _counts_from_lists(drafts: Sequence[dict], text: str) -> None:
     """A statement's itemised list of ranks, names or arms gives the counts of the report just before it."""
     for found in itemised_counts(text):
@@ -511,13 +539,18 @@ _REFUTED_START = re.compile(rf"\s*(?:but\s+|however,?\s+)?(?:the|that|this|these
 _FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ran|refuge|surrendered)\b[^.;]{0,50}?"
                              r"\b(?:into|to|in)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|thailand|bangladesh|"
                              r"assam\s+rifles)\b", re.I)
-_ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out".split())
+_ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out seek_refuge".split())
 _ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|attacks?)|after\s+(?:the\s+)?(?:fighting|clashes)|"
+                         r"amid(?:st)?\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:conflict|clashes|fighting|attacks?|offensive)|"
+                         r"in\s+(?:the\s+)?face\s+of\s+(?:[\w-]+\s+){0,2}?(?:attacks?|offensive)|to\s+save\s+their\s+lives|"
                          r"following\s+(?:the\s+)?(?:clashes|attacks?|fighting|a\s+clash)|amid\s+(?:fierce\s+|heavy\s+)?fighting|"
                          r"(?:camps?|bases?|posts?|outposts?)\s+(?:was|were)\s+attacked|"
                          r"attack(?:s|ed)?\s+(?:by\s+[^.]{0,40}\s+)?on\s+(?:their\s+)?(?:military\s+)?(?:camps?|bases?|posts?|outposts?))",
                          re.I)
 # where troops routed from a border camp go, and the foreign forces they give themselves up to
+_VACATED = frozenset("left abandoned leave leaves abandon abandons leaving abandoning vacated vacate".split())
+_POSITIONS = frozenset("post posts position positions outpost outposts base bases camp camps station stations garrison "
+                       "checkpoint checkpoints compound".split())
 _INSTITUTION_SUBJECT = frozenset("military army junta regime tatmadaw military's army's junta's regime's".split())
 _GENERIC_MEMBERS = frozenset("men man personnel members member staff officers officer".split())
 _ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagaland assam indian thai bangladeshi bgb indo "
