@@ -58,7 +58,8 @@ def _retreat(lows: Sequence[str], hit: _Hit) -> bool:
         withdrew = lows[k] in _RETREAT_VERBS or (lows[k] in ("fell", "pulled", "moved", "pull", "pulls", "fall", "falls")
                                                  and lows[k + 1:k + 2] == ["back"])
         # "deserted their posts and fled to the regional command": running to another junta post
-        ran_to = lows[k] in _RAN and bool({"to", "into", "towards", "toward"}.intersection(lows[k + 1:k + 3]))
+        ran_to = lows[k] in _RAN and bool({"to", "into", "towards", "toward"}.intersection(lows[k + 1:k + 3])) \
+            or lows[k] == "joined" and k > hit.start  # "left their outpost and joined the township police station"
         if withdrew or ran_to:
             for j in range(k + 1, min(len(lows), k + 12)):
                 if lows[j] in _RESISTANCE_SIDE:

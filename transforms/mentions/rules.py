@@ -161,6 +161,7 @@ class MentionRules:
         text = doc_text(doc) if matches else ""
         overrun = bool(_OVERRUN.search(text))
         withdrawal = bool(_WITHDRAWAL.search(text) or _WITHDRAWAL_TO_TOWN.search(text))
+        refusers = bool(_DRAFT_REFUSERS.search(text))  # "80 new recruits join the resistance in defiance of the draft"
         # fled into Mizoram or Thailand when their camp was overrun or attacked: a rout
         routed_abroad = (overrun or bool(_ROUT_CAUSE.search(text))) and bool(_FOREIGN_REFUGE.search(text))
         for sent, k, hits, cues, units in matches:
@@ -185,6 +186,8 @@ class MentionRules:
             if routed_abroad:  # "the surrendered soldiers were taken into custody by the Assam Rifles"
                 hits = [h for h in hits if not (h.trigger in _ROUT_TRIGGERS
                                                 and not _RESISTANCE_SIDE.intersection(lows[h.end:h.end + 6]))]
+            if refusers and not (self.force_people - _RECRUIT_WORDS).intersection(lows):
+                hits = [h for h in hits if h.kind != "defection"]  # civilians who refuse the draft are no deserters
             if withdrawal:  # "abandoned a hill camp and withdrew to the battalion HQ. 'They deserted their posts'"
                 hits = [h for h in hits if not (h.trigger in ("leave_post", "desert", "walk_out", "flee_abroad")
                                                 and not _RESISTANCE_SIDE.intersection(lows[h.end:h.end + 6]))]
@@ -348,12 +351,18 @@ class MentionRules:
                 and not self.force_people.intersection(lows[max(0, hit.start - 3):hit.start]):
             return False  # "Myanmar's military has abandoned two outposts": the army pulling out, nobody leaving it
         if hit.trigger == "leave_post" and lows[hit.start] in _VACATED and lows[hit.end - 1] in _POSITIONS \
-                and {"a", "an", "the", "its"}.intersection(lows[hit.start + 1:hit.end - 1]) \
+                and _UNIT_POSITION_DETS.intersection(lows[hit.start + 1:hit.end - 1]) \
                 and not {"their", "his", "her"}.intersection(lows[hit.start + 1:hit.end - 1]) \
                 and not _goes_to_resistance(lows[hit.end:]):
             # "junta troops abandoned a police station", "they all left the camp": a unit pulling out of a position
             # ("abandoned their posts" is desertion; "left the camp ... to reach the KNLA" crossed over)
             return False
+        if hit.kind == "defection" and _CIVILIANS.intersection(lows[max(0, hit.start - 8):hit.start]) \
+                and not self.force_people.intersection(lows[max(0, hit.start - 8):hit.start]):
+            return False  # "Like many professionals, she joined the CDM": a civil servant's strike, not a defection
+        if hit.kind == "defection" and _DRAFT_REFUSERS.search(" ".join(lows)) \
+                and not (self.force_people - _RECRUIT_WORDS).intersection(lows):
+            return False  # "80 new recruits who refused to serve under the conscription law joined the resistance"
         if hit.kind == "defection" and _retreat(lows, hit):
             return False  # "deserted their posts and withdrew to an army base": no side switched, nobody left the force
         if hit.trigger == "leave_post" and lows[hit.start] in ("left", "abandoned") and (
@@ -475,7 +484,9 @@ _JUNTA_SOURCE = re.compile(r"\b(?:junta|military\s+council|regime|state[\s-]+(?:
 
 def _goes_to_resistance(after: Sequence[str]) -> bool:
     """"... and walked for two days to reach the KNLA", "to join the PDF"; not "following a siege by resistance groups"."""
-    return any(w in _RESISTANCE_SIDE and _TOWARDS.intersection(after[max(0, k - 4):k]) for k, w in enumerate(after))
+    return any(w in _RESISTANCE_SIDE and any(after[j] in _TOWARDS and not (j and after[j - 1] == "according")
+                                             for j in range(max(0, k - 3), k))
+               for k, w in enumerate(after))
 
 
 _TOWARDS = frozenset("to join joined joining reach reached reaching into".split())
@@ -548,9 +559,15 @@ _ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|att
                          r"attack(?:s|ed)?\s+(?:by\s+[^.]{0,40}\s+)?on\s+(?:their\s+)?(?:military\s+)?(?:camps?|bases?|posts?|outposts?))",
                          re.I)
 # where troops routed from a border camp go, and the foreign forces they give themselves up to
+_UNIT_POSITION_DETS = frozenset("a an the its several many some numerous multiple all two three four five".split())
 _VACATED = frozenset("left abandoned leave leaves abandon abandons leaving abandoning vacated vacate".split())
 _POSITIONS = frozenset("post posts position positions outpost outposts base bases camp camps station stations garrison "
                        "checkpoint checkpoints compound".split())
+_CIVILIANS = frozenset("teacher teachers doctor doctors nurse nurses professionals professional students student "
+                       "engineers civilians villagers lecturers journalists workers".split())
+_RECRUIT_WORDS = frozenset("recruit recruits".split())
+_DRAFT_REFUSERS = re.compile(r"(?i)\b(?:refused|refusing|refuse)\s+to\s+(?:serve|be\s+conscripted|be\s+drafted|join\s+the\s+(?:army|military))"
+                             r"|\bin\s+defiance\s+of\b[^.]{0,60}\b(?:conscription|draft|military\s+service)|\bvoluntarily\s+join")
 _INSTITUTION_SUBJECT = frozenset("military army junta regime tatmadaw military's army's junta's regime's".split())
 _GENERIC_MEMBERS = frozenset("men man personnel members member staff officers officer".split())
 _ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagaland assam indian thai bangladeshi bgb indo "
