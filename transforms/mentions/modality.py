@@ -112,6 +112,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     if hit.form == "base" and lows[hit.start].endswith("s") and nouns.get(prev) == "people" \
             and not prev.endswith("s") and prev not in ("police", "personnel"):
         return True  # headline present: "Army officer defects to Thailand"
+    if hit.form.endswith("ing") and prev in ("those", "anyone", "whoever", "soldiers", "personnel") \
+            and _MODALS.intersection(lows[hit.end:hit.end + 10]):
+        return False  # "those bringing a machine gun will receive more": a class in an offer
     if hit.form == "ing" and prev.endswith("ly") and i > 1:
         prev = lows[i - 2]  # "after voluntarily surrendering": the adverb does not change the tense
     if hit.form in ("base", "ing"):

@@ -365,8 +365,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
                 continue
         budget -= 1
         if tok.lower in ("and", "&") and head is not None and head[1] == "force" and any(
-                nouns.get(t.lower) == "people" for t in toks[k + 1:k + 3]):
-            continue  # "64 military and police personnel": one phrase, not a sum
+                nouns.get(t.lower) == "people" for t in toks[k + 1:k + 6]):
+            continue  # "64 military and police personnel", "100 regime and pro-junta militia troops": one phrase
         if tok.kind != "word" or tok.lower in _STOP:
             break
         if head is None and k > j and tok.lower.endswith("ing") and nouns.get(tok.lower) is None:

@@ -423,6 +423,9 @@ class MentionRules:
     def _draft(self, kind, sent, lows, hits, cues, units, quantities, places, orgs, ranks, countries,
                doc_country, attributed_near=False) -> dict:
         modality, anchor, events = _modality(kind, sent, lows, hits, cues, quantities, self.nouns, attributed_near)
+        if kind == "defection" and modality == "analysis" and _RUNNING_TOTAL.search(sent.text) and any(
+                q.total and q.category == "people" and not (q.subset or q.casualty) for q in quantities):
+            modality, events = "report", [anchor]  # "brought to more than 900 the number of troops who have surrendered"
         # each reported event owns the count nearest to it; the mention keeps the largest
         picked = [_pick_count(quantities, sent[h.start].idx - sent.start_char, ("people", "bare"),
                               single_ok=h.form == "event" or h.form == "base" and lows[h.start].endswith("s"),
@@ -543,6 +546,8 @@ def _sentences(doc: Doc) -> list[Span]:
     return [doc[s:e] for s, e in zip(bounds, bounds[1:])]
 
 
+_RUNNING_TOTAL = re.compile(r"\b(?:brought|brings|bringing|raised|raising|took|taking|pushed|pushing)\s+(?:the\s+(?:total|tally)\s+)?to\b",
+                            re.I)
 _COUNT_WORDS = _NUMBER_WORDS - {"a", "an", "half"}
 # "Residents said 12 police had defected. That report was false."
 _REFUTED_START = re.compile(rf"\s*(?:but\s+|however,?\s+)?(?:the|that|this|these|those)\s+{CLAIMS}"
