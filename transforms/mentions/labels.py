@@ -109,7 +109,7 @@ def _substantive(mentions: Sequence[Mention], facts: DocFacts, text: str = "") -
         return headline or not all(_passing(m.sentence) for m in mentions if m.start_char >= facts.body_start)
     if len(body) == 1:
         only = next(m for m in mentions if m.start_char >= facts.body_start)
-        if only.modality == "report" and (_LIVE_ENTRY.match(only.sentence) or _TIME_LINE_BEFORE.search(
+        if only.modality != "analysis" and (_LIVE_ENTRY.match(only.sentence) or _TIME_LINE_BEFORE.search(
                 text, max(0, only.start_char - 24), only.start_char)):
             return True  # a live blog's timed entry is a lead of its own (the time may sit on its own line)
         # an explicit call on soldiers to defect ("called on ... soldiers and police to defect") is on topic
