@@ -268,7 +268,7 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
     prev = toks[i - 1].lower if i > 0 else ""
     if prev.rstrip(".") in _LABEL_BEFORE or (prev == "." and i > 1 and toks[i - 2].lower in _LABEL_BEFORE):
         return True
-    if prev in ("and", ",", "&") and i > 1 and toks[i - 2].kind == "num" and _is_label_number(toks, i - 2, i - 1, text):
+    if prev in ("and", "&") and i > 1 and toks[i - 2].kind == "num" and _is_label_number(toks, i - 2, i - 1, text):
         return True  # "Light Infantry Battalion (LIB) 20 and 34": the second unit's number
     if prev == ")" and i > 3 and toks[i - 3].text == "(" and toks[i - 2].text.isupper() \
             and toks[i - 4].lower.rstrip(".") in _LABEL_BEFORE:
@@ -290,6 +290,7 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
     return False
 
 
+_ACTS_COUNTED = frozenset("surrenders defections desertions returnees".split())
 _CALIBRE_UNITS = frozenset("mm mm. millimetre millimeter cal cal. calibre caliber".split())
 _PARTY_ACRONYMS = frozenset("nld usdp nup snld anp ndf".split())
 _CLASSIFIERS = frozenset("hand hands piece pieces unit units set sets types type kinds kind sorts".split())
@@ -448,7 +449,8 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
         total = _TOTAL_OF.search(text[max(0, toks[q_start].start - 220):toks[q_start].start])
         if total is None and _BRINGING_TO.search(text[max(0, toks[q_start].start - 40):toks[q_start].start]):
             total = _NUMBER_OF_AFTER.match(text, toks[j - 1].end)  # "bringing to 1,318 the number of people who ..."
-        counted = [w for w in re.findall(r"[\w-]+", total.group(1).lower()) if nouns.get(w) == "people"] if total else []
+        counted = [w for w in re.findall(r"[\w-]+", total.group(1).lower())
+                   if nouns.get(w) == "people" or w in _ACTS_COUNTED] if total else []  # "the number of surrenders"
         if counted:
             # "the number of defectors is estimated to be close to 100"
             return Quantity(value, qualifier, "people", counted[0], toks[q_start].start, toks[j - 1].end, False, False,

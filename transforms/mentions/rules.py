@@ -39,9 +39,9 @@ from newswatch.transforms.mentions.context import (
     _COMPULSION, _INSTITUTIONS, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _TIME_LINKS,
     _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat)
 from newswatch.transforms.mentions.itemised import itemised_counts
-from newswatch.transforms.mentions.modality import CLAIMS, FALSE, _ENQUIRY, _clause, _Hit, _modality, _pick_count, _source_party
+from newswatch.transforms.mentions.modality import _MODALS, CLAIMS, FALSE, _ENQUIRY, _clause, _Hit, _modality, _pick_count, _source_party
 from newswatch.transforms.mentions.number_lists import find_quantities, list_total
-from newswatch.transforms.mentions.numbers import _NUMBER_WORDS, Quantity
+from newswatch.transforms.mentions.numbers import _NUMBER_WORDS, Quantity, parse_number
 
 _W = word_sets()
 _VERB_CONTEXT = _W["verb_context"]
@@ -235,6 +235,12 @@ class MentionRules:
     def _counts_from_next(self, draft: dict, nxt: Span) -> None:
         """"They were one major, two corporals and ...", "They brought 21 weapons": the count follows the event."""
         lows = [t.lower_ for t in nxt[:12]]
+        split = _OF_THEM_SOLDIERS.search(nxt.text)
+        if draft["people_count"] is not None and split and _RELATIVES_AFTER.search(nxt.text, split.end()):
+            # "76 people surrendered ... 52 of them were soldiers ... and the remaining 24 were family members"
+            soldiers = parse_number(split.group(1))
+            if soldiers is not None and soldiers < draft["people_count"]:
+                draft["people_count"] = soldiers
         if draft["people_count"] is None and "them" in lows[:6] and not _WHAT_BEFELL.intersection(lows):
             # "Many police left their posts to join the CDM. More than 200 of them fled to Mizoram."
             them = [q for q in find_quantities(nxt.text[:40], self.nouns) if q.noun == "them" and q.start <= 12
@@ -423,8 +429,10 @@ class MentionRules:
     def _draft(self, kind, sent, lows, hits, cues, units, quantities, places, orgs, ranks, countries,
                doc_country, attributed_near=False) -> dict:
         modality, anchor, events = _modality(kind, sent, lows, hits, cues, quantities, self.nouns, attributed_near)
-        if kind == "defection" and modality == "analysis" and _RUNNING_TOTAL.search(sent.text) and any(
-                q.total and q.category == "people" and not (q.subset or q.casualty) for q in quantities):
+        if kind == "defection" and modality == "analysis" and any(
+                q.total and q.category == "people" and not (q.subset or q.casualty) for q in quantities) and (
+                _RUNNING_TOTAL.search(sent.text) or not _MODALS.intersection(lows)):
+            # a stated tally: "the total number of surrenders is estimated to be close to 100"
             modality, events = "report", [anchor]  # "brought to more than 900 the number of troops who have surrendered"
         # each reported event owns the count nearest to it; the mention keeps the largest
         picked = [_pick_count(quantities, sent[h.start].idx - sent.start_char, ("people", "bare"),
@@ -433,6 +441,10 @@ class MentionRules:
         if events:  # a running total stated in a reporting sentence belongs to no single verb
             picked += [q for q in quantities if q.total and not (q.subset or q.casualty)]
         people = max((q for q in picked if q is not None), key=lambda q: q.value, default=None)
+        more = [q for h, q in zip(events, picked) if h.trigger == "did_same" and q is not None]
+        if people is not None and more and people not in more:
+            # "two soldiers defected on 3 May, and one more followed on 11 May": three
+            people = people._replace(value=people.value + sum(q.value for q in more))
         weapons_total = list_total([q for q in quantities if modality == "report" or not q.single], sent.text,
                                    "weapons", self.nouns) if kind == "defection" else None
         if kind == "defection" and len(events) >= 2:
@@ -548,6 +560,8 @@ def _sentences(doc: Doc) -> list[Span]:
 
 _RUNNING_TOTAL = re.compile(r"\b(?:brought|brings|bringing|raised|raising|took|taking|pushed|pushing)\s+(?:the\s+(?:total|tally)\s+)?to\b",
                             re.I)
+_OF_THEM_SOLDIERS = re.compile(r"\b([\w,]+)\s+of\s+them\s+(?:were|are)\s+(?:soldiers|troops|police(?:men)?|officers|personnel)\b", re.I)
+_RELATIVES_AFTER = re.compile(r"\b(?:famil(?:y|ies)|relatives|wives|children|dependants|civilians)\b", re.I)
 _COUNT_WORDS = _NUMBER_WORDS - {"a", "an", "half"}
 # "Residents said 12 police had defected. That report was false."
 _REFUTED_START = re.compile(rf"\s*(?:but\s+|however,?\s+)?(?:the|that|this|these|those)\s+{CLAIMS}"
