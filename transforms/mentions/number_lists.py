@@ -163,8 +163,9 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
         described = False
         if prev is not None and q.category == prev.category == "people" \
                 and not {q.noun, prev.noun} & _PRONOUNS and (q.noun in _TITLES or _A_OR_AN.match(text, q.start)) \
-                and re.fullmatch(r"\s*(?:\([^()]{1,15}\)\s*)?(?:,\s*(?:and\s+)?|and\s+)", text[prev.end:q.start]):
-            # "Captain Aung Ko and Captain Min Thu", "a lieutenant colonel and a soldier": two
+                and re.fullmatch(r"\s*(?:,\s*\d{1,2}\s*)?(?:\([^()]{1,15}\)\s*)?(?:,\s*(?:and\s+)?|and\s+)", text[prev.end:q.start]):
+            # "Captain Aung Ko and Captain Min Thu", "a lieutenant colonel and a soldier", "Lance Corporal X, 31, and
+            # Private Y, 23": two
             out[-1] = prev._replace(value=prev.value + 1, end=q.end, single=False)
             continue
         if prev is not None and q.category == prev.category == "people" and prev.single and not prev.subset \

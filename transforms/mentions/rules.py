@@ -376,8 +376,8 @@ class MentionRules:
                 or self.nouns.get(prev) in ("weapons", "ammunition", "vehicles")):
             return False  # "ammunition left behind at the camp": what was left, not who left
         if hit.trigger == "leave_post" and lows[hit.end - 1] in _INSTITUTIONS and (
-                nxt in _NOT_LEFT_AFTER and not (nxt in ("council", "junta", "regime")
-                                                and lows[hit.end + 1:hit.end + 2] in (["and"], [","], ["."], ["to"]))
+                nxt in _NOT_LEFT_AFTER and not (nxt in ("council", "junta", "regime", "government")
+                                                and lows[hit.end + 1:hit.end + 2] in (["and"], [","], ["."], ["to"], ["since"]))
                 or _TIME_LINKS.intersection(lows[hit.start + 1:hit.end - 1])):
             # ("abandoned the military council and arrived at our battalion" left the junta's army)
             return False  # "fled after the military junta seized power", "flee from military registration"
