@@ -585,8 +585,10 @@ _POSITIONS = frozenset("post posts position positions outpost outposts base base
 _CIVILIANS = frozenset("teacher teachers doctor doctors nurse nurses professionals professional students student "
                        "engineers civilians villagers lecturers journalists workers".split())
 _RECRUIT_WORDS = frozenset("recruit recruits".split())
-_DRAFT_REFUSERS = re.compile(r"(?i)\b(?:refused|refusing|refuse)\s+to\s+(?:serve|be\s+conscripted|be\s+drafted|join\s+the\s+(?:army|military))"
-                             r"|\bin\s+defiance\s+of\b[^.]{0,60}\b(?:conscription|draft|military\s+service)|\bvoluntarily\s+join")
+# young people who refuse the draft (not soldiers who "refused to serve the regime" and left it)
+_DRAFT_REFUSERS = re.compile(r"(?i)\b(?:refused|refusing|refuse)\s+to\s+(?:be\s+conscripted|be\s+drafted|"
+                             r"(?:serve|join\s+the\s+(?:army|military))[^.]{0,80}?\b(?:conscription|draft|military\s+service\s+law))"
+                             r"|\bin\s+defiance\s+of\b[^.]{0,60}\b(?:conscription|draft|military\s+service)")
 _INSTITUTION_SUBJECT = frozenset("military army junta regime tatmadaw military's army's junta's regime's".split())
 _GENERIC_MEMBERS = frozenset("men man personnel members member staff officers officer".split())
 _ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagaland assam indian thai bangladeshi bgb indo "
