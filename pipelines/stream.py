@@ -9,6 +9,8 @@ batch job uses, with writers that commit every `stream.commit_after_s`. The
 DuckDB file is opened only while a batch is written, so analysts can query
 it read-only while the job runs.
 
+SIGUSR1 prints the stack of every thread to stderr and the job goes on.
+
 SIGINT/SIGTERM: polling stops at once, in-flight work gets up to
 `stream.shutdown_grace_s` to be written (the job waits until no write has
 happened for two ticks), then the process exits 0 between two writes, never
@@ -23,6 +25,7 @@ its streaming mode holds windowed groups until the source ends.
 from __future__ import annotations
 
 import dataclasses
+import faulthandler
 import json
 import logging
 import os
@@ -99,6 +102,8 @@ def run_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Seq
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 <pid>` prints every thread's stack to stderr: a stuck job can be read
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     cfg = settings.config
     store.init()
     run_id = uuid.uuid4().hex[:12]

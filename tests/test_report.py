@@ -399,8 +399,10 @@ def test_stream_keeps_the_report_current(tmp_path):
                 # Generous: under CI's parallel slow set the drain has taken over 60 s once.
                 output = job.communicate(timeout=150)[0]
             except subprocess.TimeoutExpired:
+                job.send_signal(signal.SIGUSR1)  # the job prints every thread's stack: where it is stuck
+                time.sleep(2)
                 job.kill()
-                raise AssertionError("no exit 150 s after SIGTERM; output:\n" + job.communicate()[0])
+                raise AssertionError("no exit 150 s after SIGTERM; output and thread stacks:\n" + job.communicate()[0])
         finally:
             if job.poll() is None:
                 job.kill()
