@@ -25,7 +25,6 @@ its streaming mode holds windowed groups until the source ends.
 from __future__ import annotations
 
 import dataclasses
-import faulthandler
 import json
 import logging
 import os
@@ -35,6 +34,7 @@ import tempfile
 import threading
 import time
 import uuid
+from faulthandler import register as dump_stacks_on
 from typing import Callable, Optional, Sequence
 
 import apache_beam as beam
@@ -103,7 +103,7 @@ def run_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Seq
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     if hasattr(signal, "SIGUSR1"):  # `kill -USR1 <pid>` prints every thread's stack to stderr: a stuck job can be read
-        faulthandler.register(signal.SIGUSR1, all_threads=True)
+        dump_stacks_on(signal.SIGUSR1, all_threads=True)
     cfg = settings.config
     store.init()
     run_id = uuid.uuid4().hex[:12]
