@@ -164,6 +164,8 @@ class MentionRules:
         refusers = bool(_DRAFT_REFUSERS.search(text))  # "80 new recruits join the resistance in defiance of the draft"
         # fled into Mizoram or Thailand when their camp was overrun or attacked: a rout
         routed_abroad = (overrun or bool(_ROUT_CAUSE.search(text))) and bool(_FOREIGN_REFUGE.search(text))
+        retreat_triggers = (_ROUT_TRIGGERS if routed_abroad else frozenset()) | (
+            _WITHDRAWAL_TRIGGERS if withdrawal else frozenset())  # dropped unless the sentence goes to the resistance
         for sent, k, hits, cues, units in matches:
             lows = _lower_words(sent)
             quantities = find_quantities(sent.text, self.nouns, singles=True)
@@ -183,13 +185,12 @@ class MentionRules:
                                                  or h.trigger == "flee_abroad"
                                                  or h.trigger in ("cross_over", "surrender")
                                                  and _ABROAD.intersection(lows[h.end:h.end + 4]))]
-            if routed_abroad:  # "the surrendered soldiers were taken into custody by the Assam Rifles"
-                hits = [h for h in hits if not (h.trigger in _ROUT_TRIGGERS
-                                                and not _RESISTANCE_SIDE.intersection(lows[h.end:h.end + 6]))]
             if refusers and not (self.force_people - _RECRUIT_WORDS).intersection(lows):
                 hits = [h for h in hits if h.kind != "defection"]  # civilians who refuse the draft are no deserters
-            if withdrawal:  # "abandoned a hill camp and withdrew to the battalion HQ. 'They deserted their posts'"
-                hits = [h for h in hits if not (h.trigger in ("leave_post", "desert", "walk_out", "flee_abroad")
+            if retreat_triggers:
+                # "the surrendered soldiers were taken into custody by the Assam Rifles" (a rout abroad); "abandoned a
+                # hill camp and withdrew to the battalion HQ. 'They deserted their posts'" (a retreat)
+                hits = [h for h in hits if not (h.trigger in retreat_triggers
                                                 and not _RESISTANCE_SIDE.intersection(lows[h.end:h.end + 6]))]
             # "villagers fled to KIA-controlled areas": a place, not the group
             hits = [h for h in hits if not (h.trigger == "flee_to_group" and h.end < len(lows)
@@ -366,9 +367,6 @@ class MentionRules:
         if hit.kind == "defection" and _CIVILIANS.intersection(lows[max(0, hit.start - 8):hit.start]) \
                 and not self.force_people.intersection(lows[max(0, hit.start - 8):hit.start]):
             return False  # "Like many professionals, she joined the CDM": a civil servant's strike, not a defection
-        if hit.kind == "defection" and _DRAFT_REFUSERS.search(" ".join(lows)) \
-                and not (self.force_people - _RECRUIT_WORDS).intersection(lows):
-            return False  # "80 new recruits who refused to serve under the conscription law joined the resistance"
         if hit.kind == "defection" and _retreat(lows, hit):
             return False  # "deserted their posts and withdrew to an army base": no side switched, nobody left the force
         if hit.trigger == "leave_post" and lows[hit.start] in ("left", "abandoned") and (
@@ -570,6 +568,7 @@ _FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ra
                              r"\b(?:into|to|in)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|thailand|bangladesh|"
                              r"assam\s+rifles)\b", re.I)
 _ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out seek_refuge".split())
+_WITHDRAWAL_TRIGGERS = frozenset("leave_post desert walk_out flee_abroad".split())
 _ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|attacks?)|after\s+(?:the\s+)?(?:fighting|clashes)|"
                          r"amid(?:st)?\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:conflict|clashes|fighting|attacks?|offensive)|"
                          r"in\s+(?:the\s+)?face\s+of\s+(?:[\w-]+\s+){0,2}?(?:attacks?|offensive)|to\s+save\s+their\s+lives|"
