@@ -10,7 +10,7 @@ sentence::
        (a) MA-1 rifle - (2) nos.
        (b) Hand grenade - (4) nos.
 
-A line that starts with a rank and a name is one person; "Corporal: 5" is five; "MA-3 rifle: 11" and
+A line that starts with a rank and a name is one person; "Corporal: 5" and "Corporal - 5" are five; "MA-3 rifle: 11" and
 "Pistol: 2 hands" and "2 x AK-47" are firearms. Ammunition, magazines, grenades and equipment are listed too but
 never counted. :func:`itemised_counts` returns each list's totals with its offset, and the rules give
 them to the defection report just before the list when that report has no count of its own.
@@ -26,7 +26,8 @@ from newswatch.transforms.mentions.numbers import _TITLES, parse_number
 _MARKER = r"(?:[-•*·▪–]|\(?\d{1,2}[.)]|\(\d{1,2}\)|\(?[a-hA-H][.)])"
 # a marked line, "2 x AK-47" (a count, then what) or "MA-1 rifles: 3" (what, then a count)
 _ITEM_LINE = re.compile(rf"^[ \t]*(?:{_MARKER}[ \t]+(?P<body>\S[^\n]*)|(?P<n>\d{{1,4}})[ \t]*[x×][ \t]*(?P<what>\S[^\n]*)"
-                        r"|(?P<kv>[A-Za-z][^:\n]{0,40}:[ \t]*\(?\d[\d,]*\)?[ \t]*[A-Za-z.]{0,8}[ \t]*))$", re.M)
+                        r"|(?P<kv>[A-Za-z][^:\n]{0,40}:[ \t]*\(?\d[\d,]*\)?[ \t]*[A-Za-z.]{0,8}[ \t]*)"
+                        r"|(?P<dash>[A-Za-z][^:\n]{0,40}?[ \t][-–—][ \t]*\(?\d[\d,]*\)?[ \t]*[A-Za-z.]{0,8}[ \t]*))$", re.M)
 _INLINE_LIST = re.compile(r"^[ \t]*(?:weapons|arms|firearms|arms\s+and\s+ammunition|weapons\s+and\s+ammunition)"
                           r"[^:\n]{0,30}:[ \t]*(?P<body>[^\n]+)$", re.M | re.I)
 # "Corporal: 5", "MA-1 rifle - (2) nos.", "Pistol: 2 hands", "Private - 9 persons"
@@ -46,6 +47,7 @@ class ItemisedList(NamedTuple):
     start: int  # offset of the first counted item line
     people: Optional[int]
     weapons: Optional[int]
+    table: bool = False  # a table's Total row: a stated figure, so it makes the sentence that introduces it a report
 
 
 def itemised_counts(text: str) -> list[ItemisedList]:
@@ -60,6 +62,7 @@ def itemised_counts(text: str) -> list[ItemisedList]:
             block = []
         block.append(m)
     out += _block_counts(block)
+    out += _table_totals(text)
     for m in _INLINE_LIST.finditer(text):
         weapons = [_weapon_item(part) for part in re.split(r"[,;]", m.group("body"))]
         total = sum(w for w in weapons if w)
@@ -74,7 +77,7 @@ def _block_counts(block: list[re.Match]) -> list[ItemisedList]:
     people = weapons = 0
     first: Optional[int] = None  # the first item that counts: a numbered paragraph before it is running text
     for m in block:
-        body = (m.group("body") or m.group("kv") or f"{m.group('what')}: {m.group('n')}").strip()
+        body = (m.group("body") or m.group("kv") or m.group("dash") or f"{m.group('what')}: {m.group('n')}").strip()
         person = _person_item(body)
         weapon = 0 if person else _weapon_item(body) or 0
         if (person or weapon) and first is None:
@@ -109,3 +112,41 @@ def _weapon_item(body: str) -> Optional[int]:
         return None
     n = parse_number(found.group("n"))
     return n if n is not None and 0 < n < 10_000 else None
+
+
+_TABLE_ROW = re.compile(r"^[ \t]*\|(?P<cells>[^\n]*)\|[ \t]*$", re.M)
+_TOTAL_CELL = re.compile(r"^\W*(?:grand\s+)?(?:total|all|in\s+all|altogether)\W*$", re.I)
+_PEOPLE_HEAD = re.compile(r"\b(?:persons|people|personnel|total|defectors|all)\b", re.I)
+_FORCE_HEAD = re.compile(r"\b(?:army|soldiers?|police|militia|navy|air\s+force|troops|officers|other\s+ranks)\b", re.I)
+_ARMS_HEAD = re.compile(r"\b(?:firearms?|weapons?|arms|guns?|rifles?)\b", re.I)
+
+
+def _table_totals(text: str) -> list[ItemisedList]:
+    """A table's Total row: "| Total | 22 | 7 | 31 | 12 |" under "| Region | Army | Police | Persons | Firearms |".
+
+    People come from a persons/total column, else the sum of the force columns; firearms from an arms column
+    (never ammunition)."""
+    out: list[ItemisedList] = []
+    rows = list(_TABLE_ROW.finditer(text))
+    if len(rows) < 3:
+        return out
+    header: Optional[list[str]] = None
+    start = 0
+    for k, row in enumerate(rows):
+        cells = [c.strip() for c in row.group("cells").split("|")]
+        if header is None or text[rows[k - 1].end():row.start()].strip():
+            header, start = cells, row.start()  # a new table begins
+            continue
+        if not _TOTAL_CELL.match(cells[0]) or len(cells) != len(header):
+            continue
+        values = [parse_number(c) for c in cells]
+        people = next((v for h, v in zip(header, values) if v and _PEOPLE_HEAD.search(h)
+                       and not _ARMS_HEAD.search(h) and not _NOT_FIREARM.search(h)), None)
+        if people is None:
+            forces = [v for h, v in zip(header, values) if v and _FORCE_HEAD.search(h) and not _ARMS_HEAD.search(h)]
+            people = sum(forces) or None
+        weapons = next((v for h, v in zip(header, values) if v and _ARMS_HEAD.search(h)
+                        and not _NOT_FIREARM.search(h)), None)
+        if people or weapons:
+            out.append(ItemisedList(start, people, weapons, True))
+    return out

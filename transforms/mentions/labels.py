@@ -180,6 +180,16 @@ _ANOTHER = re.compile(r"\s*(?:in\s+)?another\b|\s*(?:the|a)\s+(?:second|third|fo
                       r"defectors?|deserters?|conscripts?|sailors?|airm[ae]n|recruits?)\b", re.I)
 
 
+_ENTRY_TIME = re.compile(r"^[ \t]*(\d{1,2})[:.](\d{2})\b", re.M)
+
+
+def _newest_first(text: str) -> bool:
+    """A live blog whose timed entries run from the latest down ("17:40 - ...", then "16:05 - ...")."""
+    times = [int(h) * 60 + int(m) for h, m in _ENTRY_TIME.findall(text)]
+    falls = sum(a > b for a, b in zip(times, times[1:]))
+    return len(times) >= 3 and falls > 2 * (len(times) - 1 - falls)
+
+
 def _running_counts(reports: Sequence[Mention], field: str) -> list[int]:
     """Each report's count; "Another soldier ... joined" after "two soldiers joined" adds to it (3)."""
     out: list[int] = []
@@ -219,6 +229,8 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
     reports = [m for m in by_kind["defection"] if m.modality == "report"] if defection else []
     # the body's figures win: a headline rounds, and may count people who did not defect ("120 flee" over "100 soldiers")
     body = [m for m in reports if m.start_char >= facts.body_start]
+    if _newest_first(text):  # a live blog read top down tells the last event first
+        body = body[::-1]
     people = _running_counts(body, "people_count") or _running_counts(reports, "people_count")
     weapons = _running_counts(body, "weapons_count") or _running_counts(reports, "weapons_count")
     orgs: tuple[str, ...] = ()

@@ -200,8 +200,8 @@ def _negated(lows: Sequence[str], i: int, cs: int) -> Optional[str]:
                                    and lows[k + 1] not in ("longer", "sooner", "doubt") for k in range(cs, i)):
         return "plain"  # "none of the soldiers have defected", "no troops surrendered"
     j = i - 1
-    while j >= cs and lows[j] in _AUXILIARIES:
-        j -= 1
+    while j >= cs and (lows[j] in _AUXILIARIES or lows[j] in ("'", '"', "‘", "“")):
+        j -= 1  # also "did not 'enter the legal fold'"
     if j < cs or lows[j] not in _NEGATIONS:
         return None
     if j - 1 >= cs and lows[j - 1] in _MODALS:
@@ -222,7 +222,8 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
         # a cue inside a relative clause after the trigger is about that clause: "14,000 have defected from the
         # council, which is allegedly sending clerks to the front"
         in_clause = [c for c in cues if cs <= c[1] < ce and not (
-            c[1] > hit.end and _RELATIVE_WORDS.intersection(lows[hit.end:c[1]]))]
+            c[1] > hit.end and _RELATIVE_WORDS.intersection(lows[hit.end:c[1]])) and not (
+            c[0] == "denial" and _REGIME.intersection(lows[c[2]:c[2] + 3]))]  # "having rejected the dictatorship"
         labels = {c[0] for c in in_clause}
         event = _is_event(hit, sent, lows, quantities, nouns)
         if event and previous is not None and previous[1] is False and previous[0].start >= cs \
@@ -253,6 +254,9 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
     assert best is not None
     return best[1], best[2], events
 
+
+# what a defector rejects, which is no denial of a report: "having rejected the military dictatorship"
+_REGIME = frozenset("dictatorship dictatorships dictator dictators junta regime coup tyranny oppression".split())
 
 # the article or a source calls the claim false
 CLAIMS = r"(?:rumou?rs?|reports?|claims?|allegations?|news|story|stories)"

@@ -96,6 +96,7 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
     raw = _add_article_parts(toks, raw, nouns, frozenset(sum_categories))
     out: list[Quantity] = []
     parts: list[list[int]] = []  # the summed parts of each entry of out
+    heads: list[str] = []  # the text of each entry's first part
     prev_end = 0
     for quantity, _first, _nxt in raw:
         if _subset_before(text, quantity.start, prev_end) or _NOT_THIS_COUNT.search(text, max(0, quantity.start - 20),
@@ -119,7 +120,7 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
             # privates": a total, then its breakdown
             # ("two hands of MA-1, one hand of MA-3 and one pistol" is a list: a model is never a total)
             value = head if comma_after_head and items >= 2 and head == sum(rest) \
-                and not any(ch.isdigit() for ch in out[-1].noun) else out[-1].value + quantity.value
+                and not _MODEL_NAME.search(heads[-1]) else out[-1].value + quantity.value
             if comma_after_head and len(rest) == 1 and head == quantity.value and _IN_ALL.match(text, quantity.end) \
                     and len(_LIST_JOINS.findall(text, out[-1].start, out[-1].end)) >= 1:
                 value = head  # "a sergeant and three privates, four soldiers in all": the list, then its total
@@ -128,6 +129,7 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
             continue
         out.append(quantity)
         parts.append([quantity.value])
+        heads.append(text[quantity.start:quantity.end])
         prev_end = quantity.end
     out = _drop_mixed_totals(text, out)
     for k, q in enumerate(out):
@@ -161,6 +163,13 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
             described = True
             continue
         described = False
+        if prev is not None and q.category == prev.category == "people" and prev.single \
+                and text[prev.end:q.start].strip() == "," and _A_OR_AN.match(text, q.start) \
+                and not re.match(r"[^.;]{0,60}?\band\b", text[q.end:]):
+            # "A third soldier, a corporal from the same battalion, joined them": one man, described (a series ends
+            # with "and")
+            out[-1] = prev._replace(end=q.end)
+            continue
         if prev is not None and q.category == prev.category == "people" \
                 and not {q.noun, prev.noun} & _PRONOUNS and (q.noun in _TITLES or _A_OR_AN.match(text, q.start)) \
                 and re.fullmatch(r"\s*(?:,\s*\d{1,2}\s*)?(?:\([^()]{1,15}\)\s*)?(?:,\s*(?:and\s+)?|and\s+)", text[prev.end:q.start]):
@@ -178,13 +187,16 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
     return out
 
 
+# a firearm's model ("two MA-1 rifles, one AK-47 rifle and one M16" is a list, never a total and its breakdown)
+_MODEL_NAME = re.compile(r"\b[A-Za-z]{1,3}-?\d")
 _BRACKETED_NUMBER = re.compile(r"\((\d[\d,]*)\)")
 # "Lieutenant Khun Zaw, a platoon commander at the base, defected": the description closes before the verb
 _CLOSED_APPOSITION = re.compile(r"[^,;.()]{0,50},\s*(?:who\s+)?(?:[a-z]+ed|has|had|was|is|have)\b")
 _NOT_THIS_COUNT = re.compile(r"\b(?:not|instead\s+of|rather\s+than)\s+(?:the\s+)?$", re.I)
 _NAME_AND = re.compile(r"(?:^|[^\w'’-])[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3}\s*(?:\([^()]{1,20}\)\s*|,\s*\d{1,2}\s*)?,?\s+and\s+$")
 _WITH_HIS_MEN = re.compile(r"[^.;:]{0,60}?\bwith\s+([\w-]+)\s+(?:of\s+)?(?:my|his|her|their|our)\s+(?:own\s+)?"
-                           r"(?:men|comrades|colleagues|soldiers|subordinates|friends|fellow\s+\w+)\b", re.I)
+                           r"(?:men|comrades|colleagues|soldiers|subordinates|friends|constables|policemen|officers|"
+                           r"troops|bodyguards|followers|fellow\s+\w+)\b", re.I)
 _LIST_JOINS = re.compile(r",|\band\b", re.I)  # the joins inside one summed phrase ("a sergeant and three privates")
 _IN_ALL = re.compile(r"\s*(?:in\s+all|in\s+total|altogether|all\s+told)\b", re.I)
 _A_OR_AN = re.compile(r"an?\s", re.I)
@@ -346,6 +358,8 @@ def list_total(quantities: Sequence[Quantity], text: str, category: str, nouns: 
     return best
 
 
+# a few words describing the item before, then the next item: "mounted on the boat and"
+_DESCRIBED_ITEM = re.compile(r"\s+(?!(?:said|says|told|according|while|but|which|who)\b)[a-z]+(?:\s+[a-z]+){0,4}\s+and\s+")
 _LIST_FILLER = frozenset("and of plus with as well along mm the their types type kinds kind various assorted "
                          "other sets set pieces piece units assault automatic semi-automatic sniper machine "
                          "sub-machine submachine light heavy".split())  # "one MA-1 assault rifles and a pistol"
@@ -356,6 +370,8 @@ def _only_list_items(text: str, start: int, end: int, others: Sequence[tuple[int
     gap = text[start:end]
     if len(gap) > 160 or re.search(r"[.!?:]\s|\(", gap):
         return False
+    if _DESCRIBED_ITEM.fullmatch(gap):
+        return True  # "a 12.7mm machine gun mounted on the boat and one MA-1 rifle"
     if not re.search(r"[,;]|\band\b", gap):
         return False
     for word in re.findall(r"[^\W\d_][\w'’-]*", gap):

@@ -292,6 +292,7 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
 
 _ACTS_COUNTED = frozenset("surrenders defections desertions returnees".split())
 _CALIBRE_UNITS = frozenset("mm mm. millimetre millimeter cal cal. calibre caliber".split())
+_GAUGES = _CALIBRE_UNITS | frozenset("bore gauge".split())
 _PARTY_ACRONYMS = frozenset("nld usdp nup snld anp ndf".split())
 _CLASSIFIERS = frozenset("hand hands piece pieces unit units set sets types type kinds kind sorts".split())
 _LIST_ADJECTIVES = frozenset("various assorted different several mixed".split())
@@ -343,6 +344,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         return j - 1, "bare"  # "there are now more than 50 in their group", "17 in total"
     if j + 1 < len(toks) and toks[j].kind == "num" and toks[j + 1].lower in _CALIBRE_UNITS:
         j += 2  # a calibre: "one 9mm pistol", "two 60 mm mortars"
+    elif j + 2 < len(toks) and toks[j].kind == "num" and toks[j + 1].text == "-" and toks[j + 2].lower in _GAUGES:
+        j += 3  # "a 12-bore shotgun", "a .22-calibre rifle"
     while j + 3 < len(toks) and toks[j].lower in _LIST_ADJECTIVES and toks[j + 1].lower in _CLASSIFIERS:
         j += 1  # "24 various types of weapons"
     if j + 2 < len(toks) and toks[j].lower in _CLASSIFIERS and toks[j + 1].lower == "of":
@@ -368,8 +371,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         if tok.lower in ("and", "&") and head is not None and head[1] == "force" and any(
                 nouns.get(t.lower) == "people" for t in toks[k + 1:k + 6]):
             continue  # "64 military and police personnel", "100 regime and pro-junta militia troops": one phrase
-        if tok.kind != "word" or tok.lower in _STOP:
-            break
+        if tok.kind != "word" or tok.lower in _STOP or (k > j and (tok.lower in _UNITS or tok.lower in _TENS)):
+            break  # a second number starts a count of its own: "the four brought two pistols"
         if head is None and k > j and tok.lower.endswith("ing") and nouns.get(tok.lower) is None:
             break  # "three networks representing former soldiers": a verb after an unknown noun ("40 serving soldiers" is fine)
         if nouns.get(tok.lower) is None and _is_model(tok):
@@ -414,8 +417,31 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
     return head
 
 
+_GROUP_NOUNS = frozenset("group groups team teams unit units squad squads platoon platoons column columns band "
+                         "bands cell cells gang gangs force".split())
+
+
+def _sized_group(toks: Sequence[_Tok], i: int, j: int) -> Optional[int]:
+    """"an 18-member armed group", "a nine-member team": the group's size counts its people (index of its noun)."""
+    if toks[i].kind == "word" and toks[i].lower.endswith(("-member", "-strong")):
+        after = i + 1  # "nine-member" is one token
+    elif j + 1 < len(toks) and toks[j].text == "-" and toks[j + 1].lower in ("member", "strong"):
+        after = j + 2  # "18-member" is three
+    else:
+        return None
+    for k in range(after, min(after + 3, len(toks))):
+        if toks[k].lower in _GROUP_NOUNS:
+            return k
+        if toks[k].kind != "word" or toks[k].lower in _STOP:
+            return None
+    return None
+
+
 def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Optional[tuple[Quantity, int]]:
     parsed = _parse_at(toks, i)
+    if parsed is None and toks[i].kind == "word" and toks[i].lower.endswith(("-member", "-strong")):
+        size = _word_value(toks[i].lower.rsplit("-", 1)[0])  # "a nine-member team"
+        parsed = (size, i + 1) if size else None
     if parsed is None:
         return None
     value, j = parsed
@@ -442,6 +468,10 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
             return Quantity(value, "range", category, toks[k].lower, start, toks[k].end, False, False), k + 1
     if value == 1 and j < len(toks) and toks[j].lower == "of":
         return None  # "one of the soldiers" picks a person out, it does not count them
+    group = _sized_group(toks, i, j)
+    if group is not None:
+        return Quantity(value, qualifier, "people", toks[group].lower, toks[q_start].start, toks[group].end, False,
+                        False), group + 1
     head = _noun_phrase(toks, j, nouns)
     if head is None and j + 1 < len(toks) and toks[j].lower == "more":
         head = _noun_phrase(toks, j + 1, nouns)  # "20 more soldiers deserted"

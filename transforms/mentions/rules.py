@@ -235,7 +235,7 @@ class MentionRules:
 
     def _counts_from_next(self, draft: dict, nxt: Span) -> None:
         """"They were one major, two corporals and ...", "They brought 21 weapons": the count follows the event."""
-        lows = [t.lower_ for t in nxt[:12]]
+        lows = [t.lower_ for t in nxt[:13] if t.lower_ not in _QUOTES][:12]  # '"Seven of them came with ...'
         split = _OF_THEM_SOLDIERS.search(nxt.text)
         if draft["people_count"] is not None and split and _RELATIVES_AFTER.search(nxt.text, split.end()):
             # "76 people surrendered ... 52 of them were soldiers ... and the remaining 24 were family members"
@@ -248,6 +248,7 @@ class MentionRules:
                     and not (q.subset or q.casualty or q.size)]
             if them:
                 draft["people_count"], draft["count_qualifier"] = them[0].value, them[0].qualifier
+                lows[0] = "they"  # and what they brought is told after: "... came with five rifles"
         if not lows or lows[0] not in _CONTINUATION_STARTS:
             return
         quantities = [q for q in find_quantities(nxt.text, self.nouns)
@@ -491,8 +492,11 @@ _TO_OWN_SIDE = re.compile(r"\b(?:to|at|before)\s+(?:their|his)\s+(?:own\s+)?(?:c
 
 
 _DOC_REFUTATION = re.compile(r"\b(?:fake\s+news|misinformation|disinformation|false\s+propaganda|unfounded\s+propaganda|"
-                             r"propaganda\s+(?:plot|stunt|campaign|ploy)|rejected\s+(?:these|the|this|those)\s+claims?)\b", re.I)
-_JUNTA_SOURCE = re.compile(r"\b(?:junta|military\s+council|regime|state[\s-]+(?:media|run|owned)|tatmadaw|sac)\b", re.I)
+                             r"propaganda\s+(?:plot|stunt|campaign|ploy)|rejected\s+(?:these|the|this|those)\s+claims?|verdict:\s*false|"
+                             r"rate[sd]?\s+(?:the|this)\s+claim\s+(?:as\s+)?false|no\s+such\s+(?:incident|surrender|event)\s+"
+                             r"(?:occurred|happened|took\s+place))\b", re.I)
+_JUNTA_SOURCE = re.compile(r"\b(?:junta|military\s+council|regime|state[\s-]+(?:media|run|owned|television|tv|"
+                           r"newspapers?|broadcaster)|tatmadaw|sac)\b", re.I)
 
 
 def _goes_to_resistance(after: Sequence[str]) -> bool:
@@ -508,11 +512,15 @@ _TOWARDS = frozenset("to join joined joining reach reached reaching into".split(
 def _counts_from_lists(drafts: Sequence[dict], text: str) -> None:
     """A statement's itemised list of ranks, names or arms gives the counts of the report just before it."""
     for found in itemised_counts(text):
-        before = [d for d in drafts if d["kind"] == "defection" and d["modality"] == "report"
-                  and d["end_char"] <= found.start]
+        # (a sentence's span may run over the blank line into the list); a table's Total row states a figure, so
+        # "a network for soldiers who leave the junta's forces published its figures" above it is a report
+        before = [d for d in drafts if d["kind"] == "defection" and d["start_char"] < found.start and (
+            d["modality"] == "report" or found.table and d["modality"] == "analysis")]
         if not before:
             continue
         draft = before[-1]
+        if found.table and found.people:
+            draft["modality"] = "report"
         if found.people and draft["people_count"] is None:
             draft["people_count"], draft["count_qualifier"] = found.people, "exact"
         if found.weapons and draft["weapons_count"] is None:
@@ -540,6 +548,7 @@ def _per_event_weapons(events, sent: Span, quantities: Sequence[Quantity], nouns
     return sum(found) if len(found) >= 2 else None
 
 
+_QUOTES = frozenset({'"', "“", "”", "'", "‘"})
 _ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed".split())
 _WHAT_BEFELL = frozenset("killed arrested detained captured died wounded injured sentenced jailed executed "
                          "recaptured".split())  # "Three of them were later arrested": not the defectors' count
