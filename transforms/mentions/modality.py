@@ -209,6 +209,14 @@ def _negated(lows: Sequence[str], i: int, cs: int) -> Optional[str]:
     return "plain"
 
 
+def _suggests_figure(sent: Span, lows: Sequence[str], j: int, quantities) -> bool:
+    """"Reports compiled by the outlet suggest at least 447 personnel have surrendered": a stated figure."""
+    if not lows[j].startswith("suggest"):
+        return False
+    end = sent[j].idx + len(sent[j]) - sent.start_char
+    return any(q.category == "people" and not q.single and 0 <= q.start - end <= 12 for q in quantities)
+
+
 def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], cues, quantities,
               nouns, attributed_near: bool = False) -> tuple[str, _Hit, list[_Hit]]:
     """Modality of the mention, the trigger that decided it, and the triggers that report events."""
@@ -230,9 +238,14 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
                 and "and" in lows[max(previous[0].end, hit.start - 2):hit.start]:
             event = False  # "those who defected and sought refuge": the second verb shares the first's subject
         previous = (hit, event)
-        speculative = any(lows[j] in _SPECULATIVE for j in range(cs, hit.start))
+        speculative = any(lows[j] in _SPECULATIVE and not _suggests_figure(sent, lows, j, quantities)
+                          for j in range(cs, hit.start))
         if "rumour" in labels and attributed and all(lows[c[1]] == "reportedly" for c in in_clause if c[0] == "rumour"):
             labels.discard("rumour")  # "... reportedly surrendered, the KNDF said": an attributed report
+        offered = event and any(c[0] == "offer" and c[2] <= hit.start for c in in_clause) \
+            and "by" in lows[max(cs, hit.start - 3):hit.end + 3]
+        if offered:  # "offered cash rewards for weapons brought in by PDF defectors": what the offer pays for
+            event = False
         if "denial" in labels or refuted:
             modality = "denial"
         elif "rumour" in labels:
@@ -345,6 +358,13 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
                        or _APPOSITIVE_SUBJECT.fullmatch(sent_text[q.end:anchor_char]))))]
     usable = [q for q in usable if not (q.end <= anchor_char and _enquiry_only(sent_text[q.end:anchor_char]))]
     before = [q for q in usable if q.start <= anchor_char]
+    if not any(not q.single for q in before):
+        # "Light Infantry Battalion 129, including 127 soldiers and 134 relatives, surrendered": the unit has no
+        # count, so the soldiers it includes are the count
+        of_unit = [q for q in quantities if q.subset and q.category in categories and q.end <= anchor_char
+                   and not q.single and _UNIT_THEN_INCLUDING.search(sent_text, max(0, q.start - 70), q.start)]
+        if of_unit:
+            return of_unit[-1]
     if any(not q.single for q in before):  # "about a dozen soldiers led by a lieutenant colonel walked away": 12
         before = [q for q in before if not q.single]
     if before:
@@ -355,6 +375,8 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     return min(after, key=lambda q: q.start - anchor_char) if after else None
 
 
+_UNIT_THEN_INCLUDING = re.compile(r"\b(?:battalion|brigade|regiment|unit|company|column|outpost|camp|base|garrison|"
+                                  r"division)\b(?:\s+(?:no\.?\s*)?\(?\d+\)?)?\s*,?\s*(?:including|among\s+them)\s+$", re.I)
 _ATTRIBUTION_VERBS = ("said", "says", "told", "according", "announced", "claimed", "stated", "confirmed", "added")
 
 

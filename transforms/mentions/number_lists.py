@@ -136,6 +136,11 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         if q.category == "people" and not (q.subset or q.single) and " other " in text[q.start:q.end] \
                 and _NAME_AND.search(text, max(0, q.start - 60), q.start):
             out[k] = q._replace(value=q.value + 1)  # "Aung Pyae and eight other former soldiers": nine
+        elif q.category == "people" and not (q.subset or q.single) and " other " in text[q.start:q.end] \
+                and re.search(r"\bwith\s+$", text[max(0, q.start - 6):q.start]) \
+                and not re.search(r"\b(?:they|we|them|us)\b", text[:q.start], re.I) \
+                and not any(o.category == "people" and o.end <= q.start for o in out):
+            out[k] = q._replace(value=q.value + 1)  # "Mohammad Joha escaped with two other men": three
     if singles:
         named = _named_pairs(text, _singles(text, toks, out, nouns, frozenset(sum_categories)))
         for k, q in enumerate(named):
@@ -194,9 +199,9 @@ _BRACKETED_NUMBER = re.compile(r"\((\d[\d,]*)\)")
 _CLOSED_APPOSITION = re.compile(r"[^,;.()]{0,50},\s*(?:who\s+)?(?:[a-z]+ed|has|had|was|is|have)\b")
 _NOT_THIS_COUNT = re.compile(r"\b(?:not|instead\s+of|rather\s+than)\s+(?:the\s+)?$", re.I)
 _NAME_AND = re.compile(r"(?:^|[^\w'’-])[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3}\s*(?:\([^()]{1,20}\)\s*|,\s*\d{1,2}\s*)?,?\s+and\s+$")
-_WITH_HIS_MEN = re.compile(r"[^.;:]{0,60}?\bwith\s+([\w-]+)\s+(?:of\s+)?(?:my|his|her|their|our)\s+(?:own\s+)?"
+_WITH_HIS_MEN = re.compile(r"[^.;:]{0,60}?\bwith\s+([\w-]+)\s+(?:(?:of\s+)?(?:my|his|her|their|our)\s+(?:own\s+)?|other\s+)"
                            r"(?:men|comrades|colleagues|soldiers|subordinates|friends|constables|policemen|officers|"
-                           r"troops|bodyguards|followers|fellow\s+\w+)\b", re.I)
+                           r"troops|bodyguards|followers|conscripts|recruits|trainees|fellow\s+\w+)\b", re.I)
 _LIST_JOINS = re.compile(r",|\band\b", re.I)  # the joins inside one summed phrase ("a sergeant and three privates")
 _IN_ALL = re.compile(r"\s*(?:in\s+all|in\s+total|altogether|all\s+told)\b", re.I)
 _A_OR_AN = re.compile(r"an?\s", re.I)

@@ -292,6 +292,7 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
 
 _ACTS_COUNTED = frozenset("surrenders defections desertions returnees".split())
 _CALIBRE_UNITS = frozenset("mm mm. millimetre millimeter cal cal. calibre caliber".split())
+_UNIT_NAMES = frozenset("battalion brigade division regiment lib ib lid bn bde company column".split())
 _GAUGES = _CALIBRE_UNITS | frozenset("bore gauge".split())
 _PARTY_ACRONYMS = frozenset("nld usdp nup snld anp ndf".split())
 _CLASSIFIERS = frozenset("hand hands piece pieces unit units set sets types type kinds kind sorts".split())
@@ -339,6 +340,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         j += 2  # "30-odd soldiers"
     if j < len(toks) and toks[j].lower in _BARE_SUBJECT:
         return j - 1, "bare"
+    if j + 1 < len(toks) and toks[j].lower == "who" and toks[j + 1].lower in _BARE_SUBJECT:
+        return j - 1, "bare"  # "adding to the 14,000 who defected"
     if j + 1 < len(toks) and toks[j].lower == "in" and (toks[j + 1].lower in ("total", "all") or (
             j + 2 < len(toks) and toks[j + 1].lower in ("their", "our", "the") and toks[j + 2].lower == "group")):
         return j - 1, "bare"  # "there are now more than 50 in their group", "17 in total"
@@ -371,6 +374,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         if tok.lower in ("and", "&") and head is not None and head[1] == "force" and any(
                 nouns.get(t.lower) == "people" for t in toks[k + 1:k + 6]):
             continue  # "64 military and police personnel", "100 regime and pro-junta militia troops": one phrase
+        if tok.kind == "num" and k > j and toks[k - 1].lower in _UNIT_NAMES and k + 1 < len(toks) \
+                and nouns.get(toks[k + 1].lower) == "people":
+            continue  # "41 Light Infantry Brigade 143 troops": the unit's number inside the phrase
         if tok.kind != "word" or tok.lower in _STOP or (k > j and (tok.lower in _UNITS or tok.lower in _TENS)):
             break  # a second number starts a count of its own: "the four brought two pistols"
         if head is None and k > j and tok.lower.endswith("ing") and nouns.get(tok.lower) is None:

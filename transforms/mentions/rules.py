@@ -191,7 +191,7 @@ class MentionRules:
                 # "the surrendered soldiers were taken into custody by the Assam Rifles" (a rout abroad); "abandoned a
                 # hill camp and withdrew to the battalion HQ. 'They deserted their posts'" (a retreat)
                 hits = [h for h in hits if not (h.trigger in retreat_triggers
-                                                and not _RESISTANCE_SIDE.intersection(lows[h.end:h.end + 6]))]
+                                                and not _goes_to_resistance(lows[h.end:h.end + 8]))]
             # "villagers fled to KIA-controlled areas": a place, not the group
             hits = [h for h in hits if not (h.trigger == "flee_to_group" and h.end < len(lows)
                                             and lows[h.end] in _GROUP_AS_PLACE)]
@@ -444,6 +444,13 @@ class MentionRules:
         if people is not None and more and people not in more:
             # "two soldiers defected on 3 May, and one more followed on 11 May": three
             people = people._replace(value=people.value + sum(q.value for q in more))
+        added = [q for q in quantities if q.category in ("people", "bare") and not (q.subset or q.casualty or q.size or q.single)
+                 and _ADDING_TO.search(sent.text, max(0, q.start - 20), q.start)]
+        rest = [q for q in picked if q is not None and q not in added]
+        if added and rest:
+            # "over 4,000 have defected since October, adding to the 14,000 who defected after the coup": 18,000
+            people = max(rest, key=lambda q: q.value)
+            people = people._replace(value=people.value + added[0].value)
         weapons_total = list_total([q for q in quantities if modality == "report" or not q.single], sent.text,
                                    "weapons", self.nouns) if kind == "defection" else None
         if kind == "defection" and len(events) >= 2:
@@ -549,6 +556,7 @@ def _per_event_weapons(events, sent: Span, quantities: Sequence[Quantity], nouns
 
 
 _QUOTES = frozenset({'"', "“", "”", "'", "‘"})
+_ADDING_TO = re.compile(r"\badding\s+to\s+(?:the\s+)?$", re.I)
 _ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed".split())
 _WHAT_BEFELL = frozenset("killed arrested detained captured died wounded injured sentenced jailed executed "
                          "recaptured".split())  # "Three of them were later arrested": not the defectors' count
@@ -579,6 +587,7 @@ _FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ra
 _ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out seek_refuge".split())
 _WITHDRAWAL_TRIGGERS = frozenset("leave_post desert walk_out flee_abroad".split())
 _ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|attacks?)|after\s+(?:the\s+)?(?:fighting|clashes)|"
+                         r"fled\s+(?:the\s+)?(?:fighting|clashes)|"
                          r"amid(?:st)?\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:conflict|clashes|fighting|attacks?|offensive)|"
                          r"in\s+(?:the\s+)?face\s+of\s+(?:[\w-]+\s+){0,2}?(?:attacks?|offensive)|to\s+save\s+their\s+lives|"
                          r"following\s+(?:the\s+)?(?:clashes|attacks?|fighting|a\s+clash)|amid\s+(?:fierce\s+|heavy\s+)?fighting|"
@@ -603,7 +612,7 @@ _ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagala
                     "border".split())
 _PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base bases camp camps garrison".split())
 _OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+of|over)|captured|seized|overran|overrun)"
-                      r"\s+(?:\w+\s+){0,3}(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\b"
+                      r"\s+(?:\w+\s+){0,3}(?:post|posts|outposts?|bases?|camps?|positions?|garrison|headquarters)\b"
                       r"|\b(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\s+(?:[\w-]+\s+){0,4}?(?:was|were|had\s+been|has\s+been|have\s+been)"
                       r"\s+(?:captured|overrun|seized|taken)\b", re.I)
 # troops falling back to another junta post: their "deserted their posts" elsewhere in the story is the same retreat
