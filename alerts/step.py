@@ -27,9 +27,10 @@ import time
 import apache_beam as beam
 
 from newswatch.alerts.outbox import deliver_pending, enqueue_alerts
-from newswatch.alerts.rules import AlertSettings
+from newswatch.alerts.rules import AlertSettings, match_rule
 from newswatch.records import EnrichedArticle
 from newswatch.sinks.duckdb import DatabaseLocked, DuckDBStore
+from newswatch.transforms.incidents.core import epoch
 
 log = logging.getLogger(__name__)
 
@@ -92,15 +93,35 @@ class _DeliverFn(beam.DoFn):
         self._client.close()
 
 
-class RaiseAlerts(beam.PTransform):
-    """EnrichedArticle (newly stored) -> alert ids enqueued in the outbox, then delivered when due."""
+def _report_order(enriched: EnrichedArticle) -> tuple[float, str]:
+    a = enriched.article
+    return epoch(a.published_at) or epoch(a.seen_at) or 0.0, a.article_id
 
-    def __init__(self, db_path: str, settings: AlertSettings):
+
+class RaiseAlerts(beam.PTransform):
+    """EnrichedArticle (newly stored) -> alert ids enqueued in the outbox, then delivered when due.
+
+    With ``whole_batch`` (a batch run), the articles that match a rule are enqueued only once every article of
+    the run is stored, in order of publication: the incident gate then sees each incident whole, so it alerts
+    once, whichever worker stored which copy first. A stream alerts per article as it lands.
+    """
+
+    def __init__(self, db_path: str, settings: AlertSettings, whole_batch: bool = False):
         super().__init__()
         self._db_path = db_path
         self._settings = settings
+        self._whole_batch = whole_batch
 
     def expand(self, new_articles):
+        if self._whole_batch:
+            rules = [r for r in self._settings.rules if r.channels]
+            new_articles = (
+                new_articles
+                | "MatchesARule" >> beam.Filter(lambda e: any(match_rule(r, e) for r in rules))
+                | "AfterAllStored" >> beam.combiners.ToList()
+                | "InReportOrder" >> beam.FlatMap(lambda found: sorted(found, key=_report_order)
+                                                  ).with_output_types(EnrichedArticle)
+            )
         return (
             new_articles
             | "Enqueue" >> beam.ParDo(_EnqueueFn(self._db_path, self._settings)).with_output_types(str)

@@ -157,6 +157,7 @@ class ProcessItems(beam.PTransform):
             resolve, cfg.sink.batch_size, self._s.heartbeat_file, commit_after_s)
         outbox = self._s.alert_outbox()
         if outbox is not None:
-            # Alerts follow the commit: only stored articles can alert.
-            _ = stored | "RaiseAlerts" >> RaiseAlerts(outbox, self._s.alerts)
+            # Alerts follow the commit: only stored articles can alert (a batch run's, once all are stored).
+            _ = stored | "RaiseAlerts" >> RaiseAlerts(
+                outbox, self._s.alerts, whole_batch=not options.view_as(StandardOptions).streaming)
         return stored
