@@ -36,6 +36,7 @@ _NOT_LEFT_AFTER = frozenset("junta council regime government service services re
                             "coup takeover rule offensive attack attacks raid raids airstrike airstrikes operation "
                             "operations crackdown".split())
 _TIME_LINKS = frozenset("after since amid because due when following".split())
+_LAW_WORDS = frozenset("conscription draft lottery call-up".split())  # the draft itself, not the army it fills
 _DRAFT_WORDS = frozenset("military service draft conscription lottery call-up recruitment registration".split())
 
 
@@ -82,7 +83,10 @@ def _escaping_draft(lows: Sequence[str]) -> bool:
     return any(w == "to" and lows[k + 1:k + 2] in (["escape"], ["flee"])
                and _DRAFT_WORDS.intersection(lows[k + 2:k + 7])
                and lows[k + 2:k + 4] != ["after", "being"]  # "managed to escape after being forcibly recruited": deserters
-               for k, w in enumerate(lows))
+               for k, w in enumerate(lows)) or any(
+        # "400 young people sought refuge with the KNU, fleeing the junta's conscription law"
+        w in ("fleeing", "escaping") and lows[k + 1:k + 2] == ["the"] and _LAW_WORDS.intersection(lows[k + 2:k + 7])
+        for k, w in enumerate(lows))
 
 
 def _evading_draft(lows: Sequence[str]) -> bool:

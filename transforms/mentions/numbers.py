@@ -82,7 +82,8 @@ _CASUALTY = re.compile(
 # a bare number that is the subject of a verb: "40 had crossed over", "at least 19 were received"
 _BARE_SUBJECT = frozenset("had have has were are was is defected surrendered deserted fled escaped".split())
 _TOKEN = re.compile(
-    r"(?P<model>[A-Za-z]+-?\d+[A-Za-z0-9]*(?:-\d+)?)"  # model names ("G3", "AK-47", "MA-1") are words
+    r"(?P<model>[A-Za-z]+-?\d+[A-Za-z0-9]*(?:-\d+)?|(?-i:BA|MA|AK|MG|HK) \d{1,3}\b)"  # model names ("G3", "AK-47",
+    # "MA-1", "BA 63") are words
     r"|(?P<num>\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?(?:/\d+)?)"
     r"|(?P<word>[^\W\d_]+(?:[-'’][^\W\d_]+)*)"
     r"|(?P<punct>\S)"
@@ -292,12 +293,13 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
 
 _ACTS_COUNTED = frozenset("surrenders defections desertions returnees".split())
 _CALIBRE_UNITS = frozenset("mm mm. millimetre millimeter cal cal. calibre caliber".split())
+_WHO_HAVE_DONE = re.compile(r"\s+who\s+(?:have|had)\s+(?:\w+\s+)?\w+ed\b", re.I)
 _UNIT_NAMES = frozenset("battalion brigade division regiment lib ib lid bn bde company column".split())
 _GAUGES = _CALIBRE_UNITS | frozenset("bore gauge".split())
 _PARTY_ACRONYMS = frozenset("nld usdp nup snld anp ndf".split())
 _CLASSIFIERS = frozenset("hand hands piece pieces unit units set sets types type kinds kind sorts".split())
 _LIST_ADJECTIVES = frozenset("various assorted different several mixed".split())
-_MODEL = re.compile(r"[A-Z][A-Za-z]*-?\d+[A-Za-z0-9]*(?:-\d+)?")
+_MODEL = re.compile(r"[A-Z][A-Za-z]*[- ]?\d+[A-Za-z0-9]*(?:-\d+)?")
 
 
 def _is_model(tok: _Tok) -> bool:
@@ -506,7 +508,8 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     casualty = bool(_CASUALTY.match(after)) or (q_start > 0 and toks[q_start - 1].lower in _CASUALTY_BEFORE)
     size = category == "people" and toks[k].lower not in ("defectors", "deserters") \
         and bool(_SIZE_BEFORE.search(text[max(0, toks[q_start].start - 40):toks[q_start].start])
-                 or _SIZE_AFTER.match(after))
+                 or _SIZE_AFTER.match(after)) \
+        and not _WHO_HAVE_DONE.match(after)  # "there are 41 personnel who have abandoned their uniforms"
     if j < len(toks) and toks[j].text == "-" and j + 1 < len(toks) and toks[j + 1].lower == "odd":
         qualifier = "about"
     return Quantity(value, qualifier, category, toks[k].lower, toks[q_start].start, toks[k].end, False, casualty,

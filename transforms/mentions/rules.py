@@ -345,6 +345,9 @@ class MentionRules:
             # ("repatriated by Thailand and conscripted, they escaped" is still a desertion); returnees to the
             # legal fold "handed back to their parents" were never repatriated
             return False
+        if hit.trigger == "seek_refuge" and _WILDERNESS.intersection(lows[hit.end:hit.end + 5]) \
+                and not _goes_to_resistance(lows[hit.end:]):
+            return False  # "troops and their families sought refuge in the nearby forest": hiding, not changing sides
         if hit.trigger == "report_in" and (prev in ("was", "were", "been", "be", "is", "are", "being")
                                            or nxt in ("that", "about", "on", "what", "how")):
             return False  # "the desertion was reported to the police", "told the army that ...": no one gave himself up
@@ -482,7 +485,7 @@ class MentionRules:
 
 
 # what a household must send someone to for it to be a draft (not "the ward office's meeting")
-_SERVICE_WORDS = frozenset("militiamen soldiers troops fight fighting guard sentry sentries training conscription "
+_SERVICE_WORDS = frozenset("militiamen soldiers troops fight fighting guard sentry sentries training conscription security "
                            "conscript conscripts draft drafted recruit recruits recruited recruitment enlist".split())
 _LEAVING = frozenset("fled escaped left deserted defected quit ran slipped walked abandoned".split())
 
@@ -499,7 +502,7 @@ _TO_OWN_SIDE = re.compile(r"\b(?:to|at|before)\s+(?:their|his)\s+(?:own\s+)?(?:c
 
 
 _DOC_REFUTATION = re.compile(r"\b(?:fake\s+news|misinformation|disinformation|false\s+propaganda|unfounded\s+propaganda|"
-                             r"propaganda\s+(?:plot|stunt|campaign|ploy)|rejected\s+(?:these|the|this|those)\s+claims?|verdict:\s*false|"
+                             r"propaganda\s+(?:plot|stunt|campaign|ploy|drive)|amount(?:s|ed)?\s+to\s+propaganda|rejected\s+(?:these|the|this|those)\s+claims?|verdict:\s*false|"
                              r"rate[sd]?\s+(?:the|this)\s+claim\s+(?:as\s+)?false|no\s+such\s+(?:incident|surrender|event)\s+"
                              r"(?:occurred|happened|took\s+place))\b", re.I)
 _JUNTA_SOURCE = re.compile(r"\b(?:junta|military\s+council|regime|state[\s-]+(?:media|run|owned|television|tv|"
@@ -513,6 +516,7 @@ def _goes_to_resistance(after: Sequence[str]) -> bool:
                for k, w in enumerate(after))
 
 
+_WILDERNESS = frozenset("forest forests forested jungle jungles woods mountains hills caves monastery monasteries".split())
 _TOWARDS = frozenset("to join joined joining reach reached reaching into".split())
 
 
