@@ -83,7 +83,7 @@ def _escaping_draft(lows: Sequence[str]) -> bool:
     return any(w == "to" and lows[k + 1:k + 2] in (["escape"], ["flee"])
                and _DRAFT_WORDS.intersection(lows[k + 2:k + 7])
                and lows[k + 2:k + 4] != ["after", "being"]  # "managed to escape after being forcibly recruited": deserters
-               for k, w in enumerate(lows)) or any(
+               for k, w in enumerate(lows)) or bool(_LAW_WORDS.intersection(lows)) and any(
         # "400 young people sought refuge with the KNU, fleeing the junta's conscription law"
         w in ("fleeing", "escaping") and lows[k + 1:k + 2] == ["the"] and _LAW_WORDS.intersection(lows[k + 2:k + 7])
         for k, w in enumerate(lows))

@@ -345,6 +345,8 @@ class MentionRules:
             # ("repatriated by Thailand and conscripted, they escaped" is still a desertion); returnees to the
             # legal fold "handed back to their parents" were never repatriated
             return False
+        if hit.trigger == "training_escape" and not _LEAVING.intersection(lows[max(0, hit.start - 10):hit.start]):
+            return False  # "escaped on 4 May with two other men from a military training centre"; not "graduated from"
         if hit.trigger == "seek_refuge" and _WILDERNESS.intersection(lows[hit.end:hit.end + 5]) \
                 and not _goes_to_resistance(lows[hit.end:]):
             return False  # "troops and their families sought refuge in the nearby forest": hiding, not changing sides
