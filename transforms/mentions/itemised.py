@@ -23,7 +23,7 @@ from typing import NamedTuple, Optional
 
 from newswatch.transforms.mentions.numbers import _TITLES, parse_number
 
-_MARKER = r"(?:[-•*·▪–]|\(?\d{1,2}[.)]|\(\d{1,2}\)|\(?[a-hA-H][.)])"
+_MARKER = r"(?:[-•*·▪–✅✔☑➡▶►◆●○■□★☆🔹🔸]|\(?\d{1,2}[.)]|\(\d{1,2}\)|\(?[a-hA-H][.)])"
 # a marked line, "2 x AK-47" (a count, then what) or "MA-1 rifles: 3" (what, then a count)
 _ITEM_LINE = re.compile(rf"^[ \t]*(?:{_MARKER}[ \t]+(?P<body>\S[^\n]*)|(?P<n>\d{{1,4}})[ \t]*[x×][ \t]*(?P<what>\S[^\n]*)"
                         r"|(?P<kv>[A-Za-z][^:\n]{0,40}:[ \t]*\(?\d[\d,]*\)?[ \t]*[A-Za-z.]{0,8}[ \t]*)"
@@ -34,6 +34,7 @@ _INLINE_LIST = re.compile(r"^[ \t]*(?:weapons|arms|firearms|arms\s+and\s+ammunit
 _NAME_COUNT = re.compile(r"^(?P<name>[^:\n]+?)\s*(?::|\s[-–—]|=)\s*\(?(?P<n>[\w,]+)\)?\s*"
                          r"(?P<unit>nos?\.?|numbers?|hands?|pieces?|pcs\.?|units?|persons?|people|men|each)?\s*[.;,]?\s*$",
                          re.I)
+_COUNT_FIRST = re.compile(r"^\(?(?P<n>\d{1,4})\)?\s+(?:hands?\s+of\s+|pieces?\s+of\s+|nos?\.?\s+)?(?P<name>[^\n]{1,40})$", re.I)
 _RANK_WORDS = _TITLES | frozenset("lance warrant staff able leading seaman rate petty deputy second first police "
                                   "ii iii i 2nd 1st lt. col. capt. sgt. cpl. pte. maj. other ranks soldiers soldier "
                                   "privates policemen policeman officers constable constables airman airmen".split())
@@ -108,7 +109,12 @@ def _person_item(body: str) -> int:
 def _weapon_item(body: str) -> Optional[int]:
     """N for "MA-1 rifle - (2) nos." or "Pistol: 2 hands"; None for ammunition, equipment or no count."""
     found = _NAME_COUNT.match(body.strip())
-    if not found or not _FIREARM.search(found.group("name")) or _NOT_FIREARM.search(found.group("name")):
+    if not found:
+        first = _COUNT_FIRST.match(body.strip())  # "1 hand of MA-3", "2 pistols"
+        if first and _FIREARM.search(first.group("name")) and not _NOT_FIREARM.search(first.group("name")):
+            return int(first.group("n")) if 0 < int(first.group("n")) < 10_000 else None
+        return None
+    if not _FIREARM.search(found.group("name")) or _NOT_FIREARM.search(found.group("name")):
         return None
     n = parse_number(found.group("n"))
     return n if n is not None and 0 < n < 10_000 else None

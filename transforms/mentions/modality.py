@@ -197,7 +197,7 @@ _MODALITY_RANK = {"report": 0, "denial": 1, "rumour": 2, "appeal": 3, "offer": 4
 def _negated(lows: Sequence[str], i: int, cs: int) -> Optional[str]:
     """'did not defect' -> 'plain'; 'would not be drafted' -> 'modal'; else None."""
     if "none" in lows[cs:i] or any(lows[k] == "no" and k + 1 < i and lows[k + 1].isalpha()
-                                   and lows[k + 1] not in ("longer", "sooner", "doubt") for k in range(cs, i)):
+                                   and lows[k + 1] not in ("longer", "sooner", "doubt", "less", "fewer") for k in range(cs, i)):
         return "plain"  # "none of the soldiers have defected", "no troops surrendered"
     j = i - 1
     while j >= cs and (lows[j] in _AUXILIARIES or lows[j] in ("'", '"', "‘", "“")):

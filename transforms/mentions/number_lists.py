@@ -133,9 +133,22 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         prev_end = quantity.end
     out = _drop_mixed_totals(text, out)
     for k, q in enumerate(out):
+        along = _ALONG_WITH.search(text, max(0, q.start - 20), q.start) if q.category == "people" else None
+        before = [j for j in range(k) if out[j].category == "people" and not (out[j].subset or out[j].single)]
+        if along and before and not q.subset and not _CLAUSE_VERB.search(text, out[before[-1]].end, along.start()):
+            # "Around 70 members of two militia groups, along with two soldiers, defected": 72
+            j = before[-1]
+            out[j] = out[j]._replace(value=out[j].value + q.value, end=q.end)
+            out[k] = q._replace(subset=True)
+    out = [q._replace(subset=True) if q.category == "people" and q.noun in ("people", "persons", "individuals")
+           and _WITH_CIVILIANS.match(text, q.end) else q for q in out]  # "50 people comprising police and civilians"
+    for k, q in enumerate(out):
         if q.category == "people" and not (q.subset or q.single) and " other " in text[q.start:q.end] \
                 and _NAME_AND.search(text, max(0, q.start - 60), q.start):
             out[k] = q._replace(value=q.value + 1)  # "Aung Pyae and eight other former soldiers": nine
+        elif q.category == "people" and not (q.subset or q.single) and _AND_HIS_UNIT.search(text, max(0, q.start - 80),
+                                                                                          q.start):
+            out[k] = q._replace(value=q.value + 1)  # "a lieutenant and his platoon of 24 soldiers": 25
         elif q.category == "people" and not (q.subset or q.single) and " other " in text[q.start:q.end] \
                 and re.search(r"\bwith\s+$", text[max(0, q.start - 6):q.start]) \
                 and not re.search(r"\b(?:they|we|them|us)\b", text[:q.start], re.I) \
@@ -194,6 +207,12 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
 
 # a firearm's model ("two MA-1 rifles, one AK-47 rifle and one M16" is a list, never a total and its breakdown)
 _MODEL_NAME = re.compile(r"\b[A-Za-z]{1,3}-?\d")
+_AND_HIS_UNIT = re.compile(r"\b(?:an?|the)\s+(?:[\w-]+\s+){0,3}?(?:lieutenant|captain|major|sergeant|corporal|commander|"
+                           r"officer)\s+and\s+(?:his|her)\s+(?:platoon|company|unit|squad|column|men|troops)\s+of\s+$", re.I)
+_ALONG_WITH = re.compile(r",?\s*(?:along|together)\s+with\s+$", re.I)
+_CLAUSE_VERB = re.compile(r"\b(?:said|says|told|have|has|had|were|was|are|is|defected|surrendered|joined|fled|deserted|"
+                          r"arrived|reached|crossed)\b", re.I)
+_WITH_CIVILIANS = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of|made\s+up\s+of)\b[^.;]{0,60}?\bcivilians\b", re.I)
 _BRACKETED_NUMBER = re.compile(r"\((\d[\d,]*)\)")
 # "Lieutenant Khun Zaw, a platoon commander at the base, defected": the description closes before the verb
 _CLOSED_APPOSITION = re.compile(r"[^,;.()]{0,50},\s*(?:who\s+)?(?:[a-z]+ed|has|had|was|is|have)\b")
@@ -206,8 +225,8 @@ _LIST_JOINS = re.compile(r",|\band\b", re.I)  # the joins inside one summed phra
 _IN_ALL = re.compile(r"\s*(?:in\s+all|in\s+total|altogether|all\s+told)\b", re.I)
 _A_OR_AN = re.compile(r"an?\s", re.I)
 _PRONOUNS = frozenset({"he", "she", "i"})
-_DESCRIBED_PAIR = re.compile(r"\s+(?:from|of|in|at|with)\s[^.;:()]{0,90}?,?\s+and\s+", re.I)
-_PAIR_VERB = re.compile(r"\b(?:was|were|is|are|has|have|had|said|says|who|which|that|[a-z]+ed)\b")
+_DESCRIBED_PAIR = re.compile(r"\s+(?:from|of|in|at|with)\s(?:[^.;:()]|\(\d+\)){0,90}?,?\s+and\s+", re.I)  # also "battalion (540)"
+_PAIR_VERB = re.compile(r"\b(?:was|were|is|are|has|have|had|said|says|who|which|that|(?!based\b|stationed\b|deployed\b)[a-z]+ed)\b")
 
 
 _WITH_RELATIVES = re.compile(r"\s*(?:and|plus|as well as)\s+(?:(?:their|his|its)\s+)?(?:famil(?:y|ies)|relatives|dependants|"

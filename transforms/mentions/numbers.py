@@ -269,8 +269,9 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
     prev = toks[i - 1].lower if i > 0 else ""
     if prev.rstrip(".") in _LABEL_BEFORE or (prev == "." and i > 1 and toks[i - 2].lower in _LABEL_BEFORE):
         return True
-    if prev in ("and", "&") and i > 1 and toks[i - 2].kind == "num" and _is_label_number(toks, i - 2, i - 1, text):
-        return True  # "Light Infantry Battalion (LIB) 20 and 34": the second unit's number
+    if prev in ("and", "&") and i > 1 and toks[i - 2].kind == "num" and tok.kind == "num" \
+            and _is_label_number(toks, i - 2, i - 1, text):
+        return True  # "Light Infantry Battalion (LIB) 20 and 34": the second unit's number ("538 and one corporal" counts)
     if prev == ")" and i > 3 and toks[i - 3].text == "(" and toks[i - 2].text.isupper() \
             and toks[i - 4].lower.rstrip(".") in _LABEL_BEFORE:
         return True  # "Light Infantry Division (LID) 88": the unit's number after its acronym
@@ -293,7 +294,8 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
 
 _ACTS_COUNTED = frozenset("surrenders defections desertions returnees".split())
 _CALIBRE_UNITS = frozenset("mm mm. millimetre millimeter cal cal. calibre caliber".split())
-_WHO_HAVE_DONE = re.compile(r"\s+who\s+(?:have|had)\s+(?:\w+\s+)?\w+ed\b", re.I)
+_WHO_HAVE_DONE = re.compile(r"\s+(?:who\s+(?:have|had)\s+(?:\w+\s+)?\w+ed|(?:\w+\s+){0,2}(?:joined|defected|deserted|"
+                            r"surrendered|fled))\b", re.I)  # "there are more than 200 soldiers and police joined"
 _UNIT_NAMES = frozenset("battalion brigade division regiment lib ib lid bn bde company column".split())
 _GAUGES = _CALIBRE_UNITS | frozenset("bore gauge".split())
 _PARTY_ACRONYMS = frozenset("nld usdp nup snld anp ndf".split())

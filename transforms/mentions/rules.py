@@ -207,7 +207,7 @@ class MentionRules:
                 if not valid:
                     continue
                 # "reportedly" is an attributed report when the sentence or a neighbour names a source
-                attributed_near = any(t.lower_ in _ATTRIBUTION_NEAR for j in (k - 1, k + 1) if 0 <= j < len(sents)
+                attributed_near = any(t.lower_ in _ATTRIBUTION_NEAR for j in (k - 1, k + 1, k + 2) if 0 <= j < len(sents)
                                       for t in sents[j]) if "reportedly" in lows else False
                 draft = self._draft(kind, sent, lows, valid, cues, units, quantities, places, orgs, ranks,
                                     countries, doc_country, attributed_near)
@@ -220,8 +220,11 @@ class MentionRules:
             if draft["modality"] == "report" and k + 1 < len(sents) and _REFUTED_START.match(sents[k + 1].text):
                 draft["modality"] = "denial"  # "Residents said 12 police had defected. That report was false, ..."
         for k, draft in reports.items():
-            if draft["modality"] == "report" and k + 1 < len(sents) and k + 1 not in reports:
-                self._counts_from_next(draft, sents[k + 1])
+            j = k + 1
+            while j < len(sents) and not any(t.is_alpha for t in sents[j]):
+                j += 1  # "4." alone: a numbered statement's paragraph marker
+            if draft["modality"] == "report" and j < len(sents) and j not in reports:
+                self._counts_from_next(draft, sents[j])
         if reports and _DOC_REFUTATION.search(text):
             for draft in reports.values():  # "The junta announced that two KIA members defected ... false propaganda"
                 if draft["modality"] == "report" and _JUNTA_SOURCE.search(
@@ -236,6 +239,8 @@ class MentionRules:
     def _counts_from_next(self, draft: dict, nxt: Span) -> None:
         """"They were one major, two corporals and ...", "They brought 21 weapons": the count follows the event."""
         lows = [t.lower_ for t in nxt[:13] if t.lower_ not in _QUOTES][:12]  # '"Seven of them came with ...'
+        if len(lows) > 2 and lows[0].isdigit() and lows[1] in (".", ")"):
+            lows = lows[2:]  # "4. They handed over the following weapons: ..." in a numbered statement
         split = _OF_THEM_SOLDIERS.search(nxt.text)
         if draft["people_count"] is not None and split and _RELATIVES_AFTER.search(nxt.text, split.end()):
             # "76 people surrendered ... 52 of them were soldiers ... and the remaining 24 were family members"
@@ -263,9 +268,9 @@ class MentionRules:
                 best = max(people, key=lambda q: q.value)
                 draft["people_count"], draft["count_qualifier"] = best.value, best.qualifier
         if draft["weapons_count"] is None and _BRINGING_VERBS.intersection(words):
-            weapons = [q.value for q in quantities if q.category == "weapons"]
+            weapons = list_total(quantities, nxt.text, "weapons", self.nouns)  # "47 rifles, ..., 2 pistols": one list
             if weapons:
-                draft["weapons_count"] = max(weapons)
+                draft["weapons_count"] = weapons
 
     def _weapons_from_rewards(self, drafts: Sequence[dict], text: str) -> None:
         """"The PDF paid the three 1.5 million kyat for two rifles": the reward counts the arms handed in."""
@@ -449,6 +454,11 @@ class MentionRules:
         if people is not None and more and people not in more:
             # "two soldiers defected on 3 May, and one more followed on 11 May": three
             people = people._replace(value=people.value + sum(q.value for q in more))
+        of_whom = _OF_WHOM_SOLDIERS.match(sent.text, people.end) if people is not None and people.noun in (
+            "people", "persons", "individuals") else None
+        if of_whom and _RELATIVES_AFTER.search(sent.text, of_whom.end()) and parse_number(of_whom.group(1)):
+            # "43 people arrived, of whom 17 were soldiers and the rest their wives and children": 17
+            people = people._replace(value=parse_number(of_whom.group(1)))
         added = [q for q in quantities if q.category in ("people", "bare") and not (q.subset or q.casualty or q.size or q.single)
                  and _ADDING_TO.search(sent.text, max(0, q.start - 20), q.start)]
         rest = [q for q in picked if q is not None and q not in added]
@@ -582,6 +592,8 @@ def _sentences(doc: Doc) -> list[Span]:
 _RUNNING_TOTAL = re.compile(r"\b(?:brought|brings|bringing|raised|raising|took|taking|pushed|pushing)\s+(?:the\s+(?:total|tally)\s+)?to\b",
                             re.I)
 _OF_THEM_SOLDIERS = re.compile(r"\b([\w,]+)\s+of\s+them\s+(?:were|are)\s+(?:soldiers|troops|police(?:men)?|officers|personnel)\b", re.I)
+_OF_WHOM_SOLDIERS = re.compile(r"[^.;]{0,80}?\bof\s+whom\s+([\w,]+)\s+(?:were|are)\s+(?:\w+\s+)?(?:soldiers|troops|"
+                               r"police(?:men)?|officers|personnel)\b", re.I)
 _RELATIVES_AFTER = re.compile(r"\b(?:famil(?:y|ies)|relatives|wives|children|dependants|civilians)\b", re.I)
 _COUNT_WORDS = _NUMBER_WORDS - {"a", "an", "half"}
 # "Residents said 12 police had defected. That report was false."
@@ -633,7 +645,8 @@ _GROUP_AS_PLACE = frozenset("- – controlled held territory territories area ar
 _PARTIES = frozenset("party parties usdp nld nup".split())
 _PRISONERS = frozenset({"prisoners", "prisoner", "inmates", "inmate", "convicts", "detainees", "detainee", "escapees",
                         "suspects"})
-_FLED_OR_QUIT = frozenset("fled escaped crossed deserted defected resigned quit abandoned ran sought left".split())  # "rather than obey orders"
+_FLED_OR_QUIT = frozenset("fled escaped crossed deserted defected resigned quit abandoned ran sought left seek seeking refuge "
+                          "traveling travelling travelled traveled".split())  # "rather than obey orders"
 
 
 def _lower_words(sent: Span) -> list[str]:
