@@ -16,7 +16,7 @@ import re
 from typing import Optional, Sequence
 
 from newswatch.transforms.mentions.numbers import (
-    NounLexicon, Quantity, _HAS_NUMBER, _NUMBER_WORDS, _PLURAL_TITLES, _TITLES, _Tok, _count_at, _is_model, _noun_phrase, _tokens,
+    NounLexicon, Quantity, _HAS_NUMBER, _NUMBER_WORDS, _WHO_HAVE_DONE, _PLURAL_TITLES, _TITLES, _Tok, _count_at, _is_model, _noun_phrase, _tokens,
     _word_value, parse_number)
 
 
@@ -125,6 +125,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                     and len(_LIST_JOINS.findall(text, out[-1].start, out[-1].end)) >= 1:
                 value = head  # "a sergeant and three privates, four soldiers in all": the list, then its total
             out[-1] = out[-1]._replace(value=value, end=quantity.end)
+            if out[-1].size and _WHO_HAVE_DONE.match(text, quantity.end):
+                out[-1] = out[-1]._replace(size=False)  # "there were 945 soldiers, 30 police and 64 militia who defected"
             prev_end = quantity.end
             continue
         out.append(quantity)

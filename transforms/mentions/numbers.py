@@ -74,11 +74,17 @@ _STOP = frozenset({
     "including", "about", "around", "nearly", "some", "more", "most", "all", "both",
 })
 _CASUALTY = re.compile(
-    r"^\s*(?:(?:were|was|had|have|has|been|are|is|reportedly|also|later|all|later|were\s+all)\s+){0,3}"
+    r"^\s*(?:who\s+)?(?:(?:were|was|had|have|has|been|are|is|reportedly|also|later|all|later|were\s+all)\s+){0,3}"
     r"(?:killed|wounded|injured|dead|died|executed|captured|arrested|detained|missing|displaced|"
     r"hurt|slain|imprisoned|jailed)\b",
     re.I,
 )
+# a tally that counts prisoners of war with the defectors: "2,000 soldiers defected, surrendered or were captured",
+# "2,578 personnel either became prisoners of war, defected or surrendered"
+_WITH_CAPTURED = re.compile(
+    r"[^.;]{0,80}?\b(?:became\s+|were\s+)?(?:captured|prisoners\s+of\s+war|taken\s+prisoner)\b[^.;]{0,40}\b(?:defected|"
+    r"surrendered)\b|[^.;]{0,80}?\b(?:defected|surrendered),?\s+(?:\w+\s+)?(?:or|and)\s+(?:were\s+|became\s+)?(?:captured|"
+    r"prisoners\s+of\s+war|taken\s+prisoner)\b", re.I)
 # a bare number that is the subject of a verb: "40 had crossed over", "at least 19 were received"
 _BARE_SUBJECT = frozenset("had have has were are was is defected surrendered deserted fled escaped".split())
 _TOKEN = re.compile(
@@ -507,7 +513,8 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     if k + 1 < len(toks) and toks[k + 1].text in ("-",) and k + 2 < len(toks) and toks[k + 2].lower.startswith("old"):
         return None
     after = text[toks[k].end:toks[k].end + 60]
-    casualty = bool(_CASUALTY.match(after)) or (q_start > 0 and toks[q_start - 1].lower in _CASUALTY_BEFORE)
+    casualty = bool(_CASUALTY.match(after) or _WITH_CAPTURED.match(text, toks[k].end, toks[k].end + 200)) or (
+        q_start > 0 and toks[q_start - 1].lower in _CASUALTY_BEFORE)
     size = category == "people" and toks[k].lower not in ("defectors", "deserters") \
         and bool(_SIZE_BEFORE.search(text[max(0, toks[q_start].start - 40):toks[q_start].start])
                  or _SIZE_AFTER.match(after)) \

@@ -461,6 +461,11 @@ class MentionRules:
             people = people._replace(value=parse_number(of_whom.group(1)))
         added = [q for q in quantities if q.category in ("people", "bare") and not (q.subset or q.casualty or q.size or q.single)
                  and _ADDING_TO.search(sent.text, max(0, q.start - 20), q.start)]
+        tally = [q for q in quantities if q.category in ("people", "bare") and not (
+            q.subset or q.casualty or q.size or q.single) and _TALLY_VERB.match(sent.text, q.end)]
+        if len(tally) >= 2 and (people is None or people in tally):
+            # "880 soldiers who defected, 135 who surrendered and 916 who were captured": 1,015 went over
+            people = tally[0]._replace(value=sum(q.value for q in tally))
         rest = [q for q in picked if q is not None and q not in added]
         if added and rest:
             # "over 4,000 have defected since October, adding to the 14,000 who defected after the coup": 18,000
@@ -572,6 +577,7 @@ def _per_event_weapons(events, sent: Span, quantities: Sequence[Quantity], nouns
 
 
 _QUOTES = frozenset({'"', "“", "”", "'", "‘"})
+_TALLY_VERB = re.compile(r"\s+(?:who\s+(?:had\s+|have\s+)?)?(?:defected|surrendered|deserted)\b", re.I)
 _ADDING_TO = re.compile(r"\badding\s+to\s+(?:the\s+)?$", re.I)
 _ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed".split())
 _WHAT_BEFELL = frozenset("killed arrested detained captured died wounded injured sentenced jailed executed "
