@@ -9,12 +9,15 @@ Pure functions over one sentence's lower-cased words (``lows``), used by
   (extra defection and conscription hits), unless they are civilians evading the draft
   (:func:`_escaping_draft`);
 - word sets for militia recruitment (:data:`_MILITIA`, :data:`_COMPULSION`) and for
-  leaving a post (:data:`_NOT_LEFT_AFTER`, ...).
+  leaving a post (:data:`_NOT_LEFT_AFTER`, ...);
+- :func:`story_context`: what the whole story says once, for every sentence (a base overrun, a
+  rout abroad, a withdrawal, draft refusers, a claim the story refutes).
 """
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+import re
+from typing import NamedTuple, Optional, Sequence
 
 from newswatch.transforms.mentions.components import word_sets
 from newswatch.transforms.mentions.modality import _Hit
@@ -148,3 +151,59 @@ _QUOTA_UNITS = frozenset("village villages ward wards household households tract
 def _quota(lows: Sequence[str]) -> bool:
     """"30 youths per village tract", "one man from each household": recruits demanded by quota."""
     return any(w in ("per", "each", "every") and _QUOTA_UNITS.intersection(lows[k + 1:k + 3]) for k, w in enumerate(lows))
+
+
+class StoryContext(NamedTuple):
+    """Facts of the whole story that decide how single sentences read; :func:`story_context` finds them once."""
+
+    overrun: bool  # a post or base was overrun: "troops fled the outposts" is a rout
+    refusers: bool  # young people refuse the draft: civilians beside the soldiers are no deserters
+    refuted: bool  # the story calls a (junta) claim false propaganda
+    retreat_triggers: frozenset  # triggers that read as a rout or a withdrawal here, unless they go to the resistance
+
+
+def story_context(text: str) -> StoryContext:
+    """The story-level context of ``text`` (the analysed article, headline first)."""
+    overrun = bool(_OVERRUN.search(text))
+    withdrawal = bool(_WITHDRAWAL.search(text) or _WITHDRAWAL_TO_TOWN.search(text))
+    # fled into Mizoram or Thailand when their camp was overrun or attacked: a rout
+    routed_abroad = (overrun or bool(_ROUT_CAUSE.search(text))) and bool(_FOREIGN_REFUGE.search(text))
+    retreat = (_ROUT_TRIGGERS if routed_abroad else frozenset()) | (_WITHDRAWAL_TRIGGERS if withdrawal else frozenset())
+    return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), bool(_DOC_REFUTATION.search(text)), retreat)
+
+
+_DOC_REFUTATION = re.compile(r"\b(?:fake\s+news|misinformation|disinformation|false\s+propaganda|unfounded\s+propaganda|"
+                             r"propaganda\s+(?:plot|stunt|campaign|ploy|drive)|amount(?:s|ed)?\s+to\s+propaganda|rejected\s+(?:these|the|this|those)\s+claims?|verdict:\s*false|"
+                             r"rate[sd]?\s+(?:the|this)\s+claim\s+(?:as\s+)?false|no\s+such\s+(?:incident|surrender|event)\s+"
+                             r"(?:occurred|happened|took\s+place))\b", re.I)
+_JUNTA_SOURCE = re.compile(r"\b(?:junta|military\s+council|regime|state[\s-]+(?:media|run|owned|television|tv|"
+                           r"newspapers?|broadcaster)|tatmadaw|sac)\b", re.I)
+_FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ran|refuge|surrendered)\b[^.;]{0,50}?"
+                             r"\b(?:into|to|in)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|thailand|bangladesh|"
+                             r"assam\s+rifles)\b", re.I)
+_ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out seek_refuge".split())
+_WITHDRAWAL_TRIGGERS = frozenset("leave_post desert walk_out flee_abroad".split())
+_ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|attacks?)|after\s+(?:the\s+)?(?:fighting|clashes)|"
+                         r"fled\s+(?:the\s+)?(?:fighting|clashes)|"
+                         r"amid(?:st)?\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:conflict|clashes|fighting|attacks?|offensive)|"
+                         r"in\s+(?:the\s+)?face\s+of\s+(?:[\w-]+\s+){0,2}?(?:attacks?|offensive)|to\s+save\s+their\s+lives|"
+                         r"following\s+(?:the\s+)?(?:clashes|attacks?|fighting|a\s+clash)|amid\s+(?:fierce\s+|heavy\s+)?fighting|"
+                         r"(?:camps?|bases?|posts?|outposts?)\s+(?:was|were)\s+attacked|"
+                         r"attack(?:s|ed)?\s+(?:by\s+[^.]{0,40}\s+)?on\s+(?:their\s+)?(?:military\s+)?(?:camps?|bases?|posts?|outposts?))",
+                         re.I)
+# young people who refuse the draft (not soldiers who "refused to serve the regime" and left it)
+_DRAFT_REFUSERS = re.compile(r"(?i)\b(?:refused|refusing|refuse)\s+to\s+(?:be\s+conscripted|be\s+drafted|"
+                             r"(?:serve|join\s+the\s+(?:army|military))[^.]{0,80}?\b(?:conscription|draft|military\s+service\s+law))"
+                             r"|\bin\s+defiance\s+of\b[^.]{0,60}\b(?:conscription|draft|military\s+service)")
+_OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+of|over)|captured|seized|overran|overrun)"
+                      r"\s+(?:\w+\s+){0,3}(?:post|posts|outposts?|bases?|camps?|positions?|garrison|headquarters)\b"
+                      r"|\b(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\s+(?:[\w-]+\s+){0,4}?(?:was|were|had\s+been|has\s+been|have\s+been)"
+                      r"\s+(?:captured|overrun|seized|taken)\b", re.I)
+# troops falling back to another junta post: their "deserted their posts" elsewhere in the story is the same retreat
+_WITHDRAWAL = re.compile(r"\b(?:withdrew|retreated|fell\s+back|falls?\s+back|pulled\s+back|redeployed|tactical\s+redeployment|"
+                         r"(?:have|has|had)\s+moved|moved\s+back)"
+                         r"\b[^.!?]{0,60}?\b(?:to|into|towards)\s+(?:the\s+)?(?:\w+\s+){0,4}?"
+                         r"(?:headquarters|hq|base|command|garrison|battalion|station)\b"
+                         r"|\b(?:withdrew|withdrawn|withdraw|retreated)\s+from\s+(?:their|its|the)\s+(?:\w+\s+){0,2}?"
+                         r"(?:bases?|positions?|posts?|camps?|outposts?)\b", re.I)
+_WITHDRAWAL_TO_TOWN = re.compile(r"\b(?:withdrew|withdrawn|retreated|fell\s+back|pulled\s+back)\s+to\s+[A-Z][a-z]+")  # "withdrew to Monywa"

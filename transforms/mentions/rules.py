@@ -36,8 +36,8 @@ from spacy.tokens import Doc, Span
 from newswatch.transforms.mentions.components import (
     boilerplate_ranges, doc_text, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
 from newswatch.transforms.mentions.context import (
-    _COMPULSION, _INSTITUTIONS, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _TIME_LINKS,
-    _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat)
+    _COMPULSION, _INSTITUTIONS, _JUNTA_SOURCE, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _TIME_LINKS,
+    _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat, story_context)
 from newswatch.transforms.mentions.itemised import itemised_counts
 from newswatch.transforms.mentions.modality import _MODALS, CLAIMS, FALSE, _ENQUIRY, _clause, _Hit, _modality, _pick_count, _source_party
 from newswatch.transforms.mentions.number_lists import find_quantities, list_total
@@ -159,13 +159,7 @@ class MentionRules:
         reports: dict[int, dict] = {}
         drafted_for_service = False
         text = doc_text(doc) if matches else ""
-        overrun = bool(_OVERRUN.search(text))
-        withdrawal = bool(_WITHDRAWAL.search(text) or _WITHDRAWAL_TO_TOWN.search(text))
-        refusers = bool(_DRAFT_REFUSERS.search(text))  # "80 new recruits join the resistance in defiance of the draft"
-        # fled into Mizoram or Thailand when their camp was overrun or attacked: a rout
-        routed_abroad = (overrun or bool(_ROUT_CAUSE.search(text))) and bool(_FOREIGN_REFUGE.search(text))
-        retreat_triggers = (_ROUT_TRIGGERS if routed_abroad else frozenset()) | (
-            _WITHDRAWAL_TRIGGERS if withdrawal else frozenset())  # dropped unless the sentence goes to the resistance
+        story = story_context(text)
         for sent, k, hits, cues, units in matches:
             lows = _lower_words(sent)
             quantities = find_quantities(sent.text, self.nouns, singles=True)
@@ -180,17 +174,17 @@ class MentionRules:
             hits = hits + _deserting_conscripts(lows)
             if not drafted_for_service:  # "five of the nine arrested escaped" deserts only people held for the draft
                 hits = [h for h in hits if h.trigger != "escaped_custody"]
-            if overrun:  # "troops fled the outposts" that the other side then took: a rout, not a defection
+            if story.overrun:  # "troops fled the outposts" that the other side then took: a rout, not a defection
                 hits = [h for h in hits if not (h.trigger == "leave_post" and lows[h.end - 1] in _PLACES_OVERRUN
                                                  or h.trigger == "flee_abroad"
                                                  or h.trigger in ("cross_over", "surrender")
                                                  and _ABROAD.intersection(lows[h.end:h.end + 4]))]
-            if refusers and not (self.force_people - _RECRUIT_WORDS).intersection(lows):
+            if story.refusers and not (self.force_people - _RECRUIT_WORDS).intersection(lows):
                 hits = [h for h in hits if h.kind != "defection"]  # civilians who refuse the draft are no deserters
-            if retreat_triggers:
+            if story.retreat_triggers:
                 # "the surrendered soldiers were taken into custody by the Assam Rifles" (a rout abroad); "abandoned a
                 # hill camp and withdrew to the battalion HQ. 'They deserted their posts'" (a retreat)
-                hits = [h for h in hits if not (h.trigger in retreat_triggers
+                hits = [h for h in hits if not (h.trigger in story.retreat_triggers
                                                 and not _goes_to_resistance(lows[h.end:h.end + 8]))]
             # "villagers fled to KIA-controlled areas": a place, not the group
             hits = [h for h in hits if not (h.trigger == "flee_to_group" and h.end < len(lows)
@@ -225,7 +219,7 @@ class MentionRules:
                 j += 1  # "4." alone: a numbered statement's paragraph marker
             if draft["modality"] == "report" and j < len(sents) and j not in reports:
                 self._counts_from_next(draft, sents[j])
-        if reports and _DOC_REFUTATION.search(text):
+        if reports and story.refuted:
             for draft in reports.values():  # "The junta announced that two KIA members defected ... false propaganda"
                 if draft["modality"] == "report" and _JUNTA_SOURCE.search(
                         text, max(0, draft["start_char"] - 150), draft["end_char"]):
@@ -518,12 +512,6 @@ _TO_OWN_SIDE = re.compile(r"\b(?:to|at|before)\s+(?:their|his)\s+(?:own\s+)?(?:c
                           r"(?:junta|military|army)\b")
 
 
-_DOC_REFUTATION = re.compile(r"\b(?:fake\s+news|misinformation|disinformation|false\s+propaganda|unfounded\s+propaganda|"
-                             r"propaganda\s+(?:plot|stunt|campaign|ploy|drive)|amount(?:s|ed)?\s+to\s+propaganda|rejected\s+(?:these|the|this|those)\s+claims?|verdict:\s*false|"
-                             r"rate[sd]?\s+(?:the|this)\s+claim\s+(?:as\s+)?false|no\s+such\s+(?:incident|surrender|event)\s+"
-                             r"(?:occurred|happened|took\s+place))\b", re.I)
-_JUNTA_SOURCE = re.compile(r"\b(?:junta|military\s+council|regime|state[\s-]+(?:media|run|owned|television|tv|"
-                           r"newspapers?|broadcaster)|tatmadaw|sac)\b", re.I)
 
 
 def _goes_to_resistance(after: Sequence[str]) -> bool:
@@ -605,19 +593,6 @@ _COUNT_WORDS = _NUMBER_WORDS - {"a", "an", "half"}
 # "Residents said 12 police had defected. That report was false."
 _REFUTED_START = re.compile(rf"\s*(?:but\s+|however,?\s+)?(?:the|that|this|these|those)\s+{CLAIMS}"
                             rf"\s+(?:was|were|is|are|proved|turned\s+out\s+to\s+be)\s+{FALSE}\b", re.I)
-_FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ran|refuge|surrendered)\b[^.;]{0,50}?"
-                             r"\b(?:into|to|in)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|thailand|bangladesh|"
-                             r"assam\s+rifles)\b", re.I)
-_ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out seek_refuge".split())
-_WITHDRAWAL_TRIGGERS = frozenset("leave_post desert walk_out flee_abroad".split())
-_ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|attacks?)|after\s+(?:the\s+)?(?:fighting|clashes)|"
-                         r"fled\s+(?:the\s+)?(?:fighting|clashes)|"
-                         r"amid(?:st)?\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:conflict|clashes|fighting|attacks?|offensive)|"
-                         r"in\s+(?:the\s+)?face\s+of\s+(?:[\w-]+\s+){0,2}?(?:attacks?|offensive)|to\s+save\s+their\s+lives|"
-                         r"following\s+(?:the\s+)?(?:clashes|attacks?|fighting|a\s+clash)|amid\s+(?:fierce\s+|heavy\s+)?fighting|"
-                         r"(?:camps?|bases?|posts?|outposts?)\s+(?:was|were)\s+attacked|"
-                         r"attack(?:s|ed)?\s+(?:by\s+[^.]{0,40}\s+)?on\s+(?:their\s+)?(?:military\s+)?(?:camps?|bases?|posts?|outposts?))",
-                         re.I)
 # where troops routed from a border camp go, and the foreign forces they give themselves up to
 _UNIT_POSITION_DETS = frozenset("a an the its several many some numerous multiple all two three four five".split())
 _VACATED = frozenset("left abandoned leave leaves abandon abandons leaving abandoning vacated vacate".split())
@@ -626,27 +601,11 @@ _POSITIONS = frozenset("post posts position positions outpost outposts base base
 _CIVILIANS = frozenset("teacher teachers doctor doctors nurse nurses professionals professional students student "
                        "engineers civilians villagers lecturers journalists workers".split())
 _RECRUIT_WORDS = frozenset("recruit recruits".split())
-# young people who refuse the draft (not soldiers who "refused to serve the regime" and left it)
-_DRAFT_REFUSERS = re.compile(r"(?i)\b(?:refused|refusing|refuse)\s+to\s+(?:be\s+conscripted|be\s+drafted|"
-                             r"(?:serve|join\s+the\s+(?:army|military))[^.]{0,80}?\b(?:conscription|draft|military\s+service\s+law))"
-                             r"|\bin\s+defiance\s+of\b[^.]{0,60}\b(?:conscription|draft|military\s+service)")
 _INSTITUTION_SUBJECT = frozenset("military army junta regime tatmadaw military's army's junta's regime's".split())
 _GENERIC_MEMBERS = frozenset("men man personnel members member staff officers officer".split())
 _ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagaland assam indian thai bangladeshi bgb indo "
                     "border".split())
 _PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base bases camp camps garrison".split())
-_OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+of|over)|captured|seized|overran|overrun)"
-                      r"\s+(?:\w+\s+){0,3}(?:post|posts|outposts?|bases?|camps?|positions?|garrison|headquarters)\b"
-                      r"|\b(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\s+(?:[\w-]+\s+){0,4}?(?:was|were|had\s+been|has\s+been|have\s+been)"
-                      r"\s+(?:captured|overrun|seized|taken)\b", re.I)
-# troops falling back to another junta post: their "deserted their posts" elsewhere in the story is the same retreat
-_WITHDRAWAL = re.compile(r"\b(?:withdrew|retreated|fell\s+back|falls?\s+back|pulled\s+back|redeployed|tactical\s+redeployment|"
-                         r"(?:have|has|had)\s+moved|moved\s+back)"
-                         r"\b[^.!?]{0,60}?\b(?:to|into|towards)\s+(?:the\s+)?(?:\w+\s+){0,4}?"
-                         r"(?:headquarters|hq|base|command|garrison|battalion|station)\b"
-                         r"|\b(?:withdrew|withdrawn|withdraw|retreated)\s+from\s+(?:their|its|the)\s+(?:\w+\s+){0,2}?"
-                         r"(?:bases?|positions?|posts?|camps?|outposts?)\b", re.I)
-_WITHDRAWAL_TO_TOWN = re.compile(r"\b(?:withdrew|withdrawn|retreated|fell\s+back|pulled\s+back)\s+to\s+[A-Z][a-z]+")  # "withdrew to Monywa"
 _GROUP_AS_PLACE = frozenset("- – controlled held territory territories area areas zone zones".split())
 _PARTIES = frozenset("party parties usdp nld nup".split())
 _PRISONERS = frozenset({"prisoners", "prisoner", "inmates", "inmate", "convicts", "detainees", "detainee", "escapees",
