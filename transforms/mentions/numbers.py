@@ -346,6 +346,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
             return j + 1, "people"
         if nxt in ("the", "his", "their", "its", "our"):
             j += 2  # "40 of the soldiers", "200 of his troops"
+            if j + 1 < len(toks) and (toks[j].kind == "num" or toks[j].lower in _UNITS or toks[j].lower in _TENS):
+                j += 1  # "nine of the 14 former conscripts": nine
     if j < len(toks) and toks[j].text in ("-",) and j + 1 < len(toks) and toks[j + 1].lower in ("odd", "plus"):
         j += 2  # "30-odd soldiers"
     if j < len(toks) and toks[j].lower in _BARE_SUBJECT:
