@@ -165,7 +165,7 @@ class MentionRules:
             quantities = find_quantities(sent.text, self.nouns, singles=True)
             sent_ranks = _in_sentence(ranks, sent)
             # "Captain Aung Myo defected to the NUG": a rank that could be a ship's or a team's, going over to the resistance
-            has_force = self._has_force(sent) or any(r.kb_id_ not in _CIVIL_RANKS for r in sent_ranks) or (
+            has_force = self._has_force(lows) or any(r.kb_id_ not in _CIVIL_RANKS for r in sent_ranks) or (
                 bool(sent_ranks) and bool(_RESISTANCE_SIDE.intersection(lows)))
             armed = any(self.nouns.get(w) == "weapons" for w in lows)  # "walked out with their rifles"
             non_military = bool(self.non_military.intersection(lows)) and not has_force
@@ -306,18 +306,16 @@ class MentionRules:
             return near_force
         return near_force or armed
 
-    def _has_force(self, sent: Span) -> bool:
-        for tok in sent:
-            low = tok.lower_
-            if low in self.force_words:
-                return True
-            if low in ("force", "forces") and tok.i > 0 and tok.nbor(-1).lower_ in ("air", "police", "security", "armed"):
-                return True
-        return False
+    def _has_force(self, lows: Sequence[str]) -> bool:
+        """A member of an armed force named: "soldiers", "police", "the air force" (not "the task force")."""
+        if not self.force_words.isdisjoint(lows):
+            return True
+        return any(w in ("force", "forces") and k > 0 and lows[k - 1] in ("air", "police", "security", "armed")
+                   for k, w in enumerate(lows))
 
     def _force_at(self, sents: Sequence[Span], j: int, cache: dict[int, bool]) -> bool:
         if j not in cache:
-            cache[j] = self._has_force(sents[j])
+            cache[j] = self._has_force([t.lower_ for t in sents[j]])
         return cache[j]
 
     def _valid(self, hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Quantity], force_ok: bool) -> bool:
@@ -617,8 +615,10 @@ _FLED_OR_QUIT = frozenset("fled escaped crossed deserted defected resigned quit 
 def _lower_words(sent: Span) -> list[str]:
     """Lower-case words, with the month "May" told apart from the modal ("in May 2024" is no hedge)."""
     lows = [t.lower_ for t in sent]
-    for k, tok in enumerate(sent):
-        if lows[k] == "may" and tok.text == "May" and k > 0 and (
+    if "may" not in lows:
+        return lows
+    for k in (k for k, w in enumerate(lows) if w == "may"):
+        if sent[k].text == "May" and k > 0 and (
                 lows[k - 1] in _MONTH_CONTEXT or lows[k - 1].isdigit()
                 or (k + 1 < len(lows) and (lows[k + 1][:1].isdigit() or lows[k + 1] in (",", ".")))):
             lows[k] = "may_month"
