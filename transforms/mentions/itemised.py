@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple, Optional
 
+from newswatch.transforms.mentions.components import load_noun_lexicon, load_patterns
+from newswatch.transforms.mentions.number_lists import find_quantities, list_total
 from newswatch.transforms.mentions.numbers import _TITLES, parse_number
 
 _MARKER = r"(?:[-•*·▪–✅✔☑➡▶►◆●○■□★☆🔹🔸]|\(?\d{1,2}[.)]|\(\d{1,2}\)|\(?[a-hA-H][.)])"
@@ -81,6 +83,8 @@ def _block_counts(block: list[re.Match]) -> list[ItemisedList]:
         body = (m.group("body") or m.group("kv") or m.group("dash") or f"{m.group('what')}: {m.group('n')}").strip()
         person = _person_item(body)
         weapon = 0 if person else _weapon_item(body) or 0
+        if not (person or weapon) and m.group("body"):
+            person, weapon = _phrase_item(body)
         if (person or weapon) and first is None:
             first = m.start()
         people += person
@@ -156,3 +160,27 @@ def _table_totals(text: str) -> list[ItemisedList]:
         if people or weapons:
             out.append(ItemisedList(start, people, weapons, True))
     return out
+
+
+_FAMILY = re.compile(r"\b(?:famil(?:y|ies)|relatives?|wives|children|dependants?)\b", re.I)
+_LEXICON: list = []  # (nouns, force nouns), loaded on first use
+
+
+def _phrase_item(body: str) -> tuple[int, int]:
+    """"Kani Township — 3 soldiers from LIB 87, bringing 2 MA-1 rifles and 1 MA-3 rifle": (3, 3).
+
+    A bulleted line that counts members of a force (not "3 civilians killed") and the firearms they brought."""
+    if not _LEXICON:
+        rows = load_patterns("nouns.jsonl")
+        _LEXICON.extend([load_noun_lexicon(), frozenset(r["word"] for r in rows if r["force"])
+                         | frozenset(w.lower() for w in _TITLES)])
+    nouns, force = _LEXICON
+    if _FAMILY.search(body):
+        return 0, 0  # "Five family members, the wives and children of two of the above personnel"
+    found = find_quantities(body, nouns)
+    people = next((q.value for q in found if q.category == "people" and not (q.subset or q.casualty or q.size)
+                   and (q.noun in force or any(w in force for w in body[q.start:q.end].lower().split()))), 0)
+    if not people:
+        return 0, 0
+    return people, list_total(found, body, "weapons", nouns) or 0
+

@@ -168,7 +168,9 @@ class MentionRules:
             has_force = self._has_force(lows) or any(r.kb_id_ not in _CIVIL_RANKS for r in sent_ranks) or (
                 bool(sent_ranks) and bool(_RESISTANCE_SIDE.intersection(lows)))
             armed = any(self.nouns.get(w) == "weapons" for w in lows)  # "walked out with their rifles"
-            non_military = bool(self.non_military.intersection(lows)) and not has_force
+            # ("from a different company", right after a defection, is a military company)
+            non_military = bool((self.non_military - (_UNIT_LIKE if last_defection >= k - 2 else frozenset()))
+                                .intersection(lows)) and not has_force
             near_force = has_force or (not non_military and (
                 last_defection >= k - 3 or any(self._force_at(sents, j, force_cache) for j in (k - 1, k - 2) if j >= 0)))
             hits = hits + _deserting_conscripts(lows)
@@ -248,6 +250,12 @@ class MentionRules:
             if them:
                 draft["people_count"], draft["count_qualifier"] = them[0].value, them[0].qualifier
                 lows[0] = "they"  # and what they brought is told after: "... came with five rifles"
+        if draft["people_count"] is None and "led" in lows + [t.lower_ for t in nxt[12:40]]:
+            # "The battalion surrendered on Sunday. Its commander led 187 soldiers and 236 family members out"
+            led = [q for q in find_quantities(nxt.text, self.nouns) if q.category == "people" and not (
+                q.subset or q.casualty or q.size) and _LED.search(nxt.text, max(0, q.start - 12), q.start)]
+            if led:
+                draft["people_count"], draft["count_qualifier"] = led[0].value, led[0].qualifier
         if not lows or lows[0] not in _CONTINUATION_STARTS:
             return
         quantities = [q for q in find_quantities(nxt.text, self.nouns)
@@ -297,7 +305,7 @@ class MentionRules:
                 hit.trigger != "join_cdm" or bool(_LEAVING.intersection(before)))
         if hit.force == "sentence":
             # "they walked out" right after a sentence about soldiers: the pronoun carries the context
-            subject = lows[max(0, hit.start - 2):hit.start]
+            subject = lows[max(0, hit.start - 2):hit.start + (lows[hit.start] == "another") * 2]  # "Another four arrived"
             # "a total of 15,000 have joined the CDM", "another six slipped out"
             counted = any(w[:1].isdigit() or w in _COUNT_WORDS for w in subject)
             return has_force or armed or ((near_force or (counted and force_ahead))
@@ -562,6 +570,8 @@ def _per_event_weapons(events, sent: Span, quantities: Sequence[Quantity], nouns
     return sum(found) if len(found) >= 2 else None
 
 
+_LED = re.compile(r"\bled\s+(?:about\s+|some\s+|around\s+)?$", re.I)
+_UNIT_LIKE = frozenset({"company", "team"})  # a business or a side in sport, or a military unit
 _QUOTES = frozenset({'"', "“", "”", "'", "‘"})
 _TALLY_VERB = re.compile(r"\s+(?:who\s+(?:had\s+|have\s+)?)?(?:defected|surrendered|deserted)\b", re.I)
 _ADDING_TO = re.compile(r"\badding\s+to\s+(?:the\s+)?$", re.I)
