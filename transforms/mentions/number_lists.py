@@ -142,8 +142,9 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
             j = before[-1]
             out[j] = out[j]._replace(value=out[j].value + q.value, end=q.end)
             out[k] = q._replace(subset=True)
-    out = [q._replace(subset=True) if q.category == "people" and q.noun in ("people", "persons", "individuals")
-           and _WITH_CIVILIANS.match(text, q.end) else q for q in out]  # "50 people comprising police and civilians"
+    # "50 people comprising police and civilians", "16 Myanmar nationals, including some policemen": a mixed group
+    out = [q._replace(subset=True) if q.category == "people" and q.noun in _ANYONE
+           and (_WITH_CIVILIANS.match(text, q.end) or _WITH_SOME.match(text, q.end)) else q for q in out]
     for k, q in enumerate(out):
         if q.category == "people" and not (q.subset or q.single) and " other " in text[q.start:q.end] \
                 and _NAME_AND.search(text, max(0, q.start - 60), q.start):
@@ -214,6 +215,8 @@ _AND_HIS_UNIT = re.compile(r"\b(?:an?|the)\s+(?:[\w-]+\s+){0,3}?(?:lieutenant|ca
 _ALONG_WITH = re.compile(r",?\s*(?:along|together)\s+with\s+$", re.I)
 _CLAUSE_VERB = re.compile(r"\b(?:said|says|told|have|has|had|were|was|are|is|defected|surrendered|joined|fled|deserted|"
                           r"arrived|reached|crossed)\b", re.I)
+_ANYONE = frozenset("people persons individuals nationals residents citizens".split())
+_WITH_SOME = re.compile(r"\s*,?\s*including\s+(?:some|several|a\s+few|many|a\s+number\s+of)\b", re.I)
 _WITH_CIVILIANS = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of|made\s+up\s+of)\b[^.;]{0,60}?\bcivilians\b", re.I)
 _BRACKETED_NUMBER = re.compile(r"\((\d[\d,]*)\)")
 # "Lieutenant Khun Zaw, a platoon commander at the base, defected": the description closes before the verb

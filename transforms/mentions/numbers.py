@@ -88,8 +88,8 @@ _WITH_CAPTURED = re.compile(
 # a bare number that is the subject of a verb: "40 had crossed over", "at least 19 were received"
 _BARE_SUBJECT = frozenset("had have has were are was is defected surrendered deserted fled escaped".split())
 _TOKEN = re.compile(
-    r"(?P<model>[A-Za-z]+-?\d+[A-Za-z0-9]*(?:-\d+)?|(?-i:BA|MA|AK|MG|HK) \d{1,3}\b)"  # model names ("G3", "AK-47",
-    # "MA-1", "BA 63") are words
+    r"(?P<model>[A-Za-z]+-?\d+[A-Za-z0-9]*(?:-\d+)?|(?-i:BA|MA|AK|MG|HK) \d{1,3}\b|(?-i:[A-Z])\.\d{2,3}\b)"  # model names ("G3", "AK-47",
+    # "MA-1", "BA 63", "M.79") are words
     r"|(?P<num>\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?(?:/\d+)?)"
     r"|(?P<word>[^\W\d_]+(?:[-'’][^\W\d_]+)*)"
     r"|(?P<punct>\S)"
@@ -307,7 +307,7 @@ _GAUGES = _CALIBRE_UNITS | frozenset("bore gauge".split())
 _PARTY_ACRONYMS = frozenset("nld usdp nup snld anp ndf".split())
 _CLASSIFIERS = frozenset("hand hands piece pieces unit units set sets types type kinds kind sorts".split())
 _LIST_ADJECTIVES = frozenset("various assorted different several mixed".split())
-_MODEL = re.compile(r"[A-Z][A-Za-z]*[- ]?\d+[A-Za-z0-9]*(?:-\d+)?")
+_MODEL = re.compile(r"[A-Z][A-Za-z]*[- .]?\d+[A-Za-z0-9]*(?:-\d+)?")
 
 
 def _is_model(tok: _Tok) -> bool:

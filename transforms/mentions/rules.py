@@ -213,7 +213,8 @@ class MentionRules:
                     last_defection = k
                     reports[k] = draft
         for k, draft in reports.items():
-            if draft["modality"] == "report" and k + 1 < len(sents) and _REFUTED_START.match(sents[k + 1].text):
+            if draft["modality"] == "report" and (k + 1 < len(sents) and _REFUTED_START.match(sents[k + 1].text)
+                                                  or _CORRECTED.search(sents[k].text)):
                 draft["modality"] = "denial"  # "Residents said 12 police had defected. That report was false, ..."
         for k, draft in reports.items():
             j = k + 1
@@ -571,6 +572,8 @@ def _per_event_weapons(events, sent: Span, quantities: Sequence[Quantity], nouns
 
 
 _LED = re.compile(r"\bled\s+(?:about\s+|some\s+|around\s+)?$", re.I)
+# "Correction: An earlier version of this article reported that 22 soldiers had surrendered"
+_CORRECTED = re.compile(r"\b(?:an?\s+)?earlier\s+version\s+of\s+this\s+(?:article|story|report)\b", re.I)
 _UNIT_LIKE = frozenset({"company", "team"})  # a business or a side in sport, or a military unit
 _QUOTES = frozenset({'"', "“", "”", "'", "‘"})
 _TALLY_VERB = re.compile(r"\s+(?:who\s+(?:had\s+|have\s+)?)?(?:defected|surrendered|deserted)\b", re.I)
