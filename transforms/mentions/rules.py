@@ -376,8 +376,9 @@ class MentionRules:
             # "junta troops abandoned a police station", "they all left the camp": a unit pulling out of a position
             # ("abandoned their posts" is desertion; "left the camp ... to reach the KNLA" crossed over)
             return False
-        if hit.kind == "defection" and _CIVILIANS.intersection(lows[max(0, hit.start - 8):hit.start]) \
-                and not self.force_people.intersection(lows[max(0, hit.start - 8):hit.start]):
+        reach = 0 if hit.trigger == "join_cdm" else max(0, hit.start - 8)  # the CDM's subject may be far back
+        if hit.kind == "defection" and _CIVILIANS.intersection(lows[reach:hit.start]) \
+                and not self.force_people.intersection(lows[reach:hit.start]):
             return False  # "Like many professionals, she joined the CDM": a civil servant's strike, not a defection
         if hit.kind == "defection" and _retreat(lows, hit):
             return False  # "deserted their posts and withdrew to an army base": no side switched, nobody left the force
@@ -610,7 +611,8 @@ _VACATED = frozenset("left abandoned leave leaves abandon abandons leaving aband
 _POSITIONS = frozenset("post posts position positions outpost outposts base bases camp camps station stations garrison "
                        "checkpoint checkpoints compound".split())
 _CIVILIANS = frozenset("teacher teachers doctor doctors nurse nurses professionals professional students student "
-                       "engineers civilians villagers lecturers journalists workers".split())
+                       "engineers civilians villagers lecturers journalists workers diplomats diplomat ambassador "
+                       "ambassadors secretaries embassy".split())
 _RECRUIT_WORDS = frozenset("recruit recruits".split())
 _INSTITUTION_SUBJECT = frozenset("military army junta regime tatmadaw military's army's junta's regime's".split())
 _GENERIC_MEMBERS = frozenset("men man personnel members member staff officers officer".split())
