@@ -124,10 +124,12 @@ def _weapon_item(body: str) -> Optional[int]:
     return n if n is not None and 0 < n < 10_000 else None
 
 
-_TABLE_ROW = re.compile(r"^[ \t]*\|(?P<cells>[^\n]*)\|[ \t]*$", re.M)
+# a row with at least two cell borders, with or without outer pipes ("| Total | 22 | 7 |", "Total | 34 | 9 | 43")
+_TABLE_ROW = re.compile(r"^[ \t]*\|?(?P<cells>[^\n|]*\|[^\n|]*\|[^\n]*?)\|?[ \t]*$", re.M)
 _TOTAL_CELL = re.compile(r"^\W*(?:grand\s+)?(?:total|all|in\s+all|altogether)\W*$", re.I)
 _PEOPLE_HEAD = re.compile(r"\b(?:persons|people|personnel|total|defectors|all)\b", re.I)
 _FORCE_HEAD = re.compile(r"\b(?:army|soldiers?|police|militia|navy|air\s+force|troops|officers|other\s+ranks)\b", re.I)
+_ARMS_TOTAL_HEAD = re.compile(r"\b(?:firearms?|weapons?|arms|total)\b", re.I)
 _ARMS_HEAD = re.compile(r"\b(?:firearms?|weapons?|arms|guns?|rifles?)\b", re.I)
 
 
@@ -144,6 +146,8 @@ def _table_totals(text: str) -> list[ItemisedList]:
     start = 0
     for k, row in enumerate(rows):
         cells = [c.strip() for c in row.group("cells").split("|")]
+        if not any(ch.isalnum() for ch in row.group("cells")):
+            continue  # a rule line: "---|---|---"
         if header is None or text[rows[k - 1].end():row.start()].strip():
             header, start = cells, row.start()  # a new table begins
             continue
@@ -155,8 +159,9 @@ def _table_totals(text: str) -> list[ItemisedList]:
         if people is None:
             forces = [v for h, v in zip(header, values) if v and _FORCE_HEAD.search(h) and not _ARMS_HEAD.search(h)]
             people = sum(forces) or None
-        weapons = next((v for h, v in zip(header, values) if v and _ARMS_HEAD.search(h)
-                        and not _NOT_FIREARM.search(h)), None)
+        arms = [(h, v) for h, v in zip(header, values) if v and _ARMS_HEAD.search(h) and not _NOT_FIREARM.search(h)]
+        # a total column ("Firearms", "Weapons") over one kind ("Rifles", "Pistols")
+        weapons = next((v for h, v in arms if _ARMS_TOTAL_HEAD.search(h)), arms[0][1] if arms else None)
         if people or weapons:
             out.append(ItemisedList(start, people, weapons, True))
     return out

@@ -97,6 +97,7 @@ _DATELINE = re.compile(r"(?:(?:by|source|photo|published(?: on)?|updated)\b[^.!?
 
 
 _TIME_LINE_BEFORE = re.compile(r"(?:^|\n)[ \t]*\d{1,2}[:.]\d{2}[ \t]*(?:[ap]\.?m\.?|GMT|UTC|MMT|ICT)?[ \t]*\n\s*$", re.I)
+_ITEM_HEADING_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:\d{1,2}[.)][ \t]*)?[A-Z][A-Z0-9 ,:;'’&/()-]{5,80}\n\s*$")
 _LIVE_ENTRY = re.compile(r"\s*(?:\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?|GMT|UTC|MMT|ICT)?\s*[-–—:|]|UPDATE\b|BREAKING\b)",
                          re.I)
 
@@ -110,8 +111,11 @@ def _substantive(mentions: Sequence[Mention], facts: DocFacts, text: str = "") -
     if len(body) == 1:
         only = next(m for m in mentions if m.start_char >= facts.body_start)
         if only.modality != "analysis" and (_LIVE_ENTRY.match(only.sentence) or _TIME_LINE_BEFORE.search(
-                text, max(0, only.start_char - 24), only.start_char)):
-            return True  # a live blog's timed entry is a lead of its own (the time may sit on its own line)
+                text, max(0, only.start_char - 24), only.start_char) or _ITEM_HEADING_BEFORE.search(
+                text, max(0, only.start_char - 90), only.start_char)):
+            # a live blog's timed entry is a lead of its own (the time may sit on its own line), and so is the first
+            # sentence under a digest's item heading ("1. KACHIN: DEFECTIONS NEAR BHAMO")
+            return True
         # an explicit call on soldiers to defect ("called on ... soldiers and police to defect") is on topic
         appeal = only.modality == "appeal" and only.kind == "defection"
         lead = only.start_char < facts.lead_end and only.modality != "analysis" and not _passing(only.sentence)

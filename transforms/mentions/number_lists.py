@@ -144,7 +144,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
             out[k] = q._replace(subset=True)
     # "50 people comprising police and civilians", "16 Myanmar nationals, including some policemen": a mixed group
     out = [q._replace(subset=True) if q.category == "people" and q.noun in _ANYONE
-           and (_WITH_CIVILIANS.match(text, q.end) or _WITH_SOME.match(text, q.end)) else q for q in out]
+           and (_WITH_CIVILIANS.match(text, q.end) or _WITH_SOME.match(text, q.end) or _MOSTLY_FAMILY.match(text, q.end))
+           else q for q in out]  # "196 people walked out, most of them the wives and children of soldiers"
     for k, q in enumerate(out):
         if q.category == "people" and not (q.subset or q.single) and " other " in text[q.start:q.end] \
                 and _NAME_AND.search(text, max(0, q.start - 60), q.start):
@@ -186,10 +187,11 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
         described = False
         if prev is not None and q.category == prev.category == "people" and prev.single \
                 and text[prev.end:q.start].strip() == "," and _A_OR_AN.match(text, q.start) \
-                and not re.match(r"[^.;]{0,60}?\band\b", text[q.end:]):
-            # "A third soldier, a corporal from the same battalion, joined them": one man, described (a series ends
-            # with "and")
-            out[-1] = prev._replace(end=q.end)
+                and not re.match(r"[^.;,]{0,60}?\band\b", text[q.end:]):
+            # "A third soldier, a corporal from the same battalion, joined them": one man, described (a series goes
+            # on with "and" before the next comma: "a captain, a sergeant and a private"); "Another defector, a
+            # sergeant, reaches the PDF" is one more man, counted like "another soldier"
+            out[-1] = prev._replace(end=q.end, single=prev.single and not _ANOTHER_ONE.match(text, prev.start))
             continue
         if prev is not None and q.category == prev.category == "people" \
                 and not {q.noun, prev.noun} & _PRONOUNS and (q.noun in _TITLES or _A_OR_AN.match(text, q.start)) \
@@ -212,10 +214,13 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
 _MODEL_NAME = re.compile(r"\b[A-Za-z]{1,3}-?\d")
 _AND_HIS_UNIT = re.compile(r"\b(?:an?|the)\s+(?:[\w-]+\s+){0,3}?(?:lieutenant|captain|major|sergeant|corporal|commander|"
                            r"officer)\s+and\s+(?:his|her)\s+(?:platoon|company|unit|squad|column|men|troops)\s+of\s+$", re.I)
+_ANOTHER_ONE = re.compile(r"(?:another|a\s+(?:second|third|fourth|fifth))\s", re.I)
 _ALONG_WITH = re.compile(r",?\s*(?:along|together)\s+with\s+$", re.I)
 _CLAUSE_VERB = re.compile(r"\b(?:said|says|told|have|has|had|were|was|are|is|defected|surrendered|joined|fled|deserted|"
                           r"arrived|reached|crossed)\b", re.I)
 _ANYONE = frozenset("people persons individuals nationals residents citizens".split())
+_MOSTLY_FAMILY = re.compile(r"[^.;]{0,60}?\b(?:most|many|half|some)\s+of\s+(?:them|whom)\s+(?:\w+\s+){0,2}?(?:wives|famil|"
+                            r"relatives|children|civilians|women)", re.I)
 _WITH_SOME = re.compile(r"\s*,?\s*including\s+(?:some|several|a\s+few|many|a\s+number\s+of)\b", re.I)
 _WITH_CIVILIANS = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of|made\s+up\s+of)\b[^.;]{0,60}?\bcivilians\b", re.I)
 _BRACKETED_NUMBER = re.compile(r"\((\d[\d,]*)\)")
