@@ -477,6 +477,8 @@ class MentionRules:
                                    "weapons", self.nouns) if kind == "defection" else None
         if kind == "defection" and len(events) >= 2:
             weapons_total = _per_event_weapons(events, sent, quantities, self.nouns) or weapons_total
+        if weapons_total == 1 and people is not None and 1 < people.value <= 50 and _EACH_WITH_ONE.search(sent.text):
+            weapons_total = people.value  # "two soldiers walked out, each carrying an MA-1 rifle": two rifles
         sent_orgs = _in_sentence(orgs, sent)
         country = doc_country
         for span in _in_sentence(countries, sent):
@@ -578,6 +580,8 @@ _CORRECTED = re.compile(r"\b(?:an?\s+)?earlier\s+version\s+of\s+this\s+(?:articl
 _UNIT_LIKE = frozenset({"company", "team"})  # a business or a side in sport, or a military unit
 _QUOTES = frozenset({'"', "“", "”", "'", "‘"})
 _TALLY_VERB = re.compile(r"\s+(?:who\s+(?:had\s+|have\s+)?)?(?:defected|surrendered|deserted)\b", re.I)
+_EACH_WITH_ONE = re.compile(r"\beach\s+(?:carr(?:y|ies|ying|ied)|with|bringing|brought|holding|armed\s+with|took|taking)\s+"
+                            r"(?:a|an|one|his|their)\b", re.I)
 _ADDING_TO = re.compile(r"\badding\s+to\s+(?:the\s+)?$", re.I)
 _ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed".split())
 _WHAT_BEFELL = frozenset("killed arrested detained captured died wounded injured sentenced jailed executed "
