@@ -365,6 +365,9 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
                    and not q.single and _UNIT_THEN_INCLUDING.search(sent_text, max(0, q.start - 70), q.start)]
         if of_unit:
             return of_unit[-1]
+    who = [q for q in before if q.single and _WHO_DID_IT.fullmatch(sent_text[q.end:anchor_char])]
+    if who:  # "The academy, which recruits at least 500 cadets a year, ..., an officer who joined the CDM said": 1
+        return who[-1]
     if any(not q.single for q in before):  # "about a dozen soldiers led by a lieutenant colonel walked away": 12
         before = [q for q in before if not q.single]
     if before:

@@ -220,7 +220,8 @@ _CLAUSE_VERB = re.compile(r"\b(?:said|says|told|have|has|had|were|was|are|is|def
                           r"arrived|reached|crossed)\b", re.I)
 _ANYONE = frozenset("people persons individuals nationals residents citizens".split())
 _MOSTLY_FAMILY = re.compile(r"[^.;]{0,60}?\b(?:most|many|half|some)\s+of\s+(?:them|whom)\s+(?:\w+\s+){0,2}?(?:wives|famil|"
-                            r"relatives|children|civilians|women)", re.I)
+                            r"relatives|children|civilians|women)|[^.;,]{0,30},?\s*(?:mostly|mainly|largely)\s+[^.;]{0,40}?\b(?:and|with)\s+"
+                            r"their\s+famil", re.I)  # "100 people, mostly policemen and their families"
 _WITH_SOME = re.compile(r"\s*,?\s*including\s+(?:some|several|a\s+few|many|a\s+number\s+of)\b", re.I)
 _WITH_CIVILIANS = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of|made\s+up\s+of)\b[^.;]{0,60}?\bcivilians\b", re.I)
 _BRACKETED_NUMBER = re.compile(r"\((\d[\d,]*)\)")

@@ -222,6 +222,10 @@ class MentionRules:
                 j += 1  # "4." alone: a numbered statement's paragraph marker
             if draft["modality"] == "report" and j < len(sents) and j not in reports:
                 self._counts_from_next(draft, sents[j])
+            elif draft["modality"] == "report" and draft["weapons_count"] is None and j in reports \
+                    and reports[j]["modality"] == "analysis" and reports[j]["people_count"] is None:
+                # "37 soldiers had defected ... The paper said the defecting soldiers had taken 10 weapons with them"
+                draft["weapons_count"] = reports[j]["weapons_count"]
         if reports and story.refuted:
             for draft in reports.values():  # "The junta announced that two KIA members defected ... false propaganda"
                 if draft["modality"] == "report" and _JUNTA_SOURCE.search(
@@ -370,11 +374,14 @@ class MentionRules:
                 and not self.force_people.intersection(lows[max(0, hit.start - 3):hit.start]):
             return False  # "Myanmar's military has abandoned two outposts": the army pulling out, nobody leaving it
         if hit.trigger == "leave_post" and lows[hit.start] in _VACATED and lows[hit.end - 1] in _POSITIONS \
-                and _UNIT_POSITION_DETS.intersection(lows[hit.start + 1:hit.end - 1]) \
+                and (_UNIT_POSITION_DETS.intersection(lows[hit.start + 1:hit.end - 1])
+                     or hit.end - hit.start <= 3 and lows[hit.end - 1].endswith("s")
+                     and all(w[:1].isalpha() and w not in ("their", "his", "her") for w in lows[hit.start + 1:hit.end - 1])) \
                 and not {"their", "his", "her"}.intersection(lows[hit.start + 1:hit.end - 1]) \
                 and not _goes_to_resistance(lows[hit.end:]):
-            # "junta troops abandoned a police station", "they all left the camp": a unit pulling out of a position
-            # ("abandoned their posts" is desertion; "left the camp ... to reach the KNLA" crossed over)
+            # "junta troops abandoned a police station", "they all left the camp", "150 troops left Mongla positions": a
+            # unit pulling out of a position ("abandoned their posts" is desertion; "left the camp ... to reach the
+            # KNLA" crossed over)
             return False
         reach = 0 if hit.trigger == "join_cdm" else max(0, hit.start - 8)  # the CDM's subject may be far back
         if hit.kind == "defection" and _CIVILIANS.intersection(lows[reach:hit.start]) \
