@@ -83,6 +83,15 @@ def phrase_variants(pattern: str) -> set[str]:
 # --------------------------------------------------------------------------- sentences
 
 
+
+def _hard_wrap(doc: Doc, i: int, j: int) -> bool:
+    """A single line break inside a sentence of hard-wrapped text (old mail archives, plain-text wires): the line
+    before is long and ends mid-sentence, and the next goes on in lower case ("About 20 soldiers / have deserted")."""
+    if doc[i].text.count("\n") != 1 or i == 0 or doc[i - 1].is_punct or not doc[j].text[:1].islower():
+        return False
+    return doc[i].idx - doc_text(doc).rfind("\n", 0, doc[i].idx) - 1 >= 45
+
+
 class SentenceRules:
     """Sentence starts from punctuation and paragraph breaks, plus boilerplate-line spans."""
 
@@ -116,6 +125,7 @@ class SentenceRules:
         return _cap_sentence_length(doc, sorted(set(starts))), boilerplate
 
     def _boundary_after(self, doc: Doc, i: int, starts: list[int], lower_starts: bool = False) -> None:
+        """Add the start of the sentence that follows token ``i``, if one does."""
         n = len(doc)
         tok = doc[i]
         text = tok.text
@@ -124,7 +134,7 @@ class SentenceRules:
                 j = i + 1
                 while j < n and doc[j].is_space:
                     j += 1
-                if j < n:
+                if j < n and not _hard_wrap(doc, i, j):
                     starts.append(j)
             return
         if text not in (".", "!", "?", "…", "...", "?!", "!?"):

@@ -335,7 +335,18 @@ def _force_breakdown(quantities: Sequence[Quantity]) -> list[Quantity]:
         part = out[k + 1]
         if q.category == "people" and q.noun in _GENERIC_PEOPLE and not q.casualty and part.subset \
                 and part.noun in _FORCE_PEOPLE and not part.casualty and 0 <= part.start - q.end <= 30:
-            out[k], out[k + 1] = q._replace(subset=True), part._replace(subset=False)
+            # "617 individuals, including 67 officers, 401 soldiers, 59 female personnel and 81 family members": the
+            # force's parts add up (527), the relatives do not
+            total, end = part.value, part.end
+            for j in range(k + 2, len(out)):
+                if out[j].single:
+                    continue  # "67 officers including Colonel Tun Tun Latt": one of the 67
+                if not (out[j].category == "people" and out[j].noun in _FORCE_PEOPLE and not out[j].casualty
+                        and out[j].start - end <= 60):
+                    break
+                total, end = total + out[j].value, out[j].end
+                out[j] = out[j]._replace(subset=True)
+            out[k], out[k + 1] = q._replace(subset=True), part._replace(subset=False, value=total)
     return out
 
 

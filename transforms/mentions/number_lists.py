@@ -143,6 +143,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
             out[j] = out[j]._replace(value=out[j].value + q.value, end=q.end)
             out[k] = q._replace(subset=True)
     # "50 people comprising police and civilians", "16 Myanmar nationals, including some policemen": a mixed group
+    out = [q._replace(subset=True) if q.category in ("people", "bare") and _WITH_FAMILIES.match(text, q.end) else q
+           for q in out]  # "surrenders exceeded 600, including junta troops and their family members": a mixed total
     out = [q._replace(subset=True) if q.category == "people" and q.noun in _ANYONE
            and (_WITH_CIVILIANS.match(text, q.end) or _WITH_SOME.match(text, q.end) or _MOSTLY_FAMILY.match(text, q.end))
            else q for q in out]  # "196 people walked out, most of them the wives and children of soldiers"
@@ -218,6 +220,7 @@ _ANOTHER_ONE = re.compile(r"(?:another|a\s+(?:second|third|fourth|fifth))\s", re
 _ALONG_WITH = re.compile(r",?\s*(?:along|together)\s+with\s+$", re.I)
 _CLAUSE_VERB = re.compile(r"\b(?:said|says|told|have|has|had|were|was|are|is|defected|surrendered|joined|fled|deserted|"
                           r"arrived|reached|crossed)\b", re.I)
+_WITH_FAMILIES = re.compile(r"\s*,?\s*including\s+[^\d.;]{0,40}?\band\s+(?:their|his)\s+famil", re.I)
 _ANYONE = frozenset("people persons individuals nationals residents citizens".split())
 _MOSTLY_FAMILY = re.compile(r"[^.;]{0,60}?\b(?:most|many|half|some)\s+of\s+(?:them|whom)\s+(?:\w+\s+){0,2}?(?:wives|famil|"
                             r"relatives|children|civilians|women)|[^.;,]{0,30},?\s*(?:mostly|mainly|largely)\s+[^.;]{0,40}?\b(?:and|with)\s+"
@@ -284,7 +287,8 @@ def _singular(noun: str) -> bool:
 
 
 _HONORIFICS = frozenset("Ko Maung Daw Saw Sai Naw Nang Mahn Khun".split())
-_NAME_MODIFIERS = frozenset("former ex retired defected deserted defector deserter".split())  # "Former Major Hein Thaw"
+_NAME_MODIFIERS = frozenset("former ex retired defected deserted defector deserter army navy police force military junta "
+                             "tatmadaw".split())  # "Former Major Hein Thaw", "Myanmar Army Major Hein Thaw Oo"
 
 
 def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: NounLexicon,
@@ -440,8 +444,10 @@ def _add_article_parts(toks: Sequence[_Tok], raw: list, nouns: NounLexicon, cate
             for start in range(max(0, first - 9), first - 1):
                 if start in counted:
                     continue  # "two MA-2 and one MA-4 rifles": already a count of its own
-                part = _article_count(toks, start, nouns, frozenset({quantity.category})) or \
-                    _titled_name(toks, start, first - 1, nouns, quantity.category)
+                part = _article_count(toks, start, nouns, frozenset({quantity.category}))
+                if part is None and not (start > 0 and toks[start - 1].lower in ("including", "by")):
+                    # ("67 officers including Colonel Tun Tun Latt, 401 soldiers": the colonel is one of the 67)
+                    part = _titled_name(toks, start, first - 1, nouns, quantity.category)
                 if part is None:
                     continue
                 between = [t.lower for t in toks[part[1]:first - 1]]

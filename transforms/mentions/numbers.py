@@ -84,7 +84,8 @@ _CASUALTY = re.compile(
 _WITH_CAPTURED = re.compile(
     r"[^.;]{0,80}?\b(?:became\s+|were\s+)?(?:captured|prisoners\s+of\s+war|taken\s+prisoner)\b[^.;]{0,40}\b(?:defected|"
     r"surrendered)\b|[^.;]{0,80}?\b(?:defected|surrendered),?\s+(?:\w+\s+)?(?:or|and)\s+(?:were\s+|became\s+)?(?:captured|"
-    r"prisoners\s+of\s+war|taken\s+prisoner)\b", re.I)
+    r"prisoners\s+of\s+war|taken\s+prisoner)\b|[^.;]{0,60}?\b(?:defected|surrendered)\s+or\s+(?:abandoned|fled|left|withdrew\s+from)"
+    r"\s+(?:their\s+)?(?:bases|posts|positions|camps)\b", re.I)  # "500 troops have surrendered or abandoned their bases"
 # a bare number that is the subject of a verb: "40 had crossed over", "at least 19 were received"
 _BARE_SUBJECT = frozenset("had have has were are was is defected surrendered deserted fled escaped".split())
 _TOKEN = re.compile(
