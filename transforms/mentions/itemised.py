@@ -25,7 +25,7 @@ from newswatch.transforms.mentions.components import load_noun_lexicon, load_pat
 from newswatch.transforms.mentions.number_lists import find_quantities, list_total
 from newswatch.transforms.mentions.numbers import _TITLES, parse_number
 
-_MARKER = r"(?:[-•*·▪–✅✔☑➡▶►◆●○■□★☆🔹🔸]|\(?\d{1,2}[.)]|\(\d{1,2}\)|\(?[a-hA-H][.)])"
+_MARKER = r"(?:[-•*·▪–✅✔☑➡▶►◆●○■□★☆🔹🔸]|\(?\d{1,2}[.)]|\(\d{1,2}\)|\(?[a-zA-Z][.)]|\([ivx]{1,4}\))"
 # a marked line, "2 x AK-47" (a count, then what) or "MA-1 rifles: 3" (what, then a count)
 _ITEM_LINE = re.compile(rf"^[ \t]*(?:{_MARKER}[ \t]+(?P<body>\S[^\n]*)|(?P<n>\d{{1,4}})[ \t]*[x×][ \t]*(?P<what>\S[^\n]*)"
                         r"|(?P<kv>[A-Za-z][^:\n]{0,40}:[ \t]*\(?\d[\d,]*\)?[ \t]*[A-Za-z.]{0,8}[ \t]*)"
@@ -37,7 +37,7 @@ _NAME_COUNT = re.compile(r"^(?P<name>[^:\n]+?)\s*(?::|\s[-–—]|=)\s*\(?(?P<n>
                          r"(?P<unit>nos?\.?|numbers?|hands?|pieces?|pcs\.?|units?|persons?|people|men|each)?\s*[.;,]?\s*$",
                          re.I)
 _COUNT_FIRST = re.compile(r"^\(?(?P<n>\d{1,4})\)?\s+(?:hands?\s+of\s+|pieces?\s+of\s+|nos?\.?\s+)?(?P<name>[^\n]{1,40})$", re.I)
-_RANK_WORDS = _TITLES | frozenset("lance warrant staff able leading seaman rate petty deputy second first police "
+_RANK_WORDS = _TITLES | frozenset("lance warrant staff able leading seaman rate petty deputy second first class pfc police "
                                   "ii iii i 2nd 1st lt. col. capt. sgt. cpl. pte. maj. other ranks soldiers soldier "
                                   "privates policemen policeman officers constable constables airman airmen".split())
 _FIREARM = re.compile(r"\b(?:rifles?|pistols?|guns?|carbines?|firearms?|revolvers?|launchers?|sub-?machine|"

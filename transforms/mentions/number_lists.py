@@ -143,8 +143,10 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
             out[j] = out[j]._replace(value=out[j].value + q.value, end=q.end)
             out[k] = q._replace(subset=True)
     # "50 people comprising police and civilians", "16 Myanmar nationals, including some policemen": a mixed group
-    out = [q._replace(subset=True) if q.category in ("people", "bare") and _WITH_FAMILIES.match(text, q.end) else q
-           for q in out]  # "surrenders exceeded 600, including junta troops and their family members": a mixed total
+    out = [q._replace(subset=True) if q.category in ("people", "bare") and (
+        _WITH_FAMILIES.match(text, q.end) or _FAMILIES_THEN_TOTAL.search(text, max(0, q.start - 40), q.start))
+           else q for q in out]  # "surrenders exceeded 600, including troops and their family members", "42 soldiers and
+    # their family members, 118 people in all": mixed totals
     out = [q._replace(subset=True) if q.category == "people" and q.noun in _ANYONE
            and (_WITH_CIVILIANS.match(text, q.end) or _WITH_SOME.match(text, q.end) or _MOSTLY_FAMILY.match(text, q.end))
            else q for q in out]  # "196 people walked out, most of them the wives and children of soldiers"
@@ -220,6 +222,7 @@ _ANOTHER_ONE = re.compile(r"(?:another|a\s+(?:second|third|fourth|fifth))\s", re
 _ALONG_WITH = re.compile(r",?\s*(?:along|together)\s+with\s+$", re.I)
 _CLAUSE_VERB = re.compile(r"\b(?:said|says|told|have|has|had|were|was|are|is|defected|surrendered|joined|fled|deserted|"
                           r"arrived|reached|crossed)\b", re.I)
+_FAMILIES_THEN_TOTAL = re.compile(r"\band\s+(?:their|his)\s+famil(?:y|ies)(?:\s+members)?\s*,\s*(?:about\s+|some\s+)?$", re.I)
 _WITH_FAMILIES = re.compile(r"\s*,?\s*including\s+[^\d.;]{0,40}?\band\s+(?:their|his)\s+famil", re.I)
 _ANYONE = frozenset("people persons individuals nationals residents citizens".split())
 _MOSTLY_FAMILY = re.compile(r"[^.;]{0,60}?\b(?:most|many|half|some)\s+of\s+(?:them|whom)\s+(?:\w+\s+){0,2}?(?:wives|famil|"

@@ -447,9 +447,10 @@ class MentionRules:
     def _draft(self, kind, sent, lows, hits, cues, units, quantities, places, orgs, ranks, countries,
                doc_country, attributed_near=False) -> dict:
         modality, anchor, events = _modality(kind, sent, lows, hits, cues, quantities, self.nouns, attributed_near)
-        if kind == "defection" and modality == "analysis" and any(
-                q.total and q.category == "people" and not (q.subset or q.casualty) for q in quantities) and (
+        if kind == "defection" and (modality == "analysis" or modality == "appeal" and _RUNNING_TOTAL.search(sent.text)) \
+                and any(q.total and q.category == "people" and not (q.subset or q.casualty) for q in quantities) and (
                 _RUNNING_TOTAL.search(sent.text) or not _MODALS.intersection(lows)):
+            # ("Their return brought to 1,843 the number who have returned ... since the invitation was issued")
             # a stated tally: "the total number of surrenders is estimated to be close to 100"
             modality, events = "report", [anchor]  # "brought to more than 900 the number of troops who have surrendered"
         # each reported event owns the count nearest to it; the mention keeps the largest
@@ -544,6 +545,7 @@ _TOWARDS = frozenset("to join joined joining reach reached reaching into".split(
 
 def _counts_from_lists(drafts: Sequence[dict], text: str) -> None:
     """A statement's itemised list of ranks, names or arms gives the counts of the report just before it."""
+    from_lists: set[int] = set()  # the drafts whose counts came from a list: a later list (police after army) adds
     for found in itemised_counts(text):
         # (a sentence's span may run over the blank line into the list); a table's Total row states a figure, so
         # "a network for soldiers who leave the junta's forces published its figures" above it is a report
@@ -554,10 +556,14 @@ def _counts_from_lists(drafts: Sequence[dict], text: str) -> None:
         draft = before[-1]
         if found.table and found.people:
             draft["modality"] = "report"
-        if found.people and draft["people_count"] is None:
-            draft["people_count"], draft["count_qualifier"] = found.people, "exact"
-        if found.weapons and draft["weapons_count"] is None:
-            draft["weapons_count"] = found.weapons
+        listed = id(draft) in from_lists
+        if found.people and (draft["people_count"] is None or listed):
+            draft["people_count"] = (draft["people_count"] or 0) * listed + found.people
+            draft["count_qualifier"] = "exact"
+        if found.weapons and (draft["weapons_count"] is None or listed):
+            draft["weapons_count"] = (draft["weapons_count"] or 0) * listed + found.weapons
+        if found.people or found.weapons:
+            from_lists.add(id(draft))
 
 
 def _members_of_force(words: Sequence[str], force_words: frozenset[str]) -> bool:
