@@ -192,7 +192,10 @@ class MentionRules:
             hits = [h for h in hits if not (h.trigger == "flee_to_group" and h.end < len(lows)
                                             and lows[h.end] in _GROUP_AS_PLACE)]
             # "a retired colonel defected to the National Unity Party": a politician changing parties
-            hits = [h for h in hits if not (h.trigger == "defect" and _PARTIES.intersection(lows[h.end:h.end + 10]))]
+            # (also "quit the military-backed party and joined the National Unity Party ... welcomed the defection")
+            hits = [h for h in hits if not (h.kind == "defection" and (
+                _PARTIES.intersection(lows[h.end:h.end + 10])
+                or h.form == "noun" and {"party", "nup", "usdp"}.intersection(lows)))]
             if last_defection < k - 2:  # "2,000 others have done the same", "he reported to the authorities"
                 hits = [h for h in hits if h.trigger not in ("did_same", "report_in")]  # need a defection just before
             for kind in ("defection", "conscription"):
@@ -300,7 +303,8 @@ class MentionRules:
             # "two soldiers from LIB 556 joined the KNLA": the joiner must be a member of a force
             cs, _ = _clause(lows, hit.start)
             before = lows[max(cs, hit.start - 22):hit.start]
-            if any(w in self.force_people for w in before) or _members_of_force(before, self.force_words) or any(
+            if any(w in self.force_people for w in before) or _members_of_force(before, self.force_words) \
+                    or _members_of_force(lows[cs:cs + 12], self.force_words) or any(
                     w in self.force_words and nxt in _GENERIC_MEMBERS for w, nxt in zip(before, before[1:])):
                 return True  # also "7 navy men", "junta personnel"
             if near_force and {"they", "he", "she", "them", "defectors", "deserters"}.intersection(before):
@@ -571,6 +575,7 @@ def _members_of_force(words: Sequence[str], force_words: frozenset[str]) -> bool
     for k, w in enumerate(words[:-2]):
         if w in ("members", "member", "staff") and words[k + 1] in ("of", "from"):
             j = k + 2 + (words[k + 2] == "the")
+            j += j < len(words) and words[j] in ("terrorist", "so-called", "fascist")  # "of the terrorist military council"
             if j < len(words) and words[j] in force_words and words[j + 1:j + 2] != ["-"]:
                 return True
     return False
