@@ -195,8 +195,9 @@ _ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|att
 _DRAFT_REFUSERS = re.compile(r"(?i)\b(?:refused|refusing|refuse)\s+to\s+(?:be\s+conscripted|be\s+drafted|"
                              r"(?:serve|join\s+the\s+(?:army|military))[^.]{0,80}?\b(?:conscription|draft|military\s+service\s+law))"
                              r"|\bin\s+defiance\s+of\b[^.]{0,60}\b(?:conscription|draft|military\s+service)")
-_OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+of|over)|captured|seized|overran|overrun)"
-                      r"\s+(?:\w+\s+){0,3}(?:post|posts|outposts?|bases?|camps?|positions?|garrison|headquarters)\b"
+_OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+of|over)|captured?|captures|seized?|seizes|"
+                      r"overran|overrun|overruns)"
+                      r"\s+(?:\w+\s+){0,3}(?:post|posts|outposts?|bases?|camps?|positions?|garrison|headquarters|stations?)\b"
                       r"|\b(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\s+(?:[\w-]+\s+){0,4}?(?:was|were|had\s+been|has\s+been|have\s+been)"
                       r"\s+(?:captured|overrun|seized|taken)\b", re.I)
 # troops falling back to another junta post: their "deserted their posts" elsewhere in the story is the same retreat

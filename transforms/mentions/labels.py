@@ -145,12 +145,18 @@ def _passing(sentence: str) -> bool:
     if found is not None and _DEFECTION_WORD.search(found["rel"]) and not (
             _DEFECTION_WORD.search(found["pre"]) or _DEFECTION_WORD.search(found["main"])):
         return True
+    found = _CAUSE_BEFORE.match(sentence)  # "In response to record losses and defections of soldiers, the junta ..."
+    if found is not None and _DEFECTION_WORD.search(found["cause"]) and not _DEFECTION_WORD.search(found["main"]) \
+            and not _COUNTED.search(found["cause"]):
+        return True
     found = _COUP_BACKGROUND.match(sentence)
     return found is not None and len(found["main"].split()) >= 3 and not _DEFECTION_WORD.search(found["main"]) \
         and not _REPORTING.search(found["main"]) and bool(_DEFECTION_WORD.search(found["sub"])) \
         and not _COUNTED.search(found["sub"])
 
 
+_CAUSE_BEFORE = re.compile(r"\s*(?:in\s+response\s+to|amid(?:st)?|faced\s+with|because\s+of|due\s+to)\b(?P<cause>[^;]{0,300}?),\s+"
+                           r"(?P<main>(?:the|its|a|an|[A-Z])[^;]{10,})$", re.I)
 _COUNTED = re.compile(r"\d")  # "since 3,000 police joined the CDM after the coup" states a figure: a report
 
 

@@ -640,7 +640,8 @@ _INSTITUTION_SUBJECT = frozenset("military army junta regime tatmadaw military's
 _GENERIC_MEMBERS = frozenset("men man personnel members member staff officers officer".split())
 _ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagaland assam indian thai bangladeshi bgb indo "
                     "border".split())
-_PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base bases camp camps garrison".split())
+_PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base bases camp camps garrison station "
+                            "stations".split())
 _GROUP_AS_PLACE = frozenset("- – controlled held territory territories area areas zone zones".split())
 _PARTIES = frozenset("party parties usdp nld nup".split())
 _PRISONERS = frozenset({"prisoners", "prisoner", "inmates", "inmate", "convicts", "detainees", "detainee", "escapees",
