@@ -331,8 +331,15 @@ class MentionRules:
                    for k, w in enumerate(lows))
 
     def _force_at(self, sents: Sequence[Span], j: int, cache: dict[int, bool]) -> bool:
-        if j not in cache:
-            cache[j] = self._has_force([t.lower_ for t in sents[j]])
+        if j not in cache:  # a neighbour: stop at the first force word instead of lower-casing the whole sentence
+            prev = ""
+            cache[j] = False
+            for tok in sents[j]:
+                low = tok.lower_
+                if low in self.force_words or low in ("force", "forces") and prev in ("air", "police", "security", "armed"):
+                    cache[j] = True
+                    break
+                prev = low
         return cache[j]
 
     def _valid(self, hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Quantity], force_ok: bool) -> bool:
