@@ -11,7 +11,7 @@ Pure functions over one sentence's lower-cased words (``lows``), used by
 - word sets for militia recruitment (:data:`_MILITIA`, :data:`_COMPULSION`) and for
   leaving a post (:data:`_NOT_LEFT_AFTER`, ...);
 - :func:`story_context`: what the whole story says once, for every sentence (a base overrun, a
-  rout abroad, a withdrawal, draft refusers, a claim the story refutes).
+  rout abroad, a withdrawal, draft refusers); :func:`refutes_claim`: the story calls a claim false.
 """
 
 from __future__ import annotations
@@ -158,7 +158,6 @@ class StoryContext(NamedTuple):
 
     overrun: bool  # a post or base was overrun: "troops fled the outposts" is a rout
     refusers: bool  # young people refuse the draft: civilians beside the soldiers are no deserters
-    refuted: bool  # the story calls a (junta) claim false propaganda
     retreat_triggers: frozenset  # triggers that read as a rout or a withdrawal here, unless they go to the resistance
 
 
@@ -169,7 +168,12 @@ def story_context(text: str) -> StoryContext:
     # fled into Mizoram or Thailand when their camp was overrun or attacked: a rout
     routed_abroad = (overrun or bool(_ROUT_CAUSE.search(text))) and bool(_FOREIGN_REFUGE.search(text))
     retreat = (_ROUT_TRIGGERS if routed_abroad else frozenset()) | (_WITHDRAWAL_TRIGGERS if withdrawal else frozenset())
-    return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), bool(_DOC_REFUTATION.search(text)), retreat)
+    return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), retreat)
+
+
+def refutes_claim(text: str) -> bool:
+    """The story calls a claim false propaganda, fake news or misinformation (asked only when it has reports)."""
+    return bool(_DOC_REFUTATION.search(text))
 
 
 _DOC_REFUTATION = re.compile(r"\b(?:fake\s+news|misinformation|disinformation|false\s+propaganda|unfounded\s+propaganda|"

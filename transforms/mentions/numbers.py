@@ -86,6 +86,7 @@ _WITH_CAPTURED = re.compile(
     r"surrendered)\b|[^.;]{0,80}?\b(?:defected|surrendered),?\s+(?:\w+\s+)?(?:or|and)\s+(?:were\s+|became\s+)?(?:captured|"
     r"prisoners\s+of\s+war|taken\s+prisoner)\b|[^.;]{0,60}?\b(?:defected|surrendered)\s+or\s+(?:abandoned|fled|left|withdrew\s+from)"
     r"\s+(?:their\s+)?(?:bases|posts|positions|camps)\b", re.I)  # "500 troops have surrendered or abandoned their bases"
+_MIXED_HINT = re.compile(r"captur|prisoner|abandon|fled|left|withdrew", re.I)  # cheap test before _WITH_CAPTURED
 # a bare number that is the subject of a verb: "40 had crossed over", "at least 19 were received"
 _BARE_SUBJECT = frozenset("had have has were are was is defected surrendered deserted fled escaped".split())
 _TOKEN = re.compile(
@@ -516,7 +517,8 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     if k + 1 < len(toks) and toks[k + 1].text in ("-",) and k + 2 < len(toks) and toks[k + 2].lower.startswith("old"):
         return None
     after = text[toks[k].end:toks[k].end + 60]
-    casualty = bool(_CASUALTY.match(after) or _WITH_CAPTURED.match(text, toks[k].end, toks[k].end + 200)) or (
+    casualty = bool(_CASUALTY.match(after) or _MIXED_HINT.search(text) and _WITH_CAPTURED.match(
+        text, toks[k].end, toks[k].end + 200)) or (
         q_start > 0 and toks[q_start - 1].lower in _CASUALTY_BEFORE)
     size = category == "people" and toks[k].lower not in ("defectors", "deserters") \
         and bool(_SIZE_BEFORE.search(text[max(0, toks[q_start].start - 40):toks[q_start].start])

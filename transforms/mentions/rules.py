@@ -37,7 +37,8 @@ from newswatch.transforms.mentions.components import (
     boilerplate_ranges, doc_text, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
 from newswatch.transforms.mentions.context import (
     _COMPULSION, _INSTITUTIONS, _JUNTA_SOURCE, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _TIME_LINKS,
-    _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat, story_context)
+    _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat, refutes_claim,
+    story_context)
 from newswatch.transforms.mentions.itemised import itemised_counts
 from newswatch.transforms.mentions.modality import _MODALS, CLAIMS, FALSE, _ENQUIRY, _clause, _Hit, _modality, _pick_count, _source_party
 from newswatch.transforms.mentions.number_lists import find_quantities, list_total
@@ -229,7 +230,7 @@ class MentionRules:
                     and reports[j]["modality"] == "analysis" and reports[j]["people_count"] is None:
                 # "37 soldiers had defected ... The paper said the defecting soldiers had taken 10 weapons with them"
                 draft["weapons_count"] = reports[j]["weapons_count"]
-        if reports and story.refuted:
+        if reports and refutes_claim(text):
             for draft in reports.values():  # "The junta announced that two KIA members defected ... false propaganda"
                 if draft["modality"] == "report" and _JUNTA_SOURCE.search(
                         text, max(0, draft["start_char"] - 150), draft["end_char"]):
