@@ -118,6 +118,9 @@ def _substantive(mentions: Sequence[Mention], facts: DocFacts, text: str = "") -
             return True
         # an explicit call on soldiers to defect ("called on ... soldiers and police to defect") is on topic
         appeal = only.modality == "appeal" and only.kind == "defection"
+        if only.kind == "defection" and only.modality == "report" and (only.people_count or 0) >= 2 \
+                and not _passing(only.sentence):
+            return True  # "At least 32 soldiers surrendered to the KNDF": a counted event is news, wherever it sits
         lead = only.start_char < facts.lead_end and only.modality != "analysis" and not _passing(only.sentence)
         return headline or appeal or lead
     return False

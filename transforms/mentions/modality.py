@@ -367,7 +367,8 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
                    or _WHO_DID_IT.fullmatch(sent_text[q.end:anchor_char])
                        or _named_relative(sent_text, q, anchor_char)
                        or _APPOSITIVE_SUBJECT.fullmatch(sent_text[q.end:anchor_char]))))]
-    usable = [q for q in usable if not (q.end <= anchor_char and _enquiry_only(sent_text[q.end:anchor_char]))]
+    usable = [q for q in usable if not (q.end <= anchor_char and _enquiry_only(sent_text[q.end:anchor_char]))
+              and not (q.single and _LED_BY.search(sent_text, max(0, q.start - 16), q.start))]  # "dozens led by Captain X"
     before = [q for q in usable if q.start <= anchor_char]
     if not any(not q.single for q in before):
         # "Light Infantry Battalion 129, including 127 soldiers and 134 relatives, surrendered": the unit has no
@@ -389,6 +390,7 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     return min(after, key=lambda q: q.start - anchor_char) if after else None
 
 
+_LED_BY = re.compile(r"\b(?:led|headed|commanded)\s+by\s+$", re.I)
 _UNIT_THEN_INCLUDING = re.compile(r"\b(?:battalion|brigade|regiment|unit|company|column|outpost|camp|base|garrison|"
                                   r"division)\b(?:\s+(?:no\.?\s*)?\(?\d+\)?)?\s*,?\s*(?:including|among\s+them)\s+$", re.I)
 _ATTRIBUTION_VERBS = ("said", "says", "told", "according", "announced", "claimed", "stated", "confirmed", "added")

@@ -323,7 +323,7 @@ _SIZE_BEFORE = re.compile(
     r"(?:\s+(?:previously|originally|initially|once|then|still|usually|normally|only))?"
     r"|\b(?:strength|force|garrison|complement|headcount|size)\s+of"
     r"|\b(?:holds?|held|holding|houses?|housed|hosts?|employs?|employed|numbered|numbering|has|have|had)"
-    r"|\b(?:stands?|stood)\s+at)\s*$", re.I)
+    r"|\b(?:stands?|stood)\s+at|\bout\s+of(?:\s+the|\s+a\s+total\s+of)?)\s*$", re.I)  # "120 out of the 300 troops present"
 _SIZE_AFTER = re.compile(r"\s*(?:still\s+)?(?:remain|remained|remaining|are\s+left|were\s+left|still\s+serve|"
                          r"still\s+serving|are\s+still\s+serving)\b", re.I)  # "350,000 soldiers remain"
 _TOTAL_OF = re.compile(
