@@ -278,7 +278,7 @@ def _drop_mixed_totals(text: str, out: list[Quantity]) -> list[Quantity]:
     return out
 
 
-_SINGULAR_DETERMINERS = {"the": "people", "his": "weapons", "her": "weapons"}
+_SINGULAR_DETERMINERS = {"the": "people", "his": "weapons", "her": "weapons", "my": "weapons"}
 _CALIBRE = frozenset("mm mm. millimetre millimeter cal cal. calibre caliber".split())
 _NOT_SINGULAR = frozenset("police personnel staff crew people men women militia arms".split())
 

@@ -466,9 +466,12 @@ class MentionRules:
             # a stated tally: "the total number of surrenders is estimated to be close to 100"
             modality, events = "report", [anchor]  # "brought to more than 900 the number of troops who have surrendered"
         # each reported event owns the count nearest to it; the mention keeps the largest
-        picked = [_pick_count(quantities, sent[h.start].idx - sent.start_char, ("people", "bare"),
-                              single_ok=h.form == "event" or h.form == "base" and lows[h.start].endswith("s"),
-                              sent_text=sent.text) for h in events or [anchor]]  # "Army officer defects to Thailand"
+        picked = [None if h.form.startswith("handover") and h.start and lows[h.start - 1] in ("i", "he", "she")
+                  else _pick_count(quantities, sent[h.start].idx - sent.start_char, ("people", "bare"),
+                                   single_ok=h.form == "event" or h.form == "base" and lows[h.start].endswith("s"),
+                                   sent_text=sent.text)
+                  for h in events or [anchor]]  # "Army officer defects to Thailand"; "Two friends helped me, and I
+        # handed them my rifle": the one who handed it over, counted where he left
         if events:  # a running total stated in a reporting sentence belongs to no single verb
             picked += [q for q in quantities if q.total and not (q.subset or q.casualty)]
         people = max((q for q in picked if q is not None), key=lambda q: q.value, default=None)
