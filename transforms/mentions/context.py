@@ -177,7 +177,8 @@ def refutes_claim(text: str) -> bool:
 
 
 _DOC_REFUTATION = re.compile(r"\b(?:fake\s+news|misinformation|disinformation|false\s+propaganda|unfounded\s+propaganda|"
-                             r"propaganda\s+(?:plot|stunt|campaign|ploy|drive)|amount(?:s|ed)?\s+to\s+propaganda|rejected\s+(?:these|the|this|those)\s+claims?|verdict:\s*false|"
+                             r"propaganda\s+(?:plot|stunt|campaign|ploy|drive)|amount(?:s|ed)?\s+to\s+propaganda|"
+                             r"rejected\s+(?:these|the|this|those)\s+claims?|verdict:\s*false|"
                              r"rate[sd]?\s+(?:the|this)\s+claim\s+(?:as\s+)?false|no\s+such\s+(?:incident|surrender|event)\s+"
                              r"(?:occurred|happened|took\s+place))\b", re.I)
 _JUNTA_SOURCE = re.compile(r"\b(?:junta|military\s+council|regime|state[\s-]+(?:media|run|owned|television|tv|"

@@ -36,7 +36,8 @@ _INLINE_LIST = re.compile(r"^[ \t]*(?:weapons|arms|firearms|arms\s+and\s+ammunit
 _NAME_COUNT = re.compile(r"^(?P<name>[^:\n]+?)\s*(?::|\s[-–—]|=)\s*\(?(?P<n>[\w,]+)\)?\s*"
                          r"(?P<unit>nos?\.?|numbers?|hands?|pieces?|pcs\.?|units?|persons?|people|men|each)?\s*[.;,]?\s*$",
                          re.I)
-_COUNT_FIRST = re.compile(r"^\(?(?P<n>\d{1,4})\)?\s+(?:hands?\s+of\s+|pieces?\s+of\s+|nos?\.?\s+)?(?P<name>[^\n]{1,40})$", re.I)
+_COUNT_FIRST = re.compile(r"^\(?(?P<n>\d{1,4})\)?\s+(?:hands?\s+of\s+|pieces?\s+of\s+|nos?\.?\s+)?"
+                          r"(?P<name>[^\n]{1,40})$", re.I)
 _RANK_WORDS = _TITLES | frozenset("lance warrant staff able leading seaman rate petty deputy second first class pfc police "
                                   "ii iii i 2nd 1st lt. col. capt. sgt. cpl. pte. maj. other ranks soldiers soldier "
                                   "privates policemen policeman officers constable constables airman airmen".split())

@@ -158,8 +158,8 @@ def _passing(sentence: str) -> bool:
         and not _COUNTED.search(found["sub"])
 
 
-_CAUSE_BEFORE = re.compile(r"\s*(?:in\s+response\s+to|amid(?:st)?|faced\s+with|because\s+of|due\s+to)\b(?P<cause>[^;]{0,300}?),\s+"
-                           r"(?P<main>(?:the|its|a|an|[A-Z])[^;]{10,})$", re.I)
+_CAUSE_BEFORE = re.compile(r"\s*(?:in\s+response\s+to|amid(?:st)?|faced\s+with|because\s+of|due\s+to)\b"
+                           r"(?P<cause>[^;]{0,300}?),\s+(?P<main>(?:the|its|a|an|[A-Z])[^;]{10,})$", re.I)
 _COUNTED = re.compile(r"\d")  # "since 3,000 police joined the CDM after the coup" states a figure: a report
 
 

@@ -217,8 +217,9 @@ class MentionRules:
                     last_defection = k
                     reports[k] = draft
         for k, draft in reports.items():
-            if draft["modality"] == "report" and (k + 1 < len(sents) and _REFUTED_START.match(sents[k + 1].text)
-                                                  or _CORRECTED.search(sents[k].text)):
+            if draft["modality"] == "report" and (k + 1 < len(sents) and (
+                    _REFUTED_START.match(sents[k + 1].text) or draft["people_count"] and _NOT_DESERTERS.search(
+                        sents[k + 1].text)) or _CORRECTED.search(sents[k].text)):
                 draft["modality"] = "denial"  # "Residents said 12 police had defected. That report was false, ..."
         for k, draft in reports.items():
             j = k + 1
@@ -475,6 +476,10 @@ class MentionRules:
         if events:  # a running total stated in a reporting sentence belongs to no single verb
             picked += [q for q in quantities if q.total and not (q.subset or q.casualty)]
         people = max((q for q in picked if q is not None), key=lambda q: q.value, default=None)
+        after_count = re.findall(r"[a-z]+", sent.text[people.end:people.end + 80].lower()) if people else []
+        if people is not None and people.noun in _ANYONE and not self.force_people.intersection(after_count) \
+                and all(h.trigger in _BORDER_TRIGGERS for h in events or [anchor]):
+            people = None  # "136 people from Myanmar had crossed over": refugees, police among them, not a count of police
         more = [q for h, q in zip(events, picked) if h.trigger == "did_same" and q is not None]
         if people is not None and more and people not in more:
             # "two soldiers defected on 3 May, and one more followed on 11 May": three
@@ -604,6 +609,8 @@ def _per_event_weapons(events, sent: Span, quantities: Sequence[Quantity], nouns
 
 
 _LED = re.compile(r"\bled\s+(?:about\s+|some\s+|around\s+)?$", re.I)
+# "... 800 soldiers who entered India. Unlike the four, the others were not deserters"
+_NOT_DESERTERS = re.compile(r"\b(?:were|was|are)\s+not\s+(?:deserters|defectors)\b", re.I)
 # "Correction: An earlier version of this article reported that 22 soldiers had surrendered"
 _CORRECTED = re.compile(r"\b(?:an?\s+)?earlier\s+version\s+of\s+this\s+(?:article|story|report)\b", re.I)
 _UNIT_LIKE = frozenset({"company", "team"})  # a business or a side in sport, or a military unit
@@ -611,6 +618,8 @@ _QUOTES = frozenset({'"', "“", "”", "'", "‘"})
 _TALLY_VERB = re.compile(r"\s+(?:who\s+(?:had\s+|have\s+)?)?(?:defected|surrendered|deserted)\b", re.I)
 _EACH_WITH_ONE = re.compile(r"\beach\s+(?:carr(?:y|ies|ying|ied)|with|bringing|brought|holding|armed\s+with|took|taking)\s+"
                             r"(?:a|an|one|his|their)\b", re.I)
+_ANYONE = frozenset("people persons individuals nationals residents citizens".split())
+_BORDER_TRIGGERS = frozenset("flee_abroad cross_over seek_refuge".split())
 _ADDING_TO = re.compile(r"\badding\s+to\s+(?:the\s+)?$", re.I)
 _ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed".split())
 _WHAT_BEFELL = frozenset("killed arrested detained captured died wounded injured sentenced jailed executed "
