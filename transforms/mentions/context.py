@@ -66,8 +66,8 @@ def _retreat(lows: Sequence[str], hit: _Hit) -> bool:
             or lows[k] == "joined" and k > hit.start  # "left their outpost and joined the township police station"
         if withdrew or ran_to:
             for j in range(k + 1, min(len(lows), k + 12)):
-                if lows[j] in _RESISTANCE_SIDE:
-                    break  # "withdrew to a KNLA camp" is crossing over
+                if lows[j] in _RESISTANCE_SIDE or lows[j] == "our":
+                    break  # "withdrew to a KNLA camp", a PDF's "joined our battalion": crossing over
                 if lows[j] in _MILITARY_PLACES or (withdrew and lows[j] in _RETREAT_TO):
                     # "fled to a base of the PDF", "a camp run by the KNLA": still crossing over
                     return not _RESISTANCE_SIDE.intersection(lows[j + 1:j + 5])

@@ -209,6 +209,12 @@ def _negated(lows: Sequence[str], i: int, cs: int) -> Optional[str]:
     return "plain"
 
 
+def _set_off_relative(lows: Sequence[str], cs: int, j: int, trigger: int) -> bool:
+    """"The following personnel, who could no longer accept the oppression, left their units": the hedge is the
+    relative clause's, closed by a comma before the trigger."""
+    return any(w in ("who", "which") for w in lows[cs:j]) and "," in lows[j:trigger]
+
+
 def _suggests_figure(sent: Span, lows: Sequence[str], j: int, quantities) -> bool:
     """"Reports compiled by the outlet suggest at least 447 personnel have surrendered": a stated figure."""
     if not lows[j].startswith("suggest"):
@@ -239,7 +245,7 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
             event = False  # "those who defected and sought refuge": the second verb shares the first's subject
         previous = (hit, event)
         speculative = any(lows[j] in _SPECULATIVE and not _suggests_figure(sent, lows, j, quantities)
-                          for j in range(cs, hit.start))
+                          and not _set_off_relative(lows, cs, j, hit.start) for j in range(cs, hit.start))
         if "rumour" in labels and attributed and all(lows[c[1]] == "reportedly" for c in in_clause if c[0] == "rumour"):
             labels.discard("rumour")  # "... reportedly surrendered, the KNDF said": an attributed report
         offered = event and any(c[0] == "offer" and c[2] <= hit.start for c in in_clause) \
