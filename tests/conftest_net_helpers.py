@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 import ssl
+import subprocess
+import tempfile
 import threading
 import time
 import zlib
@@ -219,3 +221,24 @@ def throttle_worker(state_dir: str, host_port: str, count: int, hold_s: float,
             time.sleep(hold_s)
             spans.append((entered, time.time()))
     out.put(spans)  # type: ignore[attr-defined]
+
+
+def start_logged(cmd: List[str], **kwargs) -> subprocess.Popen:
+    """Start a long-running job with its output going to a temporary file, not a pipe.
+
+    Nobody reads a pipe while the job runs: once its logging fills the pipe's buffer (64 KiB) the job blocks
+    in a write, and then neither finishes its work nor answers SIGTERM. Read the output with :func:`job_output`.
+    """
+    log = tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, **kwargs)
+    proc.log_file = log  # type: ignore[attr-defined]
+    return proc
+
+
+def job_output(proc: subprocess.Popen) -> str:
+    """Everything a job started by :func:`start_logged` has written so far."""
+    log = proc.log_file  # type: ignore[attr-defined]
+    log.flush()
+    log.seek(0)
+    return log.read()
+

@@ -373,6 +373,7 @@ def test_stream_keeps_the_report_current(tmp_path):
     import subprocess
     import sys
 
+    from tests.conftest_net_helpers import job_output, start_logged
     from newswatch.demo.run import site_dir
     from newswatch.demo.server import StaticServer
 
@@ -381,11 +382,10 @@ def test_stream_keeps_the_report_current(tmp_path):
     with StaticServer(site, base_placeholder="__BASE__") as server:
         feeds = [f"{server.base_url}/feeds/{n}" for n in sorted(os.listdir(os.path.join(site, "feeds")))
                  if n.endswith(".xml")]
-        job = subprocess.Popen(
+        job = start_logged(
             [sys.executable, "-m", "newswatch.cli", "stream", "--feeds", *feeds, "--db", str(db),
              "--allow-host", server.host_port, "--poll-interval", "2", "--host-delay", "0",
-             "--report", str(page), "--report-every", "2s"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             "--report", str(page), "--report-every", "2s"])
         try:
             deadline, versions = time.monotonic() + 120, set()
             while time.monotonic() < deadline:
@@ -396,13 +396,16 @@ def test_stream_keeps_the_report_current(tmp_path):
                 time.sleep(0.2)
             job.send_signal(signal.SIGTERM)
             try:
-                # Generous: under CI's parallel slow set the drain has taken over 60 s once.
-                output = job.communicate(timeout=150)[0]
+                # Generous: under CI's parallel slow set the drain has taken over 60 s once (when its output still
+                # went to an unread pipe, which blocks the job once full).
+                job.wait(timeout=150)
+                output = job_output(job)
             except subprocess.TimeoutExpired:
                 job.send_signal(signal.SIGUSR1)  # the job prints every thread's stack: where it is stuck
                 time.sleep(2)
                 job.kill()
-                raise AssertionError("no exit 150 s after SIGTERM; output and thread stacks:\n" + job.communicate()[0])
+                job.wait()
+                raise AssertionError("no exit 150 s after SIGTERM; output and thread stacks:\n" + job_output(job))
         finally:
             if job.poll() is None:
                 job.kill()

@@ -16,6 +16,7 @@ import pytest
 from newswatch.demo.server import StaticServer
 from newswatch.sinks.duckdb import DuckDBStore
 from tests.conftest import SHARED_CORPUS, requires_corpus
+from tests.conftest_net_helpers import job_output, start_logged
 
 pytestmark = [requires_corpus, pytest.mark.slow]
 
@@ -55,11 +56,9 @@ def _truncate_feeds(site: Path, keep: int) -> dict[Path, bytes]:
 def _start(db: Path, feeds: list[str], host_port: str, *extra: str, wait: bool = True) -> subprocess.Popen:
     """Start `newswatch stream`; with `wait`, return once it has recorded its run (signals are handled)."""
     runs = _read(db, "SELECT count(*) FROM runs")[0][0] if db.exists() else 0
-    proc = subprocess.Popen(
+    proc = start_logged(
         [sys.executable, "-m", "newswatch.cli", "stream", "--feeds", *feeds, "--db", str(db),
-         "--allow-host", host_port, "--poll-interval", "2", "--host-delay", "0", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+         "--allow-host", host_port, "--poll-interval", "2", "--host-delay", "0", *extra])
     if wait:
         assert _wait_for(lambda: db.exists() and _read(db, "SELECT count(*) FROM runs")[0][0] > runs, 60)
     return proc
@@ -142,7 +141,7 @@ def test_stream_picks_up_new_items_while_readers_query(tmp_path, corpus_gold):
                   f"longest `newswatch query` {max(waits):.2f} s")
         finally:
             code, took = _stop(proc)
-        output = proc.stdout.read()
+        output = job_output(proc)
         assert code == 0, output
         assert took < 10, f"SIGTERM took {took:.1f} s"
         # Issue 15: incidents built arrival by arrival (in two waves) equal one batch resolution of the same reports.

@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.conftest_net_helpers import job_output, start_logged
 from tests.feed_farm import FeedFarm
 
 pytestmark = pytest.mark.slow
@@ -60,10 +61,10 @@ with open(out, "a") as log:
 
 def start_stream(db: Path, farm: FeedFarm, *extra: str) -> subprocess.Popen:
     hosts = [a for h in farm.allow_hosts for a in ("--allow-host", h)]
-    return subprocess.Popen(
+    return start_logged(
         [sys.executable, "-m", "newswatch.cli", "stream", "--feeds", *farm.feed_urls, "--db", str(db),
          "--poll-interval", str(POLL_INTERVAL_S), "--host-delay", str(HOST_DELAY_S), *hosts, *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)),
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
     )
 
 
@@ -97,7 +98,7 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> str:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-    return proc.stdout.read() if proc.stdout else ""
+    return job_output(proc)
 
 
 def stored_paths(db: Path) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from newswatch.cli import main
 from newswatch.demo.server import StaticServer
+from tests.conftest_net_helpers import job_output, start_logged
 from tests.test_stream import _read, _stop, _wait_for
 
 pytestmark = pytest.mark.slow
@@ -44,11 +44,9 @@ def test_running_stream_polls_a_resumed_feed(tmp_path: Path):
     db = tmp_path / "news.duckdb"
     with StaticServer(site) as server:
         feed = f"{server.base_url}/feed.xml"  # not there yet: 404, suspended after one failure
-        proc = subprocess.Popen(
+        proc = start_logged(
             [sys.executable, "-m", "newswatch.cli", "stream", "--feeds", feed, "--db", str(db), "--config",
-             str(config), "--allow-host", server.host_port, "--poll-interval", "2", "--host-delay", "0"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
+             str(config), "--allow-host", server.host_port, "--poll-interval", "2", "--host-delay", "0"])
         try:
             suspended = "SELECT suspended_reason FROM feeds WHERE suspended"
             assert _wait_for(lambda: db.exists() and _read(db, suspended), 60), "the feed was never suspended"
@@ -65,5 +63,5 @@ def test_running_stream_polls_a_resumed_feed(tmp_path: Path):
                 [(False, 0, "ok")], [(False, 0, "not_modified")])
         finally:
             code, _ = _stop(proc)
-            output = proc.stdout.read()
+            output = job_output(proc)
     assert code == 0, output
