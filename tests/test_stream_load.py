@@ -92,10 +92,17 @@ def wait_for(predicate, timeout: float, every: float = 0.5) -> bool:
 
 
 def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> str:
+    """Signal the job and return its output; a job that has not exited 150 s later prints its thread stacks
+    (SIGUSR1) and is killed, so the test's returncode check fails with the place where it was stuck.
+
+    Generous, like the live-report test's: in one fresh-clone CI run of the parallel slow set (2026-12-06) this
+    job had not exited 30 s after SIGTERM; alone it exits in seconds."""
     proc.send_signal(sig)
     try:
-        proc.wait(timeout=30)
+        proc.wait(timeout=150)
     except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(2)
         proc.kill()
         proc.wait()
     return job_output(proc)
@@ -165,7 +172,9 @@ def test_rows_visible_while_running_and_kill_9_loses_nothing(tmp_path):
             assert change_lag <= budget
         finally:
             reader.kill()
+            drain_started = time.monotonic()
             output = stop(job)
+            print(f"SIGTERM -> exit {time.monotonic() - drain_started:.1f} s")
         assert job.returncode == 0, output[-3000:]
         # The restarts stored what was in flight exactly once: every article, no duplicate, no orphan.
         urls = stored_paths(db)
