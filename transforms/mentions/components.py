@@ -75,6 +75,11 @@ def load_noun_lexicon() -> dict[str, str]:
     return {row["word"]: row["category"] for row in load_patterns("nouns.jsonl")}
 
 
+def force_nouns() -> frozenset[str]:
+    """Nouns that name an armed or security force or its members ("soldiers", "police", "battalion")."""
+    return frozenset(row["word"] for row in load_patterns("nouns.jsonl") if row["force"])
+
+
 def phrase_variants(pattern: str) -> set[str]:
     """A phrase with both straight and curly apostrophes."""
     return {pattern, pattern.replace("'", "’"), pattern.replace("’", "'")}

@@ -18,10 +18,11 @@ them to the defection report just before the list when that report has no count 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple, Optional
 
-from newswatch.transforms.mentions.components import load_noun_lexicon, load_patterns
+from newswatch.transforms.mentions.components import force_nouns, load_noun_lexicon
 from newswatch.transforms.mentions.number_lists import find_quantities, list_total
 from newswatch.transforms.mentions.numbers import _TITLES, parse_number
 
@@ -169,18 +170,19 @@ def _table_totals(text: str) -> list[ItemisedList]:
 
 
 _FAMILY = re.compile(r"\b(?:famil(?:y|ies)|relatives?|wives|children|dependants?)\b", re.I)
-_LEXICON: list = []  # (nouns, force nouns), loaded on first use
+
+
+@functools.lru_cache(maxsize=1)
+def _lexicon() -> tuple[dict[str, str], frozenset[str]]:
+    """The noun lexicon, and the words that name a member of a force (force nouns and ranks)."""
+    return load_noun_lexicon(), force_nouns() | frozenset(w.lower() for w in _TITLES)
 
 
 def _phrase_item(body: str) -> tuple[int, int]:
     """"Kani Township — 3 soldiers from LIB 87, bringing 2 MA-1 rifles and 1 MA-3 rifle": (3, 3).
 
     A bulleted line that counts members of a force (not "3 civilians killed") and the firearms they brought."""
-    if not _LEXICON:
-        rows = load_patterns("nouns.jsonl")
-        _LEXICON.extend([load_noun_lexicon(), frozenset(r["word"] for r in rows if r["force"])
-                         | frozenset(w.lower() for w in _TITLES)])
-    nouns, force = _LEXICON
+    nouns, force = _lexicon()
     if _FAMILY.search(body):
         return 0, 0  # "Five family members, the wives and children of two of the above personnel"
     found = find_quantities(body, nouns)

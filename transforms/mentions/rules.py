@@ -34,14 +34,14 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from newswatch.transforms.mentions.components import (
-    boilerplate_ranges, doc_text, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
+    boilerplate_ranges, doc_text, force_nouns, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
 from newswatch.transforms.mentions.context import (
     _COMPULSION, _INSTITUTIONS, _JUNTA_SOURCE, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _TIME_LINKS,
     _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat, refutes_claim,
     story_context)
 from newswatch.transforms.mentions.itemised import itemised_counts
 from newswatch.transforms.mentions.modality import _MODALS, CLAIMS, FALSE, _ENQUIRY, _clause, _Hit, _modality, _pick_count, _source_party
-from newswatch.transforms.mentions.number_lists import find_quantities, list_total
+from newswatch.transforms.mentions.number_lists import _ANYONE, find_quantities, list_total
 from newswatch.transforms.mentions.numbers import _NUMBER_WORDS, Quantity, parse_number
 
 _W = word_sets()
@@ -75,7 +75,7 @@ class MentionRules:
         self.name = name
         self.nouns = load_noun_lexicon()
         noun_rows = load_patterns("nouns.jsonl")
-        self.force_words = frozenset(r["word"] for r in noun_rows if r["force"])
+        self.force_words = force_nouns()
         self.force_people = frozenset(r["word"] for r in noun_rows if r["force"] and r["category"] == "people") \
             | {"defector", "defectors", "deserter", "deserters", "corporal", "sergeant", "private", "captain", "major",
                "lieutenant", "officer", "policeman", "policemen"}
@@ -476,9 +476,9 @@ class MentionRules:
         if events:  # a running total stated in a reporting sentence belongs to no single verb
             picked += [q for q in quantities if q.total and not (q.subset or q.casualty)]
         people = max((q for q in picked if q is not None), key=lambda q: q.value, default=None)
-        after_count = re.findall(r"[a-z]+", sent.text[people.end:people.end + 80].lower()) if people else []
-        if people is not None and people.noun in _ANYONE and not self.force_people.intersection(after_count) \
-                and all(h.trigger in _BORDER_TRIGGERS for h in events or [anchor]):
+        if people is not None and people.noun in _ANYONE \
+                and all(h.trigger in _BORDER_TRIGGERS for h in events or [anchor]) \
+                and self.force_people.isdisjoint(re.findall(r"[a-z]+", sent.text[people.end:people.end + 80].lower())):
             people = None  # "136 people from Myanmar had crossed over": refugees, police among them, not a count of police
         more = [q for h, q in zip(events, picked) if h.trigger == "did_same" and q is not None]
         if people is not None and more and people not in more:
@@ -578,10 +578,10 @@ def _counts_from_lists(drafts: Sequence[dict], text: str) -> None:
             draft["modality"] = "report"
         listed = id(draft) in from_lists
         if found.people and (draft["people_count"] is None or listed):
-            draft["people_count"] = (draft["people_count"] or 0) * listed + found.people
+            draft["people_count"] = found.people + (draft["people_count"] if listed else 0)
             draft["count_qualifier"] = "exact"
         if found.weapons and (draft["weapons_count"] is None or listed):
-            draft["weapons_count"] = (draft["weapons_count"] or 0) * listed + found.weapons
+            draft["weapons_count"] = found.weapons + ((draft["weapons_count"] or 0) if listed else 0)
         if found.people or found.weapons:
             from_lists.add(id(draft))
 
@@ -618,7 +618,6 @@ _QUOTES = frozenset({'"', "“", "”", "'", "‘"})
 _TALLY_VERB = re.compile(r"\s+(?:who\s+(?:had\s+|have\s+)?)?(?:defected|surrendered|deserted)\b", re.I)
 _EACH_WITH_ONE = re.compile(r"\beach\s+(?:carr(?:y|ies|ying|ied)|with|bringing|brought|holding|armed\s+with|took|taking)\s+"
                             r"(?:a|an|one|his|their)\b", re.I)
-_ANYONE = frozenset("people persons individuals nationals residents citizens".split())
 _BORDER_TRIGGERS = frozenset("flee_abroad cross_over seek_refuge".split())
 _ADDING_TO = re.compile(r"\badding\s+to\s+(?:the\s+)?$", re.I)
 _ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed".split())
