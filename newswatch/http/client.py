@@ -210,10 +210,12 @@ class SafeHttpClient:
         """Exchange the request, retrying transient failures within its deadline."""
         attempt = 0
         while True:
+            tried_at = time.monotonic()
             try:
                 return self._exchange(request)
             except FetchError as err:
-                delay = self._retry_delay(err, attempt, retries, request.deadline)
+                took = time.monotonic() - tried_at
+                delay = self._retry_delay(err, attempt, retries, request.deadline, took)
                 if delay is None:
                     raise
                 _log.debug(
@@ -223,12 +225,15 @@ class SafeHttpClient:
                 time.sleep(delay)
 
     def _retry_delay(
-        self, err: FetchError, attempt: int, retries: int, deadline: Deadline
+        self, err: FetchError, attempt: int, retries: int, deadline: Deadline, took: float
     ) -> Optional[float]:
-        """Seconds to wait before the next attempt, or None to give up."""
+        """Seconds to wait before the next attempt, or None to give up.
+
+        The wait and another attempt as long as the last one (``took``) must fit in what is left of the deadline:
+        an attempt started just before it would end after it."""
         if attempt >= retries or not deadline.started:
             return None
-        remaining = deadline.remaining()
+        remaining = deadline.remaining() - took
         if err.retry_after is not None:
             return err.retry_after if err.retry_after < remaining else None
         if err.code not in _RETRYABLE_CODES:
