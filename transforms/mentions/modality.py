@@ -317,7 +317,8 @@ _APPOSITIVE_SUBJECT = re.compile(r"\s*,\s*(?:(?:[A-Z][\w'’-]+\s+){0,3}[A-Z][\w
                                  r"|now|since)\s+)*")
 _UNNAMED = re.compile(r"(?:an?|the|another|his|her|their|one)\s", re.I)
 _NAME_BEFORE = re.compile(r"(?:^|[\s\"“‘'(])(?:[A-Z][\w'’-]+\s+){1,3}[A-Z][\w'’-]+,\s*$")  # "Myo Min, a former sergeant"
-_RELATIVE_OF_NAME = re.compile(r"\s*,?\s*who\s+(?:had\s+|has\s+|later\s+|also\s+)?", re.I)
+# "Aung Ko, a former army captain who, after 12 years in the military, defected": an aside between commas too
+_RELATIVE_OF_NAME = re.compile(r"\s*,?\s*who\s*(?:,[^,;.!?\"“”]{1,80},\s*)?(?:had\s+|has\s+|later\s+|also\s+)?", re.I)
 
 
 def _named_relative(sent_text: str, q: Quantity, anchor_char: int) -> bool:

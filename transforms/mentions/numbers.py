@@ -422,6 +422,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
     if head is None:
         return None
     k, category = head
+    if category == "weapons" and _is_model(toks[k]) and any(
+            nouns.get(t.lower) == "vehicles" for t in toks[k + 1:k + 3] if t.kind == "word"):
+        return None  # "his MiG-21 jet", "his Mi8 combat helicopter": a model of aircraft, not a firearm
     if k + 1 < len(toks) and toks[k + 1].text in ("'", "’") and k + 2 < len(toks) and toks[k + 2].lower == "worth":
         return None  # "two machine guns' worth of ammunition"
     if toks[k].lower == "members" and k > 0 and toks[k - 1].lower in ("family", "families", "household"):
