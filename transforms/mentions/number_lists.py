@@ -30,6 +30,8 @@ def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories:
     k, category = head
     if toks[i].lower != "one" and category == "weapons" and not _singular(toks[k].lower) and not _is_model(toks[k]):
         return None  # "a military weapons factory", "an arms depot": a modifier, not one weapon
+    if toks[i].lower != "one" and category == "people" and not _singular(toks[k].lower):
+        return None  # "a few hundred soldiers", "a number of policemen": a vague group, not one person
     return Quantity(1, "exact", category, toks[k].lower, toks[i].start, toks[k].end, False, False), k + 1
 
 

@@ -40,7 +40,7 @@ from newswatch.transforms.mentions.context import (
     _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat, refutes_claim,
     story_context)
 from newswatch.transforms.mentions.itemised import itemised_counts
-from newswatch.transforms.mentions.modality import _MODALS, CLAIMS, FALSE, _ENQUIRY, _clause, _Hit, _modality, _pick_count, _source_party
+from newswatch.transforms.mentions.modality import _CLAUSE_CHANGE, _MODALS, CLAIMS, FALSE, _ENQUIRY, _clause, _Hit, _modality, _pick_count, _source_party
 from newswatch.transforms.mentions.number_lists import _ANYONE, find_quantities, list_total
 from newswatch.transforms.mentions.numbers import _NUMBER_WORDS, Quantity, parse_number
 
@@ -66,6 +66,25 @@ class _Candidate(NamedTuple):
     hits: list[_Hit]
     cues: list[tuple[str, int, int]]  # modality cue label, token offsets inside the sentence
     units: list[Span]
+
+
+_LONE_FORMS = ("event", "base", "ing")
+
+
+_VAGUE_GROUP = re.compile(r"\b(?:dozens|hundreds|thousands|scores|several|numerous|many|some|a\s+few|a\s+handful|"
+                          r"a\s+(?:growing\s+|large\s+|small\s+|rising\s+)?number)\s+(?:of\s+)?((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)
+_COMRADES = re.compile(r"\b(?:colleagues|comrades|men|members)\b", re.I)
+_HELD = re.compile(r"(?:captured|detained|arrested|jailed|imprisoned)\b", re.I)
+
+
+def _lone_defector(quantities: Sequence[Quantity], anchors: Sequence[int], text: str) -> bool:
+    """A single person ("a sergeant", "Captain Aung Ko", "he") is the subject of a defection verb, and no group is counted."""
+    if any(q.category in ("people", "bare") and not (q.single or q.subset or q.casualty or q.size) for q in quantities):
+        return False
+    return any(q.single and q.category == "people" and q.end <= a and not q.noun.endswith(("s", "men", "first"))
+               and not _HELD.match(text, q.start)  # "Captured Junta General Demands Surrender"
+               and a - q.end <= (30 if q.noun in ("he", "she", "i") else 160)
+               and not _CLAUSE_CHANGE.search(text, q.end, a) for a in anchors for q in quantities)
 
 
 class MentionRules:
@@ -211,6 +230,8 @@ class MentionRules:
                                       for t in sents[j]) if "reportedly" in lows else False
                 draft = self._draft(kind, sent, lows, valid, cues, units, quantities, places, orgs, ranks,
                                     countries, doc_country, attributed_near)
+                if draft["lone"] and not draft["vague"]:  # "..., he said. Dozens of his colleagues have since followed him"
+                    draft["vague"] = self._vague_group(text[sent.end_char:sent.end_char + 300])
                 drafts.append(draft)
                 drafted_for_service = drafted_for_service or kind == "conscription"
                 if kind == "defection":
@@ -324,6 +345,11 @@ class MentionRules:
         if hit.form.startswith("handover"):
             return near_force
         return near_force or armed
+
+    def _vague_group(self, text: str) -> bool:
+        """"dozens of soldiers", "some fellow soldiers", "a growing number of police": members of a force, not counted."""
+        return any(self.force_people.intersection(m.group(1).lower().split()) or _COMRADES.search(m.group(1))
+                   for m in _VAGUE_GROUP.finditer(text))
 
     def _has_force(self, lows: Sequence[str]) -> bool:
         """A member of an armed force named: "soldiers", "police", "the air force" (not "the task force")."""
@@ -517,6 +543,13 @@ class MentionRules:
         return {
             "kind": kind,
             "modality": modality,
+            # one person who defected is the subject ("a sergeant from LIB 33 who defected", "he deserted"): the
+            # article's count when no report states a number (``lone`` is dropped before the mention is stored)
+            # "dozens of his former colleagues followed him": a group without a number, so no count at all
+            "vague": kind == "defection" and modality == "report" and people is None and self._vague_group(sent.text),
+            "lone": kind == "defection" and modality in ("report", "analysis") and people is None and _lone_defector(
+                quantities, [sent[h.start].idx - sent.start_char for h in events or [anchor] if h.form in _LONE_FORMS],
+                sent.text),
             "people_count": people.value if people else None,
             "count_qualifier": people.qualifier if people else None,
             "weapons_count": weapons_total,
