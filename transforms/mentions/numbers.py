@@ -337,6 +337,16 @@ _CASUALTY_BEFORE = frozenset("killed killing kill shot shooting wounded wounding
                              "executing captured capturing detained arrested".split())
 
 
+def _counted_by_total(text: str, toks: Sequence[_Tok], q_start: int, j: int, nouns: NounLexicon) -> Optional[str]:
+    """What a stated tally before the number counts ("the number of defectors has reached 600"), if people."""
+    total = _TOTAL_OF.search(text[max(0, toks[q_start].start - 220):toks[q_start].start])
+    if total is None and _BRINGING_TO.search(text[max(0, toks[q_start].start - 40):toks[q_start].start]):
+        total = _NUMBER_OF_AFTER.match(text, toks[j - 1].end)  # "bringing to 1,318 the number of people who ..."
+    counted = [w for w in re.findall(r"[\w-]+", total.group(1).lower())
+               if nouns.get(w) == "people" or w in _ACTS_COUNTED] if total else []  # "the number of surrenders"
+    return counted[0] if counted else None
+
+
 def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[tuple[int, str]]:
     """Find the head noun after a number: up to four modifiers, then a known noun.
 
@@ -498,15 +508,16 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     head = _noun_phrase(toks, j, nouns)
     if head is None and j + 1 < len(toks) and toks[j].lower == "more":
         head = _noun_phrase(toks, j + 1, nouns)  # "20 more soldiers deserted"
+    if head is not None and head[0] == j and toks[j].lower in ("people", "persons", "individuals"):
+        counted = _counted_by_total(text, toks, q_start, j, nouns)
+        if counted:  # "the number of policemen who resigned ... has reached more than 600 people"
+            return Quantity(value, qualifier, "people", counted, toks[q_start].start, toks[j].end, False, False,
+                            total=True), j + 1
     if head is None:
-        total = _TOTAL_OF.search(text[max(0, toks[q_start].start - 220):toks[q_start].start])
-        if total is None and _BRINGING_TO.search(text[max(0, toks[q_start].start - 40):toks[q_start].start]):
-            total = _NUMBER_OF_AFTER.match(text, toks[j - 1].end)  # "bringing to 1,318 the number of people who ..."
-        counted = [w for w in re.findall(r"[\w-]+", total.group(1).lower())
-                   if nouns.get(w) == "people" or w in _ACTS_COUNTED] if total else []  # "the number of surrenders"
+        counted = _counted_by_total(text, toks, q_start, j, nouns)
         if counted:
             # "the number of defectors is estimated to be close to 100"
-            return Quantity(value, qualifier, "people", counted[0], toks[q_start].start, toks[j - 1].end, False, False,
+            return Quantity(value, qualifier, "people", counted, toks[q_start].start, toks[j - 1].end, False, False,
                             total=True), j
         more = j < len(toks) and toks[j].lower == "more"  # "Two more arrived the next day"
         if (more or q_start > 0 and toks[q_start - 1].lower in ("another", "further", "additional")) \
