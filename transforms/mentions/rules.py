@@ -104,6 +104,7 @@ class MentionRules:
         # patterns with wildcards: a token Matcher, run on candidate sentences only
         # one Matcher per anchor word: a sentence runs only the patterns whose first word it contains
         self.matchers: dict[str, Matcher] = {}
+        self.reach: dict[str, Optional[int]] = {}  # the most tokens a pattern of that anchor can span (None: no limit)
         self.triggers: dict[str, _Hit] = {}
         phrase_groups: dict[str, set[str]] = {}
 
@@ -116,8 +117,11 @@ class MentionRules:
             if isinstance(row["pattern"], str):
                 phrase_groups.setdefault(key, set()).update(phrase_variants(row["pattern"]))
             else:
+                reach = _reach(row["pattern"])
                 for word in _first_words(row["pattern"]):
                     self.matchers.setdefault(word, Matcher(nlp.vocab)).add(key, [row["pattern"]])
+                    known = self.reach.get(word, 0)
+                    self.reach[word] = None if known is None or reach is None else max(known, reach)
         for row in load_patterns("modality.jsonl"):
             phrase_groups.setdefault(f"C_{row['label']}", set()).update(phrase_variants(row["pattern"]))
         for word in self.matchers:
@@ -138,14 +142,14 @@ class MentionRules:
         starts = [s.start for s in sents]
         boiler = boilerplate_ranges(doc)
         strings = doc.vocab.strings
-        found: dict[int, tuple[list[_Hit], list[tuple[str, int, int]], set[str]]] = {}
+        found: dict[int, tuple[list[_Hit], list[tuple[str, int, int]], list[tuple[str, int]]]] = {}
         for key_id, s, e in self.phrases(doc):
             k = bisect.bisect_right(starts, s) - 1
-            hits, cues, anchored = found.setdefault(k, ([], [], set()))
+            hits, cues, anchored = found.setdefault(k, ([], [], []))
             key = strings[key_id]
             offset = starts[k]
             if key.startswith("A_"):
-                anchored.add(key[2:])
+                anchored.append((key[2:], s))
             elif key.startswith("C_"):
                 cues.append((key[2:], s - offset, e - offset))
             else:
@@ -156,9 +160,13 @@ class MentionRules:
             sent = sents[k]
             if not (hits or anchored) or in_ranges(boiler, sent.start_char):
                 continue
-            for word in anchored:
-                hits.extend(self.triggers[strings[key_id]]._replace(start=s, end=e)
-                            for key_id, s, e in self.matchers[word](sent))
+            for word, at in anchored:
+                # a pattern starts at its anchor word: match only from there, as far as the anchor's longest pattern reaches
+                reach = self.reach[word]
+                window = doc[at:sent.end if reach is None else min(sent.end, at + reach)]
+                shift = at - sent.start
+                hits.extend(self.triggers[strings[key_id]]._replace(start=shift + s, end=shift + e)
+                            for key_id, s, e in self.matchers[word](window) if s == 0)
             units = spacy.util.filter_spans(self.units(sent, as_spans=True)) \
                 if any(h.kind == "defection" for h in hits) else []
             if hits:
@@ -713,6 +721,21 @@ def _lower_words(sent: Span) -> list[str]:
                 or (k + 1 < len(lows) and (lows[k + 1][:1].isdigit() or lows[k + 1] in (",", ".")))):
             lows[k] = "may_month"
     return lows
+
+
+def _reach(pattern: Sequence[dict]) -> Optional[int]:
+    """The most tokens a token pattern can match; None when an operator has no upper bound."""
+    total = 0
+    for token in pattern:
+        op = token.get("OP")
+        if op in ("*", "+"):
+            return None
+        if op is not None and op.startswith("{"):
+            low, _, high = op[1:-1].partition(",")
+            total += int(high or low)
+        else:
+            total += 1
+    return total
 
 
 def _first_words(pattern: Sequence[dict]) -> set[str]:
