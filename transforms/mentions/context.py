@@ -159,6 +159,7 @@ class StoryContext(NamedTuple):
     overrun: bool  # a post or base was overrun: "troops fled the outposts" is a rout
     refusers: bool  # young people refuse the draft: civilians beside the soldiers are no deserters
     retreat_triggers: frozenset  # triggers that read as a rout or a withdrawal here, unless they go to the resistance
+    held_for_service: bool  # the teller was taken for the army and trained or held: "we ran" is a desertion
 
 
 def story_context(text: str) -> StoryContext:
@@ -168,7 +169,15 @@ def story_context(text: str) -> StoryContext:
     # fled into Mizoram or Thailand when their camp was overrun or attacked: a rout
     routed_abroad = (overrun or bool(_ROUT_CAUSE.search(text))) and bool(_FOREIGN_REFUGE.search(text))
     retreat = (_ROUT_TRIGGERS if routed_abroad else frozenset()) | (_WITHDRAWAL_TRIGGERS if withdrawal else frozenset())
-    return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), retreat)
+    return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), retreat, bool(_HELD_FOR_SERVICE.search(text)))
+
+
+# a first-person account of being taken for the army and held or trained there
+_HELD_FOR_SERVICE = re.compile(r"\b(?:(?:i|we)\s+(?:was|were)\s+(?:conscripted|drafted|forcibly\s+recruited|taken\s+for\s+the\s+army)|"
+                               r"(?:conscripted|drafted|forced)\s+into\s+the\s+(?:\w+\s+)?(?:army|military)|"
+                               r"conscripts?['’]s?\s+(?:escape|flight|story|account)|"
+                               r"(?:at|to|in|from)\s+(?:a|the)\s+(?:military\s+)?training\s+(?:school|camp|centre|center|depot))\b",
+                               re.I)
 
 
 def refutes_claim(text: str) -> bool:

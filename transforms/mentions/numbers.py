@@ -499,6 +499,9 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
             start = toks[i - 1].start if between else toks[q_start].start
             k, category = head
             return Quantity(value, "range", category, toks[k].lower, start, toks[k].end, False, False), k + 1
+    if value > 1 and j + 1 < len(toks) and toks[j].lower == "of" and toks[j + 1].lower == "us":
+        # "Four of us ran", "the three of us are with a PDF battalion": the teller's group, counted
+        return Quantity(value, qualifier, "people", "us", toks[q_start].start, toks[j + 1].end, False, False), j + 2
     if value == 1 and j < len(toks) and toks[j].lower == "of":
         return None  # "one of the soldiers" picks a person out, it does not count them
     group = _sized_group(toks, i, j)

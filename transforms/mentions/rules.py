@@ -204,6 +204,8 @@ class MentionRules:
             hits = hits + _deserting_conscripts(lows)
             if not drafted_for_service:  # "five of the nine arrested escaped" deserts only people held for the draft
                 hits = [h for h in hits if h.trigger != "escaped_custody"]
+            if not story.held_for_service or _evading_draft(lows):
+                hits = [h for h in hits if not h.trigger.startswith("narrative_escape")]  # "we ran" only deserts from the army
             if story.overrun:  # "troops fled the outposts" that the other side then took: a rout, not a defection
                 hits = [h for h in hits if not (h.trigger == "leave_post" and lows[h.end - 1] in _PLACES_OVERRUN
                                                  or h.trigger == "flee_abroad"
