@@ -74,6 +74,9 @@ _LONE_FORMS = ("event", "base", "ing")
 _VAGUE_GROUP = re.compile(r"\b(?:dozens|hundreds|thousands|scores|several|numerous|many|some|a\s+few|a\s+handful|"
                           r"a\s+(?:growing\s+|large\s+|small\s+|rising\s+)?number)\s+(?:of\s+)?((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)
 _COMRADES = re.compile(r"\b(?:colleagues|comrades|men|members)\b", re.I)
+_BROUGHT_BY_THEM = re.compile(r"(?:they|he|the\s+(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|group|conscripts)|"
+                              r"(?:\w+|\d+)\s+of\s+them)\s+(?:also\s+)?(?:brought|carried|handed\s+over|came\s+with|"
+                              r"arrived\s+with)\b", re.I)
 _HELD = re.compile(r"(?:captured|detained|arrested|jailed|imprisoned)\b", re.I)
 
 
@@ -262,6 +265,15 @@ class MentionRules:
                     and reports[j]["modality"] == "analysis" and reports[j]["people_count"] is None:
                 # "37 soldiers had defected ... The paper said the defecting soldiers had taken 10 weapons with them"
                 draft["weapons_count"] = reports[j]["weapons_count"]
+        for k, draft in reports.items():
+            # "They brought two rifles with them," three sentences on: what the same people brought, told later
+            for j in range(k + 2, min(k + 6, len(sents))) if draft["modality"] == "report" and draft["weapons_count"] is None \
+                    and (draft["people_count"] or draft["lone"]) else ():
+                if j in reports:
+                    break
+                draft["weapons_count"] = self._weapons_brought(sents[j])
+                if draft["weapons_count"] is not None:
+                    break
         if reports and refutes_claim(text):
             for draft in reports.values():  # "The junta announced that two KIA members defected ... false propaganda"
                 if draft["modality"] == "report" and _JUNTA_SOURCE.search(
@@ -272,6 +284,15 @@ class MentionRules:
         if reports:
             self._weapons_from_rewards(drafts, text)
         doc.user_data["nw_mentions"] = drafts
+
+    def _weapons_brought(self, sent: Span) -> Optional[int]:
+        """Firearms in a later sentence whose subject is the defectors: "They brought two rifles with them",
+        "Four of them carried out their MA-1 rifles"."""
+        text = sent.text.lstrip("\"“‘' ")
+        if not _BROUGHT_BY_THEM.match(text):
+            return None
+        return list_total([q for q in find_quantities(text, self.nouns) if not (q.subset or q.casualty or q.qualifier == "range")],
+                          text, "weapons", self.nouns)
 
     def _counts_from_next(self, draft: dict, nxt: Span) -> None:
         """"They were one major, two corporals and ...", "They brought 21 weapons": the count follows the event."""
