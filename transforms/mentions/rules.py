@@ -74,9 +74,9 @@ _LONE_FORMS = ("event", "base", "ing")
 _VAGUE_GROUP = re.compile(r"\b(?:dozens|hundreds|thousands|scores|several|numerous|many|some|a\s+few|a\s+handful|"
                           r"a\s+(?:growing\s+|large\s+|small\s+|rising\s+)?number)\s+(?:of\s+)?((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)
 _COMRADES = re.compile(r"\b(?:colleagues|comrades|men|members)\b", re.I)
-_BROUGHT_BY_THEM = re.compile(r"(?:they|he|the\s+(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|group|conscripts)|"
-                              r"(?:\w+|\d+)\s+of\s+them)\s+(?:also\s+)?(?:brought|carried|handed\s+over|came\s+with|"
-                              r"arrived\s+with)\b", re.I)
+_BROUGHT_BY_THEM = re.compile(r"(?:^|\b)(?:they|he|the\s+(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|group|"
+                              r"conscripts)|(?:\w+|\d+)\s+of\s+them)\s+(?:[^.;\"“”]{0,120}?\s)?(?:also\s+)?(?:brought|carried|"
+                              r"handed\s+over|laid\s+down|came\s+with|arrived\s+with)\b", re.I)
 _HELD = re.compile(r"(?:captured|detained|arrested|jailed|imprisoned)\b", re.I)
 
 
@@ -289,7 +289,7 @@ class MentionRules:
         """Firearms in a later sentence whose subject is the defectors: "They brought two rifles with them",
         "Four of them carried out their MA-1 rifles"."""
         text = sent.text.lstrip("\"“‘' ")
-        if not _BROUGHT_BY_THEM.match(text):
+        if not _BROUGHT_BY_THEM.search(text):
             return None
         return list_total([q for q in find_quantities(text, self.nouns) if not (q.subset or q.casualty or q.qualifier == "range")],
                           text, "weapons", self.nouns)
