@@ -389,6 +389,12 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
         return who[-1]
     if any(not q.single for q in before):  # "about a dozen soldiers led by a lieutenant colonel walked away": 12
         before = [q for q in before if not q.single]
+    elif before:  # "Captain Aung Ko defected with four soldiers": he and the four (five)
+        companions = [q for q in usable if anchor_char < q.start <= anchor_char + 80 and not q.single
+                      and q.category == "people" and _WITH_COMPANIONS.search(sent_text, max(0, q.start - 25), q.start)]
+        if companions:
+            c = companions[0]  # "with four fellow soldiers" already counts the one they are fellows of
+            return c if " fellow " in sent_text[c.start:c.end] else c._replace(value=c.value + 1)
     if before:
         return min(before, key=lambda q: anchor_char - q.end)
     after = [q for q in usable if q.start > anchor_char and q.start - anchor_char <= 120
@@ -397,6 +403,7 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     return min(after, key=lambda q: q.start - anchor_char) if after else None
 
 
+_WITH_COMPANIONS = re.compile(r"\b(?:with|alongside)\s+$", re.I)
 _LED_BY = re.compile(r"\b(?:led|headed|commanded)\s+by\s+$", re.I)
 _UNIT_THEN_INCLUDING = re.compile(r"\b(?:battalion|brigade|regiment|unit|company|column|outpost|camp|base|garrison|"
                                   r"division)\b(?:\s+(?:no\.?\s*)?\(?\d+\)?)?\s*,?\s*(?:including|among\s+them)\s+$", re.I)

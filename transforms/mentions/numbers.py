@@ -271,9 +271,15 @@ _TITLES = _PLURAL_TITLES | frozenset("captain major lieutenant colonel corporal 
                     "lt col capt maj sgt cpl pte brig gen lance warrant second first police".split())
 
 
+_NUMERIC_DATE = re.compile(r"(?<![\d-])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(?![\d-])")
+
+
 def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
     """True when the number at toks[i:j] names something rather than counting it."""
     tok = toks[i]
+    date = _NUMERIC_DATE.search(text, max(0, tok.start - 11), tok.end + 11) if tok.kind == "num" else None
+    if date is not None and date.start() <= tok.start < date.end():
+        return True  # "2024-08-21", "21/08/2024": a date, not a range of 8 to 21
     prev = toks[i - 1].lower if i > 0 else ""
     if prev.rstrip(".") in _LABEL_BEFORE or (prev == "." and i > 1 and toks[i - 2].lower in _LABEL_BEFORE):
         return True
@@ -543,6 +549,9 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
         and not _WHO_HAVE_DONE.match(after)  # "there are 41 personnel who have abandoned their uniforms"
     if j < len(toks) and toks[j].text == "-" and j + 1 < len(toks) and toks[j + 1].lower == "odd":
         qualifier = "about"
+    if category == "people" and j < k and toks[j].lower == "fellow" and q_start > 0 \
+            and toks[q_start - 1].lower in ("alongside", "with"):
+        value += 1  # "Ko Aye, alongside 10 fellow defectors": the one named is one of them ("X and four fellow ..." is a list)
     return Quantity(value, qualifier, category, toks[k].lower, toks[q_start].start, toks[k].end, False, casualty,
                     size), k + 1
 
