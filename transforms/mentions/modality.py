@@ -133,6 +133,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         return any(q.category == "people" and not (q.size or q.single or q.subset) and q.end <= trigger_char
                    and (hit.form == "base" or q.start >= sent[cs].idx - sent.start_char) for q in quantities)
     rel = next((j for j in range(i - 1, max(cs, i - 4) - 1, -1) if lows[j] in ("who", "that")), None)
+    if rel is not None and rel > 0 and _DATED_ACT.match(" ".join(lows[hit.end:hit.end + 4])) \
+            and not _MODALS.intersection(lows[hit.end:hit.end + 15]):
+        return True  # "three people who surrendered on Nov. 28", "soldiers who defected last month": it happened
     if rel is not None and rel > 0:
         head = lows[rel - 1]
         if head in _GENERIC_HEADS and not _past_group(lows, head, hit):
@@ -145,6 +148,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     return True
 
 
+_DATED_ACT = re.compile(r"(?:(?:to|with)\s+\S+\s+)?(?:on|in|last|earlier|this)\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|"
+                        r"january|february|march|april|june|july|august|september|october|november|december|monday|"
+                        r"tuesday|wednesday|thursday|friday|saturday|sunday|week|month|year|(?:19|20)\d\d)\b")
 _PARTICIPLE_AS_BASE = frozenset("come run become".split())
 _ING_ADVERBS = frozenset("reportedly allegedly also now still and already increasingly".split())
 
