@@ -265,6 +265,7 @@ class MentionRules:
                     and reports[j]["modality"] == "analysis" and reports[j]["people_count"] is None:
                 # "37 soldiers had defected ... The paper said the defecting soldiers had taken 10 weapons with them"
                 draft["weapons_count"] = reports[j]["weapons_count"]
+        _add_among_parts(reports, sents)
         for k, draft in reports.items():
             # "They brought two rifles with them," three sentences on: what the same people brought, told later
             for j in range(k + 2, min(k + 6, len(sents))) if draft["modality"] == "report" and draft["weapons_count"] is None \
@@ -744,6 +745,32 @@ def _lower_words(sent: Span) -> list[str]:
                 or (k + 1 < len(lows) and (lows[k + 1][:1].isdigit() or lows[k + 1] in (",", ".")))):
             lows[k] = "may_month"
     return lows
+
+
+def _add_among_parts(reports: dict[int, dict], sents: Sequence[Span]) -> None:
+    """"Among army personnel, 142 soldiers defected ... Among police, 11 officers defected ...": the parts of one
+    tally, told in consecutive sentences, add up on the first of them. When the parts tell prisoners apart, a total
+    just before them that is larger than their sum counts the prisoners too, so it gives no count."""
+    run: list[int] = []
+    for k in sorted(reports) + [-1]:
+        draft = reports.get(k)
+        if draft is not None and draft["modality"] == "report" and draft["people_count"] \
+                and _AMONG.match(sents[k].text) and (not run or k == run[-1] + 1):
+            run.append(k)
+            continue
+        if len(run) >= 2:
+            total = sum(reports[j]["people_count"] for j in run)
+            reports[run[0]]["people_count"] = total
+            if any(_CAPTIVES.search(sents[j].text) for j in run):
+                for j in range(max(0, run[0] - 3), run[0]):
+                    if j in reports and (reports[j]["people_count"] or 0) > total:
+                        reports[j]["people_count"] = None
+        run = [k] if draft is not None and draft["modality"] == "report" and draft["people_count"] \
+            and _AMONG.match(sents[k].text) else []
+
+
+_AMONG = re.compile(r"[\"“‘'\s]*among\s+(?!them\b|those\b|the\s+dead\b)", re.I)
+_CAPTIVES = re.compile(r"\b(?:captured|taken\s+prisoner|prisoners?\s+of\s+war|pows?|arrested|detained)\b", re.I)
 
 
 def _reach(pattern: Sequence[dict]) -> Optional[int]:
