@@ -336,6 +336,8 @@ _TOTAL_OF = re.compile(
     r"\b(?:number|total|tally|count|figure)\s+of\s+((?:[\w'’-]+[\s,]+){0,3}[\w-]+)\b[^.;:]{0,130}?\b"
     r"(?:is|was|are|were|stands\s+at|stood\s+at|reached|reaches|rose\s+to|risen\s+to|climbed\s+to|to\s+be|at|to|"
     r"totals|totalled|totaled|hit|exceeds|exceeded|now)\s*$", re.I)
+_FIGURE_THEN_WHAT = re.compile(r"\s*[–—:-]\s*(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:number|total|count|tally)\s+of\s+"
+                               r"((?:[\w'’-]+\s+){0,2}[\w-]+)", re.I)
 _BRINGING_TO = re.compile(r"\b(?:bringing|brought|brings|bring|raising|raised|taking|took|pushing|pushed)\s+"
                           r"(?:the\s+(?:total|tally)\s+)?to\s+(?:about|over|more\s+than|nearly|some|around)?\s*$", re.I)
 _NUMBER_OF_AFTER = re.compile(r"\s+the\s+(?:total\s+)?(?:number|total|tally)\s+of\s+((?:[\w'’-]+\s+){0,2}[\w-]+)", re.I)
@@ -345,7 +347,8 @@ _CASUALTY_BEFORE = frozenset("killed killing kill shot shooting wounded wounding
 
 def _counted_by_total(text: str, toks: Sequence[_Tok], q_start: int, j: int, nouns: NounLexicon) -> Optional[str]:
     """What a stated tally before the number counts ("the number of defectors has reached 600"), if people."""
-    total = _TOTAL_OF.search(text[max(0, toks[q_start].start - 220):toks[q_start].start])
+    total = _TOTAL_OF.search(text[max(0, toks[q_start].start - 220):toks[q_start].start]) \
+        or _FIGURE_THEN_WHAT.match(text, toks[j - 1].end)  # "320 – the minimum number of conscripts who have deserted"
     if total is None and _BRINGING_TO.search(text[max(0, toks[q_start].start - 40):toks[q_start].start]):
         total = _NUMBER_OF_AFTER.match(text, toks[j - 1].end)  # "bringing to 1,318 the number of people who ..."
     counted = [w for w in re.findall(r"[\w-]+", total.group(1).lower())
