@@ -159,7 +159,8 @@ class StoryContext(NamedTuple):
     overrun: bool  # a post or base was overrun: "troops fled the outposts" is a rout
     refusers: bool  # young people refuse the draft: civilians beside the soldiers are no deserters
     retreat_triggers: frozenset  # triggers that read as a rout or a withdrawal here, unless they go to the resistance
-    held_for_service: bool  # the teller was taken for the army and trained or held: "we ran" is a desertion
+    held_for_service: bool  # the teller was drafted and held for the army: "we ran" is a desertion
+    forced_porters: bool  # people were made to carry for the army: "porters" in it are forced porters
 
 
 def story_context(text: str) -> StoryContext:
@@ -169,14 +170,24 @@ def story_context(text: str) -> StoryContext:
     # fled into Mizoram or Thailand when their camp was overrun or attacked: a rout
     routed_abroad = (overrun or bool(_ROUT_CAUSE.search(text))) and bool(_FOREIGN_REFUGE.search(text))
     retreat = (_ROUT_TRIGGERS if routed_abroad else frozenset()) | (_WITHDRAWAL_TRIGGERS if withdrawal else frozenset())
-    return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), retreat, bool(_HELD_FOR_SERVICE.search(text)))
+    held = bool(_HELD_FOR_SERVICE.search(text)) and bool(_DRAFT_VOCABULARY.search(text))
+    return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), retreat, held, bool(_FORCED_PORTERS.search(text)))
 
 
-# a first-person account of being taken for the army and held or trained there
-_HELD_FOR_SERVICE = re.compile(r"\b(?:(?:i|we)\s+(?:was|were)\s+(?:conscripted|drafted|forcibly\s+recruited|taken\s+for\s+the\s+army)|"
-                               r"(?:conscripted|drafted|forced)\s+into\s+the\s+(?:\w+\s+)?(?:army|military)|"
-                               r"conscripts?['’]s?\s+(?:escape|flight|story|account)|"
-                               r"(?:at|to|in|from)\s+(?:a|the)\s+(?:military\s+)?training\s+(?:school|camp|centre|center|depot))\b",
+_FORCED_PORTERS = re.compile(r"\b(?:forced|forcibly|forcing|taken|took|taking|seized|abducted|arrested|demand\w*|ordered|used|"
+                             r"dragged|press-ganged|conscripted|recruited)\b[^.!?]{0,80}?\bporter|\bporter\w*\b[^.!?]{0,60}?\b"
+                             r"(?:arrests?|abduct\w*|forced|unpaid)\b", re.I)
+
+
+# the teller (or the one person the story follows) was drafted and held for the army: "he was conscripted into the
+# army", "they put me on a truck to a training school", "a conscript's escape"; not "thousands were forced into the army"
+_HELD_FOR_SERVICE = re.compile(
+    r"\b(?:i|we|he|she)\s+(?:was|were|had\s+been|has\s+been|have\s+been)\s+(?:conscripted|drafted|forcibly\s+recruited|"
+    r"called\s+up)\b"
+    r"|\b(?:me|us|we|i)\b[^.!?]{0,80}?\b(?:to|into|at)\s+(?:a|the)\s+(?:military\s+|army\s+)?training\s+"
+    r"(?:school|depot|camp|centre|center)\b(?!\s+for\s+(?!the\s+(?:army|military)))"
+    r"|\b(?:conscript|recruit|draftee)['’]s\s+(?:escape|flight|story)\b", re.I)
+_DRAFT_VOCABULARY = re.compile(r"\b(?:conscript\w*|draft(?:ed|ee|ees)?|lottery|military\s+service|forcibly\s+recruited|recruits?)\b",
                                re.I)
 
 

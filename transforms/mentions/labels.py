@@ -55,6 +55,7 @@ class DocFacts(NamedTuple):
     country: Optional[str]  # the country the body is about
     body_start: int  # char offset where the body begins (after a repeated headline)
     lead_end: int  # char offset where the lead ends
+    lone_defector: bool = False  # one defector is the subject of an event, and no uncounted group went with him
 
 
 def _norm(line: str) -> str:
@@ -197,7 +198,7 @@ _ANOTHER = re.compile(r"\s*(?:\d[\d,]*|one|two|three|four|five|six|seven|eight|n
                       r"officers?|personnel|members?|corporals?|sergeants?|privates?|captains?|majors?|lieutenants?|"
                       r"defectors?|deserters?|conscripts?|sailors?|airm[ae]n|recruits?)\b"
                       # "Since the figures were compiled, another 41 have arrived": more of the same people
-                      r"|[^.;]{0,80}?\banother\s+\d[\d,]*\s+(?:have|has|had)\s+(?:since\s+)?(?:arrived|joined|come|defected|"
+                      r"|\s*[\"“‘'][^.;]{0,80}?\banother\s+\d[\d,]*\s+(?:have|has|had)\s+(?:since\s+)?(?:arrived|joined|come|defected|"
                       r"crossed|surrendered|deserted)\b", re.I)
 
 
@@ -268,7 +269,7 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
         defection=defection,
         conscription=conscription,
         defection_report=bool(reports),
-        defectors=max(people) if people else None,
+        defectors=max(people) if people else 1 if reports and facts.lone_defector else None,  # a single defector is 1
         weapons=max(weapons) if weapons else None,
         orgs=orgs,
         locations=tuple(facts.places),

@@ -133,9 +133,11 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         return any(q.category == "people" and not (q.size or q.single or q.subset) and q.end <= trigger_char
                    and (hit.form == "base" or q.start >= sent[cs].idx - sent.start_char) for q in quantities)
     rel = next((j for j in range(i - 1, max(cs, i - 4) - 1, -1) if lows[j] in ("who", "that")), None)
-    if rel is not None and rel > 0 and _DATED_ACT.match(" ".join(lows[hit.end:hit.end + 4])) \
-            and not _MODALS.intersection(lows[hit.end:hit.end + 15]):
-        return True  # "three people who surrendered on Nov. 28", "soldiers who defected last month": it happened
+    if rel is not None and rel > 0 and _DATED_ACT.match(" ".join(lows[hit.end:hit.end + 8])) \
+            and not _MODALS.intersection(lows[hit.end:hit.end + 15]) and any(
+                q.category == "people" and not q.single and 0 <= sent[rel].idx - sent.start_char - q.end <= 3
+                for q in quantities):
+        return True  # "three people who surrendered on Nov. 28": counted people whose dated act happened
     if rel is not None and rel > 0:
         head = lows[rel - 1]
         if head in _GENERIC_HEADS and not _past_group(lows, head, hit):
@@ -148,7 +150,7 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     return True
 
 
-_DATED_ACT = re.compile(r"(?:(?:to|with)\s+\S+\s+)?(?:on|in|last|earlier|this)\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|"
+_DATED_ACT = re.compile(r"(?:(?:to|with|from)\s+(?:\S+\s+){1,3})?(?:earlier\s+)?(?:on|in|last|this)\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|"
                         r"january|february|march|april|june|july|august|september|october|november|december|monday|"
                         r"tuesday|wednesday|thursday|friday|saturday|sunday|week|month|year|(?:19|20)\d\d)\b")
 _PARTICIPLE_AS_BASE = frozenset("come run become".split())
@@ -397,7 +399,8 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
         before = [q for q in before if not q.single]
     elif before:  # "Captain Aung Ko defected with four soldiers": he and the four (five)
         companions = [q for q in usable if anchor_char < q.start <= anchor_char + 80 and not q.single
-                      and q.category == "people" and _WITH_COMPANIONS.search(sent_text, max(0, q.start - 25), q.start)]
+                      and (q.noun in _FORCE_PEOPLE or q.noun in ("comrades", "colleagues") or " fellow " in sent_text[q.start:q.end])
+                      and _WITH_COMPANIONS.search(sent_text, max(0, q.start - 25), q.start)]  # not "with two women"
         if companions:
             c = companions[0]  # "with four fellow soldiers" already counts the one they are fellows of
             return c if " fellow " in sent_text[c.start:c.end] else c._replace(value=c.value + 1)

@@ -72,11 +72,13 @@ _LONE_FORMS = ("event", "base", "ing")
 
 
 _VAGUE_GROUP = re.compile(r"\b(?:dozens|hundreds|thousands|scores|several|numerous|many|some|a\s+few|a\s+handful|"
-                          r"a\s+(?:growing\s+|large\s+|small\s+|rising\s+)?number)\s+(?:of\s+)?((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)
-_COMRADES = re.compile(r"\b(?:colleagues|comrades|men|members)\b", re.I)
-_BROUGHT_BY_THEM = re.compile(r"(?:^|\b)(?:they|he|the\s+(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|group|"
-                              r"conscripts)|(?:\w+|\d+)\s+of\s+them)\s+(?:[^.;\"“”]{0,120}?\s)?(?:also\s+)?(?:brought|carried|"
-                              r"handed\s+over|laid\s+down|came\s+with|arrived\s+with)\b", re.I)
+                          r"a\s+(?:growing\s+|large\s+|small\s+|rising\s+)?number)\s+(?!\d|about\b|around\b)(?:of\s+)?"
+                          r"((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)  # not "some 200 soldiers"
+_COMRADES = re.compile(r"\b(?:his|her|their|fellow)\s+(?:fellow\s+|former\s+)?(?:colleagues|comrades|men)\b", re.I)
+_BROUGHT_BY_THEM = re.compile(
+    r"(?:according\s+to\s+[^,]{1,60},\s*)?(?:they|the\s+(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|group|"
+    r"conscripts)|\w+\s+of\s+them)\s+(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)?(?:also\s+)?(?:brought|carried(?!\s+out)|"
+    r"handed\s+over|laid\s+down|came\s+with|arrived\s+with)\b", re.I)
 _HELD = re.compile(r"(?:captured|detained|arrested|jailed|imprisoned)\b", re.I)
 
 
@@ -207,8 +209,9 @@ class MentionRules:
             hits = hits + _deserting_conscripts(lows)
             if not drafted_for_service:  # "five of the nine arrested escaped" deserts only people held for the draft
                 hits = [h for h in hits if h.trigger != "escaped_custody"]
-            if not story.held_for_service or _evading_draft(lows):
-                hits = [h for h in hits if not h.trigger.startswith("narrative_escape")]  # "we ran" only deserts from the army
+            hits = _narrative_escapes(hits, lows, story.held_for_service)
+            if not story.forced_porters:  # "villagers taken as porters", not "dock porters went on strike"
+                hits = [h for h in hits if not (h.trigger == "forced_portering" and h.form == "noun")]
             if story.overrun:  # "troops fled the outposts" that the other side then took: a rout, not a defection
                 hits = [h for h in hits if not (h.trigger == "leave_post" and lows[h.end - 1] in _PLACES_OVERRUN
                                                  or h.trigger == "flee_abroad"
@@ -267,8 +270,8 @@ class MentionRules:
                 draft["weapons_count"] = reports[j]["weapons_count"]
         _add_among_parts(reports, sents)
         for k, draft in reports.items():
-            # "They brought two rifles with them," three sentences on: what the same people brought, told later
-            for j in range(k + 2, min(k + 6, len(sents))) if draft["modality"] == "report" and draft["weapons_count"] is None \
+            # "They brought two rifles with them," up to five sentences on: what the same people brought, told later
+            for j in range(k + 1, min(k + 6, len(sents))) if draft["modality"] == "report" and draft["weapons_count"] is None \
                     and (draft["people_count"] or draft["lone"]) else ():
                 if j in reports:
                     break
@@ -284,13 +287,17 @@ class MentionRules:
             _counts_from_lists(drafts, text)
         if reports:
             self._weapons_from_rewards(drafts, text)
+        # one defector is the subject of an event and no uncounted group went too: the article's count is 1 if no
+        # report states a number (applied by ``labels.article_labels``)
+        lone, vague = [d.pop("lone") for d in drafts], [d.pop("vague") for d in drafts]
+        doc.user_data["nw_lone_defector"] = any(lone) and not any(vague)
         doc.user_data["nw_mentions"] = drafts
 
     def _weapons_brought(self, sent: Span) -> Optional[int]:
         """Firearms in a later sentence whose subject is the defectors: "They brought two rifles with them",
         "Four of them carried out their MA-1 rifles"."""
         text = sent.text.lstrip("\"“‘' ")
-        if not _BROUGHT_BY_THEM.search(text):
+        if not _BROUGHT_BY_THEM.match(text):
             return None
         return list_total([q for q in find_quantities(text, self.nouns) if not (q.subset or q.casualty or q.qualifier == "range")],
                           text, "weapons", self.nouns)
@@ -382,6 +389,12 @@ class MentionRules:
         """"dozens of soldiers", "some fellow soldiers", "a growing number of police": members of a force, not counted."""
         return any(self.force_people.intersection(m.group(1).lower().split()) or _COMRADES.search(m.group(1))
                    for m in _VAGUE_GROUP.finditer(text))
+
+    def _plural_movers(self, lows: Sequence[str], events: Sequence[_Hit]) -> bool:
+        """"Soldiers from LIB 33 have been deserting": members of a force, in the plural and uncounted, did it."""
+        return any(w in self.force_people and (w.endswith("s") or w in ("police", "personnel", "militiamen", "policemen",
+                                                                          "servicemen", "airmen", "crewmen"))
+                   for h in events for w in lows[max(0, h.start - 8):h.start])
 
     def _has_force(self, lows: Sequence[str]) -> bool:
         """A member of an armed force named: "soldiers", "police", "the air force" (not "the task force")."""
@@ -477,6 +490,10 @@ class MentionRules:
         if hit.form.startswith("handover"):
             verb_end = sent[hit.end - 1].idx + len(sent[hit.end - 1]) - sent.start_char
             return any(q.category == "weapons" and not q.subset and 0 <= q.start - verb_end <= 25 for q in quantities)
+        if hit.trigger == "join_cdm" and lows[hit.end - 1] in _SIDES and (
+                nxt in ("'s", "’s", "'", "’") or (nxt.isalpha() and nxt not in _AFTER_SIDE)
+                or _POLITICAL_JOINERS.intersection(lows[max(0, hit.start - 6):hit.start])):
+            return False  # "joined the opposition rally", "the rebels' commanders", "the police minister joined the opposition"
         if hit.kind == "conscription":
             return self._conscription_ok(hit, lows, prev, nxt)
         return True
@@ -578,7 +595,8 @@ class MentionRules:
             # one person who defected is the subject ("a sergeant from LIB 33 who defected", "he deserted"): the
             # article's count when no report states a number (``lone`` is dropped before the mention is stored)
             # "dozens of his former colleagues followed him": a group without a number, so no count at all
-            "vague": kind == "defection" and modality == "report" and people is None and self._vague_group(sent.text),
+            "vague": kind == "defection" and modality == "report" and people is None and (
+                self._vague_group(sent.text) or self._plural_movers(lows, events)),
             "lone": kind == "defection" and modality in ("report", "analysis") and people is None and _lone_defector(
                 quantities, [sent[h.start].idx - sent.start_char for h in events or [anchor] if h.form in _LONE_FORMS],
                 sent.text),
@@ -716,6 +734,9 @@ _UNIT_POSITION_DETS = frozenset("a an the its several many some numerous multipl
 _VACATED = frozenset("left abandoned leave leaves abandon abandons leaving abandoning vacated vacate".split())
 _POSITIONS = frozenset("post posts position positions outpost outposts base bases camp camps station stations garrison "
                        "checkpoint checkpoints compound".split())
+_SIDES = frozenset("rebels insurgents guerrillas opposition taliban mutineers".split())
+_AFTER_SIDE = frozenset("in on at after with and to since near under who that which when as from last this during".split())
+_POLITICAL_JOINERS = frozenset("minister ministers mp mps lawmaker lawmakers politician politicians leader party".split())
 _CIVILIANS = frozenset("teacher teachers doctor doctors nurse nurses professionals professional students student "
                        "engineers civilians villagers lecturers journalists workers diplomats diplomat ambassador "
                        "ambassadors secretaries embassy".split())
@@ -745,6 +766,23 @@ def _lower_words(sent: Span) -> list[str]:
                 or (k + 1 < len(lows) and (lows[k + 1][:1].isdigit() or lows[k + 1] in (",", ".")))):
             lows[k] = "may_month"
     return lows
+
+
+def _narrative_escapes(hits: list[_Hit], lows: Sequence[str], held_for_service: bool) -> list[_Hit]:
+    """"Four of us ran", "We went under the wire": a drafted teller getting away deserts, which is also a conscription
+    mention; without the story of the teller's draft, or when the sentence evades the draft, it is nobody's desertion."""
+    escapes = [h for h in hits if h.trigger == "narrative_escape"]
+    if not escapes:
+        return hits
+    rest = [h for h in hits if h.trigger != "narrative_escape"]
+    if not held_for_service or _evading_draft(lows) or _BEFORE_TAKEN.search(" ".join(lows)):
+        return rest
+    kept = [h for h in escapes if lows[h.end:h.end + 1] == [] or lows[h.end] not in _NOT_AN_ESCAPE_AFTER]
+    return rest + kept + [h._replace(kind="conscription") for h in kept]
+
+
+_NOT_AN_ESCAPE_AFTER = frozenset("a an my our his her their this that out errands for short low".split())  # "we ran a shop"
+_BEFORE_TAKEN = re.compile(r"\bbefore\s+(?:they|the\s+\w+)\s+(?:could|can|were\s+able\s+to|came\s+to)\b")
 
 
 def _add_among_parts(reports: dict[int, dict], sents: Sequence[Span]) -> None:
@@ -781,7 +819,9 @@ def _reach(pattern: Sequence[dict]) -> Optional[int]:
         if op in ("*", "+"):
             return None
         if op is not None and op.startswith("{"):
-            low, _, high = op[1:-1].partition(",")
+            low, comma, high = op[1:-1].partition(",")
+            if comma and not high:
+                return None  # "{2,}": no upper bound
             total += int(high or low)
         else:
             total += 1
@@ -790,6 +830,8 @@ def _reach(pattern: Sequence[dict]) -> Optional[int]:
 
 def _first_words(pattern: Sequence[dict]) -> set[str]:
     """Literal words the first token of a pattern can be: the anchors of a candidate sentence."""
+    if "OP" in pattern[0]:  # matching starts at the anchor word, so it must be there
+        raise ValueError(f"token pattern must start with a required literal word: {pattern!r}")
     lower = pattern[0].get("LOWER")
     if isinstance(lower, str):
         return {lower}

@@ -96,7 +96,7 @@ def _doc_facts(doc: Doc, text: str, title: Optional[str]) -> DocFacts:
             places.setdefault(span.kb_id_, " ".join(span.text.split()))
     orgs = unique(span.kb_id_ for span in spans_by_start(doc, "nw_orgs").spans if span.start_char >= body_start)
     return DocFacts(tuple(places.values()), orgs, doc.user_data.get("nw_country"), body_start,
-                    lead_end(text, body_start))
+                    lead_end(text, body_start), doc.user_data.get("nw_lone_defector", False))
 
 
 def extract_article(nlp: Language, article_id: str, text: str,
@@ -118,10 +118,7 @@ def extract_article(nlp: Language, article_id: str, text: str,
     facts = _doc_facts(doc, analysed, title)
     drafts, facts = add_burmese(analysed[:nlp.max_length], doc.user_data.get("nw_mentions", []), facts)  # issue 16
     found = []
-    lone = vague = False
     for draft in drafts:
-        lone = draft.pop("lone", False) or lone
-        vague = draft.pop("vague", False) or vague
         start, end = draft.pop("start_char"), draft.pop("end_char")
         while end > start and analysed[end - 1].isspace():
             end -= 1
@@ -132,8 +129,6 @@ def extract_article(nlp: Language, article_id: str, text: str,
             mention_id=_mention_id(article_id, kind, start - len(prefix), end - len(prefix)), article_id=article_id,
             sentence=analysed[start:end], start_char=start, end_char=end, extractor_version=EXTRACTOR_VERSION, **draft))
     labels = article_labels(found, analysed, facts)
-    if labels.defection_report and labels.defectors is None and lone and not vague:
-        labels = labels._replace(defectors=1)  # README: one defector is 1, unless a group without a number also went
     shift = len(prefix)
     mentions = [m._replace(start_char=m.start_char - shift, end_char=m.end_char - shift) for m in found
                 if m.start_char >= shift]
