@@ -452,7 +452,7 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         # "506 members of PDF groups", "40 PDF members": members of an armed group count too
         window = " ".join(t.lower for t in toks[j:k] + toks[k + 1:k + 10])
         if not re.search(r"\b(forces?|army|military|police|navy|battalions?|units?|tatmadaw|"
-                         r"pdfs?|ldfs?|militias?|armed|guerrillas?|insurgents?|resistance|rebels?)\b", window) and not any(
+                         r"pdfs?|ldfs?|militias?|armed|guerrillas?|insurgents?|resistance|rebels?|guards?|gendarmerie)\b", window) and not any(
                     t.text.isupper() and 2 <= len(t.text) <= 6 and t.lower not in _PARTY_ACRONYMS
                     for t in toks[k + 1:k + 5]):  # "23 members of the KKO": an armed group's acronym
             return None
@@ -511,6 +511,17 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     if value > 1 and j + 1 < len(toks) and toks[j].lower == "of" and toks[j + 1].lower == "us":
         # "Four of us ran", "the three of us are with a PDF battalion": the teller's group, counted
         return Quantity(value, qualifier, "people", "us", toks[q_start].start, toks[j + 1].end, False, False), j + 2
+    if value > 1 and j + 2 < len(toks) and toks[j].lower == "of" and toks[j + 1].lower in ("their", "his", "its", "our"):
+        k = j + 2
+        if toks[k].text in ("[", "(") :  # "2 of their [LIB No. 32] soldiers": an editor's note inside the phrase
+            k = next((m + 1 for m in range(k + 1, min(k + 8, len(toks))) if toks[m].text in ("]", ")")), k)
+        head = _noun_phrase(toks, k, nouns) if k < len(toks) else None
+        if head is not None and head[1] == "people" and head[0] <= k + 2:
+            # "two of their soldiers defected": the ones counted, out of a unit whose size is not given
+            casualty = q_start > 0 and toks[q_start - 1].lower in _CASUALTY_BEFORE \
+                or bool(_CASUALTY.match(text[toks[head[0]].end:toks[head[0]].end + 60]))  # "killing two of his officers"
+            return Quantity(value, qualifier, "people", toks[head[0]].lower, toks[q_start].start, toks[head[0]].end,
+                            False, casualty), head[0] + 1
     if value == 1 and j < len(toks) and toks[j].lower == "of":
         return None  # "one of the soldiers" picks a person out, it does not count them
     group = _sized_group(toks, i, j)
