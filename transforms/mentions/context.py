@@ -170,8 +170,9 @@ def story_context(text: str) -> StoryContext:
     # fled into Mizoram or Thailand when their camp was overrun or attacked: a rout
     routed_abroad = (overrun or bool(_ROUT_CAUSE.search(text))) and bool(_FOREIGN_REFUGE.search(text))
     retreat = (_ROUT_TRIGGERS if routed_abroad else frozenset()) | (_WITHDRAWAL_TRIGGERS if withdrawal else frozenset())
-    held = bool(_HELD_FOR_SERVICE.search(text)) and bool(_DRAFT_VOCABULARY.search(text))
-    return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), retreat, held, bool(_FORCED_PORTERS.search(text)))
+    held = bool(_DRAFT_VOCABULARY.search(text)) and bool(_HELD_FOR_SERVICE.search(text))  # the cheap test first
+    porters = "porter" in text.lower() and bool(_FORCED_PORTERS.search(text))
+    return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), retreat, held, porters)
 
 
 _FORCED_PORTERS = re.compile(r"\b(?:forced|forcibly|forcing|taken|took|taking|seized|abducted|arrested|demand\w*|ordered|used|"
