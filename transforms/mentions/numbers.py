@@ -566,6 +566,10 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     if category == "people" and j < k and toks[j].lower == "fellow" and q_start > 0 \
             and toks[q_start - 1].lower in ("alongside", "with"):
         value += 1  # "Ko Aye, alongside 10 fellow defectors": the one named is one of them ("X and four fellow ..." is a list)
+    elif category == "people" and q_start > 3 and toks[q_start - 1].lower == "with" \
+            and toks[q_start - 2].lower in ("along", "together") and toks[q_start - 3].text == "," \
+            and q_start - 3 <= 4 and all(t.kind == "word" and t.text[:1].isupper() for t in toks[:q_start - 3]):
+        value += 1  # "Thang, along with 18 police personnel, escaped": the one named and the 18
     return Quantity(value, qualifier, category, toks[k].lower, toks[q_start].start, toks[k].end, False, casualty,
                     size), k + 1
 

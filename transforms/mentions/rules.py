@@ -326,6 +326,15 @@ class MentionRules:
                 q.subset or q.casualty or q.size) and _LED.search(nxt.text, max(0, q.start - 12), q.start)]
             if led:
                 draft["people_count"], draft["count_qualifier"] = led[0].value, led[0].qualifier
+        if draft["people_count"] is None and lows[:2] == ["led", "by"]:
+            # "The battalion surrendered. Led by Major X, 126 soldiers and 134 family members decided not to fight":
+            # the subject after the leader is who went over
+            comma = nxt.text.find(",")
+            subject = [q for q in find_quantities(nxt.text, self.nouns) if q.category == "people" and not (
+                q.subset or q.casualty or q.size or q.single) and q.start <= comma + 3 < q.end and q.noun in self.force_people]
+            if comma > 0 and subject:  # the leader, read as one more in a list with them, is not counted ("led by")
+                draft["people_count"] = subject[0].value - ("," in nxt.text[subject[0].start:subject[0].end])
+                draft["count_qualifier"] = subject[0].qualifier
         if not lows or lows[0] not in _CONTINUATION_STARTS:
             return
         quantities = [q for q in find_quantities(nxt.text, self.nouns)
