@@ -129,6 +129,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             return True  # "are defecting", "after defecting"
         if hit.form == "ing" and _with_movers(lows, cs, i):
             return True  # "..., with hundreds of soldiers reportedly surrendering to the AA": it happened
+        if hit.form == "base" and sent.start == 0 and not sent.text.rstrip().endswith((".", "?", "!", ":")) \
+                and prev in _FORCE_PEOPLE and not _MODALS.intersection(lows[:i]):
+            return True  # a headline's present tense: "In Ukraine, forced conscripts desert on their way to the front"
         # "40 soldiers defect ...", "with 64 personnel, including a major, seeking refuge": a counted subject
         return any(q.category == "people" and not (q.size or q.single or q.subset) and q.end <= trigger_char
                    and (hit.form == "base" or q.start >= sent[cs].idx - sent.start_char) for q in quantities)
