@@ -150,7 +150,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
            else q for q in out]  # "surrenders exceeded 600, including troops and their family members", "42 soldiers and
     # their family members, 118 people in all": mixed totals
     out = [q._replace(subset=True) if q.category == "people" and q.noun in _ANYONE
-           and (_WITH_CIVILIANS.match(text, q.end) or _WITH_SOME.match(text, q.end) or _MOSTLY_FAMILY.match(text, q.end))
+           and (_WITH_CIVILIANS.match(text, q.end) or _WITH_SOME.match(text, q.end) or _MOSTLY_FAMILY.match(text, q.end)
+                or _PARTLY_FORCE.match(text, q.end))
            else q for q in out]  # "196 people walked out, most of them the wives and children of soldiers"
     for k, q in enumerate(out):
         if q.category == "people" and not (q.subset or q.single) and " other " in text[q.start:q.end] \
@@ -230,6 +231,9 @@ _ANYONE = frozenset("people persons individuals nationals residents citizens".sp
 _MOSTLY_FAMILY = re.compile(r"[^.;]{0,60}?\b(?:most|many|half|some)\s+of\s+(?:them|whom)\s+(?:\w+\s+){0,2}?(?:wives|famil|"
                             r"relatives|children|civilians|women)|[^.;,]{0,30},?\s*(?:mostly|mainly|largely)\s+[^.;]{0,40}?\b(?:and|with)\s+"
                             r"their\s+famil", re.I)  # "100 people, mostly policemen and their families"
+# "400 people from Myanmar, many of them policemen, crossed": how many were police is not told
+_PARTLY_FORCE = re.compile(r"[^.;]{0,40}?,\s*(?:many|most|some|several|a\s+number)\s+of\s+(?:them|whom)\s+(?:\w+\s+){0,2}?"
+                           r"(?:police\w*|soldiers|officers|troops|personnel|servicemen)\b", re.I)
 _WITH_SOME = re.compile(r"\s*,?\s*including\s+(?:some|several|a\s+few|many|a\s+number\s+of)\b", re.I)
 _WITH_CIVILIANS = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of|made\s+up\s+of)\b[^.;]{0,60}?\bcivilians\b", re.I)
 _BRACKETED_NUMBER = re.compile(r"\((\d[\d,]*)\)")
@@ -286,7 +290,8 @@ _NOT_SINGULAR = frozenset("police personnel staff crew people men women militia 
 
 
 def _singular(noun: str) -> bool:
-    return not noun.endswith("s") and noun not in _NOT_SINGULAR
+    # "policemen", "servicemen", "militiamen" are plural without an s
+    return not noun.endswith(("s", "men")) and noun not in _NOT_SINGULAR
 
 
 
