@@ -556,7 +556,9 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     after = text[toks[k].end:toks[k].end + 60]
     casualty = bool(_CASUALTY.match(after) or _MIXED_HINT.search(text) and _WITH_CAPTURED.match(
         text, toks[k].end, toks[k].end + 200)) or (
-        q_start > 0 and toks[q_start - 1].lower in _CASUALTY_BEFORE)
+        q_start > 0 and toks[q_start - 1].lower in _CASUALTY_BEFORE) or (
+        q_start > 1 and toks[q_start - 1].lower in ("their", "his", "its", "the") and toks[q_start - 2].lower in _CASUALTY_BEFORE)
+    # ("shot their two lance corporals": the ones shot)
     size = category == "people" and toks[k].lower not in ("defectors", "deserters") \
         and bool(_SIZE_BEFORE.search(text[max(0, toks[q_start].start - 40):toks[q_start].start])
                  or _SIZE_AFTER.match(after)) \
