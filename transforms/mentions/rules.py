@@ -268,7 +268,7 @@ class MentionRules:
                     and reports[j]["modality"] == "analysis" and reports[j]["people_count"] is None:
                 # "37 soldiers had defected ... The paper said the defecting soldiers had taken 10 weapons with them"
                 draft["weapons_count"] = reports[j]["weapons_count"]
-        _add_among_parts(reports, sents)
+        _add_among_parts(reports, sents, text)
         for k, draft in reports.items():
             # "They brought two rifles with them," up to five sentences on: what the same people brought, told later
             for j in range(k + 1, min(k + 6, len(sents))) if draft["modality"] == "report" and draft["weapons_count"] is None \
@@ -794,15 +794,16 @@ _NOT_AN_ESCAPE_AFTER = frozenset("a an my our his her their this that out errand
 _BEFORE_TAKEN = re.compile(r"\bbefore\s+(?:they|the\s+\w+)\s+(?:could|can|were\s+able\s+to|came\s+to)\b")
 
 
-def _add_among_parts(reports: dict[int, dict], sents: Sequence[Span]) -> None:
+def _add_among_parts(reports: dict[int, dict], sents: Sequence[Span], text: str) -> None:
     """"Among army personnel, 142 soldiers defected ... Among police, 11 officers defected ...": the parts of one
     tally, told in consecutive sentences, add up on the first of them. When the parts tell prisoners apart, a total
     just before them that is larger than their sum counts the prisoners too, so it gives no count."""
     run: list[int] = []
     for k in sorted(reports) + [-1]:
         draft = reports.get(k)
-        if draft is not None and draft["modality"] == "report" and draft["people_count"] \
-                and _AMONG.match(sents[k].text) and (not run or k == run[-1] + 1):
+        among = draft is not None and draft["modality"] == "report" and bool(draft["people_count"]) \
+            and bool(_AMONG.match(text, draft["start_char"]))
+        if among and (not run or k == run[-1] + 1):
             run.append(k)
             continue
         if len(run) >= 2:
@@ -812,8 +813,7 @@ def _add_among_parts(reports: dict[int, dict], sents: Sequence[Span]) -> None:
                 for j in range(max(0, run[0] - 3), run[0]):
                     if j in reports and (reports[j]["people_count"] or 0) > total:
                         reports[j]["people_count"] = None
-        run = [k] if draft is not None and draft["modality"] == "report" and draft["people_count"] \
-            and _AMONG.match(sents[k].text) else []
+        run = [k] if among else []
 
 
 _AMONG = re.compile(r"[\"“‘'\s]*among\s+(?!them\b|those\b|the\s+dead\b)", re.I)
