@@ -79,6 +79,9 @@ _BROUGHT_BY_THEM = re.compile(
     r"(?:according\s+to\s+[^,]{1,60},\s*)?(?:they|the\s+(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|group|"
     r"conscripts)|\w+\s+of\s+them)\s+(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)?(?:also\s+)?(?:brought|carried(?!\s+out)|"
     r"handed\s+over|laid\s+down|came\s+with|arrived\s+with)\b", re.I)
+_DEFIED_ORDERS = re.compile(r"\b(?:could\s+not|would\s+not|could\s+no\s+longer|did\s+not\s+want\s+to|refused\s+to|"
+                            r"refusing\s+to|declined\s+to)\s+(?:obey|follow|carry\s+out|execute)\b|\bdefied\s+(?:the\s+)?"
+                            r"(?:\w+\s+){0,2}orders\b", re.I)
 _HELD = re.compile(r"(?:captured|detained|arrested|jailed|imprisoned)\b", re.I)
 
 
@@ -212,14 +215,17 @@ class MentionRules:
             hits = _narrative_escapes(hits, lows, story.held_for_service)
             if not story.forced_porters:  # "villagers taken as porters", not "dock porters went on strike"
                 hits = [h for h in hits if not (h.trigger == "forced_portering" and h.form == "noun")]
-            if story.overrun:  # "troops fled the outposts" that the other side then took: a rout, not a defection
+            # "crossed into Mizoram saying they could not obey the regime's orders": no rout told elsewhere in the
+            # story makes that flight a rout
+            defied = (story.overrun or bool(story.retreat_triggers)) and bool(_DEFIED_ORDERS.search(sent.text))
+            if story.overrun and not defied:  # "troops fled the outposts" that the other side then took: a rout
                 hits = [h for h in hits if not (h.trigger == "leave_post" and lows[h.end - 1] in _PLACES_OVERRUN
                                                  or h.trigger == "flee_abroad"
                                                  or h.trigger in ("cross_over", "surrender")
                                                  and _ABROAD.intersection(lows[h.end:h.end + 4]))]
             if story.refusers and not (self.force_people - _RECRUIT_WORDS).intersection(lows):
                 hits = [h for h in hits if h.kind != "defection"]  # civilians who refuse the draft are no deserters
-            if story.retreat_triggers:
+            if story.retreat_triggers and not defied:
                 # "the surrendered soldiers were taken into custody by the Assam Rifles" (a rout abroad); "abandoned a
                 # hill camp and withdrew to the battalion HQ. 'They deserted their posts'" (a retreat)
                 hits = [h for h in hits if not (h.trigger in story.retreat_triggers
