@@ -79,6 +79,7 @@ _BROUGHT_BY_THEM = re.compile(
     r"(?:according\s+to\s+[^,]{1,60},\s*)?(?:they|the\s+(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|group|"
     r"conscripts)|\w+\s+of\s+them)\s+(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)?(?:also\s+)?(?:brought|carried(?!\s+out)|"
     r"handed\s+over|laid\s+down|came\s+with|arrived\s+with)\b", re.I)
+_OWN = frozenset("their his her your my our".split())  # "abandoned their posts", "leave your posts": their own, deserted
 _DEFIED_ORDERS = re.compile(r"\b(?:could\s+not|would\s+not|could\s+no\s+longer|did\s+not\s+want\s+to|refused\s+to|"
                             r"refusing\s+to|declined\s+to)\s+(?:obey|follow|carry\s+out|execute)\b|\bdefied\s+(?:the\s+)?"
                             r"(?:\w+\s+){0,2}orders\b", re.I)
@@ -398,6 +399,8 @@ class MentionRules:
                                           and (bool(_PRONOUN_SUBJECTS.intersection(subject)) or counted))
         if hit.form.startswith("handover"):
             return near_force
+        if hit.trigger == "leave_post" and "your" in lows[hit.start:hit.end]:
+            return True  # "leave your unit", "abandon your posts": an appeal to the members of a force
         return near_force or armed
 
     def _vague_group(self, text: str) -> bool:
@@ -475,8 +478,8 @@ class MentionRules:
         if hit.trigger == "leave_post" and lows[hit.start] in _VACATED and lows[hit.end - 1] in _POSITIONS \
                 and (_UNIT_POSITION_DETS.intersection(lows[hit.start + 1:hit.end - 1])
                      or hit.end - hit.start <= 3 and lows[hit.end - 1].endswith("s")
-                     and all(w[:1].isalpha() and w not in ("their", "his", "her") for w in lows[hit.start + 1:hit.end - 1])) \
-                and not {"their", "his", "her"}.intersection(lows[hit.start + 1:hit.end - 1]) \
+                     and all(w[:1].isalpha() and w not in _OWN for w in lows[hit.start + 1:hit.end - 1])) \
+                and not _OWN.intersection(lows[hit.start + 1:hit.end - 1]) \
                 and not _goes_to_resistance(lows[hit.end:]):
             # "junta troops abandoned a police station", "they all left the camp", "150 troops left Mongla positions": a
             # unit pulling out of a position ("abandoned their posts" is desertion; "left the camp ... to reach the
