@@ -68,7 +68,7 @@ class _Candidate(NamedTuple):
     units: list[Span]
 
 
-_LONE_FORMS = ("event", "base", "ing")
+_LONE_FORMS = ("event", "base", "ing", "handover", "handover_ing", "handover_event")
 
 
 _VAGUE_GROUP = re.compile(r"\b(?:dozens|hundreds|thousands|scores|several|numerous|many|some|a\s+few|a\s+handful|"
@@ -757,7 +757,7 @@ _AFTER_SIDE = frozenset("in on at after with and to since near under who that wh
 _POLITICAL_JOINERS = frozenset("minister ministers mp mps lawmaker lawmakers politician politicians leader party".split())
 _CIVILIANS = frozenset("teacher teachers doctor doctors nurse nurses professionals professional students student "
                        "engineers civilians villagers lecturers journalists workers diplomats diplomat ambassador "
-                       "ambassadors secretaries embassy".split())
+                       "ambassadors secretaries embassy administrators clerks servants".split())
 _RECRUIT_WORDS = frozenset("recruit recruits".split())
 _INSTITUTION_SUBJECT = frozenset("military army junta regime tatmadaw military's army's junta's regime's".split())
 _GENERIC_MEMBERS = frozenset("men man personnel members member staff officers officer".split())
