@@ -36,7 +36,7 @@ from spacy.tokens import Doc, Span
 from newswatch.transforms.mentions.components import (
     boilerplate_ranges, doc_text, force_nouns, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
 from newswatch.transforms.mentions.context import (
-    _COMPULSION, _INSTITUTIONS, _JUNTA_SOURCE, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _TIME_LINKS,
+    _COMPULSION, _INSTITUTIONS, _JUNTA_SOURCE, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _ROUT_TRIGGERS, _TIME_LINKS,
     _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat, refutes_claim,
     story_context)
 from newswatch.transforms.mentions.itemised import itemised_counts
@@ -79,6 +79,7 @@ _BROUGHT_BY_THEM = re.compile(
     r"(?:according\s+to\s+[^,]{1,60},\s*)?(?:they|the\s+(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|group|"
     r"conscripts)|\w+\s+of\s+them)\s+(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)?(?:also\s+)?(?:brought|carried(?!\s+out)|"
     r"handed\s+over|laid\s+down|came\s+with|arrived\s+with)\b", re.I)
+_RETREATING = frozenset("retreating retreated retreat withdrawing routed".split())
 _OWN = frozenset("their his her your my our".split())  # "abandoned their posts", "leave your posts": their own, deserted
 _DEFIED_ORDERS = re.compile(r"\b(?:could\s+not|would\s+not|could\s+no\s+longer|did\s+not\s+want\s+to|refused\s+to|"
                             r"refusing\s+to|declined\s+to)\s+(?:obey|follow|carry\s+out|execute)\b|\bdefied\s+(?:the\s+)?"
@@ -226,6 +227,8 @@ class MentionRules:
                                                  and _ABROAD.intersection(lows[h.end:h.end + 4]))]
             if story.refusers and not (self.force_people - _RECRUIT_WORDS).intersection(lows):
                 hits = [h for h in hits if h.kind != "defection"]  # civilians who refuse the draft are no deserters
+            if _RETREATING.intersection(lows) and not defied:  # "around 200 retreating soldiers sought refuge in Thailand"
+                hits = [h for h in hits if not (h.trigger in _ROUT_TRIGGERS and not _goes_to_resistance(lows[h.end:h.end + 8]))]
             if story.retreat_triggers and not defied:
                 # "the surrendered soldiers were taken into custody by the Assam Rifles" (a rout abroad); "abandoned a
                 # hill camp and withdrew to the battalion HQ. 'They deserted their posts'" (a retreat)
