@@ -79,6 +79,9 @@ _BROUGHT_BY_THEM = re.compile(
     r"(?:according\s+to\s+[^,]{1,60},\s*)?(?:they|the\s+(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|group|"
     r"conscripts)|\w+\s+of\s+them)\s+(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)?(?:also\s+)?(?:brought|carried(?!\s+out)|"
     r"handed\s+over|laid\s+down|came\s+with|arrived\s+with)\b", re.I)
+_FLED_THE_ARMY = re.compile(r"\b(?:campaign|crackdown|violence|attacks?|operations?|offensive|persecution|atrocities|abuses|"
+                            r"air\s*strikes|shelling|clearance)\b[^.;]{0,40}?\bby\s+(?:the\s+)?(?:myanmar\s+|burmese\s+)?"
+                            r"(?:military|army|junta|tatmadaw|regime|troops)\b", re.I)
 _RETREATING = frozenset("retreating retreated retreat withdrawing routed".split())
 _OWN = frozenset("their his her your my our".split())  # "abandoned their posts", "leave your posts": their own, deserted
 _DEFIED_ORDERS = re.compile(r"\b(?:could\s+not|would\s+not|could\s+no\s+longer|did\s+not\s+want\s+to|refused\s+to|"
@@ -227,6 +230,8 @@ class MentionRules:
                                                  and _ABROAD.intersection(lows[h.end:h.end + 4]))]
             if story.refusers and not (self.force_people - _RECRUIT_WORDS).intersection(lows):
                 hits = [h for h in hits if h.kind != "defection"]  # civilians who refuse the draft are no deserters
+            if _FLED_THE_ARMY.search(sent.text):  # "800,000 of them fled to Bangladesh following a campaign by the military"
+                hits = [h for h in hits if h.trigger not in ("flee_abroad", "seek_refuge")]
             if _RETREATING.intersection(lows) and not defied:  # "around 200 retreating soldiers sought refuge in Thailand"
                 hits = [h for h in hits if not (h.trigger in _ROUT_TRIGGERS and not _goes_to_resistance(lows[h.end:h.end + 8]))]
             if story.retreat_triggers and not defied:
