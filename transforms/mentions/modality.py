@@ -98,6 +98,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             and 0 <= q.start - trigger_end <= 25 for q in quantities)
     if any(w == "few" and (k == 0 or lows[k - 1] != "a") for k, w in enumerate(lows[:i]) if k >= max(cs, i - 8)):
         return False  # "very few senior officers are known to have left": an assessment, not an event
+    if any(w in _URGING and lows[k + 1:k + 2] in (["them"], ["him"], ["soldiers"], ["members"], ["troops"], ["you"])
+           for k, w in enumerate(lows[max(0, i - 14):i], start=max(0, i - 14))):
+        return False  # "to encourage them to inform officials that they are surrendering": what is urged, not done
     negated = _negated(lows, i, cs)
     implicative = prev == "to" and i > 1 and (lows[i - 2] in ("managed", "succeeded")  # "managed to flee": it happened
                                               or bool(_ORDINALS.intersection(lows[max(cs, i - 9):i - 1]))
@@ -156,6 +159,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
 _DATED_ACT = re.compile(r"(?:(?:to|with|from)\s+(?:\S+\s+){1,3})?(?:earlier\s+)?(?:on|in|last|this)\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|"
                         r"january|february|march|april|june|july|august|september|october|november|december|monday|"
                         r"tuesday|wednesday|thursday|friday|saturday|sunday|week|month|year|(?:19|20)\d\d)\b")
+_URGING = frozenset("encourage encouraged encouraging urge urged urging persuade persuaded persuading invite invited "
+                     "inviting".split())
 _PARTICIPLE_AS_BASE = frozenset("come run become".split())
 _ING_ADVERBS = frozenset("reportedly allegedly also now still and already increasingly".split())
 
