@@ -203,7 +203,8 @@ class MentionRules:
         story = story_context(text)
         for sent, k, hits, cues, units in matches:
             lows = _lower_words(sent)
-            quantities = find_quantities(sent.text, self.nouns, singles=True)
+            sent_text = text[sent.start_char:sent.end_char]  # Span.text would rebuild it from the tokens each time
+            quantities = find_quantities(sent_text, self.nouns, singles=True)
             sent_ranks = _in_sentence(ranks, sent)
             # "Captain Aung Myo defected to the NUG": a rank that could be a ship's or a team's, going over to the resistance
             has_force = self._has_force(lows) or any(r.kb_id_ not in _CIVIL_RANKS for r in sent_ranks) or (
@@ -222,7 +223,7 @@ class MentionRules:
                 hits = [h for h in hits if not (h.trigger == "forced_portering" and h.form == "noun")]
             # "crossed into Mizoram saying they could not obey the regime's orders": no rout told elsewhere in the
             # story makes that flight a rout
-            defied = (story.overrun or bool(story.retreat_triggers)) and bool(_DEFIED_ORDERS.search(sent.text))
+            defied = (story.overrun or bool(story.retreat_triggers)) and bool(_DEFIED_ORDERS.search(sent_text))
             if story.overrun and not defied:  # "troops fled the outposts" that the other side then took: a rout
                 hits = [h for h in hits if not (h.trigger == "leave_post" and lows[h.end - 1] in _PLACES_OVERRUN
                                                  or h.trigger == "flee_abroad"
@@ -230,7 +231,7 @@ class MentionRules:
                                                  and _ABROAD.intersection(lows[h.end:h.end + 4]))]
             if story.refusers and not (self.force_people - _RECRUIT_WORDS).intersection(lows):
                 hits = [h for h in hits if h.kind != "defection"]  # civilians who refuse the draft are no deserters
-            if _FLED_THE_ARMY.search(sent.text):  # "800,000 of them fled to Bangladesh following a campaign by the military"
+            if any(h.trigger in ("flee_abroad", "seek_refuge") for h in hits) and _FLED_THE_ARMY.search(sent_text):  # "800,000 of them fled to Bangladesh following a campaign by the military"
                 hits = [h for h in hits if h.trigger not in ("flee_abroad", "seek_refuge")]
             if _RETREATING.intersection(lows) and not defied:  # "around 200 retreating soldiers sought refuge in Thailand"
                 hits = [h for h in hits if not (h.trigger in _ROUT_TRIGGERS and not _goes_to_resistance(lows[h.end:h.end + 8]))]
@@ -259,7 +260,7 @@ class MentionRules:
                 # "reportedly" is an attributed report when the sentence or a neighbour names a source
                 attributed_near = any(t.lower_ in _ATTRIBUTION_NEAR for j in (k - 1, k + 1, k + 2) if 0 <= j < len(sents)
                                       for t in sents[j]) if "reportedly" in lows else False
-                draft = self._draft(kind, sent, lows, valid, cues, units, quantities, places, orgs, ranks,
+                draft = self._draft(kind, sent, sent_text, lows, valid, cues, units, quantities, places, orgs, ranks,
                                     countries, doc_country, attributed_near)
                 if draft["lone"] and not draft["vague"]:  # "..., he said. Dozens of his colleagues have since followed him"
                     draft["vague"] = self._vague_group(text[sent.end_char:sent.end_char + 300])
@@ -558,12 +559,12 @@ class MentionRules:
                                                                     "recruited", "training", "front", "frontline"})
         return True
 
-    def _draft(self, kind, sent, lows, hits, cues, units, quantities, places, orgs, ranks, countries,
+    def _draft(self, kind, sent, sent_text, lows, hits, cues, units, quantities, places, orgs, ranks, countries,
                doc_country, attributed_near=False) -> dict:
         modality, anchor, events = _modality(kind, sent, lows, hits, cues, quantities, self.nouns, attributed_near)
-        if kind == "defection" and (modality == "analysis" or modality == "appeal" and _RUNNING_TOTAL.search(sent.text)) \
+        if kind == "defection" and (modality == "analysis" or modality == "appeal" and _RUNNING_TOTAL.search(sent_text)) \
                 and any(q.total and q.category == "people" and not (q.subset or q.casualty) for q in quantities) and (
-                _RUNNING_TOTAL.search(sent.text) or not _MODALS.intersection(lows)):
+                _RUNNING_TOTAL.search(sent_text) or not _MODALS.intersection(lows)):
             # ("Their return brought to 1,843 the number who have returned ... since the invitation was issued")
             # a stated tally: "the total number of surrenders is estimated to be close to 100"
             modality, events = "report", [anchor]  # "brought to more than 900 the number of troops who have surrendered"
@@ -571,7 +572,7 @@ class MentionRules:
         picked = [None if h.form.startswith("handover") and h.start and lows[h.start - 1] in ("i", "he", "she")
                   else _pick_count(quantities, sent[h.start].idx - sent.start_char, ("people", "bare"),
                                    single_ok=h.form == "event" or h.form == "base" and lows[h.start].endswith("s"),
-                                   sent_text=sent.text)
+                                   sent_text=sent_text)
                   for h in events or [anchor]]  # "Army officer defects to Thailand"; "Two friends helped me, and I
         # handed them my rifle": the one who handed it over, counted where he left
         if events:  # a running total stated in a reporting sentence belongs to no single verb
@@ -579,21 +580,21 @@ class MentionRules:
         people = max((q for q in picked if q is not None), key=lambda q: q.value, default=None)
         if people is not None and people.noun in _ANYONE \
                 and all(h.trigger in _BORDER_TRIGGERS for h in events or [anchor]) \
-                and self.force_people.isdisjoint(re.findall(r"[a-z]+", sent.text[people.end:people.end + 80].lower())):
+                and self.force_people.isdisjoint(re.findall(r"[a-z]+", sent_text[people.end:people.end + 80].lower())):
             people = None  # "136 people from Myanmar had crossed over": refugees, police among them, not a count of police
         more = [q for h, q in zip(events, picked) if h.trigger == "did_same" and q is not None]
         if people is not None and more and people not in more:
             # "two soldiers defected on 3 May, and one more followed on 11 May": three
             people = people._replace(value=people.value + sum(q.value for q in more))
-        of_whom = _OF_WHOM_SOLDIERS.match(sent.text, people.end) if people is not None and people.noun in (
+        of_whom = _OF_WHOM_SOLDIERS.match(sent_text, people.end) if people is not None and people.noun in (
             "people", "persons", "individuals") else None
-        if of_whom and _RELATIVES_AFTER.search(sent.text, of_whom.end()) and parse_number(of_whom.group(1)):
+        if of_whom and _RELATIVES_AFTER.search(sent_text, of_whom.end()) and parse_number(of_whom.group(1)):
             # "43 people arrived, of whom 17 were soldiers and the rest their wives and children": 17
             people = people._replace(value=parse_number(of_whom.group(1)))
         added = [q for q in quantities if q.category in ("people", "bare") and not (q.subset or q.casualty or q.size or q.single)
-                 and _ADDING_TO.search(sent.text, max(0, q.start - 20), q.start)]
+                 and _ADDING_TO.search(sent_text, max(0, q.start - 20), q.start)]
         tally = [q for q in quantities if q.category in ("people", "bare") and not (
-            q.subset or q.casualty or q.size or q.single) and _TALLY_VERB.match(sent.text, q.end)]
+            q.subset or q.casualty or q.size or q.single) and _TALLY_VERB.match(sent_text, q.end)]
         if len(tally) >= 2 and (people is None or people in tally):
             # "880 soldiers who defected, 135 who surrendered and 916 who were captured": 1,015 went over
             people = tally[0]._replace(value=sum(q.value for q in tally))
@@ -602,11 +603,11 @@ class MentionRules:
             # "over 4,000 have defected since October, adding to the 14,000 who defected after the coup": 18,000
             people = max(rest, key=lambda q: q.value)
             people = people._replace(value=people.value + added[0].value)
-        weapons_total = list_total([q for q in quantities if modality == "report" or not q.single], sent.text,
+        weapons_total = list_total([q for q in quantities if modality == "report" or not q.single], sent_text,
                                    "weapons", self.nouns) if kind == "defection" else None
         if kind == "defection" and len(events) >= 2:
-            weapons_total = _per_event_weapons(events, sent, quantities, self.nouns) or weapons_total
-        if weapons_total == 1 and people is not None and 1 < people.value <= 50 and _EACH_WITH_ONE.search(sent.text):
+            weapons_total = _per_event_weapons(events, sent, sent_text, quantities, self.nouns) or weapons_total
+        if weapons_total == 1 and people is not None and 1 < people.value <= 50 and _EACH_WITH_ONE.search(sent_text):
             weapons_total = people.value  # "two soldiers walked out, each carrying an MA-1 rifle": two rifles
         sent_orgs = _in_sentence(orgs, sent)
         country = doc_country
@@ -622,10 +623,10 @@ class MentionRules:
             # article's count when no report states a number (``lone`` is dropped before the mention is stored)
             # "dozens of his former colleagues followed him": a group without a number, so no count at all
             "vague": kind == "defection" and modality == "report" and people is None and (
-                self._vague_group(sent.text) or self._plural_movers(lows, events)),
+                self._vague_group(sent_text) or self._plural_movers(lows, events)),
             "lone": kind == "defection" and modality in ("report", "analysis") and people is None and _lone_defector(
                 quantities, [sent[h.start].idx - sent.start_char for h in events or [anchor] if h.form in _LONE_FORMS],
-                sent.text),
+                sent_text),
             "people_count": people.value if people else None,
             "count_qualifier": people.qualifier if people else None,
             "weapons_count": weapons_total,
@@ -706,12 +707,12 @@ def _members_of_force(words: Sequence[str], force_words: frozenset[str]) -> bool
     return False
 
 
-def _per_event_weapons(events, sent: Span, quantities: Sequence[Quantity], nouns) -> Optional[int]:
+def _per_event_weapons(events, sent: Span, sent_text: str, quantities: Sequence[Quantity], nouns) -> Optional[int]:
     """"X deserted with one pistol ... and on June 18, Y deserted with one rifle": two events, two weapons.
 
     None unless at least two of the reported events carry their own weapons list."""
-    cuts = sorted({sent[h.start].idx - sent.start_char for h in events}) + [len(sent.text)]
-    totals = [list_total([q for q in quantities if a <= q.start < b], sent.text, "weapons", nouns)
+    cuts = sorted({sent[h.start].idx - sent.start_char for h in events}) + [len(sent_text)]
+    totals = [list_total([q for q in quantities if a <= q.start < b], sent_text, "weapons", nouns)
               for a, b in zip(cuts, cuts[1:])]
     found = [t for t in totals if t]
     return sum(found) if len(found) >= 2 else None
