@@ -104,12 +104,20 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     negated = _negated(lows, i, cs)
     implicative = prev == "to" and i > 1 and (lows[i - 2] in ("managed", "succeeded")  # "managed to flee": it happened
                                               or bool(_ORDINALS.intersection(lows[max(cs, i - 9):i - 1]))
-                                              and not _MODALS.intersection(lows[cs:i]))  # "the first group ... to cross"
+                                              and not _MODALS.intersection(lows[cs:i])  # "the first group ... to cross"
+                                              or lows[i - 2] in ("decided", "chose") and not _MODALS.intersection(lows[cs:i])
+                                              and bool(_WHEN_DONE.search(" ".join(lows[hit.end:hit.end + 8]))))
+    # ("decided to leave the army last week": a decision dated like an act, so the act happened)
     if (prev == "to" and not implicative) or _MODALS.intersection(before) or negated == "modal":
         return False
     if negated:
         return None
+    if implicative and hit.form == "base" and lows[i - 2] in ("decided", "chose"):
+        return True  # "decided to leave the army last week"
     nxt = lows[hit.end] if hit.end < len(lows) else ""
+    if hit.form == "event" and hit.end - hit.start == 1 and prev == "a" and nouns.get(nxt) == "people" \
+            and _named_after(sent, lows, hit.end + 1):
+        return True  # "A defected soldier named Maung Maung Win revealed ...": one known person who did it
     if hit.form == "event" and hit.end - hit.start == 1 and (nouns.get(nxt) == "people" or prev in ("the", "these", "those")):
         return False  # "surrendered soldiers", "the surrendered junta [troops]": an adjective
     if hit.form == "base" and lows[hit.start].endswith("s") and nouns.get(prev) == "people" \
@@ -159,6 +167,19 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
 _DATED_ACT = re.compile(r"(?:(?:to|with|from)\s+(?:\S+\s+){1,3})?(?:earlier\s+)?(?:on|in|last|this)\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|"
                         r"january|february|march|april|june|july|august|september|october|november|december|monday|"
                         r"tuesday|wednesday|thursday|friday|saturday|sunday|week|month|year|(?:19|20)\d\d)\b")
+def _named_after(sent: Span, lows: Sequence[str], j: int) -> bool:
+    """"... named Aung Ko", "..., Aung Ko,": a name follows at token j."""
+    if j < len(lows) and lows[j] in ("named", "called"):
+        j += 1
+    elif j < len(lows) and lows[j] == ",":
+        j += 1
+    else:
+        return False
+    return j + 1 < len(lows) and sent[j].text[:1].isupper() and sent[j + 1].text[:1].isupper()
+
+
+_WHEN_DONE = re.compile(r"\b(?:last\s+(?:week|month|year|night)|(?:a\s+few|\w+)\s+(?:days|weeks|months|years)\s+ago|"
+                        r"in\s+(?:19|20)\d\d|on\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b")
 _URGING = frozenset("encourage encouraged encouraging urge urged urging persuade persuaded persuading invite invited "
                      "inviting".split())
 _PARTICIPLE_AS_BASE = frozenset("come run become".split())

@@ -87,6 +87,7 @@ _OWN = frozenset("their his her your my our".split())  # "abandoned their posts"
 _DEFIED_ORDERS = re.compile(r"\b(?:could\s+not|would\s+not|could\s+no\s+longer|did\s+not\s+want\s+to|refused\s+to|"
                             r"refusing\s+to|declined\s+to)\s+(?:obey|follow|carry\s+out|execute)\b|\bdefied\s+(?:the\s+)?"
                             r"(?:\w+\s+){0,2}orders\b", re.I)
+_ADJECTIVE_THEN_NAME = re.compile(r"\S+\s+[\w-]+\s+(?:named|called)\s+")
 _HELD = re.compile(r"(?:captured|detained|arrested|jailed|imprisoned)\b", re.I)
 
 
@@ -94,10 +95,13 @@ def _lone_defector(quantities: Sequence[Quantity], anchors: Sequence[int], text:
     """A single person ("a sergeant", "Captain Aung Ko", "he") is the subject of a defection verb, and no group is counted."""
     if any(q.category in ("people", "bare") and not (q.single or q.subset or q.casualty or q.size) for q in quantities):
         return False
-    return any(q.single and q.category == "people" and q.end <= a and not q.noun.endswith(("s", "men", "first"))
+    return any(q.single and q.category == "people" and not q.noun.endswith(("s", "men", "first"))
                and not _HELD.match(text, q.start)  # "Captured Junta General Demands Surrender"
-               and a - q.end <= (30 if q.noun in ("he", "she", "i") else 160)
-               and not _CLAUSE_CHANGE.search(text, q.end, a) for a in anchors for q in quantities)
+               and (q.end <= a and a - q.end <= (30 if q.noun in ("he", "she", "i") else 160)
+                    and not _CLAUSE_CHANGE.search(text, q.end, a)
+                    or q.start < a < q.end  # "a defected soldier": the act inside the phrase
+                    or _ADJECTIVE_THEN_NAME.fullmatch(text, a, q.start) is not None)  # "a defected soldier named X"
+               for a in anchors for q in quantities)
 
 
 class MentionRules:
