@@ -77,6 +77,10 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         window = lows[cs:min(len(lows), hit.end + 6)]
         if hit.kind == "conscription":
             return bool(_CONSCRIPTION_EVENT_VERBS.intersection(window)) and not _MODALS.intersection(window)
+        if prev == "a" and lows[i] in ("defector", "deserter"):
+            comma = next((j for j in range(hit.end, min(len(lows), hit.end + 8)) if lows[j] == ","), None)
+            if _named_after(sent, lows, hit.end) or (comma is not None and _named_after(sent, lows, comma)):
+                return True  # "A defector of the Myanmar Air Force, Myint Wai, ...": one known person who defected
         trigger_end = sent[hit.end - 1].idx + len(sent[hit.end - 1]) - sent.start_char
         if any(q.category == "people" and not (q.subset or q.casualty or q.size or q.single)
                and (q.start <= trigger_char <= q.end or 0 <= trigger_char - q.end <= 80 or 0 <= q.start - trigger_end <= 80)

@@ -91,6 +91,12 @@ _ADJECTIVE_THEN_NAME = re.compile(r"\S+\s+[\w-]+\s+(?:named|called)\s+")
 _HELD = re.compile(r"(?:captured|detained|arrested|jailed|imprisoned)\b", re.I)
 
 
+def _lone_anchor(hit: _Hit, lows: Sequence[str]) -> bool:
+    """A trigger whose subject may be the one defector: a verb, a handover, or "a defector" itself."""
+    return hit.form in _LONE_FORMS or (hit.form == "noun" and lows[hit.start] in ("defector", "deserter")
+                                       and lows[hit.start - 1:hit.start] == ["a"])
+
+
 def _lone_defector(quantities: Sequence[Quantity], anchors: Sequence[int], text: str) -> bool:
     """A single person ("a sergeant", "Captain Aung Ko", "he") is the subject of a defection verb, and no group is counted."""
     if any(q.category in ("people", "bare") and not (q.single or q.subset or q.casualty or q.size) for q in quantities):
@@ -629,7 +635,7 @@ class MentionRules:
             "vague": kind == "defection" and modality == "report" and people is None and (
                 self._vague_group(sent_text) or self._plural_movers(lows, events)),
             "lone": kind == "defection" and modality in ("report", "analysis") and people is None and _lone_defector(
-                quantities, [sent[h.start].idx - sent.start_char for h in events or [anchor] if h.form in _LONE_FORMS],
+                quantities, [sent[h.start].idx - sent.start_char for h in events or [anchor] if _lone_anchor(h, lows)],
                 sent_text),
             "people_count": people.value if people else None,
             "count_qualifier": people.qualifier if people else None,
