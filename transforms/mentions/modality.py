@@ -102,8 +102,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             and 0 <= q.start - trigger_end <= 25 for q in quantities)
     if any(w == "few" and (k == 0 or lows[k - 1] != "a") for k, w in enumerate(lows[:i]) if k >= max(cs, i - 8)):
         return False  # "very few senior officers are known to have left": an assessment, not an event
-    if any(w in _URGING and lows[k + 1:k + 2] in (["them"], ["him"], ["soldiers"], ["members"], ["troops"], ["you"])
-           for k, w in enumerate(lows[max(0, i - 14):i], start=max(0, i - 14))):
+    if not _URGING.isdisjoint(lows[max(0, i - 14):i]) and any(
+            w in _URGING and lows[k + 1:k + 2] in (["them"], ["him"], ["soldiers"], ["members"], ["troops"], ["you"])
+            for k, w in enumerate(lows[max(0, i - 14):i], start=max(0, i - 14))):
         return False  # "to encourage them to inform officials that they are surrendering": what is urged, not done
     negated = _negated(lows, i, cs)
     implicative = prev == "to" and i > 1 and (lows[i - 2] in ("managed", "succeeded")  # "managed to flee": it happened
