@@ -40,7 +40,8 @@ from newswatch.transforms.mentions.context import (
     _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat, refutes_claim,
     story_context)
 from newswatch.transforms.mentions.itemised import itemised_counts
-from newswatch.transforms.mentions.modality import _CLAUSE_CHANGE, _MODALS, CLAIMS, FALSE, _ENQUIRY, _clause, _Hit, _modality, _pick_count, _source_party
+from newswatch.transforms.mentions.modality import (
+    _CLAUSE_CHANGE, _ENQUIRY, _MODALS, CLAIMS, FALSE, _clause, _Hit, _modality, _pick_count, _source_party)
 from newswatch.transforms.mentions.number_lists import _ANYONE, find_quantities, list_total
 from newswatch.transforms.mentions.numbers import _NUMBER_WORDS, Quantity, parse_number
 
@@ -88,7 +89,7 @@ _DEFIED_ORDERS = re.compile(r"\b(?:could\s+not|would\s+not|could\s+no\s+longer|d
                             r"refusing\s+to|declined\s+to)\s+(?:obey|follow|carry\s+out|execute)\b|\bdefied\s+(?:the\s+)?"
                             r"(?:\w+\s+){0,2}orders\b", re.I)
 _ADJECTIVE_THEN_NAME = re.compile(r"\S+\s+[\w-]+\s+(?:named|called)\s+")
-_HELD = re.compile(r"(?:captured|detained|arrested|jailed|imprisoned)\b", re.I)
+_CAPTIVE_FIRST = re.compile(r"(?:captured|detained|arrested|jailed|imprisoned)\b", re.I)  # "Captured General X ..."
 
 
 def _lone_anchor(hit: _Hit, lows: Sequence[str]) -> bool:
@@ -102,7 +103,7 @@ def _lone_defector(quantities: Sequence[Quantity], anchors: Sequence[int], text:
     if any(q.category in ("people", "bare") and not (q.single or q.subset or q.casualty or q.size) for q in quantities):
         return False
     return any(q.single and q.category == "people" and not q.noun.endswith(("s", "men", "first"))
-               and not _HELD.match(text, q.start)  # "Captured Junta General Demands Surrender"
+               and not _CAPTIVE_FIRST.match(text, q.start)  # "Captured Junta General Demands Surrender"
                and (q.end <= a and a - q.end <= (30 if q.noun in ("he", "she", "i") else 160)
                     and not _CLAUSE_CHANGE.search(text, q.end, a)
                     or q.start < a < q.end  # "a defected soldier": the act inside the phrase
@@ -241,7 +242,8 @@ class MentionRules:
                                                  and _ABROAD.intersection(lows[h.end:h.end + 4]))]
             if story.refusers and not (self.force_people - _RECRUIT_WORDS).intersection(lows):
                 hits = [h for h in hits if h.kind != "defection"]  # civilians who refuse the draft are no deserters
-            if any(h.trigger in ("flee_abroad", "seek_refuge") for h in hits) and _FLED_THE_ARMY.search(sent_text):  # "800,000 of them fled to Bangladesh following a campaign by the military"
+            # "800,000 of them fled to Bangladesh following a campaign by the military": they fled the army
+            if any(h.trigger in ("flee_abroad", "seek_refuge") for h in hits) and _FLED_THE_ARMY.search(sent_text):
                 hits = [h for h in hits if h.trigger not in ("flee_abroad", "seek_refuge")]
             if _RETREATING.intersection(lows) and not defied:  # "around 200 retreating soldiers sought refuge in Thailand"
                 hits = [h for h in hits if not (h.trigger in _ROUT_TRIGGERS and not _goes_to_resistance(lows[h.end:h.end + 8]))]
