@@ -42,7 +42,7 @@ from newswatch.transforms.mentions.context import (
 from newswatch.transforms.mentions.itemised import itemised_counts
 from newswatch.transforms.mentions.modality import (
     _CLAUSE_CHANGE, _ENQUIRY, _MODALS, CLAIMS, FALSE, _clause, _Hit, _modality, _pick_count, _source_party)
-from newswatch.transforms.mentions.number_lists import _ANYONE, find_quantities, list_total
+from newswatch.transforms.mentions.number_lists import _ANYONE, _singular, find_quantities, list_total
 from newswatch.transforms.mentions.numbers import _NUMBER_WORDS, Quantity, parse_number
 
 _W = word_sets()
@@ -431,9 +431,7 @@ class MentionRules:
 
     def _plural_movers(self, lows: Sequence[str], events: Sequence[_Hit]) -> bool:
         """"Soldiers from LIB 33 have been deserting": members of a force, in the plural and uncounted, did it."""
-        return any(w in self.force_people and (w.endswith("s") or w in ("police", "personnel", "militiamen", "policemen",
-                                                                          "servicemen", "airmen", "crewmen"))
-                   for h in events for w in lows[max(0, h.start - 8):h.start])
+        return any(w in self.force_people and not _singular(w) for h in events for w in lows[max(0, h.start - 8):h.start])
 
     def _has_force(self, lows: Sequence[str]) -> bool:
         """A member of an armed force named: "soldiers", "police", "the air force" (not "the task force")."""
