@@ -26,6 +26,7 @@ _W = word_sets()
 _ESCAPED_FROM = _W["escaped_from"]
 _CONSCRIPTED = _W["conscripted"]
 _EVADING = _W["evading"]
+_PRESSED = frozenset("recruited conscripted drafted abducted".split())  # taken into the army, not "held in custody"
 
 
 _ESCAPE_FORMS = {"escaped": "event", "fled": "event", "deserted": "event", "absconded": "event", "escape": "noun",
@@ -104,8 +105,11 @@ def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
     runaways = _runaway_conscripts(lows)
     escaped, conscripted = _ESCAPED_FROM & words, _CONSCRIPTED & words
     already = _already_conscripted(lows)  # "two men who had been forcibly recruited escaped with grenades"
-    after = [k for k, w in enumerate(lows) if w in ("escape", "escaped", "fled", "flee") and lows[k + 1:k + 3] == ["after", "being"]
-             and _CONSCRIPTED.intersection(lows[k + 3:k + 6])]
+    after = [k for k, w in enumerate(lows) if w in ("escape", "escaped", "fled", "flee") and (
+        lows[k + 1:k + 3] == ["after", "being"] and _CONSCRIPTED.intersection(lows[k + 3:k + 6])
+        # "three youths have escaped after they were tricked with job offers and forcibly recruited into the army"
+        or lows[k + 1:k + 2] == ["after"] and lows[k + 2:k + 4] in (["they", "were"], ["he", "was"], ["she", "was"])
+        and _PRESSED.intersection(lows[k + 4:k + 14]))]
     if after:  # "16 young people have managed to escape after being forcibly recruited into military service"
         return runaways + [_Hit(kind, "desert", "base" if lows[k - 1] == "to" else "event", "", k, k + 1)
                            for k in after for kind in ("defection", "conscription")]

@@ -328,6 +328,8 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
                         head[0] + 1)
         if part is None and "people" in categories:
             part = _titled_single(toks, i, nouns)
+        if part is None and "people" in categories:
+            part = _named_with_age(toks, i, nouns)
         if part is None and i == 0 and "people" in categories and tok.text[:1].isupper():
             part = _headline_subject(toks, nouns)
         if part is None:
@@ -337,6 +339,18 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
         out.append(quantity._replace(single=quantity.value == 1, subset=_subset_before(text, quantity.start, 0)))
         i = nxt
     return out
+
+
+def _named_with_age(toks: Sequence[_Tok], i: int, nouns: NounLexicon) -> Optional[tuple[Quantity, int]]:
+    """"Thawng Lian, 30, decided to leave the army": a name with an age between commas is one person."""
+    if not toks[i].text[:1].isupper() or toks[i].kind != "word" or (
+            i and toks[i - 1].kind == "word" and toks[i - 1].text[:1].isupper()):
+        return None
+    end = _name_end(toks, i, nouns)
+    if not 0 < end - i <= 4 or end + 2 >= len(toks) or [t.text for t in (toks[end], toks[end + 2])] != [",", ","] \
+            or toks[end + 1].kind != "num" or not toks[end + 1].text.isdigit() or not 15 <= int(toks[end + 1].text) <= 80:
+        return None
+    return Quantity(1, "exact", "people", "name", toks[i].start, toks[end + 1].end, False, False), end + 3
 
 
 def _headline_subject(toks: Sequence[_Tok], nouns: NounLexicon) -> Optional[tuple[Quantity, int]]:

@@ -592,6 +592,8 @@ class MentionRules:
                 and all(h.trigger in _BORDER_TRIGGERS for h in events or [anchor]) \
                 and self.force_people.isdisjoint(re.findall(r"[a-z]+", sent_text[people.end:people.end + 80].lower())):
             people = None  # "136 people from Myanmar had crossed over": refugees, police among them, not a count of police
+        if people is not None and people.single and kind == "defection" and self._vague_group(sent_text):
+            people = None  # "hundreds of police have joined the CDM, said Captain X, who left in March": not one
         more = [q for h, q in zip(events, picked) if h.trigger == "did_same" and q is not None]
         if people is not None and more and people not in more:
             # "two soldiers defected on 3 May, and one more followed on 11 May": three
