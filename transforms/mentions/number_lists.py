@@ -65,6 +65,9 @@ def _subset_before(text: str, start: int, prev_end: int) -> bool:
                 or _SUBSET_CLAUSE.search(text[max(prev_end, start - 60):start]))
 
 
+_BRACKETED = re.compile(r"\[\s*([^\[\]]*?\w)\s*\]")
+
+
 def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str] = ("people", "weapons"),
                     singles: bool = False) -> list[Quantity]:
     """Counted noun phrases in ``text`` with offsets, sums of listed parts already added up.
@@ -76,8 +79,9 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
     """
     if not singles and not _HAS_NUMBER.search(text):
         return []
-    if "[" in text:
-        text = text.replace("[", " ").replace("]", " ")  # "the 41 [troops] surrendered"; offsets unchanged
+    if "[" in text:  # "the 41 [troops] surrendered" reads the noun; "2 of their [LIB No. 32] soldiers" skips the unit
+        text = _BRACKETED.sub(lambda m: " " * len(m.group()) if not nouns.get(m.group(1).split()[-1].lower())
+                              else f" {m.group(1)} ", text).replace("[", " ").replace("]", " ")  # offsets unchanged
     if "(" in text:  # translated statements bracket numbers: "(12) soldiers ... with (8) firearms"; offsets unchanged
         text = _BRACKETED_NUMBER.sub(lambda m: f" {m.group(1)} ", text)
     toks = _tokens(text)
