@@ -26,6 +26,7 @@ _W = word_sets()
 _ESCAPED_FROM = _W["escaped_from"]
 _CONSCRIPTED = _W["conscripted"]
 _EVADING = _W["evading"]
+_NOT_RUN_FROM = frozenset("injury injuries death harm unhurt unharmed unscathed".split())  # "escaped injury"
 _PRESSED = frozenset("recruited conscripted drafted abducted".split())  # taken into the army, not "held in custody"
 
 
@@ -123,6 +124,7 @@ def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
             if w in _ESCAPE_FORMS and (_ESCAPE_FORMS[w] != "noun" or (k > 0 and lows[k - 1] in ("a", "the", "mass"))
                                        or (already is not None and already < k <= already + 15 and lows[k - 1] == "to"))
             and (w not in ("ran", "run") or lows[k + 1:k + 2] in (["off"], ["away"]))
+            and not _NOT_RUN_FROM.intersection(lows[k + 1:k + 2])  # "the recruits escaped injury when the truck overturned"
             and (w not in ("reached", "joined") or _RESISTANCE.intersection(lows[k + 1:k + 5]))
             and (escaped or (already is not None and already < k <= already + 15))]
 
@@ -131,11 +133,20 @@ _RUNAWAY = frozenset("fleeing escaped escaping runaway deserting absconding".spl
 _CONSCRIPT_NOUNS = frozenset("conscript conscripts conscripted draftee draftees".split())
 
 
+_DRAFTED_MEN = frozenset("conscript conscripts recruit recruits draftee draftees trainee trainees".split())
+_RAN_OFF = frozenset("escaped fled deserted absconded".split())
+
+
 def _runaway_conscripts(lows: Sequence[str]) -> list[_Hit]:
-    """"three fleeing conscripts", "the escaped conscripted soldiers": deserters named by what they did."""
+    """"three fleeing conscripts", "the escaped conscripted soldiers": deserters named by what they did;
+    "one young recruit escaped with injuries": a recruit who got away."""
     return [_Hit(kind, "desert", "noun", "", k, k + 1) for k, w in enumerate(lows)
             if w in _RUNAWAY and _CONSCRIPT_NOUNS.intersection(lows[k + 1:k + 3]) and (k == 0 or lows[k - 1] != "to")
-            for kind in ("defection", "conscription")]
+            for kind in ("defection", "conscription")] + [
+        _Hit(kind, "desert", "event", "", k, k + 1) for k, w in enumerate(lows)
+        if w in _RAN_OFF and k > 0 and lows[k - 1] in _DRAFTED_MEN and lows[k - 2:k - 1] != ["to"]
+        and lows[k + 1:k + 2] != [] and lows[k + 1] not in _NOT_RUN_FROM
+        for kind in ("defection", "conscription")]
 
 
 _PASSIVE = frozenset("been were was forcibly forcefully".split())

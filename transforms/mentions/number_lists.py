@@ -65,6 +65,7 @@ def _subset_before(text: str, start: int, prev_end: int) -> bool:
                 or _SUBSET_CLAUSE.search(text[max(prev_end, start - 60):start]))
 
 
+_AMONG_THE = re.compile(r"\bamong\s+(?:the|these|those)\s+$", re.I)
 _BRACKETED = re.compile(r"\[\s*([^\[\]]*?\w)\s*\]")
 
 
@@ -108,6 +109,11 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         if _subset_before(text, quantity.start, prev_end) or _NOT_THIS_COUNT.search(text, max(0, quantity.start - 20),
                                                                                        quantity.start):
             quantity = quantity._replace(subset=True)  # "11 soldiers (not 17, as first reported)": a corrected figure
+        elif out and out[-1].category == quantity.category == "people" and len(parts[-1]) == 1 \
+                and re.fullmatch(r"\s*,\s*", text[prev_end:quantity.start]) \
+                and _AMONG_THE.search(text, max(0, out[-1].start - 20), out[-1].start):
+            # "Among the five young men, one recruit escaped": the group, then the one who went
+            out[-1] = out[-1]._replace(size=True)
         elif out and quantity.category in sum_categories and out[-1].category == quantity.category \
                 and quantity.qualifier != "range" and out[-1].qualifier != "range" \
                 and not (out[-1].noun in ("people", "persons") and len(parts[-1]) == 1
