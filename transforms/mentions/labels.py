@@ -145,6 +145,7 @@ _REPORTING = re.compile(r"\b(?:said|says|say|announced|reported|reports|told|con
 def _passing(sentence: str) -> bool:
     """Whether the sentence's only defection words sit in background: a relative clause set off by commas,
     or a clause that dates them to the coup while the main clause is about something else."""
+    sentence = _DATELINE_FIRST.sub("", sentence, count=1)  # "YANGON, Dec 29 – A soldier who ...": no apposition
     found = _APPOSITIVE_RELATIVE.match(sentence)
     if found is not None and _DEFECTION_WORD.search(found["rel"]) and not (
             _DEFECTION_WORD.search(found["pre"]) or _DEFECTION_WORD.search(found["main"])):
@@ -159,6 +160,9 @@ def _passing(sentence: str) -> bool:
         and not _COUNTED.search(found["sub"])
 
 
+# a dateline opening the sentence: "YANGON, Dec 29 –", "Dec 29, 2008 (DVB)–", "Mawlamyine, 4 May (IMNA) -"
+_DATELINE_FIRST = re.compile(r"^\s*(?:[A-Z][\w .'’-]{1,30}?,\s*)?(?:(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]{2,8})"
+                             r"(?:,?\s+\d{4})?)?\s*(?:\([^()]{2,25}\))?\s*[–—-]{1,2}\s*(?=[A-Z])")
 _CAUSE_BEFORE = re.compile(r"\s*(?:in\s+response\s+to|amid(?:st)?|faced\s+with|because\s+of|due\s+to)\b"
                            r"(?P<cause>[^;]{0,300}?),\s+(?P<main>(?:the|its|a|an|[A-Z])[^;]{10,})$", re.I)
 _COUNTED = re.compile(r"\d")  # "since 3,000 police joined the CDM after the coup" states a figure: a report

@@ -36,6 +36,7 @@ import spacy
 from apache_beam.utils import shared
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import compile_infix_regex
 
 from newswatch.records import Article, ArticleLabels, EnrichedArticle, ErrorRecord, Mention
 from newswatch.transforms.mentions.burmese import add_burmese
@@ -75,6 +76,8 @@ def build_nlp(model: str | None = None) -> Language:
                 f"spaCy model {model!r} is not installed; install it (python -m spacy download {model}) "
                 "or leave the model unset to run on rules alone") from exc
     nlp.max_length = max(nlp.max_length, MAX_TEXT_CHARS)
+    # a dash glued to a bracket is a word boundary too: "Dec 29 (DVB)–A soldier who deserted ..."
+    nlp.tokenizer.infix_finditer = compile_infix_regex([*nlp.Defaults.infixes, r"[–—]"]).finditer
     nlp.add_pipe("newswatch_sentences", first=True)
     nlp.add_pipe("newswatch_gazetteer")
     nlp.add_pipe("newswatch_mentions")
