@@ -111,7 +111,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
                                               or bool(_ORDINALS.intersection(lows[max(cs, i - 9):i - 1]))
                                               and not _MODALS.intersection(lows[cs:i])  # "the first group ... to cross"
                                               or lows[i - 2] in ("decided", "chose") and not _MODALS.intersection(lows[cs:i])
-                                              and bool(_WHEN_DONE.search(" ".join(lows[hit.end:hit.end + 8]))))
+                                              and (bool(_WHEN_DONE.search(" ".join(lows[hit.end:hit.end + 8])))
+                                                   or lows[i - 3:i - 2] != [] and lows[i - 3] in _DECIDED_AT_LAST))
     # ("decided to leave the army last week": a decision dated like an act, so the act happened)
     if (prev == "to" and not implicative) or _MODALS.intersection(before) or negated == "modal":
         return False
@@ -169,6 +170,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     return True
 
 
+# "recently decided to defect", "finally chose to desert": a decision told as done
+_DECIDED_AT_LAST = frozenset("recently eventually finally later subsequently ultimately then".split())
 _DATED_ACT = re.compile(r"(?:(?:to|with|from)\s+(?:\S+\s+){1,3})?(?:earlier\s+)?(?:on|in|last|this)\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|"
                         r"january|february|march|april|june|july|august|september|october|november|december|monday|"
                         r"tuesday|wednesday|thursday|friday|saturday|sunday|week|month|year|(?:19|20)\d\d)\b")
