@@ -402,6 +402,8 @@ class MentionRules:
             # "two soldiers from LIB 556 joined the KNLA": the joiner must be a member of a force
             cs, _ = _clause(lows, hit.start)
             before = lows[max(cs, hit.start - 22):hit.start]
+            if not has_force and self.non_military.intersection(before):
+                return False  # "Captain X of the volleyball team ... asked for asylum": a team's captain
             if any(w in self.force_people for w in before) or _members_of_force(before, self.force_words) \
                     or _members_of_force(lows[cs:cs + 12], self.force_words) or any(
                     w in self.force_words and nxt in _GENERIC_MEMBERS for w, nxt in zip(before, before[1:])):
