@@ -317,8 +317,12 @@ class MentionRules:
             self._weapons_from_rewards(drafts, text)
         # one defector is the subject of an event and no uncounted group went too: the article's count is 1 if no
         # report states a number (applied by ``labels.article_labels``)
-        lone, vague = [d.pop("lone") for d in drafts], [d.pop("vague") for d in drafts]
-        doc.user_data["nw_lone_defector"] = any(lone) and not any(vague)
+        # ("hundreds of deserters have fled abroad" far from his story is background, not his companions)
+        vague = [k for k, d in reports.items() if d["vague"]]
+        doc.user_data["nw_lone_defector"] = any(d["lone"] and not any(abs(j - k) <= 3 for j in vague)
+                                                for k, d in reports.items())
+        for d in drafts:
+            del d["lone"], d["vague"]
         doc.user_data["nw_mentions"] = drafts
 
     def _weapons_brought(self, sent: Span) -> Optional[int]:
