@@ -30,7 +30,9 @@ def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories:
     k, category = head
     if toks[i].lower != "one" and category == "weapons" and not _singular(toks[k].lower) and not _is_model(toks[k]):
         return None  # "a military weapons factory", "an arms depot": a modifier, not one weapon
-    if toks[i].lower != "one" and category == "people" and not _singular(toks[k].lower):
+    # ("another police personnel", Burmese English for one more policeman, is one)
+    if toks[i].lower != "one" and category == "people" and not _singular(toks[k].lower) \
+            and not (toks[i].lower == "another" and toks[k].lower in ("personnel", "police", "staff")):
         return None  # "a few hundred soldiers", "a number of policemen": a vague group, not one person
     return Quantity(1, "exact", category, toks[k].lower, toks[i].start, toks[k].end, False, False), k + 1
 
@@ -211,10 +213,11 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
             out[-1] = prev._replace(end=q.end, single=prev.single and not _ANOTHER_ONE.match(text, prev.start))
             continue
         if prev is not None and q.category == prev.category == "people" \
-                and not {q.noun, prev.noun} & _PRONOUNS and (q.noun in _TITLES or _A_OR_AN.match(text, q.start)) \
-                and re.fullmatch(r"\s*(?:,\s*\d{1,2}\s*)?(?:\([^()]{1,15}\)\s*)?(?:,\s*(?:and\s+)?|and\s+)", text[prev.end:q.start]):
+                and not {q.noun, prev.noun} & _PRONOUNS and (q.noun in _TITLES or _A_OR_AN.match(text, q.start)
+                                                             or _ANOTHER_ONE.match(text, q.start)) \
+                and _PAIR_GAP.fullmatch(text, prev.end, q.start):
             # "Captain Aung Ko and Captain Min Thu", "a lieutenant colonel and a soldier", "Lance Corporal X, 31, and
-            # Private Y, 23": two
+            # Private Y, 23", "a riot policeman Min Thi Ha and another policeman": two
             out[-1] = prev._replace(value=prev.value + 1, end=q.end, single=False)
             continue
         if prev is not None and q.category == prev.category == "people" and prev.single and not prev.subset \
@@ -231,6 +234,7 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
 _MODEL_NAME = re.compile(r"\b[A-Za-z]{1,3}-?\d")
 _AND_HIS_UNIT = re.compile(r"\b(?:an?|the)\s+(?:[\w-]+\s+){0,3}?(?:lieutenant|captain|major|sergeant|corporal|commander|"
                            r"officer)\s+and\s+(?:his|her)\s+(?:platoon|company|unit|squad|column|men|troops)\s+of\s+$", re.I)
+_PAIR_GAP = re.compile(r"(?:\s+[A-Z][\w'’-]*){0,4}\s*(?:,\s*\d{1,2}\s*)?(?:\([^()]{1,15}\)\s*)?(?:,\s*(?:and\s+)?|and\s+)")
 _ANOTHER_ONE = re.compile(r"(?:another|a\s+(?:second|third|fourth|fifth))\s", re.I)
 _ALONG_WITH = re.compile(r",?\s*(?:along|together)\s+with\s+$", re.I)
 _CLAUSE_VERB = re.compile(r"\b(?:said|says|told|have|has|had|were|was|are|is|defected|surrendered|joined|fled|deserted|"
