@@ -56,6 +56,7 @@ class DocFacts(NamedTuple):
     body_start: int  # char offset where the body begins (after a repeated headline)
     lead_end: int  # char offset where the lead ends
     lone_defector: bool = False  # one defector is the subject of an event, and no uncounted group went with him
+    named_defectors: int = 0  # how many different named single defectors the body's reports tell of
 
 
 def _norm(line: str) -> str:
@@ -231,6 +232,14 @@ def _running_counts(reports: Sequence[Mention], field: str) -> list[int]:
     return out
 
 
+def _with_named(count: Optional[int], facts: DocFacts) -> Optional[int]:
+    """A single defector is 1; two different named ones told in different reports ("Private Aung Ko Lat, 21, deserted
+    ... In August, Private Maung Ye Htet deserted too") are 2, unless a report states a larger number."""
+    if facts.named_defectors >= 2 and (count is None or count < facts.named_defectors):
+        return facts.named_defectors
+    return count
+
+
 def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFacts] = None) -> ArticleLabels:
     """Labels for one article from its mentions (see the module docstring for the rules).
 
@@ -273,7 +282,7 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
         defection=defection,
         conscription=conscription,
         defection_report=bool(reports),
-        defectors=max(people) if people else 1 if reports and facts.lone_defector else None,  # a single defector is 1
+        defectors=_with_named(max(people) if people else 1 if reports and facts.lone_defector else None, facts),
         weapons=max(weapons) if weapons else None,
         orgs=orgs,
         locations=tuple(facts.places),

@@ -43,7 +43,7 @@ from newswatch.transforms.mentions.itemised import itemised_counts
 from newswatch.transforms.mentions.modality import (
     _CLAUSE_CHANGE, _ENQUIRY, _MODALS, CLAIMS, FALSE, _clause, _Hit, _modality, _pick_count, _source_party)
 from newswatch.transforms.mentions.number_lists import _ANYONE, _singular, find_quantities, list_total
-from newswatch.transforms.mentions.numbers import _NUMBER_WORDS, Quantity, parse_number
+from newswatch.transforms.mentions.numbers import _NUMBER_WORDS, _TITLES, Quantity, parse_number
 
 _W = word_sets()
 _VERB_CONTEXT = _W["verb_context"]
@@ -90,6 +90,27 @@ _DEFIED_ORDERS = re.compile(r"\b(?:could\s+not|would\s+not|could\s+no\s+longer|d
                             r"(?:\w+\s+){0,2}orders\b", re.I)
 _ADJECTIVE_THEN_NAME = re.compile(r"\S+\s+[\w-]+\s+(?:named|called)\s+")
 _CAPTIVE_FIRST = re.compile(r"(?:captured|detained|arrested|jailed|imprisoned)\b", re.I)  # "Captured General X ..."
+
+
+def _name_key(phrase: str, nouns: dict) -> Optional[frozenset]:
+    """The name words of one counted person ("Private Maung Ye Htet" -> {Maung, Ye, Htet}); None without a name."""
+    words = [w for w in re.findall(r"\b[A-Z][\w'’-]*", phrase) if w.lower() not in _TITLES and not nouns.get(w.lower())
+             and w.lower() not in ("a", "an", "the", "another")]
+    return frozenset(words) if len(words) >= 2 else None
+
+
+def _distinct_names(keys: Iterable[Optional[frozenset]]) -> int:
+    """How many different people the named single defectors are ("Ko Aung Ko" and "Captain Aung Ko" are one)."""
+    seen: list[frozenset] = []
+    for key in keys:
+        if key is None:
+            continue
+        same = next((k for k, old in enumerate(seen) if key <= old or old <= key), None)
+        if same is None:
+            seen.append(key)
+        elif len(key) > len(seen[same]):
+            seen[same] = key
+    return len(seen)
 
 
 def _lone_anchor(hit: _Hit, lows: Sequence[str]) -> bool:
@@ -321,6 +342,7 @@ class MentionRules:
         vague = [k for k, d in reports.items() if d["vague"]]
         doc.user_data["nw_lone_defector"] = any(d["lone"] and not any(abs(j - k) <= 3 for j in vague)
                                                 for k, d in reports.items())
+        doc.user_data["nw_named_defectors"] = _distinct_names(d.pop("named") for d in drafts)
         for d in drafts:
             del d["lone"], d["vague"]
         doc.user_data["nw_mentions"] = drafts
@@ -598,7 +620,7 @@ class MentionRules:
                 and all(h.trigger in _BORDER_TRIGGERS for h in events or [anchor]) \
                 and self.force_people.isdisjoint(re.findall(r"[a-z]+", sent_text[people.end:people.end + 80].lower())):
             people = None  # "136 people from Myanmar had crossed over": refugees, police among them, not a count of police
-        if people is not None and people.single and kind == "defection" and self._vague_group(sent_text):
+        if people is not None and people.single and kind == "defection" and self._vague_group(sent_text[:people.start]):
             people = None  # "hundreds of police have joined the CDM, said Captain X, who left in March": not one
         more = [q for h, q in zip(events, picked) if h.trigger == "did_same" and q is not None]
         if people is not None and more and people not in more:
@@ -645,6 +667,8 @@ class MentionRules:
             "lone": kind == "defection" and modality in ("report", "analysis") and people is None and _lone_defector(
                 quantities, [sent[h.start].idx - sent.start_char for h in events or [anchor] if _lone_anchor(h, lows)],
                 sent_text),
+            "named": _name_key(sent_text[people.start:people.end], self.nouns) if kind == "defection" \
+            and modality == "report" and people is not None and people.single and people.value == 1 else None,
             "people_count": people.value if people else None,
             "count_qualifier": people.qualifier if people else None,
             "weapons_count": weapons_total,

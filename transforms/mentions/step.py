@@ -99,7 +99,8 @@ def _doc_facts(doc: Doc, text: str, title: Optional[str]) -> DocFacts:
             places.setdefault(span.kb_id_, " ".join(span.text.split()))
     orgs = unique(span.kb_id_ for span in spans_by_start(doc, "nw_orgs").spans if span.start_char >= body_start)
     return DocFacts(tuple(places.values()), orgs, doc.user_data.get("nw_country"), body_start,
-                    lead_end(text, body_start), doc.user_data.get("nw_lone_defector", False))
+                    lead_end(text, body_start), doc.user_data.get("nw_lone_defector", False),
+                    doc.user_data.get("nw_named_defectors", 0))
 
 
 def extract_article(nlp: Language, article_id: str, text: str,
