@@ -330,6 +330,9 @@ _SIZE_BEFORE = re.compile(
     r"|\b(?:strength|force|garrison|complement|headcount|size)\s+of"
     r"|\b(?:holds?|held|holding|houses?|housed|hosts?|employs?|employed|numbered|numbering|has|have|had)"
     r"|\b(?:stands?|stood)\s+at|\bout\s+of(?:\s+the|\s+a\s+total\s+of)?)\s*$", re.I)  # "120 out of the 300 troops present"
+# "two policemen from Tonzang police station and one from Tamu District": the noun left out of the second part
+_ELIDED_MORE = re.compile(r"\s+(?:from|of)\s+[^,.;:\d]{1,50}?\s+and\s+(one|two|three|four|five|six|seven|eight|nine|ten|"
+                          r"\d{1,3})\s+(?:more\s+)?(?:from|of)\s+(?!them\b|us\b|whom\b)", re.I)
 _SIZE_AFTER = re.compile(r"\s*(?:still\s+)?(?:remain|remained|remaining|are\s+left|were\s+left|still\s+serve|"
                          r"still\s+serving|are\s+still\s+serving)\b", re.I)  # "350,000 soldiers remain"
 _TOTAL_OF = re.compile(
@@ -572,6 +575,10 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
             and toks[q_start - 2].lower in ("along", "together") and toks[q_start - 3].text == "," \
             and q_start - 3 <= 4 and all(t.kind == "word" and t.text[:1].isupper() for t in toks[:q_start - 3]):
         value += 1  # "Thang, along with 18 police personnel, escaped": the one named and the 18
+    if category == "people" and not casualty and not size:
+        more = _ELIDED_MORE.match(text, toks[k].end)
+        if more is not None and parse_number(more.group(1)) is not None:
+            value += parse_number(more.group(1))  # "Two policemen from Tonzang and one from Tamu joined": three
     return Quantity(value, qualifier, category, toks[k].lower, toks[q_start].start, toks[k].end, False, casualty,
                     size), k + 1
 
