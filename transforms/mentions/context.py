@@ -176,6 +176,7 @@ class StoryContext(NamedTuple):
     retreat_triggers: frozenset  # triggers that read as a rout or a withdrawal here, unless they go to the resistance
     held_for_service: bool  # the teller was drafted and held for the army: "we ran" is a desertion
     forced_porters: bool  # people were made to carry for the army: "porters" in it are forced porters
+    defection_story: bool = True  # the story speaks of defecting, deserting or asylum anywhere (headline included)
 
 
 def story_context(text: str) -> StoryContext:
@@ -187,7 +188,15 @@ def story_context(text: str) -> StoryContext:
     retreat = (_ROUT_TRIGGERS if routed_abroad else frozenset()) | (_WITHDRAWAL_TRIGGERS if withdrawal else frozenset())
     held = bool(_DRAFT_VOCABULARY.search(text)) and bool(_HELD_FOR_SERVICE.search(text))  # the cheap test first
     porters = "porter" in text.lower() and bool(_FORCED_PORTERS.search(text))
-    return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), retreat, held, porters)
+    return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), retreat, held, porters,
+                        bool(_DEFECTION_VOCABULARY.search(text)))
+
+
+# soldiers who cross into a country far from Myanmar ("33 soldiers crossed into Turkey") defect only in a story that
+# says so somewhere; otherwise a crossing may be an incursion ("five Venezuelan soldiers crossed into Colombia")
+FAR_COUNTRIES = frozenset("turkey jordan lebanon iraq colombia brazil malta kazakhstan georgia finland mongolia tajikistan "
+                          "uzbekistan cameroon chad niger pakistan iran".split())
+_DEFECTION_VOCABULARY = re.compile(r"\b(?:defect\w*|desert(?:ed|ers?|ion|ions|ing)|asylum|switched\s+sides)\b", re.I)
 
 
 _FORCED_PORTERS = re.compile(r"\b(?:forced|forcibly|forcing|taken|took|taking|seized|abducted|arrested|demand\w*|ordered|used|"
@@ -221,10 +230,10 @@ _JUNTA_SOURCE = re.compile(r"\b(?:junta|military\s+council|regime|state[\s-]+(?:
                            r"newspapers?|broadcaster)|tatmadaw|sac)\b", re.I)
 _FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ran|refuge|surrendered)\b[^.;]{0,50}?"
                              r"\b(?:into|to|in)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|thailand|bangladesh|"
-                             r"assam\s+rifles)\b", re.I)
+                             r"assam\s+rifles|tajikistan|uzbekistan|iran|pakistan|cameroon|chad|niger)\b", re.I)
 _ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out seek_refuge".split())
 _WITHDRAWAL_TRIGGERS = frozenset("leave_post desert walk_out flee_abroad".split())
-_ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|attacks?)|after\s+(?:the\s+)?(?:fighting|clashes)|"
+_ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|attacks?)|after\s+(?:the\s+)?(?:fighting|clashes|clashing)|"
                          r"fled\s+(?:the\s+)?(?:fighting|clashes)|to\s+avoid\s+(?:(?:a|the|further)\s+)?(?:loss\s+of\s+(?:life|lives)|casualties|bloodshed|being\s+killed)|"
                          r"amid(?:st)?\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:conflict|clashes|fighting|attacks?|offensive)|"
                          r"in\s+(?:the\s+)?face\s+of\s+(?:[\w-]+\s+){0,2}?(?:attacks?|offensive)|to\s+save\s+their\s+lives|"

@@ -236,6 +236,15 @@ def _specific_np(lows: Sequence[str], cs: int, end: int) -> bool:
 
 
 # a sentence with several triggers takes the strongest: one reported event makes it a report
+_ACT_NOUNS = frozenset("deserter deserters defector defectors surrenderer surrenderers runaways".split())
+
+
+def _alleged_who(lows: Sequence[str], k: int, trigger: int, nouns: dict[str, str]) -> bool:
+    """"five alleged NPA rebels surrendered": "alleged" names who they are, before the act; not "the alleged deserters"."""
+    head = next((j for j in range(k + 1, min(k + 5, trigger)) if nouns.get(lows[j]) == "people"), None)
+    return head is not None and lows[head] not in _ACT_NOUNS
+
+
 _MODALITY_RANK = {"report": 0, "denial": 1, "rumour": 2, "appeal": 3, "offer": 4, "policy": 5, "analysis": 6}
 
 
@@ -293,6 +302,9 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
                           and not _set_off_relative(lows, cs, j, hit.start) for j in range(cs, hit.start))
         if "rumour" in labels and attributed and all(lows[c[1]] == "reportedly" for c in in_clause if c[0] == "rumour"):
             labels.discard("rumour")  # "... reportedly surrendered, the KNDF said": an attributed report
+        if "rumour" in labels and all(lows[c[1]] == "alleged" and _alleged_who(lows, c[1], hit.start, nouns)
+                                         for c in in_clause if c[0] == "rumour"):
+            labels.discard("rumour")  # "five alleged NPA rebels surrendered": who they are is alleged, not the act
         offered = event and any(c[0] == "offer" and c[2] <= hit.start for c in in_clause) \
             and "by" in lows[max(cs, hit.start - 3):hit.end + 3]
         if offered:  # "offered cash rewards for weapons brought in by PDF defectors": what the offer pays for

@@ -24,7 +24,12 @@ def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories:
     """"a captain", "an officer": a count of one, used only inside sums."""
     if toks[i].lower not in ("a", "an", "one", "another"):
         return None
-    head = _noun_phrase(toks, i + 1, nouns)
+    j = i + 1
+    while j + 1 < len(toks) and (toks[j].lower in _CALIBRE or toks[j].text == ".") and "weapons" in categories:
+        j += 1  # "a .45 pistol", "a cal. 38 revolver": the calibre and its number
+    if j > i + 1 and toks[j].kind == "num":
+        j += 1
+    head = _noun_phrase(toks, j, nouns)
     if head is None or head[1] not in categories:
         return None
     k, category = head
@@ -67,6 +72,7 @@ def _subset_before(text: str, start: int, prev_end: int) -> bool:
                 or _SUBSET_CLAUSE.search(text[max(prev_end, start - 60):start]))
 
 
+_AND_CHILDREN = re.compile(r"\s*(?:,\s*)?and\s+(?:\d[\d,]*\s+|[a-z]+\s+)?(?:their\s+)?(?:children|kids|minors)\b", re.I)
 _AMONG_THE = re.compile(r"\bamong\s+(?:the|these|those)\s+$", re.I)
 _BRACKETED = re.compile(r"\[\s*([^\[\]]*?\w)\s*\]")
 
@@ -85,6 +91,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
     if "[" in text:  # "the 41 [troops] surrendered" reads the noun; "2 of their [LIB No. 32] soldiers" skips the unit
         text = _BRACKETED.sub(lambda m: " " * len(m.group()) if not nouns.get(m.group(1).split()[-1].lower())
                               else f" {m.group(1)} ", text).replace("[", " ").replace("]", " ")  # offsets unchanged
+    if "“" in text:
+        text = text.replace("“", " ").replace("”", " ")  # 'two “senior colonels” have defected'; offsets unchanged
     if "(" in text:  # translated statements bracket numbers: "(12) soldiers ... with (8) firearms"; offsets unchanged
         text = _BRACKETED_NUMBER.sub(lambda m: f" {m.group(1)} ", text)
     toks = _tokens(text)
@@ -92,8 +100,10 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
     i = 0
     while i < len(toks):
         tok = toks[i]
-        if tok.kind != "num" and tok.lower.split("-")[0] not in _NUMBER_WORDS:
-            i += 1
+        if tok.kind != "num" and tok.lower.split("-")[0] not in _NUMBER_WORDS or tok.kind == "num" and (
+                text[tok.start - 1:tok.start] == "." and not text[tok.start - 2:tok.start - 1].isdigit()
+                or i and toks[i - 1].lower in _CALIBRE or i > 1 and toks[i - 1].text == "." and toks[i - 2].lower in _CALIBRE):
+            i += 1  # ("a .45 pistol", "cal. 38": a calibre, not a count)
             continue
         found = _count_at(toks, i, text, nouns)
         if found is None:
@@ -108,6 +118,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
     heads: list[str] = []  # the text of each entry's first part
     prev_end = 0
     for quantity, _first, _nxt in raw:
+        if quantity.noun in ("women", "woman") and _AND_CHILDREN.match(text, quantity.end):
+            quantity = quantity._replace(category="relatives")  # "19 fighters, 19 women and 49 children": families
         if _subset_before(text, quantity.start, prev_end) or _NOT_THIS_COUNT.search(text, max(0, quantity.start - 20),
                                                                                        quantity.start):
             quantity = quantity._replace(subset=True)  # "11 soldiers (not 17, as first reported)": a corrected figure

@@ -36,8 +36,8 @@ from spacy.tokens import Doc, Span
 from newswatch.transforms.mentions.components import (
     boilerplate_ranges, doc_text, force_nouns, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
 from newswatch.transforms.mentions.context import (
-    _COMPULSION, _INSTITUTIONS, _JUNTA_SOURCE, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _ROUT_TRIGGERS, _TIME_LINKS,
-    _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat, refutes_claim,
+    FAR_COUNTRIES, _COMPULSION, _INSTITUTIONS, _JUNTA_SOURCE, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _ROUT_TRIGGERS,
+    _TIME_LINKS, _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat, refutes_claim,
     story_context)
 from newswatch.transforms.mentions.itemised import itemised_counts
 from newswatch.transforms.mentions.modality import (
@@ -72,6 +72,8 @@ class _Candidate(NamedTuple):
 _LONE_FORMS = ("event", "base", "ing", "handover", "handover_ing", "handover_event")
 
 
+_THOSE_WHO = re.compile(r"[\"“‘']?\s*(?:those|the\s+ones)\s+(?:who|that)\s+(?:had\s+|have\s+)?(?:surrendered|defected|deserted|"
+                        r"escaped|fled|crossed|joined|arrived)\b[^.;]{0,60}?\b(?:were|are|comprised|included)\s", re.I)
 _VAGUE_GROUP = re.compile(r"\b(?:dozens|hundreds|thousands|scores|several|numerous|many|some|a\s+few|a\s+handful|"
                           r"a\s+(?:growing\s+|large\s+|small\s+|rising\s+)?number)\s+(?!\d|about\b|around\b)(?:of\s+)?"
                           r"((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)  # not "some 200 soldiers"
@@ -251,6 +253,8 @@ class MentionRules:
             if not drafted_for_service:  # "five of the nine arrested escaped" deserts only people held for the draft
                 hits = [h for h in hits if h.trigger != "escaped_custody"]
             hits = _narrative_escapes(hits, lows, story.held_for_service)
+            if not story.defection_story:  # "five Venezuelan soldiers crossed into Colombia": maybe an incursion
+                hits = [h for h in hits if not (h.trigger == "flee_abroad" and lows[h.end - 1] in FAR_COUNTRIES)]
             if not story.forced_porters:  # "villagers taken as porters", not "dock porters went on strike"
                 hits = [h for h in hits if not (h.trigger == "forced_portering" and h.form == "noun")]
             # "crossed into Mizoram saying they could not obey the regime's orders": no rout told elsewhere in the
@@ -313,6 +317,11 @@ class MentionRules:
                 j += 1  # "4." alone: a numbered statement's paragraph marker
             if draft["modality"] == "report" and j < len(sents) and j not in reports:
                 self._counts_from_next(draft, sents[j])
+            elif draft["modality"] == "report" and draft["people_count"] is None and j in reports \
+                    and reports[j]["modality"] == "analysis" and reports[j]["people_count"] is not None \
+                    and _THOSE_WHO.match(sents[j].text):
+                # "A group of militants surrendered on Monday. Those who surrendered were 23 fighters, 17 women ..."
+                draft["people_count"], draft["count_qualifier"] = reports[j]["people_count"], reports[j]["count_qualifier"]
             elif draft["modality"] == "report" and draft["weapons_count"] is None and j in reports \
                     and reports[j]["modality"] == "analysis" and reports[j]["people_count"] is None:
                 # "37 soldiers had defected ... The paper said the defecting soldiers had taken 10 weapons with them"
