@@ -264,10 +264,18 @@ class MentionRules:
                 hits = [h for h in hits if not (h.trigger == "leave_post" and lows[h.end - 1] in _PLACES_OVERRUN
                                                  or h.trigger == "flee_abroad"
                                                  or h.trigger in ("cross_over", "surrender")
-                                                 and _ABROAD.intersection(lows[h.end:h.end + 4]))]
+                                                 and _ABROAD.intersection(lows[h.end:h.end + 4])
+                                                 # "surrendered before the paramilitary force 'Assam Rifles' in
+                                                 # Mizoram": to a foreign force, named later in the clause
+                                                 or h.trigger == "surrender" and _FOREIGN_FORCES.intersection(
+                                                     lows[h.end:h.end + 12]))]
+                if _AFTER_OVERRUN.search(sent_text):  # "they fled with their arms after their camps were overrun"
+                    hits = [h for h in hits if h.kind != "defection" or _goes_to_resistance(lows[h.end:h.end + 8])]
             if story.refusers and not (self.force_people - _RECRUIT_WORDS).intersection(lows):
                 hits = [h for h in hits if h.kind != "defection"]  # civilians who refuse the draft are no deserters
             # "800,000 of them fled to Bangladesh following a campaign by the military": they fled the army
+            if _FLED_CAPTIVITY.search(sent_text):  # "personnel who fled the detention camp and entered Bangladesh"
+                hits = [h for h in hits if h.kind != "defection"]  # prisoners of war getting away, no side switched
             if any(h.trigger in ("flee_abroad", "seek_refuge") for h in hits) and _FLED_THE_ARMY.search(sent_text):
                 hits = [h for h in hits if h.trigger not in ("flee_abroad", "seek_refuge")]
             if _RETREATING.intersection(lows) and not defied:  # "around 200 retreating soldiers sought refuge in Thailand"
@@ -515,6 +523,8 @@ class MentionRules:
             return False
         if hit.trigger == "training_escape" and not _LEAVING.intersection(lows[max(0, hit.start - 10):hit.start]):
             return False  # "escaped on 4 May with two other men from a military training centre"; not "graduated from"
+        if hit.trigger == "cross_over" and _WENT_BACK.intersection(lows[hit.end:hit.end + 15]):
+            return False  # "20 soldiers crossed the line and withdrew after warning shots": a border violation
         if hit.trigger == "seek_refuge" and _WILDERNESS.intersection(lows[hit.end:hit.end + 5]) \
                 and not _goes_to_resistance(lows[hit.end:]):
             return False  # "troops and their families sought refuge in the nearby forest": hiding, not changing sides
@@ -543,7 +553,8 @@ class MentionRules:
             return False
         reach = 0 if hit.trigger == "join_cdm" else max(0, hit.start - 8)  # the CDM's subject may be far back
         if hit.kind == "defection" and _CIVILIANS.intersection(lows[reach:hit.start]) \
-                and not self.force_people.intersection(lows[reach:hit.start]):
+                and not self.force_people.intersection(lows[reach:hit.start]) and lows[hit.start] not in _GIVING:
+            # ("villagers have given shelter to 34 police personnel": the villagers are the hosts)
             return False  # "Like many professionals, she joined the CDM": a civil servant's strike, not a defection
         if hit.kind == "defection" and _retreat(lows, hit):
             return False  # "deserted their posts and withdrew to an army base": no side switched, nobody left the force
@@ -720,6 +731,11 @@ def _goes_to_resistance(after: Sequence[str]) -> bool:
                for k, w in enumerate(after))
 
 
+_FLED_CAPTIVITY = re.compile(r"\b(?:fled|escaped|fleeing|escaping|broke\s+out\s+of)\s+(?:from\s+)?(?:the\s+|a\s+|an\s+|their\s+)?"
+                             r"(?:(?!to\b|into\b|toward)[\w-]+\s+){0,3}?(?:detention|prison|jail|captivity|internment|(?:militia|rebel|aa|kia|knla|pdf|"
+                             r"tnla|mndaa)\s+camp)\b", re.I)  # "Personnel Who Fled Arakan Militia Camp": held by the other side
+_WENT_BACK = frozenset("withdrew retreated pulled".split())
+_GIVING = frozenset("given gave giving provided providing offered offering granted granting".split())
 _WILDERNESS = frozenset("forest forests forested jungle jungles woods mountains hills caves monastery monasteries".split())
 _TOWARDS = frozenset("to join joined joining reach reached reaching into".split())
 
@@ -735,6 +751,8 @@ def _counts_from_lists(drafts: Sequence[dict], text: str) -> None:
         if not before:
             continue
         draft = before[-1]
+        if any(d["kind"] == "conscription" and draft["end_char"] <= d["start_char"] < found.start for d in drafts):
+            continue  # "... ordered recruitment by the following method: 1. each battalion recruits two ...": a quota
         if found.table and found.people:
             draft["modality"] = "report"
         listed = id(draft) in from_lists
@@ -823,6 +841,9 @@ _INSTITUTION_SUBJECT = frozenset("military army junta regime tatmadaw military's
 _GENERIC_MEMBERS = frozenset("men man personnel members member staff officers officer".split())
 _ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagaland assam indian thai bangladeshi bgb indo "
                     "border".split())
+_AFTER_OVERRUN = re.compile(r"\b(?:after|when|as)\s+(?:their|its|the)\s+(?:[\w-]+\s+){0,2}?(?:camps?|bases?|posts?|outposts?|"
+                            r"positions?|garrison)\s+(?:was|were|had\s+been)\s+(?:overrun|captured|seized|taken)\b", re.I)
+_FOREIGN_FORCES = frozenset("assam bgb indian thai bangladeshi mizoram manipur".split())
 _PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base bases camp camps garrison station "
                             "stations".split())
 _GROUP_AS_PLACE = frozenset("- – controlled held territory territories area areas zone zones".split())
