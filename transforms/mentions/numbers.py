@@ -490,6 +490,12 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     if parsed is None:
         return None
     value, j = parsed
+    if j + 1 < len(toks) and toks[j].lower in ("caliber", "calibre", "cal"):
+        k = j + 1
+        while k < len(toks) and toks[k].text == ".":
+            k += 1
+        if k < len(toks) and toks[k].kind == "num":
+            j = k + 1  # "one caliber .45 pistol": the calibre sits between the count and its firearm
     if _is_label_number(toks, i, j, text):
         return None
     qualifier, q_start = _qualifier_before(toks, i)

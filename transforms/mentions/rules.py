@@ -80,8 +80,10 @@ _VAGUE_GROUP = re.compile(r"\b(?:dozens|hundreds|thousands|scores|several|numero
 _COMRADES = re.compile(r"\b(?:his|her|their|fellow)\s+(?:fellow\s+|former\s+)?(?:colleagues|comrades|men)\b", re.I)
 _BROUGHT_BY_THEM = re.compile(
     r"(?:according\s+to\s+[^,]{1,60},\s*)?(?:they|the\s+(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|group|"
-    r"conscripts)|\w+\s+of\s+them)\s+(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)?(?:also\s+)?(?:brought|carried(?!\s+out)|"
-    r"handed\s+over|laid\s+down|came\s+with|arrived\s+with)\b", re.I)
+    r"conscripts|rebels|fighters|insurgents|militants|returnees|surrenderers|surrenderees|duo|pair|trio)|\w+\s+of\s+them)\s+"
+    r"(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)?(?:also\s+)?(?:brought|carried(?!\s+out)|"
+    r"handed\s+over|laid\s+down|came\s+with|arrived\s+with|yielded|turned\s+over|surrendered(?=\s+(?:\w+\s+){0,4}?"
+    r"(?:firearms|weapons|guns|rifles?|pistols?|revolvers?|carbines?)\b))\b", re.I)
 _FLED_THE_ARMY = re.compile(r"\b(?:campaign|crackdown|violence|attacks?|operations?|offensive|persecution|atrocities|abuses|"
                             r"air\s*strikes|shelling|clearance)\b[^.;]{0,40}?\bby\s+(?:the\s+)?(?:myanmar\s+|burmese\s+)?"
                             r"(?:military|army|junta|tatmadaw|regime|troops)\b", re.I)
