@@ -525,6 +525,8 @@ class MentionRules:
             return False
         if hit.trigger == "training_escape" and not _LEAVING.intersection(lows[max(0, hit.start - 10):hit.start]):
             return False  # "escaped on 4 May with two other men from a military training centre"; not "graduated from"
+        if hit.kind == "defection" and _NATIONALS.intersection(lows[max(0, hit.start - 3):hit.start]) and not self.force_people.intersection(lows[max(0, hit.start - 8):hit.start]):
+            return False  # "About 30,000 North Koreans have defected to the South": citizens, not members of a force
         if hit.trigger == "cross_over" and _WENT_BACK.intersection(lows[hit.end:hit.end + 15]):
             return False  # "20 soldiers crossed the line and withdrew after warning shots": a border violation
         if hit.trigger == "seek_refuge" and _WILDERNESS.intersection(lows[hit.end:hit.end + 5]) \
@@ -736,6 +738,8 @@ def _goes_to_resistance(after: Sequence[str]) -> bool:
 _FLED_CAPTIVITY = re.compile(r"\b(?:fled|escaped|fleeing|escaping|broke\s+out\s+of)\s+(?:from\s+)?(?:the\s+|a\s+|an\s+|their\s+)?"
                              r"(?:(?!to\b|into\b|toward)[\w-]+\s+){0,3}?(?:detention|prison|jail|captivity|internment|(?:militia|rebel|aa|kia|knla|pdf|"
                              r"tnla|mndaa)\s+camp)\b", re.I)  # "Personnel Who Fled Arakan Militia Camp": held by the other side
+_NATIONALS = frozenset("koreans cubans eritreans russians ukrainians venezuelans syrians iranians chinese burmese "
+                       "nationals citizens".split())
 _WENT_BACK = frozenset("withdrew retreated pulled".split())
 _GIVING = frozenset("given gave giving provided providing offered offering granted granting".split())
 _WILDERNESS = frozenset("forest forests forested jungle jungles woods mountains hills caves monastery monasteries".split())
