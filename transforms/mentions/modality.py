@@ -77,6 +77,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         window = lows[cs:min(len(lows), hit.end + 6)]
         if hit.kind == "conscription":
             return bool(_CONSCRIPTION_EVENT_VERBS.intersection(window)) and not _MODALS.intersection(window)
+        if named_act(hit, sent, lows):
+            return True  # "The defection of Abuagla Keikal, a senior RSF commander, to the army marks ...": it happened
         if prev == "a" and lows[i] in ("defector", "deserter"):
             comma = next((j for j in range(hit.end, min(len(lows), hit.end + 8)) if lows[j] == ","), None)
             if _named_after(sent, lows, hit.end) or (comma is not None and _named_after(sent, lows, comma)):
@@ -113,12 +115,16 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
                                               or lows[i - 2] in ("decided", "chose") and not _MODALS.intersection(lows[cs:i])
                                               and (bool(_WHEN_DONE.search(" ".join(lows[hit.end:hit.end + 8])))
                                                    or lows[i - 3:i - 2] != [] and lows[i - 3] in _DECIDED_AT_LAST))
+    # "walked across the border in a bid to defect": the crossing happened, and it was the defection
+    crossed_to_defect = prev == "to" and lows[max(0, i - 4):i - 1] in (["in", "a", "bid"], ["in", "an", "attempt"]) \
+        and bool(_CROSSED_OVER.intersection(lows[cs:i - 4])) and not _FOILED.intersection(lows)
+    implicative = implicative or crossed_to_defect
     # ("decided to leave the army last week": a decision dated like an act, so the act happened)
     if (prev == "to" and not implicative) or _MODALS.intersection(before) or negated == "modal":
         return False
     if negated:
         return None
-    if implicative and hit.form == "base" and lows[i - 2] in ("decided", "chose"):
+    if implicative and hit.form == "base" and (lows[i - 2] in ("decided", "chose") or crossed_to_defect):
         return True  # "decided to leave the army last week"
     nxt = lows[hit.end] if hit.end < len(lows) else ""
     if hit.form == "event" and hit.end - hit.start == 1 and prev == "a" and nouns.get(nxt) == "people" \
@@ -175,6 +181,17 @@ _DECIDED_AT_LAST = frozenset("recently eventually finally later subsequently ult
 _DATED_ACT = re.compile(r"(?:(?:to|with|from)\s+(?:\S+\s+){1,3})?(?:earlier\s+)?(?:on|in|last|this)\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|"
                         r"january|february|march|april|june|july|august|september|october|november|december|monday|"
                         r"tuesday|wednesday|thursday|friday|saturday|sunday|week|month|year|(?:19|20)\d\d)\b")
+_CROSSED_OVER = frozenset("walked crossed swam fled drove flew sailed ran escaped".split())
+_FOILED = frozenset("tried trying caught arrested shot killed failed foiled stopped captured detained".split())
+
+
+def named_act(hit: _Hit, sent: Span, lows: Sequence[str]) -> bool:
+    """"the defection of Abuagla Keikal": the act of one named person, so it happened."""
+    return hit.start > 0 and lows[hit.start - 1] == "the" and lows[hit.start] in ("defection", "desertion") \
+        and lows[hit.end:hit.end + 1] == ["of"] and hit.end + 2 < len(lows) \
+        and all(t.text[:1].isupper() and t.is_alpha for t in sent[hit.end + 1:hit.end + 3])
+
+
 def _named_after(sent: Span, lows: Sequence[str], j: int) -> bool:
     """"... named Aung Ko", "..., Aung Ko,": a name follows at token j."""
     if j < len(lows) and lows[j] in ("named", "called"):

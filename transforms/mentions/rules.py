@@ -41,7 +41,8 @@ from newswatch.transforms.mentions.context import (
     story_context)
 from newswatch.transforms.mentions.itemised import itemised_counts
 from newswatch.transforms.mentions.modality import (
-    _CLAUSE_CHANGE, _ENQUIRY, _MODALS, CLAIMS, FALSE, _clause, _Hit, _modality, _pick_count, _source_party)
+    _CLAUSE_CHANGE, _ENQUIRY, _MODALS, CLAIMS, FALSE, _clause, _Hit, _modality, _pick_count, _source_party,
+    named_act)
 from newswatch.transforms.mentions.number_lists import _ANYONE, _singular, find_quantities, list_total
 from newswatch.transforms.mentions.numbers import _NUMBER_WORDS, _TITLES, Quantity, parse_number
 
@@ -688,9 +689,11 @@ class MentionRules:
             # "dozens of his former colleagues followed him": a group without a number, so no count at all
             "vague": kind == "defection" and modality == "report" and people is None and (
                 self._vague_group(sent_text) or self._plural_movers(lows, events)),
-            "lone": kind == "defection" and modality in ("report", "analysis") and people is None and _lone_defector(
-                quantities, [sent[h.start].idx - sent.start_char for h in events or [anchor] if _lone_anchor(h, lows)],
-                sent_text),
+            "lone": kind == "defection" and modality in ("report", "analysis") and people is None and (
+                modality == "report" and any(named_act(h, sent, lows) for h in events)
+                and not any(q.category == "people" and not (q.single or q.subset) for q in quantities)
+                or _lone_defector(quantities, [sent[h.start].idx - sent.start_char for h in events or [anchor]
+                                               if _lone_anchor(h, lows)], sent_text)),
             "named": _name_key(sent_text[people.start:people.end], self.nouns) if kind == "defection" \
             and modality == "report" and people is not None and people.single and people.value == 1 else None,
             "people_count": people.value if people else None,
