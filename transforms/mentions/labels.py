@@ -74,8 +74,9 @@ def headline_end(text: str, title: Optional[str]) -> int:
         end = offset + len(line)
         if line.strip() and _norm(line) == wanted:
             return min(len(text), end + 1)
-        if n == 0 and (len(line.split()) > 3 or line.rstrip().endswith((".", "!", "?", "\"", "”"))):
-            return 0  # the first line is already body text
+        if n == 0 and (len(line.split()) > 3 or line.rstrip().endswith((".", "!", "?", "\"", "”"))) \
+                and not _DATELINE.fullmatch(line.strip()):
+            return 0  # the first line is already body text (a date line above a repeated headline is not)
         offset = end + 1
     return 0
 
@@ -95,7 +96,7 @@ def lead_end(text: str, body_start: int) -> int:
 # "Mawlamyine, 4 September", "June 13, 2024", "Source: Radio Free Asia", "By Aye Aye": not the lead
 _DATELINE = re.compile(r"(?:(?:by|source|photo|published(?: on)?|updated)\b[^.!?]{0,80}"
                        r"|[^.!?\d]{0,40}\d{1,2}(?:st|nd|rd|th)?,?\s+[A-Za-z]+(?:,?\s+\d{4})?"
-                       r"|[A-Za-z]+\.?\s+\d{1,2},?\s+\d{4}(?:[,\s][^.!?]{0,30})?|[^.!?]{0,40}\(\w+\)\s*[-–—]?)", re.I)
+                       r"|(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?[A-Za-z]+\.?\s+\d{1,2},?\s+\d{4}(?:[,\s][^.!?]{0,30})?|[^.!?]{0,40}\(\w+\)\s*[-–—]?)", re.I)
 
 
 _TIME_LINE_BEFORE = re.compile(r"(?:^|\n)[ \t]*\d{1,2}[:.]\d{2}[ \t]*(?:[ap]\.?m\.?|GMT|UTC|MMT|ICT)?[ \t]*\n\s*$", re.I)
@@ -232,6 +233,12 @@ def _running_counts(reports: Sequence[Mention], field: str) -> list[int]:
     return out
 
 
+def _background_draft(mentions: Sequence[Mention], facts: DocFacts) -> bool:
+    """In a defection story, two sentences of analysis about a call-up ("Moscow mobilised about 300,000 reservists")
+    are background, not a conscription story."""
+    return len(mentions) <= 2 and all(m.modality == "analysis" and m.start_char >= facts.body_start for m in mentions)
+
+
 def _with_named(count: Optional[int], facts: DocFacts) -> Optional[int]:
     """A single defector is 1; two different named ones told in different reports ("Private Aung Ko Lat, 21, deserted
     ... In August, Private Maung Ye Htet deserted too") are 2, unless a report states a larger number."""
@@ -259,7 +266,8 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
         )
     by_kind = {kind: [m for m in mentions if m.kind == kind] for kind in ("defection", "conscription")}
     defection = _substantive(by_kind["defection"], facts, text) or _leaving_headline(by_kind["defection"], text, facts)
-    conscription = _substantive(by_kind["conscription"], facts, text) or (defection and any(
+    conscription = _substantive(by_kind["conscription"], facts, text) and not (defection and _background_draft(
+        by_kind["conscription"], facts)) or (defection and any(
         m.modality == "report" and _forced_deserter(m.sentence) for m in by_kind["conscription"]))
     reports = [m for m in by_kind["defection"] if m.modality == "report"] if defection else []
     # the body's figures win: a headline rounds, and may count people who did not defect ("120 flee" over "100 soldiers")

@@ -29,6 +29,8 @@ def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories:
         j += 1  # "a .45 pistol", "a cal. 38 revolver": the calibre and its number
     if j > i + 1 and toks[j].kind == "num":
         j += 1
+    if j + 2 < len(toks) and toks[j].kind == "num" and toks[j + 1].text == "-" and toks[j + 2].lower == "year-old":
+        j += 3  # "a 15-year-old private": an age, then the person
     head = _noun_phrase(toks, j, nouns)
     if head is None or head[1] not in categories:
         return None

@@ -645,6 +645,10 @@ class MentionRules:
                 and all(h.trigger in _BORDER_TRIGGERS for h in events or [anchor]) \
                 and self.force_people.isdisjoint(re.findall(r"[a-z]+", sent_text[people.end:people.end + 80].lower())):
             people = None  # "136 people from Myanmar had crossed over": refugees, police among them, not a count of police
+        if people is not None and people.noun in _ANYONE and _WITH_FAMILIES.search(sent_text, 0, people.start):
+            # "crossed along with their families and other foot soldiers, making it a total of 71 people": a total
+            # with relatives, so the other reports' counts stand
+            people = None
         if people is not None and people.single and kind == "defection" and self._vague_group(sent_text[:people.start]):
             people = None  # "hundreds of police have joined the CDM, said Captain X, who left in March": not one
         more = [q for h, q in zip(events, picked) if h.trigger == "did_same" and q is not None]
@@ -829,6 +833,7 @@ _RUNNING_TOTAL = re.compile(r"\b(?:brought|brings|bringing|raised|raising|took|t
 _OF_THEM_SOLDIERS = re.compile(r"\b([\w,]+)\s+of\s+them\s+(?:were|are)\s+(?:soldiers|troops|police(?:men)?|officers|personnel)\b", re.I)
 _OF_WHOM_SOLDIERS = re.compile(r"[^.;]{0,80}?\bof\s+whom\s+([\w,]+)\s+(?:were|are)\s+(?:\w+\s+)?(?:soldiers|troops|"
                                r"police(?:men)?|officers|personnel)\b", re.I)
+_WITH_FAMILIES = re.compile(r"\b(?:with|and|plus)\s+(?:their|his|her)\s+(?:famil(?:y|ies)|relatives|wives|dependants)\b", re.I)
 _RELATIVES_AFTER = re.compile(r"\b(?:famil(?:y|ies)|relatives|wives|children|dependants|civilians)\b", re.I)
 _COUNT_WORDS = _NUMBER_WORDS - {"a", "an", "half"}
 # "Residents said 12 police had defected. That report was false."
@@ -844,7 +849,8 @@ _AFTER_SIDE = frozenset("in on at after with and to since near under who that wh
 _POLITICAL_JOINERS = frozenset("minister ministers mp mps lawmaker lawmakers politician politicians leader party".split())
 _CIVILIANS = frozenset("teacher teachers doctor doctors nurse nurses professionals professional students student "
                        "engineers civilians villagers lecturers journalists workers diplomats diplomat ambassador "
-                       "ambassadors secretaries embassy administrators clerks servants".split())
+                       "ambassadors secretaries embassy administrators clerks servants refugees residents "
+                       "migrants".split())
 _RECRUIT_WORDS = frozenset("recruit recruits".split())
 _INSTITUTION_SUBJECT = frozenset("military army junta regime tatmadaw military's army's junta's regime's".split())
 _GENERIC_MEMBERS = frozenset("men man personnel members member staff officers officer".split())
