@@ -79,6 +79,13 @@ _AMONG_THE = re.compile(r"\bamong\s+(?:the|these|those)\s+$", re.I)
 _BRACKETED = re.compile(r"\[\s*([^\[\]]*?\w)\s*\]")
 
 
+def _calibre_number(toks: Sequence[_Tok], i: int, text: str) -> bool:
+    """"a .45 pistol", "cal. 38": the number is a calibre, not a count."""
+    tok = toks[i]
+    return text[tok.start - 1:tok.start] == "." and not text[tok.start - 2:tok.start - 1].isdigit() or i > 0 and (
+        toks[i - 1].lower in _CALIBRE or i > 1 and toks[i - 1].text == "." and toks[i - 2].lower in _CALIBRE)
+
+
 def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str] = ("people", "weapons"),
                     singles: bool = False) -> list[Quantity]:
     """Counted noun phrases in ``text`` with offsets, sums of listed parts already added up.
@@ -102,10 +109,9 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
     i = 0
     while i < len(toks):
         tok = toks[i]
-        if tok.kind != "num" and tok.lower.split("-")[0] not in _NUMBER_WORDS or tok.kind == "num" and (
-                text[tok.start - 1:tok.start] == "." and not text[tok.start - 2:tok.start - 1].isdigit()
-                or i and toks[i - 1].lower in _CALIBRE or i > 1 and toks[i - 1].text == "." and toks[i - 2].lower in _CALIBRE):
-            i += 1  # ("a .45 pistol", "cal. 38": a calibre, not a count)
+        if tok.kind != "num" and tok.lower.split("-")[0] not in _NUMBER_WORDS or tok.kind == "num" and _calibre_number(
+                toks, i, text):
+            i += 1
             continue
         found = _count_at(toks, i, text, nouns)
         if found is None:

@@ -99,8 +99,8 @@ _CAPTIVE_FIRST = re.compile(r"(?:captured|detained|arrested|jailed|imprisoned)\b
 
 def _name_key(phrase: str, nouns: dict) -> Optional[frozenset]:
     """The name words of one counted person ("Private Maung Ye Htet" -> {Maung, Ye, Htet}); None without a name."""
-    words = [w for w in re.findall(r"\b[A-Z][\w'’-]*", phrase) if w.lower() not in _TITLES and not nouns.get(w.lower())
-             and w.lower() not in ("a", "an", "the", "another")]
+    words = [w for w in re.findall(r"\b[A-Z][\w'’-]*", phrase)
+             if w.lower() not in _TITLES and not nouns.get(w.lower()) and w.lower() not in ("a", "an", "the", "another")]
     return frozenset(words) if len(words) >= 2 else None
 
 
@@ -332,7 +332,8 @@ class MentionRules:
                     and reports[j]["modality"] == "analysis" and reports[j]["people_count"] is not None \
                     and _THOSE_WHO.match(sents[j].text):
                 # "A group of militants surrendered on Monday. Those who surrendered were 23 fighters, 17 women ..."
-                draft["people_count"], draft["count_qualifier"] = reports[j]["people_count"], reports[j]["count_qualifier"]
+                draft["people_count"] = reports[j]["people_count"]
+                draft["count_qualifier"] = reports[j]["count_qualifier"]
             elif draft["modality"] == "report" and draft["weapons_count"] is None and j in reports \
                     and reports[j]["modality"] == "analysis" and reports[j]["people_count"] is None:
                 # "37 soldiers had defected ... The paper said the defecting soldiers had taken 10 weapons with them"
@@ -526,7 +527,8 @@ class MentionRules:
             return False
         if hit.trigger == "training_escape" and not _LEAVING.intersection(lows[max(0, hit.start - 10):hit.start]):
             return False  # "escaped on 4 May with two other men from a military training centre"; not "graduated from"
-        if hit.kind == "defection" and _NATIONALS.intersection(lows[max(0, hit.start - 3):hit.start]) and not self.force_people.intersection(lows[max(0, hit.start - 8):hit.start]):
+        if hit.kind == "defection" and _NATIONALS.intersection(lows[max(0, hit.start - 3):hit.start]) \
+                and not self.force_people.intersection(lows[max(0, hit.start - 8):hit.start]):
             return False  # "About 30,000 North Koreans have defected to the South": citizens, not members of a force
         if hit.trigger == "cross_over" and _WENT_BACK.intersection(lows[hit.end:hit.end + 15]):
             return False  # "20 soldiers crossed the line and withdrew after warning shots": a border violation
@@ -742,9 +744,11 @@ def _goes_to_resistance(after: Sequence[str]) -> bool:
                for k, w in enumerate(after))
 
 
-_FLED_CAPTIVITY = re.compile(r"\b(?:fled|escaped|fleeing|escaping|broke\s+out\s+of)\s+(?:from\s+)?(?:the\s+|a\s+|an\s+|their\s+)?"
-                             r"(?:(?!to\b|into\b|toward)[\w-]+\s+){0,3}?(?:detention|prison|jail|captivity|internment|(?:militia|rebel|aa|kia|knla|pdf|"
-                             r"tnla|mndaa)\s+camp)\b", re.I)  # "Personnel Who Fled Arakan Militia Camp": held by the other side
+# "personnel who fled the detention camp", "Personnel Who Fled Arakan Militia Camp": held by the other side
+_FLED_CAPTIVITY = re.compile(r"\b(?:fled|escaped|fleeing|escaping|broke\s+out\s+of)\s+(?:from\s+)?"
+                             r"(?:the\s+|a\s+|an\s+|their\s+)?(?:(?!to\b|into\b|toward)[\w-]+\s+){0,3}?"
+                             r"(?:detention|prison|jail|captivity|internment|(?:militia|rebel|aa|kia|knla|pdf|tnla|mndaa)\s+camp)\b",
+                             re.I)
 _NATIONALS = frozenset("koreans cubans eritreans russians ukrainians venezuelans syrians iranians chinese burmese "
                        "nationals citizens".split())
 _WENT_BACK = frozenset("withdrew retreated pulled".split())
