@@ -86,12 +86,17 @@ _COMPULSION = frozenset("forced forcibly forcefully compulsory mandatory ordered
 def _escaping_draft(lows: Sequence[str]) -> bool:
     """"fled into the forests to escape the military service lottery": civilians evading the draft."""
     return any(w == "to" and lows[k + 1:k + 2] in (["escape"], ["flee"])
-               and _DRAFT_WORDS.intersection(lows[k + 2:k + 7])
+               and _names_draft(lows[k + 2:k + 7])
                and lows[k + 2:k + 4] != ["after", "being"]  # "managed to escape after being forcibly recruited": deserters
                for k, w in enumerate(lows)) or bool(_LAW_WORDS.intersection(lows)) and any(
         # "400 young people sought refuge with the KNU, fleeing the junta's conscription law"
         w in ("fleeing", "escaping") and lows[k + 1:k + 2] == ["the"] and _LAW_WORDS.intersection(lows[k + 2:k + 7])
         for k, w in enumerate(lows))
+
+
+def _names_draft(words: Sequence[str]) -> bool:
+    """"the lottery", "military service", "the draft"; not "the military" itself ("to escape the military")."""
+    return any(w in _DRAFT_WORDS and (w != "military" or words[k + 1:k + 2] == ["service"]) for k, w in enumerate(words))
 
 
 def _evading_draft(lows: Sequence[str]) -> bool:

@@ -124,7 +124,7 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         return False
     if negated:
         return None
-    if implicative and hit.form == "base" and (lows[i - 2] in ("decided", "chose") or crossed_to_defect):
+    if implicative and hit.form == "base" and (lows[i - 2] in ("decided", "chose", "managed", "succeeded") or crossed_to_defect):
         return True  # "decided to leave the army last week"
     nxt = lows[hit.end] if hit.end < len(lows) else ""
     if hit.form == "event" and hit.end - hit.start == 1 and prev == "a" and nouns.get(nxt) == "people" \

@@ -471,6 +471,9 @@ class MentionRules:
             return near_force
         if hit.trigger == "leave_post" and "your" in lows[hit.start:hit.end]:
             return True  # "leave your unit", "abandon your posts": an appeal to the members of a force
+        if hit.trigger == "leave_post" and lows[hit.start] in _QUIT_FORCE and lows[hit.end - 1] in _ARMED_FORCE \
+                and lows[hit.end:hit.end + 1] not in (["'s"], ["’s"]) and not _NOT_LEFT_AFTER.intersection(lows[hit.end:hit.end + 1]):
+            return True  # "he managed to escape the military in January": the force he left is named
         return near_force or armed
 
     def _vague_group(self, text: str) -> bool:
@@ -545,6 +548,8 @@ class MentionRules:
             return False  # "the inmates ignored orders to surrender": a jailbreak, and prisoners are no force
         if hit.kind == "defection" and _TO_OWN_SIDE.search(" ".join(lows[max(0, hit.start - 6):hit.end + 9])):
             return False  # "turned themselves in at the junta's Eastern Command", "surrendered to their commanders"
+        if hit.trigger == "leave_post" and lows[hit.end - 1] in _ARMED_FORCE and nxt in ("'s", "’s"):
+            return False  # "fled to escape the military's air strikes": what the army does, not the army itself
         if hit.trigger == "leave_post" and _INSTITUTION_SUBJECT.intersection(lows[max(0, hit.start - 3):hit.start]) \
                 and not self.force_people.intersection(lows[max(0, hit.start - 3):hit.start]):
             return False  # "Myanmar's military has abandoned two outposts": the army pulling out, nobody leaving it
@@ -636,7 +641,9 @@ class MentionRules:
         # each reported event owns the count nearest to it; the mention keeps the largest
         picked = [None if h.form.startswith("handover") and h.start and lows[h.start - 1] in ("i", "he", "she")
                   else _pick_count(quantities, sent[h.start].idx - sent.start_char, ("people", "bare"),
-                                   single_ok=h.form == "event" or h.form == "base" and lows[h.start].endswith("s"),
+                                   single_ok=h.form == "event" or h.form == "base" and (
+                                       lows[h.start].endswith("s") or lows[max(0, h.start - 2):h.start] in (
+                                           ["managed", "to"], ["succeeded", "to"])),  # "he managed to escape"
                                    sent_text=sent_text)
                   for h in events or [anchor]]  # "Army officer defects to Thailand"; "Two friends helped me, and I
         # handed them my rifle": the one who handed it over, counted where he left
@@ -701,7 +708,9 @@ class MentionRules:
                 or _lone_defector(quantities, [sent[h.start].idx - sent.start_char for h in events or [anchor]
                                                if _lone_anchor(h, lows)], sent_text)),
             "named": _name_key(sent_text[people.start:people.end], self.nouns) if kind == "defection" \
-            and modality == "report" and people is not None and people.single and people.value == 1 else None,
+            and modality == "report" and people is not None and people.single and people.value == 1
+            and not re.match(r"(?:an?|another|the)\s", sent_text[people.start:people.end], re.I) else None,
+            # ("A North Korean soldier" is no name: only a titled or aged name is)
             "people_count": people.value if people else None,
             "count_qualifier": people.qualifier if people else None,
             "weapons_count": weapons_total,
@@ -751,6 +760,8 @@ _FLED_CAPTIVITY = re.compile(r"\b(?:fled|escaped|fleeing|escaping|broke\s+out\s+
                              re.I)
 _NATIONALS = frozenset("koreans cubans eritreans russians ukrainians venezuelans syrians iranians chinese burmese "
                        "nationals citizens".split())
+_QUIT_FORCE = frozenset("escaped escape escaping deserted desert deserting quit quitting left leave leaving".split())
+_ARMED_FORCE = frozenset("army military tatmadaw".split())
 _WENT_BACK = frozenset("withdrew retreated pulled".split())
 _GIVING = frozenset("given gave giving provided providing offered offering granted granting".split())
 _WILDERNESS = frozenset("forest forests forested jungle jungles woods mountains hills caves monastery monasteries".split())
