@@ -410,6 +410,10 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         if tok.lower in ("and", "&") and head is not None and head[1] == "force" and any(
                 nouns.get(t.lower) == "people" for t in toks[k + 1:k + 6]):
             continue  # "64 military and police personnel", "100 regime and pro-junta militia troops": one phrase
+        if tok.lower == "and" and k > j and toks[k - 1].text[:1].isupper() and k + 1 < len(toks) \
+                and toks[k + 1].text[:1].isupper() and toks[k + 1].kind == "word" and any(
+                    nouns.get(t.lower) == "people" for t in toks[k + 2:k + 4]):
+            continue  # "over 100 Boko Haram and ISWAP members": two named groups, one count
         if tok.kind == "num" and k > j and toks[k - 1].lower in _UNIT_NAMES and k + 1 < len(toks) \
                 and nouns.get(toks[k + 1].lower) == "people":
             continue  # "41 Light Infantry Brigade 143 troops": the unit's number inside the phrase
@@ -457,7 +461,7 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         if not re.search(r"\b(forces?|army|military|police|navy|battalions?|units?|tatmadaw|"
                          r"pdfs?|ldfs?|militias?|armed|guerrillas?|insurgents?|resistance|rebels?|guards?|gendarmerie)\b", window) and not any(
                     t.text.isupper() and 2 <= len(t.text) <= 6 and t.lower not in _PARTY_ACRONYMS
-                    for t in toks[k + 1:k + 5]):  # "23 members of the KKO": an armed group's acronym
+                    for t in toks[j:k] + toks[k + 1:k + 5]):  # "23 members of the KKO", "100 ISWAP members": an acronym
             return None
     return head
 
