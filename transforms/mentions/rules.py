@@ -79,12 +79,17 @@ _VAGUE_GROUP = re.compile(r"\b(?:dozens|hundreds|thousands|scores|several|numero
                           r"a\s+(?:growing\s+|large\s+|small\s+|rising\s+)?number)\s+(?!\d|about\b|around\b)(?:of\s+)?"
                           r"((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)  # not "some 200 soldiers"
 _COMRADES = re.compile(r"\b(?:his|her|their|fellow)\s+(?:fellow\s+|former\s+)?(?:colleagues|comrades|men)\b", re.I)
+_THEY_BROUGHT = (r"(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)?(?:also\s+)?(?:brought|carried(?!\s+out)|"
+                 r"handed\s+over|laid\s+down|came\s+with|arrived\s+with|yielded|turned\s+over|surrendered(?=\s+(?:\w+\s+){0,4}?"
+                 r"(?:firearms|weapons|guns|rifles?|pistols?|revolvers?|carbines?)\b))\b")
+_THE_DEFECTORS = (r"the\s+(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|group|conscripts|rebels|fighters|"
+                  r"insurgents|militants|returnees|surrenderers|surrenderees|duo|pair|trio)")
+# "They brought two rifles", "Four of them carried out their MA-1 rifles", "X said the surrenderees yielded 11 firearms"
+# (after "X said", only a noun names the defectors: "villagers said they had brought 40 rifles" is the villagers)
 _BROUGHT_BY_THEM = re.compile(
-    r"(?:according\s+to\s+[^,]{1,60},\s*)?(?:they|the\s+(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|group|"
-    r"conscripts|rebels|fighters|insurgents|militants|returnees|surrenderers|surrenderees|duo|pair|trio)|\w+\s+of\s+them)\s+"
-    r"(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)?(?:also\s+)?(?:brought|carried(?!\s+out)|"
-    r"handed\s+over|laid\s+down|came\s+with|arrived\s+with|yielded|turned\s+over|surrendered(?=\s+(?:\w+\s+){0,4}?"
-    r"(?:firearms|weapons|guns|rifles?|pistols?|revolvers?|carbines?)\b))\b", re.I)
+    rf"(?:(?:according\s+to\s+[^,]{{1,60}},\s*)?(?:they|{_THE_DEFECTORS}|\w+\s+of\s+them)|"
+    rf"(?:[^.;\"“”]|\.(?=\s[A-Z])){{1,120}}?\s(?:said|says|added|noted)\s+(?:that\s+)?{_THE_DEFECTORS})\s+{_THEY_BROUGHT}",
+    re.I)  # ("Capt. Bala Tumayo ... said": a title's full stop)
 _FLED_THE_ARMY = re.compile(r"\b(?:campaign|crackdown|violence|attacks?|operations?|offensive|persecution|atrocities|abuses|"
                             r"air\s*strikes|shelling|clearance)\b[^.;]{0,40}?\bby\s+(?:the\s+)?(?:myanmar\s+|burmese\s+)?"
                             r"(?:military|army|junta|tatmadaw|regime|troops)\b", re.I)
