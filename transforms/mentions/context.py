@@ -182,6 +182,7 @@ class StoryContext(NamedTuple):
     held_for_service: bool  # the teller was drafted and held for the army: "we ran" is a desertion
     forced_porters: bool  # people were made to carry for the army: "porters" in it are forced porters
     defection_story: bool = True  # the story speaks of defecting, deserting or asylum anywhere (headline included)
+    press_gang: bool = False  # the headline tells of people taken to fight or drafted: abductions in it are for the army
 
 
 def story_context(text: str) -> StoryContext:
@@ -194,7 +195,13 @@ def story_context(text: str) -> StoryContext:
     held = bool(_DRAFT_VOCABULARY.search(text)) and bool(_HELD_FOR_SERVICE.search(text))  # the cheap test first
     porters = "porter" in text.lower() and bool(_FORCED_PORTERS.search(text))
     return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), retreat, held, porters,
-                        bool(_DEFECTION_VOCABULARY.search(text)))
+                        bool(_DEFECTION_VOCABULARY.search(text)), bool(_PRESS_GANG_HEADLINE.search(text.split("\n", 1)[0])))
+
+
+# "Rohingya families torn apart by conscription", "boys kidnapped to fight in Myanmar", "forced to join the army"
+_PRESS_GANG_HEADLINE = re.compile(r"\b(?:conscript\w*|forcibly\s+recruit\w*|forced\s+recruitment|military\s+service|"
+                                  r"(?:abducted|kidnapped|taken|snatched|trafficked)\s+(?:\w+\s+){0,2}?to\s+fight|"
+                                  r"forced\s+(?:in)?to\s+(?:join|fight|serve))\b", re.I)
 
 
 # soldiers who cross into a country far from Myanmar ("33 soldiers crossed into Turkey") defect only in a story that
@@ -235,12 +242,14 @@ _JUNTA_SOURCE = re.compile(r"\b(?:junta|military\s+council|regime|state[\s-]+(?:
                            r"newspapers?|broadcaster)|tatmadaw|sac)\b", re.I)
 _FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ran|refuge|shelter|surrendered)\b[^.;]{0,50}?"
                              r"\b(?:into|to|in)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|thailand|bangladesh|"
-                             r"assam\s+rifles|tajikistan|uzbekistan|iran|pakistan|cameroon|chad|niger)\b", re.I)
+                             r"assam\s+rifles|china|laos|yunnan|tajikistan|uzbekistan|iran|pakistan|cameroon|chad|niger)\b", re.I)
 _ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out seek_refuge".split())
 _WITHDRAWAL_TRIGGERS = frozenset("leave_post desert walk_out flee_abroad".split())
 _ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|attacks?)|after\s+(?:the\s+)?(?:fighting|clashes|clashing)|"
                          r"fled\s+(?:the\s+)?(?:fighting|clashes)|to\s+avoid\s+(?:(?:a|the|further)\s+)?(?:loss\s+of\s+(?:life|lives)|casualties|bloodshed|being\s+killed)|"
                          r"amid(?:st)?\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:conflict|clashes|fighting|attacks?|offensive|gunfights?|battles?)|"
+                         r"(?:due\s+to|because\s+of)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:clashes|fighting|attacks?|offensive|battles?)|"
+                         r"from\s+(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}?(?:offensive|onslaught|assault)|"
                          r"in\s+(?:the\s+)?face\s+of\s+(?:[\w-]+\s+){0,2}?(?:attacks?|offensive)|to\s+save\s+their\s+lives|"
                          r"following\s+(?:the\s+)?(?:clashes|attacks?|fighting|a\s+clash)|amid\s+(?:fierce\s+|heavy\s+)?fighting|"
                          r"(?:camps?|bases?|posts?|outposts?)\s+(?:was|were)\s+attacked|"
@@ -261,5 +270,9 @@ _WITHDRAWAL = re.compile(r"\b(?:withdrew|retreated|fell\s+back|falls?\s+back|pul
                          r"\b[^.!?]{0,60}?\b(?:to|into|towards)\s+(?:the\s+)?(?:\w+\s+){0,4}?"
                          r"(?:headquarters|hq|base|command|garrison|battalion|station)\b"
                          r"|\b(?:withdrew|withdrawn|withdraw|retreated)\s+from\s+(?:their|its|the)\s+(?:\w+\s+){0,2}?"
-                         r"(?:bases?|positions?|posts?|camps?|outposts?)\b", re.I)
+                         r"(?:bases?|positions?|posts?|camps?|outposts?)\b"
+                         # "three camps had been abandoned and fled by the military council": the junta pulled out
+                         r"|\b(?:camps?|bases?|posts?|outposts?|positions?)\s+(?:that\s+)?(?:had\s+been|have\s+been|has\s+been|were|was)\s+"
+                         r"abandoned\b[^.!?]{0,30}?\bby\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:council|junta|regime|military|army|troops)\b",
+                         re.I)
 _WITHDRAWAL_TO_TOWN = re.compile(r"\b(?:withdrew|withdrawn|retreated|fell\s+back|pulled\s+back)\s+to\s+[A-Z][a-z]+")  # "withdrew to Monywa"

@@ -179,7 +179,10 @@ _GENERAL = re.compile(r"\b(?:many|most|some|several|often|usually|thousands|hund
 def _forced_deserter(sentence: str) -> bool:
     """"He was forcibly recruited" is this deserter's story; "many of those who defect were ..." is a generality."""
     found = _FORCED_INTO_ARMY.search(sentence)
-    return found is not None and not _GENERAL.search(sentence[:found.start()])
+    if found is None:
+        return False
+    before = sentence[:found.start()]  # "most of the defectors were forcibly recruited": these deserters, counted
+    return not _GENERAL.search(before) or bool(re.search(r"\b(?:most|many|some)\s+of\s+(?:the|them|these)\b", before, re.I))
 
 
 # "'I was drafted in May. In August, I walked away'", "Five abducted youths escape junta custody, reach PDF": a

@@ -376,6 +376,14 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         j += 2  # "30-odd soldiers"
     if j < len(toks) and toks[j].lower in _BARE_SUBJECT:
         return j - 1, "bare"
+    named = j + (j < len(toks) and toks[j].lower in ("suspected", "alleged", "former"))
+    name_end = named
+    while name_end < len(toks) and name_end - named < 3 and toks[name_end].kind == "word" and toks[name_end].text[:1].isupper():
+        name_end += 1
+    verb = name_end + 1 + (name_end + 1 < len(toks) and toks[name_end + 1].lower.endswith("ly"))  # "have willingly"
+    if name_end > named and name_end < len(toks) and toks[name_end].lower in ("have", "had", "has") \
+            and verb < len(toks) and toks[verb].lower in _BARE_SUBJECT:
+        return j - 1, "bare"  # "146 suspected Boko Haram have surrendered": a group's name for its members
     if j + 1 < len(toks) and toks[j].lower == "who" and toks[j + 1].lower in _BARE_SUBJECT:
         return j - 1, "bare"  # "adding to the 14,000 who defected"
     if j + 1 < len(toks) and toks[j].lower == "in" and (toks[j + 1].lower in ("total", "all") or (
@@ -459,7 +467,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         # "506 members of PDF groups", "40 PDF members": members of an armed group count too
         window = " ".join(t.lower for t in toks[j:k] + toks[k + 1:k + 10])
         if not re.search(r"\b(forces?|army|military|police|navy|battalions?|units?|tatmadaw|"
-                         r"pdfs?|ldfs?|militias?|armed|guerrillas?|insurgents?|resistance|rebels?|guards?|gendarmerie|fighters)\b", window) and not any(
+                         r"pdfs?|ldfs?|militias?|armed|guerrillas?|insurgents?|resistance|rebels?|guards?|gendarmerie|fighters|boko|taliban|"
+                         r"qaeda|shabaab|isis|farc)\b", window) and not any(
                     t.text.isupper() and 2 <= len(t.text) <= 6 and t.lower not in _PARTY_ACRONYMS
                     for t in toks[j:k] + toks[k + 1:k + 5]):  # "23 members of the KKO", "100 ISWAP members": an acronym
             return None
@@ -537,6 +546,13 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
                             False, casualty), head[0] + 1
     if value == 1 and j < len(toks) and toks[j].lower == "of":
         return None  # "one of the soldiers" picks a person out, it does not count them
+    if j < len(toks) and toks[j].lower == "other" and i > 1 and toks[i - 1].lower == "and" \
+            and nouns.get(toks[i - 2].lower) == "people" and not toks[i - 2].lower.endswith("s") \
+            and i > 2 and toks[i - 3].lower in ("its", "his", "their", "the", "a"):
+        head = _noun_phrase(toks, j + 1, nouns)
+        if head is not None and head[1] == "people":  # "its leader and five other NPA guerrillas": six
+            return Quantity(value + 1, qualifier, "people", toks[head[0]].lower, toks[i - 3].start, toks[head[0]].end,
+                            False, False), head[0] + 1
     group = _sized_group(toks, i, j)
     if group is not None:
         return Quantity(value, qualifier, "people", toks[group].lower, toks[q_start].start, toks[group].end, False,

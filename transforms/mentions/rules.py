@@ -307,7 +307,7 @@ class MentionRules:
                 valid = [h for h in hits if h.kind == kind and self._valid(h, sent, lows, quantities, self._force_ok(
                     h, lows, has_force, armed, near_force,
                     not non_military and any(self._force_at(sents, j, force_cache) for j in (k + 1, k + 2)
-                                             if j < len(sents))))]
+                                             if j < len(sents))), story.press_gang)]
                 if not valid:
                     continue
                 # "reportedly" is an attributed report when the sentence or a neighbour names a source
@@ -509,7 +509,8 @@ class MentionRules:
                 prev = low
         return cache[j]
 
-    def _valid(self, hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Quantity], force_ok: bool) -> bool:
+    def _valid(self, hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Quantity], force_ok: bool,
+               press_gang: bool = False) -> bool:
         """Context checks that keep 'a manufacturing defect' or 'the NBA draft' out."""
         prev = lows[hit.start - 1] if hit.start > 0 else ""
         nxt = lows[hit.end] if hit.end < len(lows) else ""
@@ -597,11 +598,11 @@ class MentionRules:
                 or _POLITICAL_JOINERS.intersection(lows[max(0, hit.start - 6):hit.start])):
             return False  # "joined the opposition rally", "the rebels' commanders", "the police minister joined the opposition"
         if hit.kind == "conscription":
-            return self._conscription_ok(hit, lows, prev, nxt)
+            return self._conscription_ok(hit, lows, prev, nxt, press_gang)
         return True
 
     @staticmethod
-    def _conscription_ok(hit: _Hit, lows: Sequence[str], prev: str, nxt: str) -> bool:
+    def _conscription_ok(hit: _Hit, lows: Sequence[str], prev: str, nxt: str, press_gang: bool = False) -> bool:
         words = set(lows)
         if hit.trigger == "draft":
             # "a draft (supplemental spending) bill": the document sense, up to two modifiers away
@@ -627,6 +628,8 @@ class MentionRules:
             return True  # "to recruit 30 youths per village tract": a quota is compulsion, for the army or a militia
         if hit.trigger in _VOLUNTARY_IN_MILITIA and _MILITIA.intersection(words) and not _COMPULSION.intersection(words):
             return False  # "Pyu Saw Htee members recruiting volunteers": militia recruitment is not compulsory service
+        if hit.trigger == "abduction" and press_gang:
+            return True  # a story told as press-ganging ("boys kidnapped to fight"): its abductions are for the army
         if hit.trigger in ("abduction", "lottery", "recruitment_quota", "mobilisation", "enlisted"):
             return bool(_RECRUITMENT_CONTEXT.intersection(words))  # not kidnappings or a state lottery
         if hit.trigger == "recruits":  # "recruits are taught ..." is ordinary enlistment
