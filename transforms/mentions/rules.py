@@ -611,6 +611,9 @@ class MentionRules:
                                                    "earlier", "latest", "nba", "nfl", "nhl")):
                 return False
             # "bills ... have been drafted": a document written, nobody called up
+            if hit.form == "event" and (_DOC_NOUNS - {"of", "class", "round", "pick", "picks", "report"}).intersection(
+                    lows[max(0, hit.start - 3):hit.start]) and prev in ("was", "were", "been", "is", "are", "being"):
+                return False  # "the 2008 constitution was drafted and approved", whatever the sentence says of the army
             if hit.form == "event" and _DOC_NOUNS.intersection(lows[:hit.start]) and not (
                     _CONSCRIPTION_CONTEXT - {"draft", "law", "ward", "called"}).intersection(words):
                 return False
