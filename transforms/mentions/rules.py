@@ -275,7 +275,7 @@ class MentionRules:
                                                  and _ABROAD.intersection(lows[h.end:h.end + 4])
                                                  # "surrendered before the paramilitary force 'Assam Rifles' in
                                                  # Mizoram": to a foreign force, named later in the clause
-                                                 or h.trigger == "surrender" and _FOREIGN_FORCES.intersection(
+                                                 or h.trigger == "surrender" and _FOREIGN.intersection(
                                                      lows[h.end:h.end + 12]))]
                 if _AFTER_OVERRUN.search(sent_text):  # "they fled with their arms after their camps were overrun"
                     hits = [h for h in hits if h.kind != "defection" or _goes_to_resistance(lows[h.end:h.end + 8])]
@@ -882,9 +882,9 @@ _INSTITUTION_SUBJECT = frozenset("military army junta regime tatmadaw military's
 _GENERIC_MEMBERS = frozenset("men man personnel members member staff officers officer".split())
 _ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagaland assam indian thai bangladeshi bgb indo "
                     "border".split())
+_FOREIGN = _ABROAD - {"border", "indo"}  # a foreign country or force, named later in the clause
 _AFTER_OVERRUN = re.compile(r"\b(?:after|when|as)\s+(?:their|its|the)\s+(?:[\w-]+\s+){0,2}?(?:camps?|bases?|posts?|outposts?|"
                             r"positions?|garrison)\s+(?:was|were|had\s+been)\s+(?:overrun|captured|seized|taken)\b", re.I)
-_FOREIGN_FORCES = frozenset("assam bgb indian thai bangladeshi mizoram manipur".split())
 _PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base bases camp camps garrison station "
                             "stations".split())
 _GROUP_AS_PLACE = frozenset("- – controlled held territory territories area areas zone zones".split())
