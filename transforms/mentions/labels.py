@@ -201,6 +201,7 @@ def _leaving_headline(mentions: Sequence[Mention], text: str, facts: DocFacts) -
 _ANOTHER = re.compile(r"\s*(?:\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b[^.;]{0,80}?\b"
                       r"(?:(?:came|went|arrived|fled|left|crossed|escaped)\s+(?:over\s+)?with|joined)\s+them\b|"  # "Four police
                       # officers came with them": four more
+                      r"[^.;]{0,40}?\b(?:a|another)\s+similar\s+(?:incident|case|surrender)\b|"  # "A similar incident ... where two"
                       r"\s*[\"“‘']?\s*(?:in\s+)?another\s+(?:\d|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|group|"
                       r"batch|of|defectors?|deserters?|soldiers?|officers?|police\w*|privates?|corporals?|sergeants?|captains?|"
                       r"majors?|lieutenants?|members?|recruits?|conscripts?|m[ae]n|personnel|troops?)\b)|\s*(?:similarly|likewise)\b|\s*(?:the|a)\s+(?:second|third|fourth|fifth)\s+(?:soldier|policeman|officer|defector|deserter|conscript|man)\b|\s*(?:\d[\d,]*|[a-z]+)\s+more\b|[^.;]{0,80}?\banother\s+(?:[\w,-]+\s+){0,2}?(?:soldiers?|troops?|police\w*|"

@@ -473,6 +473,9 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
         if companions:
             c = companions[0]  # "with four fellow soldiers" already counts the one they are fellows of
             return c if " fellow " in sent_text[c.start:c.end] else c._replace(value=c.value + 1)
+        if _WITH_ANOTHER.match(sent_text, anchor_char):  # "Aden Obe surrendered with another al-Shabab official": two
+            one = min(before, key=lambda q: anchor_char - q.end)
+            return one._replace(value=one.value + 1, single=False)
     if before:
         return min(before, key=lambda q: anchor_char - q.end)
     after = [q for q in usable if q.start > anchor_char and q.start - anchor_char <= 120
@@ -481,6 +484,9 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     return min(after, key=lambda q: q.start - anchor_char) if after else None
 
 
+_WITH_ANOTHER = re.compile(r"\w+(?:\s+[\w-]+){0,9}?\s+(?:along\s+|together\s+)?with\s+another\s+(?:[\w-]+\s+){0,2}?"
+                           r"(?:official|member|commander|fighter|soldier|officer|policeman|leader|comrade|militant|"
+                           r"deserter|defector|man)\b", re.I)
 _WITH_COMPANIONS = re.compile(r"\b(?:with|alongside)\s+$", re.I)
 _LED_BY = re.compile(r"\b(?:led|headed|commanded)\s+by\s+$", re.I)
 _UNIT_THEN_INCLUDING = re.compile(r"\b(?:battalion|brigade|regiment|unit|company|column|outpost|camp|base|garrison|"
