@@ -92,9 +92,23 @@ def phrase_variants(pattern: str) -> set[str]:
 def _hard_wrap(doc: Doc, i: int, j: int) -> bool:
     """A single line break inside a sentence of hard-wrapped text (old mail archives, plain-text wires): the line
     before is long and ends mid-sentence, and the next goes on in lower case ("About 20 soldiers / have deserted")."""
-    if doc[i].text.count("\n") != 1 or i == 0 or doc[i - 1].is_punct or not doc[j].text[:1].islower():
+    if doc[i].text.count("\n") != 1 or i == 0 or doc[i - 1].is_punct:
         return False
-    return doc[i].idx - doc_text(doc).rfind("\n", 0, doc[i].idx) - 1 >= 45
+    line = doc[i].idx - doc_text(doc).rfind("\n", 0, doc[i].idx) - 1
+    if doc[j].text[:1].islower():
+        return line >= 45
+    # "... attending military training in Shan / State East's Kengtung have deserted": in text wrapped throughout,
+    # a line that stops mid-sentence goes on even when the next word is a name
+    return line >= 60 and _wrapped_throughout(doc)
+
+
+def _wrapped_throughout(doc: Doc) -> bool:
+    """Most long lines end mid-sentence: the text was hard-wrapped at a fixed width (computed once per document)."""
+    if "nw_wrapped" not in doc.user_data:
+        long = [line.rstrip() for line in doc_text(doc).split("\n") if len(line.rstrip()) >= 60]
+        open_ended = sum(not line.endswith((".", "!", "?", ":", '"', "”", ")", "’", "'")) for line in long)
+        doc.user_data["nw_wrapped"] = len(long) >= 4 and open_ended * 2 >= len(long)
+    return doc.user_data["nw_wrapped"]
 
 
 class SentenceRules:

@@ -182,7 +182,7 @@ class StoryContext(NamedTuple):
     held_for_service: bool  # the teller was drafted and held for the army: "we ran" is a desertion
     forced_porters: bool  # people were made to carry for the army: "porters" in it are forced porters
     defection_story: bool = True  # the story speaks of defecting, deserting or asylum anywhere (headline included)
-    press_gang: bool = False  # the headline tells of people taken to fight or drafted: abductions in it are for the army
+    press_gang: bool = False  # people taken to fight or demanded for the army: its abductions and lotteries are a draft
 
 
 def story_context(text: str) -> StoryContext:
@@ -195,9 +195,13 @@ def story_context(text: str) -> StoryContext:
     held = bool(_DRAFT_VOCABULARY.search(text)) and bool(_HELD_FOR_SERVICE.search(text))  # the cheap test first
     porters = "porter" in text.lower() and bool(_FORCED_PORTERS.search(text))
     return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), retreat, held, porters,
-                        bool(_DEFECTION_VOCABULARY.search(text)), bool(_PRESS_GANG_HEADLINE.search(text.split("\n", 1)[0])))
+                        bool(_DEFECTION_VOCABULARY.search(text)),
+                        bool(_PRESS_GANG_HEADLINE.search(text.split("\n", 1)[0]) or _MEN_DEMANDED.search(text)))
 
 
+# "soldiers told the village headman they wanted 30 men to join the army": a quota, so its lottery is a draft
+_MEN_DEMANDED = re.compile(r"\b(?:wanted|demanded|ordered|required|asked\s+for)\s+(?:\d+|[a-z]+)\s+(?:men|youths|young\s+men|"
+                           r"recruits)\s+(?:from\s+\w+\s+)?(?:to\s+(?:join|serve\s+in)\s+the\s+(?:army|military|militia))", re.I)
 # "Rohingya families torn apart by conscription", "boys kidnapped to fight in Myanmar", "forced to join the army"
 _PRESS_GANG_HEADLINE = re.compile(r"\b(?:conscript\w*|forcibly\s+recruit\w*|forced\s+recruitment|military\s+service|"
                                   r"(?:abducted|kidnapped|taken|snatched|trafficked)\s+(?:\w+\s+){0,2}?to\s+fight|"

@@ -77,6 +77,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         window = lows[cs:min(len(lows), hit.end + 6)]
         if hit.kind == "conscription":
             return bool(_CONSCRIPTION_EVENT_VERBS.intersection(window)) and not _MODALS.intersection(window)
+        if _AS_CAUSE.intersection(lows[max(cs, i - 6):i]) and not any(
+                q.category == "people" and not q.single and q.start > trigger_char for q in quantities):
+            return False  # "ranks diminished by heavy casualties and widespread defections": a cause, not an event
         if named_act(hit, sent, lows):
             return True  # "The defection of Abuagla Keikal, a senior RSF commander, to the army marks ...": it happened
         if prev == "a" and lows[i] in ("defector", "deserter"):
@@ -183,6 +186,7 @@ _DECIDED_AT_LAST = frozenset("recently eventually finally later subsequently ult
 _DATED_ACT = re.compile(r"(?:(?:to|with|from)\s+(?:\S+\s+){1,3})?(?:earlier\s+)?(?:on|in|last|this)\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|"
                         r"january|february|march|april|june|july|august|september|october|november|december|monday|"
                         r"tuesday|wednesday|thursday|friday|saturday|sunday|week|month|year|(?:19|20)\d\d)\b")
+_AS_CAUSE = frozenset("by amid amidst despite".split())
 _CAUSATIVE = frozenset("pushed prompted drove compelled".split())
 _CROSSED_OVER = frozenset("walked crossed swam fled drove flew sailed ran escaped".split())
 _FOILED = frozenset("tried trying caught arrested shot killed failed foiled stopped captured detained".split())

@@ -468,7 +468,7 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         window = " ".join(t.lower for t in toks[j:k] + toks[k + 1:k + 10])
         if not re.search(r"\b(forces?|army|military|police|navy|battalions?|units?|tatmadaw|"
                          r"pdfs?|ldfs?|militias?|armed|guerrillas?|insurgents?|resistance|rebels?|guards?|gendarmerie|fighters|boko|taliban|"
-                         r"qaeda|shabaab|isis|farc)\b", window) and not any(
+                         r"qaeda|shabaab|isis|farc|militants?|outfits?|liberation|front)\b", window) and not any(
                     t.text.isupper() and 2 <= len(t.text) <= 6 and t.lower not in _PARTY_ACRONYMS
                     for t in toks[j:k] + toks[k + 1:k + 5]):  # "23 members of the KKO", "100 ISWAP members": an acronym
             return None

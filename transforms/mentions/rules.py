@@ -249,7 +249,8 @@ class MentionRules:
             quantities = find_quantities(sent_text, self.nouns, singles=True)
             sent_ranks = _in_sentence(ranks, sent)
             # "Captain Aung Myo defected to the NUG": a rank that could be a ship's or a team's, going over to the resistance
-            has_force = self._has_force(lows) or any(r.kb_id_ not in _CIVIL_RANKS for r in sent_ranks) or (
+            has_force = self._has_force(lows) or _members_of_force(lows, self.force_words) or any(
+                r.kb_id_ not in _CIVIL_RANKS for r in sent_ranks) or (
                 bool(sent_ranks) and bool(_RESISTANCE_SIDE.intersection(lows)))
             armed = any(self.nouns.get(w) == "weapons" for w in lows)  # "walked out with their rifles"
             # ("from a different company", right after a defection, is a military company)
@@ -460,7 +461,8 @@ class MentionRules:
                     or _members_of_force(lows[cs:cs + 12], self.force_words) or any(
                     w in self.force_words and nxt in _GENERIC_MEMBERS for w, nxt in zip(before, before[1:])):
                 return True  # also "7 navy men", "junta personnel"
-            if near_force and {"they", "he", "she", "them", "defectors", "deserters"}.intersection(before):
+            if near_force and {"they", "he", "she", "them", "defectors", "deserters"}.intersection(before) \
+                    and "asylum" not in lows[hit.start:hit.end]:  # "he is seeking asylum" may be a diplomat's
                 return True
             # "I fled with two grenades and reached the KNLA"; a student's "I joined the PDF" is no defection
             return near_force and bool({"i", "we"}.intersection(before)) and (
@@ -631,7 +633,7 @@ class MentionRules:
             return True  # "to recruit 30 youths per village tract": a quota is compulsion, for the army or a militia
         if hit.trigger in _VOLUNTARY_IN_MILITIA and _MILITIA.intersection(words) and not _COMPULSION.intersection(words):
             return False  # "Pyu Saw Htee members recruiting volunteers": militia recruitment is not compulsory service
-        if hit.trigger == "abduction" and press_gang:
+        if hit.trigger in ("abduction", "lottery") and press_gang:
             return True  # a story told as press-ganging ("boys kidnapped to fight"): its abductions are for the army
         if hit.trigger in ("abduction", "lottery", "recruitment_quota", "mobilisation", "enlisted"):
             return bool(_RECRUITMENT_CONTEXT.intersection(words))  # not kidnappings or a state lottery
@@ -771,6 +773,7 @@ _FLED_CAPTIVITY = re.compile(r"\b(?:fled|escaped|fleeing|escaping|broke\s+out\s+
                              re.I)
 _NATIONALS = frozenset("koreans cubans eritreans russians ukrainians venezuelans syrians iranians chinese burmese "
                        "nationals citizens".split())
+_ARMED_GROUP = frozenset("outfit outfits militant insurgent rebel guerrilla liberation".split())
 _QUIT_FORCE = frozenset("escaped escape escaping deserted desert deserting quit quitting left leave leaving".split())
 _ARMED_FORCE = frozenset("army military tatmadaw".split())
 _WENT_BACK = frozenset("withdrew retreated pulled".split())
@@ -812,6 +815,8 @@ def _members_of_force(words: Sequence[str], force_words: frozenset[str]) -> bool
             j += j < len(words) and words[j] in ("terrorist", "so-called", "fascist")  # "of the terrorist military council"
             if j < len(words) and words[j] in force_words and words[j + 1:j + 2] != ["-"]:
                 return True
+            if _ARMED_GROUP.intersection(words[j:j + 4]):
+                return True  # "three members of the banned militant outfit", "of the National Liberation Front"
     return False
 
 
