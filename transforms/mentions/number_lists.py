@@ -339,6 +339,7 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
              categories: frozenset[str]) -> list[Quantity]:
     """"a soldier", "a rifle", "Captain Aung Ko": counts of one without a numeral, flagged ``single``."""
     taken = [(q.start, q.end) for q in found]
+    aged = "people" in categories and _AGE_BETWEEN_COMMAS.search(text) is not None  # "Thawng Lian, 30, ...": cheap test first
     out: list[Quantity] = []
     i = 0
     while i < len(toks):
@@ -362,7 +363,7 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
                         head[0] + 1)
         if part is None and "people" in categories:
             part = _titled_single(toks, i, nouns)
-        if part is None and "people" in categories:
+        if part is None and aged:
             part = _named_with_age(toks, i, nouns)
         if part is None and i == 0 and "people" in categories and tok.text[:1].isupper():
             part = _headline_subject(toks, nouns)
@@ -373,6 +374,9 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
         out.append(quantity._replace(single=quantity.value == 1, subset=_subset_before(text, quantity.start, 0)))
         i = nxt
     return out
+
+
+_AGE_BETWEEN_COMMAS = re.compile(r",\s*\d\d\s*,")
 
 
 def _named_with_age(toks: Sequence[_Tok], i: int, nouns: NounLexicon) -> Optional[tuple[Quantity, int]]:

@@ -283,7 +283,8 @@ class MentionRules:
             if story.refusers and not (self.force_people - _RECRUIT_WORDS).intersection(lows):
                 hits = [h for h in hits if h.kind != "defection"]  # civilians who refuse the draft are no deserters
             # "800,000 of them fled to Bangladesh following a campaign by the military": they fled the army
-            if _FLED_CAPTIVITY.search(sent_text):  # "personnel who fled the detention camp and entered Bangladesh"
+            if ("fle" in sent_text or "Fle" in sent_text or "scap" in sent_text or "roke" in sent_text) \
+                    and _FLED_CAPTIVITY.search(sent_text):  # "personnel who fled the detention camp and entered Bangladesh"
                 hits = [h for h in hits if h.kind != "defection"]  # prisoners of war getting away, no side switched
             if any(h.trigger in ("flee_abroad", "seek_refuge") for h in hits) and _FLED_THE_ARMY.search(sent_text):
                 hits = [h for h in hits if h.trigger not in ("flee_abroad", "seek_refuge")]
