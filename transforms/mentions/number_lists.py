@@ -16,8 +16,8 @@ import re
 from typing import Optional, Sequence
 
 from newswatch.transforms.mentions.numbers import (
-    NounLexicon, Quantity, _HAS_NUMBER, _NUMBER_WORDS, _WHO_HAVE_DONE, _PLURAL_TITLES, _TITLES, _Tok, _count_at, _is_model, _noun_phrase, _tokens,
-    _word_value, parse_number)
+    NounLexicon, Quantity, _CALIBRE_UNITS as _CALIBRE, _HAS_NUMBER, _NUMBER_WORDS, _WHO_HAVE_DONE, _PLURAL_TITLES,
+    _TITLES, _Tok, _count_at, _is_model, _noun_phrase, _tokens, _word_value, parse_number)
 
 
 def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories: frozenset[str]) -> Optional[tuple[Quantity, int]]:
@@ -319,7 +319,6 @@ def _drop_mixed_totals(text: str, out: list[Quantity]) -> list[Quantity]:
 
 
 _SINGULAR_DETERMINERS = {"the": "people", "his": "weapons", "her": "weapons", "my": "weapons"}
-_CALIBRE = frozenset("mm mm. millimetre millimeter cal cal. calibre caliber".split())
 _NOT_SINGULAR = frozenset("police personnel staff crew people men women militia arms".split())
 
 

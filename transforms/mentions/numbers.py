@@ -415,6 +415,10 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
                 k = close
                 continue
         budget -= 1
+        if tok.text == "." and k + 2 < len(toks) and toks[k + 1].kind == "num" \
+                and toks[k + 2].lower in _CALIBRE_UNITS:
+            k += 2  # "two bolt-action .50 caliber sniper rifles", "a Springfield .30 caliber rifle": a calibre inside
+            continue
         if tok.lower in ("and", "&") and head is not None and head[1] == "force" and any(
                 nouns.get(t.lower) == "people" for t in toks[k + 1:k + 6]):
             continue  # "64 military and police personnel", "100 regime and pro-junta militia troops": one phrase
@@ -503,7 +507,7 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     if parsed is None:
         return None
     value, j = parsed
-    if j + 1 < len(toks) and toks[j].lower in ("caliber", "calibre", "cal"):
+    if j + 1 < len(toks) and toks[j].lower in _CALIBRE_UNITS:
         k = j + 1
         while k < len(toks) and toks[k].text == ".":
             k += 1

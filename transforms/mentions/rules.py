@@ -80,10 +80,12 @@ _VAGUE_GROUP = re.compile(r"\b(?:dozens|hundreds|thousands|scores|several|numero
                           r"((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)  # not "some 200 soldiers"
 _COMRADES = re.compile(r"\b(?:his|her|their|fellow)\s+(?:fellow\s+|former\s+)?(?:colleagues|comrades|men)\b", re.I)
 _THEY_BROUGHT = (r"(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)?(?:also\s+)?(?:brought|carried(?!\s+out)|"
-                 r"handed\s+over|laid\s+down|came\s+with|arrived\s+with|yielded|turned\s+over|surrendered(?=\s+(?:\w+\s+){0,4}?"
+                 r"handed\s+over|laid\s+down|came\s+with|arrived\s+with|yielded|turned\s+over|turned\s+in|handed\s+in|"
+                 r"deposited|submitted|surrendered(?=\s+(?:\w+\s+){0,4}?"
                  r"(?:firearms|weapons|guns|rifles?|pistols?|revolvers?|carbines?)\b))\b")
-_THE_DEFECTORS = (r"the\s+(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|group|conscripts|rebels|fighters|"
-                  r"insurgents|militants|returnees|surrenderers|surrenderees|duo|pair|trio)")
+_THE_DEFECTORS = (r"the\s+(?:surrendered\s+)?(?:[\w()-]+\s+){0,2}?(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|"
+                  r"group|conscripts|rebels|fighters|insurgents|militants|returnees|surrenderers|surrenderees|duo|pair|trio|"
+                  r"cadres|members|guerrillas)")  # also "the seven BIFF members", "the surrendered militants"
 # "They brought two rifles", "Four of them carried out their MA-1 rifles", "X said the surrenderees yielded 11 firearms"
 # (after "X said", only a noun names the defectors: "villagers said they had brought 40 rifles" is the villagers)
 _BROUGHT_BY_THEM = re.compile(
@@ -347,11 +349,11 @@ class MentionRules:
                 draft["weapons_count"] = reports[j]["weapons_count"]
         _add_among_parts(reports, sents, text)
         for k, draft in reports.items():
-            # "They brought two rifles with them," up to five sentences on: what the same people brought, told later
-            for j in range(k + 1, min(k + 6, len(sents))) if draft["modality"] == "report" and draft["weapons_count"] is None \
+            # "They brought two rifles with them," up to eight sentences on: what the same people brought, told later
+            for j in range(k + 1, min(k + 9, len(sents))) if draft["modality"] == "report" and draft["weapons_count"] is None \
                     and (draft["people_count"] or draft["lone"]) else ():
-                if j in reports:
-                    break
+                if j in reports and (reports[j]["people_count"] is not None or reports[j]["weapons_count"] is not None):
+                    break  # another counted event; an uncounted "The cadres laid down their weapons" is the same one
                 draft["weapons_count"] = self._weapons_brought(sents[j])
                 if draft["weapons_count"] is not None:
                     break
@@ -381,7 +383,9 @@ class MentionRules:
         text = sent.text.lstrip("\"“‘' ")
         if not _BROUGHT_BY_THEM.match(text):
             return None
-        return list_total([q for q in find_quantities(text, self.nouns) if not (q.subset or q.casualty or q.qualifier == "range")],
+        # ("deposited an AK-56 rifle, a MQ-81 rifle and a HK-33 rifle": firearms named one by one count too)
+        return list_total([q for q in find_quantities(text, self.nouns, singles=True)
+                           if q.category == "weapons" and not (q.subset or q.casualty or q.qualifier == "range")],
                           text, "weapons", self.nouns)
 
     def _counts_from_next(self, draft: dict, nxt: Span) -> None:
