@@ -74,6 +74,7 @@ def _subset_before(text: str, start: int, prev_end: int) -> bool:
                 or _SUBSET_CLAUSE.search(text[max(prev_end, start - 60):start]))
 
 
+_BRACKETED_NOUN = re.compile(r"(\d[\d,]*\s*)\(([a-z]+)\)")
 _AND_CHILDREN = re.compile(r"\s*(?:,\s*)?and\s+(?:\d[\d,]*\s+|[a-z]+\s+)?(?:their\s+)?(?:children|kids|minors)\b", re.I)
 _AMONG_THE = re.compile(r"\bamong\s+(?:the|these|those)\s+$", re.I)
 _BRACKETED = re.compile(r"\[\s*([^\[\]]*?\w)\s*\]")
@@ -104,6 +105,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         text = text.replace("“", " ").replace("”", " ")  # 'two “senior colonels” have defected'; offsets unchanged
     if "(" in text:  # translated statements bracket numbers: "(12) soldiers ... with (8) firearms"; offsets unchanged
         text = _BRACKETED_NUMBER.sub(lambda m: f" {m.group(1)} ", text)
+        # "Exactly 32 (soldiers) joined the rebels": an editor's noun after the count
+        text = _BRACKETED_NOUN.sub(lambda m: f"{m.group(1)} {m.group(2)} ", text)
     toks = _tokens(text)
     raw: list[tuple[Quantity, int, int]] = []  # quantity, first token index, next index
     i = 0

@@ -92,7 +92,7 @@ _BARE_SUBJECT = frozenset("had have has were are was is defected surrendered des
 _TOKEN = re.compile(
     r"(?P<model>[A-Za-z]+-?\d+[A-Za-z0-9]*(?:-\d+)?|(?-i:BA|MA|AK|MG|HK) \d{1,3}\b|(?-i:[A-Z])\.\d{2,3}\b)"  # model names ("G3", "AK-47",
     # "MA-1", "BA 63", "M.79") are words
-    r"|(?P<num>\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?(?:/\d+)?)"
+    r"|(?P<num>\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|\d+(?:\.\d+)?(?:/\d+)?)"
     r"|(?P<word>[^\W\d_]+(?:[-'’][^\W\d_]+)*)"
     r"|(?P<punct>\S)"
 )
@@ -153,7 +153,7 @@ def _digits_value(text: str) -> Optional[int]:
         return None  # "27/2010": a law or case number, never a count
     if "," in text and not re.fullmatch(r"\d{1,3}(?:,\d{3})+", text):
         return None
-    digits = text.replace(",", "")
+    digits = re.sub(r"[,\s\u00a0\u202f]", "", text)  # "2,053", "2 053" (a space between thousands)
     if "." in digits:
         whole, _, fraction = digits.partition(".")
         if fraction.strip("0") or not whole.isdigit():
@@ -162,7 +162,7 @@ def _digits_value(text: str) -> Optional[int]:
     if not digits.isdigit() or len(digits) > len(str(_MAX_COUNT)):
         return None
     value = int(digits)
-    return value if value <= _MAX_COUNT else None
+    return value if 0 < value <= _MAX_COUNT else None  # nobody counts zero defectors
 
 
 def _parse_at(toks: Sequence[_Tok], i: int) -> Optional[tuple[int, int]]:

@@ -881,7 +881,8 @@ _VACATED = frozenset("left abandoned leave leaves abandon abandons leaving aband
 _POSITIONS = frozenset("post posts position positions outpost outposts base bases camp camps station stations garrison "
                        "checkpoint checkpoints compound".split())
 _SIDES = frozenset("rebels insurgents guerrillas opposition taliban mutineers".split())
-_AFTER_SIDE = frozenset("in on at after with and to since near under who that which when as from last this during".split())
+_AFTER_SIDE = frozenset("in on at after with and to since near under who that which when as from last this during today "
+                         "yesterday earlier recently".split())
 _POLITICAL_JOINERS = frozenset("minister ministers mp mps lawmaker lawmakers politician politicians leader party".split())
 _CIVILIANS = frozenset("teacher teachers doctor doctors nurse nurses professionals professional students student "
                        "engineers civilians villagers lecturers journalists workers diplomats diplomat ambassador "
