@@ -265,7 +265,8 @@ _ACT_NOUNS = frozenset("deserter deserters defector defectors surrenderer surren
 
 def _alleged_who(lows: Sequence[str], k: int, trigger: int, nouns: dict[str, str]) -> bool:
     """"five alleged NPA rebels surrendered": "alleged" names who they are, before the act; not "the alleged deserters"."""
-    head = next((j for j in range(k + 1, min(k + 5, trigger)) if nouns.get(lows[j]) == "people"), None)
+    end = min(k + 5, trigger) if k < trigger else min(k + 5, len(lows))  # also "..., including the alleged leader"
+    head = next((j for j in range(k + 1, end) if nouns.get(lows[j]) == "people"), None)
     return head is not None and lows[head] not in _ACT_NOUNS
 
 
@@ -360,8 +361,9 @@ _REGIME = frozenset("dictatorship dictatorships dictator dictators junta regime 
 
 # the article or a source calls the claim false
 CLAIMS = r"(?:rumou?rs?|reports?|claims?|allegations?|news|story|stories)"
-FALSE = r"(?:false|untrue|baseless|fabricated|fake|groundless|not\s+true|wrong|incorrect)"
-REFUTED = re.compile(rf"\b{CLAIMS}\s+(?:was|were|is|are|had\s+been|has\s+been)\s+{FALSE}\b"
+FALSE = r"(?:false|untrue|baseless|fabricated|fake|groundless|unfounded|not\s+true|wrong|incorrect)"
+# ("the claim that 100 soldiers deserted the battlefield was unfounded": the claim, its content, then the verdict)
+REFUTED = re.compile(rf"\b{CLAIMS}\s+(?:that\s+[^.;]{{1,120}}?\s+)?(?:was|were|is|are|had\s+been|has\s+been)\s+{FALSE}\b"
                      r"|\b(?:misstated|misreported|(?:incorrectly|wrongly|erroneously)\s+(?:stated|reported|said))\b", re.I)
 # "A conscripted soldier who recently defected to the AA has accused ...": the one the relative clause is about defected
 _WHO_DID_IT = re.compile(r"\s*,?\s*(?:who|that)\s+(?:(?:had|has|have|recently|later|also|reportedly|finally|eventually)\s+)*")
@@ -387,6 +389,7 @@ def _one_subject(between: str) -> bool:
     return not _RELATIVE.search(between) or bool(_PREDICATE.search(between))
 # "Since joining the resistance he has trained more than 300 fighters": a count after a new subject and verb
 _NEW_SUBJECT = re.compile(r"\b(?:he|she|they|we|it)\s+(?:has|have|had|was|were|is|are|will|would|\w+ed)\b", re.I)
+_SPEAKER_THEN = re.compile(r"\b(?:said|says|told|tells|added|announced|stated)\b")
 _CLAUSE_CHANGE = re.compile(r"\b(?:said|says|told|added|according)\b|;")
 # "26,000 people have contacted the People's Embrace": enquiries, not defections
 _ENQUIRY = re.compile(r"\b(?:contact(?:ed|ing|s)?|phoned|rang|messaged|enquir\w*|inquir\w*|reached\s+out|approached)\b",
@@ -455,6 +458,9 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
                    or _WHO_DID_IT.fullmatch(sent_text[q.end:anchor_char])
                        or _named_relative(sent_text, q, anchor_char)
                        or _APPOSITIVE_SUBJECT.fullmatch(sent_text[q.end:anchor_char]))))]
+    usable = [q for q in usable if not (q.single and q.end <= anchor_char and q.noun not in ("he", "she", "i")
+                                        and _SPEAKER_THEN.search(sent_text, q.end, anchor_char))]  # "Lt. Gen. X says the group
+    # surrendered": the one who speaks, not the one who went
     usable = [q for q in usable if not (q.end <= anchor_char and _enquiry_only(sent_text[q.end:anchor_char]))
               and not (q.single and _LED_BY.search(sent_text, max(0, q.start - 16), q.start))]  # "dozens led by Captain X"
     before = [q for q in usable if q.start <= anchor_char]
