@@ -96,7 +96,8 @@ def _escaping_draft(lows: Sequence[str]) -> bool:
 
 def _names_draft(words: Sequence[str]) -> bool:
     """"the lottery", "military service", "the draft"; not "the military" itself ("to escape the military")."""
-    return any(w in _DRAFT_WORDS and (w != "military" or words[k + 1:k + 2] == ["service"]) for k, w in enumerate(words))
+    return any(w in _DRAFT_WORDS and (w != "military" or words[k + 1:k + 2] == ["service"])
+               for k, w in enumerate(words))
 
 
 def _evading_draft(lows: Sequence[str]) -> bool:
@@ -129,7 +130,7 @@ def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
             if w in _ESCAPE_FORMS and (_ESCAPE_FORMS[w] != "noun" or (k > 0 and lows[k - 1] in ("a", "the", "mass"))
                                        or (already is not None and already < k <= already + 15 and lows[k - 1] == "to"))
             and (w not in ("ran", "run") or lows[k + 1:k + 2] in (["off"], ["away"]))
-            and not _NOT_RUN_FROM.intersection(lows[k + 1:k + 2])  # "the recruits escaped injury when the truck overturned"
+            and not _NOT_RUN_FROM.intersection(lows[k + 1:k + 2])  # "the recruits escaped injury"
             and (w not in ("reached", "joined") or _RESISTANCE.intersection(lows[k + 1:k + 5]))
             and (escaped or (already is not None and already < k <= already + 15))]
 

@@ -176,13 +176,16 @@ _FORCED_INTO_ARMY = re.compile(r"\b(?:was|were|been|being)\s+(?:forcibl[ey]\s+(?
 _GENERAL = re.compile(r"\b(?:many|most|some|several|often|usually|thousands|hundreds)\b", re.I)
 
 
+_SOME_OF_THESE = re.compile(r"\b(?:most|many|some)\s+of\s+(?:the|them|these)\b", re.I)
+
+
 def _forced_deserter(sentence: str) -> bool:
     """"He was forcibly recruited" is this deserter's story; "many of those who defect were ..." is a generality."""
     found = _FORCED_INTO_ARMY.search(sentence)
     if found is None:
         return False
     before = sentence[:found.start()]  # "most of the defectors were forcibly recruited": these deserters, counted
-    return not _GENERAL.search(before) or bool(re.search(r"\b(?:most|many|some)\s+of\s+(?:the|them|these)\b", before, re.I))
+    return not _GENERAL.search(before) or bool(_SOME_OF_THESE.search(before))
 
 
 # "'I was drafted in May. In August, I walked away'", "Five abducted youths escape junta custody, reach PDF": a

@@ -121,15 +121,16 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     # "walked across the border in a bid to defect": the crossing happened, and it was the defection
     crossed_to_defect = prev == "to" and lows[max(0, i - 4):i - 1] in (["in", "a", "bid"], ["in", "an", "attempt"]) \
         and bool(_CROSSED_OVER.intersection(lows[cs:i - 4])) and not _FOILED.intersection(lows)
-    implicative = implicative or crossed_to_defect or prev == "to" and bool(_CAUSATIVE.intersection(lows[max(cs, i - 14):i - 1])) \
-        and not _MODALS.intersection(lows[cs:i])  # "fatigue pushed six NPA members to lay down their arms": they did
+    caused = prev == "to" and bool(_CAUSATIVE.intersection(lows[max(cs, i - 14):i - 1]))  # "fatigue pushed six NPA
+    # members to lay down their arms": they did
+    implicative = implicative or crossed_to_defect or caused and not _MODALS.intersection(lows[cs:i])
     # ("decided to leave the army last week": a decision dated like an act, so the act happened)
     if (prev == "to" and not implicative) or _MODALS.intersection(before) or negated == "modal":
         return False
     if negated:
         return None
-    if implicative and hit.form == "base" and (lows[i - 2] in ("decided", "chose", "managed", "succeeded") or crossed_to_defect
-                                               or _CAUSATIVE.intersection(lows[max(cs, i - 14):i - 1])):
+    if implicative and hit.form == "base" and (
+            lows[i - 2] in ("decided", "chose", "managed", "succeeded") or crossed_to_defect or caused):
         return True  # "decided to leave the army last week"
     nxt = lows[hit.end] if hit.end < len(lows) else ""
     if hit.form == "event" and hit.end - hit.start == 1 and prev == "a" and nouns.get(nxt) == "people" \

@@ -341,7 +341,8 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
              categories: frozenset[str]) -> list[Quantity]:
     """"a soldier", "a rifle", "Captain Aung Ko": counts of one without a numeral, flagged ``single``."""
     taken = [(q.start, q.end) for q in found]
-    aged = "people" in categories and _AGE_BETWEEN_COMMAS.search(text) is not None  # "Thawng Lian, 30, ...": cheap test first
+    # "Thawng Lian, 30, ...": the cheap test first
+    aged = "people" in categories and _AGE_BETWEEN_COMMAS.search(text) is not None
     out: list[Quantity] = []
     i = 0
     while i < len(toks):
@@ -387,8 +388,10 @@ def _named_with_age(toks: Sequence[_Tok], i: int, nouns: NounLexicon) -> Optiona
             i and toks[i - 1].kind == "word" and toks[i - 1].text[:1].isupper()):
         return None
     end = _name_end(toks, i, nouns)
-    if not 0 < end - i <= 4 or end + 2 >= len(toks) or [t.text for t in (toks[end], toks[end + 2])] != [",", ","] \
-            or toks[end + 1].kind != "num" or not toks[end + 1].text.isdigit() or not 15 <= int(toks[end + 1].text) <= 80:
+    if not 0 < end - i <= 4 or end + 2 >= len(toks) or [t.text for t in (toks[end], toks[end + 2])] != [",", ","]:
+        return None
+    age = toks[end + 1]
+    if age.kind != "num" or not age.text.isdigit() or not 15 <= int(age.text) <= 80:
         return None
     return Quantity(1, "exact", "people", "name", toks[i].start, toks[end + 1].end, False, False), end + 3
 

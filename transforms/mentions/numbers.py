@@ -378,7 +378,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         return j - 1, "bare"
     named = j + (j < len(toks) and toks[j].lower in ("suspected", "alleged", "former"))
     name_end = named
-    while name_end < len(toks) and name_end - named < 3 and toks[name_end].kind == "word" and toks[name_end].text[:1].isupper():
+    while name_end < len(toks) and name_end - named < 3 and toks[name_end].kind == "word" \
+            and toks[name_end].text[:1].isupper():
         name_end += 1
     verb = name_end + 1 + (name_end + 1 < len(toks) and toks[name_end + 1].lower.endswith("ly"))  # "have willingly"
     if name_end > named and name_end < len(toks) and toks[name_end].lower in ("have", "had", "has") \

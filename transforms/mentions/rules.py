@@ -37,8 +37,8 @@ from newswatch.transforms.mentions.components import (
     boilerplate_ranges, doc_text, force_nouns, in_ranges, load_noun_lexicon, load_patterns, phrase_variants, word_sets)
 from newswatch.transforms.mentions.context import (
     FAR_COUNTRIES, _COMPULSION, _INSTITUTIONS, _JUNTA_SOURCE, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _ROUT_TRIGGERS,
-    _TIME_LINKS, _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat, refutes_claim,
-    story_context)
+    _TIME_LINKS, _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat,
+    refutes_claim, story_context)
 from newswatch.transforms.mentions.itemised import itemised_counts
 from newswatch.transforms.mentions.modality import (
     _CLAUSE_CHANGE, _ENQUIRY, _MODALS, CLAIMS, FALSE, _clause, _Hit, _modality, _pick_count, _source_party,
@@ -350,8 +350,8 @@ class MentionRules:
         _add_among_parts(reports, sents, text)
         for k, draft in reports.items():
             # "They brought two rifles with them," up to eight sentences on: what the same people brought, told later
-            for j in range(k + 1, min(k + 9, len(sents))) if draft["modality"] == "report" and draft["weapons_count"] is None \
-                    and (draft["people_count"] or draft["lone"]) else ():
+            later = draft["modality"] == "report" and draft["weapons_count"] is None and (draft["people_count"] or draft["lone"])
+            for j in range(k + 1, min(k + 9, len(sents))) if later else ():
                 if j in reports and (reports[j]["people_count"] is not None or reports[j]["weapons_count"] is not None):
                     break  # another counted event; an uncounted "The cadres laid down their weapons" is the same one
                 draft["weapons_count"] = self._weapons_brought(sents[j])
@@ -483,8 +483,9 @@ class MentionRules:
             return near_force
         if hit.trigger == "leave_post" and "your" in lows[hit.start:hit.end]:
             return True  # "leave your unit", "abandon your posts": an appeal to the members of a force
+        after = lows[hit.end:hit.end + 1]
         if hit.trigger == "leave_post" and lows[hit.start] in _QUIT_FORCE and lows[hit.end - 1] in _ARMED_FORCE \
-                and lows[hit.end:hit.end + 1] not in (["'s"], ["’s"]) and not _NOT_LEFT_AFTER.intersection(lows[hit.end:hit.end + 1]):
+                and after not in (["'s"], ["’s"]) and not _NOT_LEFT_AFTER.intersection(after):
             return True  # "he managed to escape the military in January": the force he left is named
         return near_force or armed
 
