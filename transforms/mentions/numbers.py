@@ -162,7 +162,7 @@ def _digits_value(text: str) -> Optional[int]:
     if not digits.isdigit() or len(digits) > len(str(_MAX_COUNT)):
         return None
     value = int(digits)
-    return value if 0 < value <= _MAX_COUNT else None  # nobody counts zero defectors
+    return value if value <= _MAX_COUNT else None
 
 
 def _parse_at(toks: Sequence[_Tok], i: int) -> Optional[tuple[int, int]]:
@@ -508,6 +508,8 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     if parsed is None:
         return None
     value, j = parsed
+    if value == 0:
+        return None  # "0 soldiers" counts nobody ("2 000" is one number, not "2" and "000")
     if j + 1 < len(toks) and toks[j].lower in _CALIBRE_UNITS:
         k = j + 1
         while k < len(toks) and toks[k].text == ".":
