@@ -99,14 +99,14 @@ def _hard_wrap(doc: Doc, i: int, j: int) -> bool:
         return line >= 45
     # "... attending military training in Shan / State East's Kengtung have deserted": in text wrapped throughout,
     # a line that stops mid-sentence goes on even when the next word is a name
-    return line >= 60 and _wrapped_throughout(doc)
+    return line >= 60 and doc[j].text[:1].isupper() and _wrapped_throughout(doc)  # (Burmese has no case: no join)
 
 
 def _wrapped_throughout(doc: Doc) -> bool:
     """Most long lines end mid-sentence: the text was hard-wrapped at a fixed width (computed once per document)."""
     if "nw_wrapped" not in doc.user_data:
         long = [line.rstrip() for line in doc_text(doc).split("\n") if len(line.rstrip()) >= 60]
-        open_ended = sum(not line.endswith((".", "!", "?", ":", '"', "”", ")", "’", "'")) for line in long)
+        open_ended = sum(not line.endswith((".", "!", "?", ":", '"', "”", ")", "’", "'", "။", "၊")) for line in long)
         doc.user_data["nw_wrapped"] = len(long) >= 4 and open_ended * 2 >= len(long)
     return doc.user_data["nw_wrapped"]
 
