@@ -255,6 +255,7 @@ _ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|att
                          r"amid(?:st)?\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:conflict|clashes|fighting|attacks?|offensive|gunfights?|battles?)|"
                          r"(?:due\s+to|because\s+of)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:clashes|fighting|attacks?|offensive|battles?)|"
                          r"from\s+(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}?(?:offensive|onslaught|assault)|"
+                         r"in\s+the\s+midst\s+of\s+(?:[\w-]+\s+){0,3}?(?:clashes|fighting|battles?|offensive)|fleeing\s+capture|"
                          r"in\s+(?:the\s+)?face\s+of\s+(?:[\w-]+\s+){0,2}?(?:attacks?|offensive)|to\s+save\s+their\s+lives|"
                          r"following\s+(?:the\s+)?(?:clashes|attacks?|fighting|a\s+clash)|amid\s+(?:fierce\s+|heavy\s+)?fighting|"
                          r"(?:camps?|bases?|posts?|outposts?)\s+(?:was|were)\s+attacked|"

@@ -331,8 +331,8 @@ _SIZE_BEFORE = re.compile(
     r"|\b(?:holds?|held|holding|houses?|housed|hosts?|employs?|employed|numbered|numbering|has|have|had)"
     r"|\b(?:stands?|stood)\s+at|\bout\s+of(?:\s+the|\s+a\s+total\s+of)?)\s*$", re.I)  # "120 out of the 300 troops present"
 # "two policemen from Tonzang police station and one from Tamu District": the noun left out of the second part
-_ELIDED_MORE = re.compile(r"\s+(?:from|of)\s+[^,.;:\d]{1,50}?\s+and\s+(one|two|three|four|five|six|seven|eight|nine|ten|"
-                          r"\d{1,3})\s+(?:more\s+)?(?:from|of)\s+(?!them\b|us\b|whom\b)", re.I)
+_ELIDED_MORE = re.compile(r"\s+(?:from|of|in)\s+[^,.;:\d]{1,50}?\s+and\s+(one|two|three|four|five|six|seven|eight|nine|ten|"
+                          r"\d{1,3})\s+(?:more\s+)?(?:from|of|in)\s+(?!them\b|us\b|whom\b|the\s+past\b)", re.I)
 _SIZE_AFTER = re.compile(r"\s*(?:still\s+)?(?:remain|remained|remaining|are\s+left|were\s+left|still\s+serve|"
                          r"still\s+serving|are\s+still\s+serving)\b", re.I)  # "350,000 soldiers remain"
 _TOTAL_OF = re.compile(
@@ -416,6 +416,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
                 k = close
                 continue
         budget -= 1
+        if tok.kind == "num" and k > j and k + 1 < len(toks) and toks[k + 1].lower in _CALIBRE_UNITS:
+            k += 1  # "one KG9 semi-auto 9mm pistol": a calibre among the modifiers
+            continue
         if tok.text == "." and k + 2 < len(toks) and toks[k + 1].kind == "num" \
                 and toks[k + 2].lower in _CALIBRE_UNITS:
             k += 2  # "two bolt-action .50 caliber sniper rifles", "a Springfield .30 caliber rifle": a calibre inside
@@ -454,6 +457,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
                 break
         elif tok.lower == "lance" and head is not None:
             continue
+        elif head is not None and head[1] == "weapons" and _is_model(toks[head[0]]) and any(
+                nouns.get(t.lower) == "weapons" for t in toks[k:k + 4] if t.kind == "word"):
+            continue  # "one KG9 semi-auto 9mm pistol": the model, its make-up, then the firearm
         elif head is not None and (head[1] != "force" or tok.lower.endswith("ing")):
             # a verb after "soldiers" ends the phrase; "military council soldiers" does not, but
             # "five groups representing military defectors" counts groups, and "army deserting soldiers" is odd
@@ -473,7 +479,7 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         window = " ".join(t.lower for t in toks[j:k] + toks[k + 1:k + 10])
         if not re.search(r"\b(forces?|army|military|police|navy|battalions?|units?|tatmadaw|"
                          r"pdfs?|ldfs?|militias?|armed|guerrillas?|insurgents?|resistance|rebels?|guards?|gendarmerie|fighters|boko|taliban|"
-                         r"qaeda|shabaab|isis|farc|militants?|outfits?|liberation|front)\b", window) and not any(
+                         r"qaeda|shabaab|shabab|sayyaf|isis|farc|militants?|outfits?|liberation|front|separatists?)\b", window) and not any(
                     t.text.isupper() and 2 <= len(t.text) <= 6 and t.lower not in _PARTY_ACRONYMS
                     for t in toks[j:k] + toks[k + 1:k + 5]):  # "23 members of the KKO", "100 ISWAP members": an acronym
             return None

@@ -279,7 +279,10 @@ class MentionRules:
                                                  # "surrendered before the paramilitary force 'Assam Rifles' in
                                                  # Mizoram": to a foreign force, named later in the clause
                                                  or h.trigger == "surrender" and _FOREIGN.intersection(
-                                                     lows[h.end:h.end + 12]))]
+                                                     lows[h.end:h.end + 12])
+                                                 # "approached an Assam Rifles post, where they handed over their weapons"
+                                                 or h.trigger == "lay_down_arms" and _FOREIGN.intersection(
+                                                     lows[max(0, h.start - 12):h.end + 12]))]
                 if _AFTER_OVERRUN.search(sent_text):  # "they fled with their arms after their camps were overrun"
                     hits = [h for h in hits if h.kind != "defection" or _goes_to_resistance(lows[h.end:h.end + 8])]
             if story.refusers and not (self.force_people - _RECRUIT_WORDS).intersection(lows):
@@ -779,7 +782,7 @@ _FLED_CAPTIVITY = re.compile(r"\b(?:fled|escaped|fleeing|escaping|broke\s+out\s+
                              re.I)
 _NATIONALS = frozenset("koreans cubans eritreans russians ukrainians venezuelans syrians iranians chinese burmese "
                        "nationals citizens".split())
-_ARMED_GROUP = frozenset("outfit outfits militant insurgent rebel guerrilla liberation".split())
+_ARMED_GROUP = frozenset("outfit outfits militant insurgent rebel guerrilla liberation separatist".split())
 _QUIT_FORCE = frozenset("escaped escape escaping deserted desert deserting quit quitting left leave leaving".split())
 _ARMED_FORCE = frozenset("army military tatmadaw".split())
 _WENT_BACK = frozenset("withdrew retreated pulled".split())
