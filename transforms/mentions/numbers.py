@@ -476,16 +476,21 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         return k, "relatives"
     if toks[k].lower == "members" and not any(nouns.get(t.lower) == "force" for t in toks[j:k]):
         # "506 members of PDF groups", "40 PDF members": members of an armed group count too
-        window = " ".join(t.lower for t in toks[j:k] + toks[k + 1:k + 10])
-        if not re.search(r"\b(forces?|army|military|police|navy|battalions?|units?|tatmadaw|"
-                         r"pdfs?|ldfs?|militias?|armed|guerrillas?|insurgents?|resistance|rebels?|guards?|gendarmerie|fighters|boko|taliban|"
-                         r"qaeda|shabaab|shabab|sayyaf|isis|farc|militants?|outfits?|liberation|front|separatists?)\b", window) and not any(
+        window = re.findall(r"[a-z]+", " ".join(t.lower for t in toks[j:k] + toks[k + 1:k + 10]))
+        if ARMED_GROUP_WORDS.isdisjoint(window) and not any(
                     t.text.isupper() and 2 <= len(t.text) <= 6 and t.lower not in _PARTY_ACRONYMS
                     for t in toks[j:k] + toks[k + 1:k + 5]):  # "23 members of the KKO", "100 ISWAP members": an acronym
             return None
     return head
 
 
+# words that make "members" members of an armed force or group ("40 PDF members", "members of the banned militant
+# outfit"); also read by the rules' test for members of a force
+ARMED_GROUP_WORDS = frozenset(
+    "force forces army military police navy battalion battalions unit units tatmadaw pdf pdfs ldf ldfs militia militias "
+    "armed guerrilla guerrillas insurgent insurgents resistance rebel rebels guard guards gendarmerie fighters boko "
+    "taliban qaeda shabaab shabab sayyaf isis farc militant militants outfit outfits liberation front separatist "
+    "separatists".split())
 _GROUP_NOUNS = frozenset("group groups team teams unit units squad squads platoon platoons column columns band "
                          "bands cell cells gang gangs force".split())
 

@@ -782,6 +782,8 @@ _FLED_CAPTIVITY = re.compile(r"\b(?:fled|escaped|fleeing|escaping|broke\s+out\s+
                              re.I)
 _NATIONALS = frozenset("koreans cubans eritreans russians ukrainians venezuelans syrians iranians chinese burmese "
                        "nationals citizens".split())
+# the narrower part of numbers.ARMED_GROUP_WORDS that marks "members of the ..." as a force on its own (the whole set,
+# with "armed", would make a township's appeal to "former members of armed groups" a defection story)
 _ARMED_GROUP = frozenset("outfit outfits militant insurgent rebel guerrilla liberation separatist".split())
 _QUIT_FORCE = frozenset("escaped escape escaping deserted desert deserting quit quitting left leave leaving".split())
 _ARMED_FORCE = frozenset("army military tatmadaw".split())
