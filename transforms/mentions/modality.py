@@ -265,7 +265,8 @@ _ACT_NOUNS = frozenset("deserter deserters defector defectors surrenderer surren
 
 
 def _alleged_who(lows: Sequence[str], k: int, trigger: int, nouns: dict[str, str]) -> bool:
-    """"five alleged NPA rebels surrendered": "alleged" names who they are, before the act; not "the alleged deserters"."""
+    """"five alleged NPA rebels surrendered", "..., including the alleged leader": "alleged" names who they are, not
+    whether they went; "the alleged deserters" alleges the act itself."""
     end = min(k + 5, trigger) if k < trigger else min(k + 5, len(lows))  # also "..., including the alleged leader"
     head = next((j for j in range(k + 1, end) if nouns.get(lows[j]) == "people"), None)
     return head is not None and lows[head] not in _ACT_NOUNS

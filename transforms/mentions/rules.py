@@ -57,6 +57,7 @@ _CONSCRIPTION_CONTEXT = _W["conscription_context"]
 _RECRUITMENT_CONTEXT = _W["recruitment_context"]
 _SPORT_CONTEXT = _W["sport_context"]
 _DOC_NOUNS = _W["doc_nouns"]
+_WRITTEN_DOCS = _DOC_NOUNS - {"of", "class", "round", "pick", "picks", "report"}  # "the constitution was drafted"
 _MONTH_CONTEXT = _W["month_context"]
 
 
@@ -287,10 +288,10 @@ class MentionRules:
                     hits = [h for h in hits if h.kind != "defection" or _goes_to_resistance(lows[h.end:h.end + 8])]
             if story.refusers and not (self.force_people - _RECRUIT_WORDS).intersection(lows):
                 hits = [h for h in hits if h.kind != "defection"]  # civilians who refuse the draft are no deserters
-            # "800,000 of them fled to Bangladesh following a campaign by the military": they fled the army
             if ("fle" in sent_text or "Fle" in sent_text or "scap" in sent_text or "roke" in sent_text) \
                     and _FLED_CAPTIVITY.search(sent_text):  # "personnel who fled the detention camp and entered Bangladesh"
                 hits = [h for h in hits if h.kind != "defection"]  # prisoners of war getting away, no side switched
+            # "800,000 of them fled to Bangladesh following a campaign by the military": they fled the army
             if any(h.trigger in ("flee_abroad", "seek_refuge") for h in hits) and _FLED_THE_ARMY.search(sent_text):
                 hits = [h for h in hits if h.trigger not in ("flee_abroad", "seek_refuge")]
             if _RETREATING.intersection(lows) and not defied:  # "around 200 retreating soldiers sought refuge in Thailand"
@@ -622,8 +623,8 @@ class MentionRules:
                                                    "earlier", "latest", "nba", "nfl", "nhl")):
                 return False
             # "bills ... have been drafted": a document written, nobody called up
-            if hit.form == "event" and (_DOC_NOUNS - {"of", "class", "round", "pick", "picks", "report"}).intersection(
-                    lows[max(0, hit.start - 3):hit.start]) and prev in ("was", "were", "been", "is", "are", "being"):
+            if hit.form == "event" and _WRITTEN_DOCS.intersection(lows[max(0, hit.start - 3):hit.start]) \
+                    and prev in ("was", "were", "been", "is", "are", "being"):
                 return False  # "the 2008 constitution was drafted and approved", whatever the sentence says of the army
             if hit.form == "event" and _DOC_NOUNS.intersection(lows[:hit.start]) and not (
                     _CONSCRIPTION_CONTEXT - {"draft", "law", "ward", "called"}).intersection(words):
