@@ -122,12 +122,13 @@ class _Tok(NamedTuple):
     end: int
 
 
+_KIND = {"model": "word", "num": "num", "word": "word", "punct": "punct", None: "punct"}
+
+
 def _tokens(text: str) -> list[_Tok]:
-    return [
-        _Tok(m.group(), m.group().lower(), "word" if m.lastgroup == "model" else m.lastgroup or "punct",
-             m.start(), m.end())
-        for m in _TOKEN.finditer(text)
-    ]
+    make = tuple.__new__  # a NamedTuple's own constructor checks its arguments: this runs once per word
+    return [make(_Tok, (g, g.lower(), _KIND[m.lastgroup], m.start(), m.end()))
+            for m in _TOKEN.finditer(text) for g in (m.group(),)]
 
 
 def _word_value(word: str) -> Optional[int]:

@@ -861,14 +861,21 @@ _WHAT_BEFELL = frozenset("killed arrested detained captured died wounded injured
 
 
 def _sentences(doc: Doc) -> list[Span]:
-    """The doc's sentences, read from the SENT_START column in one call (``doc.sents`` builds a Token per word)."""
+    """The doc's sentences, read from the SENT_START column in one call (``doc.sents`` builds a Token per word).
+
+    Matching and annotating both need them, and the sentence starts are fixed by then: read once per doc."""
+    cached = doc.user_data.get("nw_sentence_spans")
+    if cached is not None and cached[0] == len(doc):
+        return cached[1]
     if not len(doc):
         return []
     starts = numpy.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
     bounds = starts + [len(doc)]
-    return [doc[s:e] for s, e in zip(bounds, bounds[1:])]
+    sents = [doc[s:e] for s, e in zip(bounds, bounds[1:])]
+    doc.user_data["nw_sentence_spans"] = (len(doc), sents)
+    return sents
 
 
 _RUNNING_TOTAL = re.compile(r"\b(?:brought|brings|bringing|raised|raising|took|taking|pushed|pushing)\s+(?:the\s+(?:total|tally)\s+)?to\b",
