@@ -226,6 +226,9 @@ def _newest_first(text: str) -> bool:
     return len(times) >= 3 and falls > 2 * (len(times) - 1 - falls)
 
 
+_RUMOURS = re.compile(r"\brumou?rs?\b", re.I)  # "rumours have spread that the four had defected": no figure
+
+
 def _running_counts(reports: Sequence[Mention], field: str) -> list[int]:
     """Each report's count; "Another soldier ... joined" after "two soldiers joined" adds to it (3)."""
     out: list[int] = []
@@ -283,6 +286,13 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
     if _newest_first(text):  # a live blog read top down tells the last event first
         body = body[::-1]
     people = _running_counts(body, "people_count") or _running_counts(reports, "people_count")
+    denied = {m.people_count for m in by_kind["defection"] if m.modality == "denial"}
+    if people:  # "more than 200 soldiers have reportedly surrendered" beside the story's own reports: a figure too
+        people += [m.people_count for m in by_kind["defection"] if m.modality == "rumour" and m.people_count
+                   and m.start_char >= facts.body_start and m.people_count not in denied
+                   and not _RUMOURS.search(m.sentence)]
+        # "Correction: an earlier version said that 40 soldiers had surrendered": the corrected figure goes
+        people = [v for v in people if v not in denied] or people
     weapons = _running_counts(body, "weapons_count") or _running_counts(reports, "weapons_count")
     orgs: tuple[str, ...] = ()
     if defection or conscription:

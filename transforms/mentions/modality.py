@@ -479,8 +479,9 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     if any(not q.single for q in before):  # "about a dozen soldiers led by a lieutenant colonel walked away": 12
         before = [q for q in before if not q.single]
     elif before:  # "Captain Aung Ko defected with four soldiers": he and the four (five)
-        companions = [q for q in usable if anchor_char < q.start <= anchor_char + 80 and not q.single
-                      and (q.noun in _FORCE_PEOPLE or q.noun in ("comrades", "colleagues") or " fellow " in sent_text[q.start:q.end])
+        companions = [q for q in usable if anchor_char < q.start <= anchor_char + 100 and not q.single
+                      and (q.noun in _FORCE_PEOPLE or q.noun in _COMPANION_NOUNS or " fellow " in sent_text[q.start:q.end]
+                           or q.noun == "men" and _HIS_MEN.search(sent_text, q.start, q.end))
                       and _WITH_COMPANIONS.search(sent_text, max(0, q.start - 25), q.start)]  # not "with two women"
         if companions:
             c = companions[0]  # "with four fellow soldiers" already counts the one they are fellows of
@@ -499,6 +500,9 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
 _WITH_ANOTHER = re.compile(r"\w+(?:\s+[\w-]+){0,9}?\s+(?:along\s+|together\s+)?with\s+another\s+(?:[\w-]+\s+){0,2}?"
                            r"(?:official|member|commander|fighter|soldier|officer|policeman|leader|comrade|militant|"
                            r"deserter|defector|man)\b", re.I)
+# "together with 45 of his fighters", "with ten of his men": the commander's own people went with him
+_COMPANION_NOUNS = frozenset("comrades colleagues fighters militants rebels guerrillas insurgents cadres".split())
+_HIS_MEN = re.compile(r"\b(?:his|her|their)\s+(?:own\s+)?men\b", re.I)
 _WITH_COMPANIONS = re.compile(r"\b(?:with|alongside)\s+$", re.I)
 _LED_BY = re.compile(r"\b(?:led|headed|commanded)\s+by\s+$", re.I)
 _UNIT_THEN_INCLUDING = re.compile(r"\b(?:battalion|brigade|regiment|unit|company|column|outpost|camp|base|garrison|"

@@ -74,6 +74,10 @@ def _subset_before(text: str, start: int, prev_end: int) -> bool:
                 or _SUBSET_CLAUSE.search(text[max(prev_end, start - 60):start]))
 
 
+# "deposited many sophisticated arms, including four AK rifles": the whole has no number, so the part is the count
+_UNCOUNTED_WHOLE = re.compile(r"\b(?:many|several|numerous|various|assorted|dozens\s+of|hundreds\s+of|scores\s+of|"
+                              r"a\s+(?:large\s+|huge\s+|big\s+)?(?:cache|haul|number|quantity|stockpile)\s+of)\s+"
+                              r"(?:[^\W\d_][\w-]*\s+){0,3}?[^\W\d_][\w-]*\s*,?\s*including[\s,:]*$", re.I)
 _BRACKETED_NOUN = re.compile(r"(\d[\d,]*\s*)\(([a-z]+)\)")
 _AND_CHILDREN = re.compile(r"\s*(?:,\s*)?and\s+(?:\d[\d,]*\s+|[a-z]+\s+)?(?:their\s+)?(?:children|kids|minors)\b", re.I)
 _AMONG_THE = re.compile(r"\bamong\s+(?:the|these|those)\s+$", re.I)
@@ -131,7 +135,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
     for quantity, _first, _nxt in raw:
         if quantity.noun in ("women", "woman") and _AND_CHILDREN.match(text, quantity.end):
             quantity = quantity._replace(category="relatives")  # "19 fighters, 19 women and 49 children": families
-        if _subset_before(text, quantity.start, prev_end) or _NOT_THIS_COUNT.search(text, max(0, quantity.start - 20),
+        if _subset_before(text, quantity.start, prev_end) and not _UNCOUNTED_WHOLE.search(
+                text, max(prev_end, quantity.start - 70), quantity.start) or _NOT_THIS_COUNT.search(text, max(0, quantity.start - 20),
                                                                                        quantity.start):
             quantity = quantity._replace(subset=True)  # "11 soldiers (not 17, as first reported)": a corrected figure
         elif out and out[-1].category == quantity.category == "people" and len(parts[-1]) == 1 \
@@ -451,17 +456,24 @@ def list_total(quantities: Sequence[Quantity], text: str, category: str, nouns: 
     best: Optional[int] = None
     run = 0
     last_end: Optional[int] = None
+    last_generic = False
     others = sorted((q.start, q.end) for q in quantities if q.category != category)
     for q in sorted(quantities, key=lambda q: q.start):
         if q.category != category or q.subset or q.casualty:
             continue
-        if last_end is not None and _only_list_items(text, last_end, q.start, others, nouns):
+        if last_end is not None and last_generic and q.single and text[last_end:q.start].strip() == ",":
+            pass  # "a weapon, an MA-1 rifle": the same firearm named again
+        elif last_end is not None and _only_list_items(text, last_end, q.start, others, nouns):
             run += q.value
         else:
             run = q.value
         best = run if best is None else max(best, run)
         last_end = q.end
+        last_generic = q.single and q.noun in _GENERIC_ARMS
     return best
+
+
+_GENERIC_ARMS = frozenset("weapon firearm gun arm".split())
 
 
 # a few words describing the item before, then the next item: "mounted on the boat and"

@@ -71,7 +71,7 @@ _STOP = frozenset({
     "while", "after", "before", "since", "during", "into", "onto", "over", "under", "between", "among",
     "per", "each", "did", "do", "does", "not", "no", "this", "these", "those", "their", "his", "her", "its",
     "our", "your", "they", "them", "he", "she", "it", "we", "you", "i", "when", "where", "then", "also",
-    "including", "about", "around", "nearly", "some", "more", "most", "all", "both",
+    "including", "about", "around", "nearly", "some", "more", "most", "all", "both", "against", "without",
 })
 _CASUALTY = re.compile(
     r"^\s*(?:who\s+)?(?:(?:were|was|had|have|has|been|are|is|reportedly|also|later|all|later|were\s+all)\s+){0,3}"
@@ -122,13 +122,23 @@ class _Tok(NamedTuple):
     end: int
 
 
+_MONTH_WORDS = frozenset("january february march april may june july august september october november december jan feb "
+                         "mar apr jun jul aug sep sept oct nov dec".split())
 _KIND = {"model": "word", "num": "num", "word": "word", "punct": "punct", None: "punct"}
 
 
 def _tokens(text: str) -> list[_Tok]:
     make = tuple.__new__  # a NamedTuple's own constructor checks its arguments: this runs once per word
-    return [make(_Tok, (g, g.lower(), _KIND[m.lastgroup], m.start(), m.end()))
+    toks = [make(_Tok, (g, g.lower(), _KIND[m.lastgroup], m.start(), m.end()))
             for m in _TOKEN.finditer(text) for g in (m.group(),)]
+    for k in range(len(toks) - 1, 0, -1):
+        tok = toks[k]
+        if tok.kind == "num" and " " in tok.text and toks[k - 1].lower in _MONTH_WORDS:
+            # "on July 16 149 soldiers deserted": a day, then a count, not "16 149" with a space between thousands
+            day, _, rest = tok.text.partition(" ")
+            toks[k:k + 1] = [make(_Tok, (day, day, "num", tok.start, tok.start + len(day))),
+                             make(_Tok, (rest, rest, "num", tok.end - len(rest), tok.end))]
+    return toks
 
 
 def _word_value(word: str) -> Optional[int]:
@@ -423,6 +433,10 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         if tok.text == "." and k + 2 < len(toks) and toks[k + 1].kind == "num" \
                 and toks[k + 2].lower in _CALIBRE_UNITS:
             k += 2  # "two bolt-action .50 caliber sniper rifles", "a Springfield .30 caliber rifle": a calibre inside
+            continue
+        if tok.text == "." and k + 2 < len(toks) and toks[k + 1].kind == "num" and tok.end == toks[k + 1].start \
+                and "." not in toks[k + 1].text and nouns.get(toks[k + 2].lower) == "weapons":
+            k += 1  # "seven .32 pistols": the calibre, then the firearm
             continue
         if tok.lower in ("and", "&") and head is not None and head[1] == "force" and any(
                 nouns.get(t.lower) == "people" for t in toks[k + 1:k + 6]):

@@ -331,10 +331,17 @@ class MentionRules:
                     last_defection = k
                     reports[k] = draft
         for k, draft in reports.items():
+            if draft["people_count"] is not None and k + 1 < len(sents) and _TOTAL_WITH_FAMILIES.search(sents[k + 1].text):
+                draft["people_count"] = None  # "100,000 people have surrendered. Note, this number includes ... families"
             if draft["modality"] == "report" and (k + 1 < len(sents) and (
                     _REFUTED_START.match(sents[k + 1].text) or draft["people_count"] and _NOT_DESERTERS.search(
                         sents[k + 1].text)) or _CORRECTED.search(sents[k].text)):
                 draft["modality"] = "denial"  # "Residents said 12 police had defected. That report was false, ..."
+        for k, draft in reports.items():
+            each = reports.get(k + 1)
+            if each is not None and draft["people_count"] is not None and 1 < draft["people_count"] <= 50 \
+                    and each["people_count"] is None and each["weapons_count"] == 1 and _EACH_BROUGHT.match(sents[k + 1].text):
+                each["weapons_count"] = draft["people_count"]  # "Two police officers joined the KNDF. Each brought his pistol"
         for k, draft in reports.items():
             j = k + 1
             while j < len(sents) and not any(t.is_alpha for t in sents[j]):
@@ -435,6 +442,12 @@ class MentionRules:
             # health" restates a total, perhaps with relatives)
             verb = next(t.idx - nxt.start_char for t in nxt if t.lower_ in _LISTING_VERBS)
             people = [q for q in quantities if q.category == "people" and q.start > verb]
+            with_families = [q for q in people if q.noun in ("people", "persons", "individuals")
+                             and _WITH_FAMILIES.search(nxt.text, 0, q.start)]
+            if with_families:  # "The group included 33 soldiers and their families - a total of 224 people": 33
+                people = [q for q in find_quantities(nxt.text[:with_families[0].start], self.nouns)
+                          if q.category == "people" and q.noun in self.force_people and q.start > verb
+                          and not (q.casualty or q.size or q.single)] or people
             if people:
                 best = max(people, key=lambda q: q.value)
                 draft["people_count"], draft["count_qualifier"] = best.value, best.qualifier
@@ -851,6 +864,8 @@ _CORRECTED = re.compile(r"\b(?:an?\s+)?earlier\s+version\s+of\s+this\s+(?:articl
 _UNIT_LIKE = frozenset({"company", "team"})  # a business or a side in sport, or a military unit
 _QUOTES = frozenset({'"', "“", "”", "'", "‘"})
 _TALLY_VERB = re.compile(r"\s+(?:who\s+(?:had\s+|have\s+)?)?(?:defected|surrendered|deserted)\b", re.I)
+_EACH_BROUGHT = re.compile(r"\s*[\"“]?each\s+(?:of\s+them\s+|man\s+|one\s+)?(?:also\s+)?(?:brought|carried|had|came\s+with|"
+                           r"handed\s+over|was\s+carrying|took|arrived\s+with)\s+(?:a|an|one|his|her|their)\b", re.I)
 _EACH_WITH_ONE = re.compile(r"\beach\s+(?:carr(?:y|ies|ying|ied)|with|bringing|brought|holding|armed\s+with|took|taking)\s+"
                             r"(?:a|an|one|his|their)\b", re.I)
 _BORDER_TRIGGERS = frozenset("flee_abroad cross_over seek_refuge".split())
@@ -884,6 +899,8 @@ _OF_THEM_SOLDIERS = re.compile(r"\b([\w,]+)\s+of\s+them\s+(?:were|are)\s+(?:sold
 _OF_WHOM_SOLDIERS = re.compile(r"[^.;]{0,80}?\bof\s+whom\s+([\w,]+)\s+(?:were|are)\s+(?:\w+\s+)?(?:soldiers|troops|"
                                r"police(?:men)?|officers|personnel)\b", re.I)
 _WITH_FAMILIES = re.compile(r"\b(?:with|and|plus)\s+(?:their|his|her)\s+(?:famil(?:y|ies)|relatives|wives|dependants)\b", re.I)
+_TOTAL_WITH_FAMILIES = re.compile(r"^\W*(?:note,?\s+)?(?:this|that|the)\s+(?:number|figure|total|tally)\s+(?:also\s+)?includes?\b"
+                                  r"[^.;]{0,80}?\b(?:famil(?:y|ies)|relatives|wives|children|civilians)\b", re.I)
 _RELATIVES_AFTER = re.compile(r"\b(?:famil(?:y|ies)|relatives|wives|children|dependants|civilians)\b", re.I)
 _COUNT_WORDS = _NUMBER_WORDS - {"a", "an", "half"}
 # "Residents said 12 police had defected. That report was false."
