@@ -233,6 +233,18 @@ _DRAFT_VOCABULARY = re.compile(r"\b(?:conscript\w*|draft(?:ed|ee|ees)?|lottery|m
                                re.I)
 
 
+def debunks_claim(text: str) -> bool:
+    """The story is a fact check whose verdict is false ("Fact check: No, 500 soldiers did not surrender")."""
+    headline = text.split("\n", 1)[0]
+    return bool(_FACT_CHECK.match(headline)) and bool(_FALSE_VERDICT.search(headline) or _FALSE_VERDICT.search(text))
+
+
+_FACT_CHECK = re.compile(r"\W*fact[\s-]*check(?:ed|ing)?\b", re.I)
+_FALSE_VERDICT = re.compile(r"\b(?:verdict|rating)\s*[:|-]\s*(?:false|fake|misleading|fabricated|altered|missing\s+context)\b|"
+                            r"^\W*fact[\s-]*check\w*\s*[:|-]\s*(?:no\b|[^\n]*\b(?:does\s+not|doesn['’]t|did\s+not|didn['’]t|"
+                            r"is\s+not|isn['’]t|false|fake)\b)", re.I)
+
+
 def refutes_claim(text: str) -> bool:
     """The story calls a claim false propaganda, fake news or misinformation (asked only when it has reports)."""
     return bool(_DOC_REFUTATION.search(text))

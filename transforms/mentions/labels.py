@@ -125,8 +125,15 @@ def _substantive(mentions: Sequence[Mention], facts: DocFacts, text: str = "") -
                 and not _passing(only.sentence):
             return True  # "At least 32 soldiers surrendered to the KNDF": a counted event is news, wherever it sits
         lead = only.start_char < facts.lead_end and only.modality != "analysis" and not _passing(only.sentence)
-        return headline or appeal or lead
+        # "When did you leave? I left the army in March.": an interview with the one who went is about it
+        interview = only.kind == "defection" and only.modality == "report" and bool(_FIRST_PERSON.match(only.sentence)) \
+            and len(_QUESTION_LINE.findall(text)) >= 2
+        return headline or appeal or lead or interview
     return False
+
+
+_FIRST_PERSON = re.compile(r"\W*(?:I|We)\s")
+_QUESTION_LINE = re.compile(r"\?[\"”’']?[ \t]*\n")
 
 
 # "Ko Zaw Min, a former police officer who left his post during the coup, now runs a tea shop": the defection is

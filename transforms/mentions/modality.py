@@ -121,16 +121,22 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     # "walked across the border in a bid to defect": the crossing happened, and it was the defection
     crossed_to_defect = prev == "to" and lows[max(0, i - 4):i - 1] in (["in", "a", "bid"], ["in", "an", "attempt"]) \
         and bool(_CROSSED_OVER.intersection(lows[cs:i - 4])) and not _FOILED.intersection(lows)
+    # "crossed the MDL and expressed his intention to defect": the soldier is across, so the defection happened
+    stated_wish = prev == "to" and i > 3 and lows[i - 2] in ("intention", "wish", "desire") \
+        and lows[i - 4] in ("expressed", "stated", "voiced", "conveyed", "indicated") \
+        and not _MODALS.intersection(lows[cs:i]) and not _FOILED.intersection(lows) and (
+            bool(_CROSSED_OVER.intersection(lows[:i - 4])) or bool(_CROSSED_BEFORE.search(
+                sent.doc.text, max(0, sent.start_char - 300), sent.start_char)))
     caused = prev == "to" and bool(_CAUSATIVE.intersection(lows[max(cs, i - 14):i - 1]))  # "fatigue pushed six NPA
     # members to lay down their arms": they did
-    implicative = implicative or crossed_to_defect or caused and not _MODALS.intersection(lows[cs:i])
+    implicative = implicative or crossed_to_defect or stated_wish or caused and not _MODALS.intersection(lows[cs:i])
     # ("decided to leave the army last week": a decision dated like an act, so the act happened)
     if (prev == "to" and not implicative) or _MODALS.intersection(before) or negated == "modal":
         return False
     if negated:
         return None
     if implicative and hit.form == "base" and (
-            lows[i - 2] in ("decided", "chose", "managed", "succeeded") or crossed_to_defect or caused):
+            lows[i - 2] in ("decided", "chose", "managed", "succeeded") or crossed_to_defect or stated_wish or caused):
         return True  # "decided to leave the army last week"
     nxt = lows[hit.end] if hit.end < len(lows) else ""
     if hit.form == "event" and hit.end - hit.start == 1 and prev == "a" and nouns.get(nxt) == "people" \
@@ -190,6 +196,7 @@ _DATED_ACT = re.compile(r"(?:(?:to|with|from)\s+(?:\S+\s+){1,3})?(?:earlier\s+)?
 _AS_CAUSE = frozenset("by amid amidst despite".split())
 _CAUSATIVE = frozenset("pushed prompted drove compelled".split())
 _CROSSED_OVER = frozenset("walked crossed swam fled drove flew sailed ran escaped".split())
+_CROSSED_BEFORE = re.compile(r"\b(?:crossed|swam\s+across|walked\s+across)\b", re.I)
 _FOILED = frozenset("tried trying caught arrested shot killed failed foiled stopped captured detained".split())
 
 
@@ -421,13 +428,18 @@ _FORCE_PEOPLE = frozenset("soldiers troops police policemen personnel officers s
                           "militiamen marines sailors airmen".split())
 
 
+# "2,654 people, including 1,187 armed members of the PDF, as well as CDM staff and their families": the fighters
+_ARMED_MEMBERS = frozenset("members fighters militants cadres rebels insurgents guerrillas combatants".split())
+
+
 def _force_breakdown(quantities: Sequence[Quantity]) -> list[Quantity]:
     """"120 people, including 100 soldiers and 20 family members": the soldiers are the defectors, not the 120."""
     out = list(quantities)
     for k, q in enumerate(out[:-1]):
         part = out[k + 1]
         if q.category == "people" and q.noun in _GENERIC_PEOPLE and not q.casualty and part.subset \
-                and part.noun in _FORCE_PEOPLE and not part.casualty and 0 <= part.start - q.end <= 30:
+                and (part.noun in _FORCE_PEOPLE or part.noun in _ARMED_MEMBERS) and not part.casualty \
+                and 0 <= part.start - q.end <= 30:
             # "617 individuals, including 67 officers, 401 soldiers, 59 female personnel and 81 family members": the
             # force's parts add up (527), the relatives do not
             total, end = part.value, part.end

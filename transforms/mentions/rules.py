@@ -38,7 +38,7 @@ from newswatch.transforms.mentions.components import (
 from newswatch.transforms.mentions.context import (
     FAR_COUNTRIES, _COMPULSION, _INSTITUTIONS, _JUNTA_SOURCE, _MILITIA, _NOT_LEFT_AFTER, _REPATRIATED, _ROUT_TRIGGERS,
     _TIME_LINKS, _RESISTANCE_SIDE, _VOLUNTARY_IN_MILITIA, _deserting_conscripts, _evading_draft, _quota, _retreat,
-    refutes_claim, story_context)
+    debunks_claim, refutes_claim, story_context)
 from newswatch.transforms.mentions.itemised import itemised_counts
 from newswatch.transforms.mentions.modality import (
     _CLAUSE_CHANGE, _ENQUIRY, _MODALS, CLAIMS, FALSE, _clause, _Hit, _modality, _pick_count, _source_party,
@@ -368,6 +368,10 @@ class MentionRules:
                 draft["weapons_count"] = self._weapons_brought(sents[j])
                 if draft["weapons_count"] is not None:
                     break
+        if reports and debunks_claim(text):
+            for draft in reports.values():  # a fact check that rates the claim false: what it retells is the claim
+                if draft["modality"] == "report":
+                    draft["modality"] = "rumour"
         if reports and refutes_claim(text):
             for draft in reports.values():  # "The junta announced that two KIA members defected ... false propaganda"
                 if draft["modality"] == "report" and _JUNTA_SOURCE.search(
