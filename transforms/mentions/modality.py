@@ -129,14 +129,19 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
                 sent.doc.text, max(0, sent.start_char - 300), sent.start_char)))
     caused = prev == "to" and bool(_CAUSATIVE.intersection(lows[max(cs, i - 14):i - 1]))  # "fatigue pushed six NPA
     # members to lay down their arms": they did
-    implicative = implicative or crossed_to_defect or stated_wish or caused and not _MODALS.intersection(lows[cs:i])
+    # "have come to join the people's revolution together with their weapons": they came, and joined
+    came_to_join = prev == "to" and i > 2 and hit.kind == "defection" and lows[i] == "join" and (
+        lows[i - 2] == "came" or lows[i - 2] == "come" and lows[i - 3] in ("have", "has", "had")) \
+        and not _MODALS.intersection(lows[cs:i])
+    implicative = implicative or crossed_to_defect or stated_wish or came_to_join or caused and not _MODALS.intersection(lows[cs:i])
     # ("decided to leave the army last week": a decision dated like an act, so the act happened)
     if (prev == "to" and not implicative) or _MODALS.intersection(before) or negated == "modal":
         return False
     if negated:
         return None
     if implicative and hit.form == "base" and (
-            lows[i - 2] in ("decided", "chose", "managed", "succeeded") or crossed_to_defect or stated_wish or caused):
+            lows[i - 2] in ("decided", "chose", "managed", "succeeded") or crossed_to_defect or stated_wish or came_to_join
+            or caused):
         return True  # "decided to leave the army last week"
     nxt = lows[hit.end] if hit.end < len(lows) else ""
     if hit.form == "event" and hit.end - hit.start == 1 and prev == "a" and nouns.get(nxt) == "people" \

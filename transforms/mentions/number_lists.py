@@ -74,6 +74,9 @@ def _subset_before(text: str, start: int, prev_end: int) -> bool:
                 or _SUBSET_CLAUSE.search(text[max(prev_end, start - 60):start]))
 
 
+# "1 Corporal and his 4 comrades": the one and his companions (five)
+_AND_HIS = re.compile(r"\s*,?\s*and\s+(?:his|her|their)\s+", re.I)
+_COMRADE_NOUNS = frozenset("comrades colleagues men soldiers troops subordinates".split())
 # "deposited many sophisticated arms, including four AK rifles": the whole has no number, so the part is the count
 _UNCOUNTED_WHOLE = re.compile(r"\b(?:many|several|numerous|various|assorted|dozens\s+of|hundreds\s+of|scores\s+of|"
                               r"a\s+(?:large\s+|huge\s+|big\s+)?(?:cache|haul|number|quantity|stockpile)\s+of)\s+"
@@ -150,6 +153,7 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                          and quantity.noun not in ("people", "persons") and "," in text[prev_end:quantity.start]
                          and _RELATIVES_WORD.search(text, quantity.end, min(len(text), quantity.end + 60))) \
                 and (re.fullmatch(r"\s*(,\s*(and\s+)?|and\s+|as well as\s+)", text[prev_end:quantity.start], re.I)
+                     or quantity.noun in _COMRADE_NOUNS and _AND_HIS.fullmatch(text[prev_end:quantity.start])
                      or quantity.category == "people" and _DESCRIBED_PAIR.fullmatch(text[prev_end:quantity.start])
                      and not _PAIR_VERB.search(text[prev_end:quantity.start])):
             # "two new recruits from the 591st Battalion and one soldier from the 556th": three

@@ -345,7 +345,8 @@ _SIZE_BEFORE = re.compile(
 _ELIDED_MORE = re.compile(r"\s+(?:from|of|in)\s+[^,.;:\d]{1,50}?\s+and\s+(one|two|three|four|five|six|seven|eight|nine|ten|"
                           r"\d{1,3})\s+(?:more\s+)?(?:from|of|in)\s+(?!them\b|us\b|whom\b|the\s+past\b)", re.I)
 _SIZE_AFTER = re.compile(r"\s*(?:still\s+)?(?:remain|remained|remaining|are\s+left|were\s+left|still\s+serve|"
-                         r"still\s+serving|are\s+still\s+serving)\b", re.I)  # "350,000 soldiers remain"
+                         r"still\s+serving|are\s+still\s+serving|(?:were|are|was|is)\s+still\s+(?:holding|manning|guarding|"
+                         r"defending|stationed|posted|deployed))\b", re.I)  # "350,000 soldiers remain", "25 were still holding"
 _TOTAL_OF = re.compile(
     r"\b(?:number|total|tally|count|figure)\s+of\s+((?:[\w'’-]+[\s,]+){0,3}[\w-]+)\b[^.;:]{0,130}?\b"
     r"(?:is|was|are|were|stands\s+at|stood\s+at|reached|reaches|rose\s+to|risen\s+to|climbed\s+to|to\s+be|at|to|"

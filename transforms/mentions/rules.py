@@ -484,7 +484,11 @@ class MentionRules:
             if not has_force and self.non_military.intersection(before):
                 return False  # "Captain X of the volleyball team ... asked for asylum": a team's captain
             if any(w in self.force_people for w in before) or _members_of_force(before, self.force_words) \
-                    or _members_of_force(lows[cs:cs + 12], self.force_words) or any(
+                    or _members_of_force(lows[cs:cs + 12], self.force_words) or (
+                        # "The following personnel of LIB 228, which was stationed in Ayadaw Township, have come to
+                        # join the people's revolution": the subject opens the sentence, an aside sits between
+                        hit.start - cs > 22 and "," in lows[cs:hit.start]
+                        and any(w in self.force_people for w in lows[cs:cs + 4])) or any(
                     w in self.force_words and nxt in _GENERIC_MEMBERS for w, nxt in zip(before, before[1:])):
                 return True  # also "7 navy men", "junta personnel"
             if near_force and {"they", "he", "she", "them", "defectors", "deserters"}.intersection(before) \
