@@ -496,10 +496,13 @@ def _only_list_items(text: str, start: int, end: int, others: Sequence[tuple[int
         return True  # "a 12.7mm machine gun mounted on the boat and one MA-1 rifle"
     if not re.search(r"[,;]|\band\b", gap):
         return False
+    counted = False
     for word in re.findall(r"[^\W\d_][\w'’-]*", gap):
         low = word.lower()
-        if not (low in _LIST_FILLER or low in nouns or _word_value(low) is not None or any(c.isdigit() for c in low)):
+        if not (low in _LIST_FILLER or low in nouns or _word_value(low) is not None or any(c.isdigit() for c in low)
+                or counted and word[:1].isupper()):  # "one Lathod": an item of its own, named by its make
             return False
+        counted = _word_value(low) is not None
     return True
 
 

@@ -90,7 +90,7 @@ _MIXED_HINT = re.compile(r"captur|prisoner|abandon|fled|left|withdrew", re.I)  #
 # a bare number that is the subject of a verb: "40 had crossed over", "at least 19 were received"
 _BARE_SUBJECT = frozenset("had have has were are was is defected surrendered deserted fled escaped".split())
 _TOKEN = re.compile(
-    r"(?P<model>[A-Za-z]+-?\d+[A-Za-z0-9]*(?:-\d+)?|(?-i:BA|MA|AK|MG|HK) \d{1,3}\b|(?-i:[A-Z])\.\d{2,3}\b)"  # model names ("G3", "AK-47",
+    r"(?P<model>[A-Za-z]+-?\d+[A-Za-z0-9]*(?:-\d+)?|(?-i:BA|MA|AK|MG|HK|M) \d{1,3}\b|(?-i:[A-Z])\.\d{2,3}\b)"  # model names ("G3", "AK-47",
     # "MA-1", "BA 63", "M.79") are words
     r"|(?P<num>\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|\d+(?:\.\d+)?(?:/\d+)?)"
     r"|(?P<word>[^\W\d_]+(?:[-'’][^\W\d_]+)*)"
@@ -371,6 +371,19 @@ def _counted_by_total(text: str, toks: Sequence[_Tok], q_start: int, j: int, nou
     return counted[0] if counted else None
 
 
+def _long_name_end(toks: Sequence[_Tok], j: int) -> int:
+    """Where a long capitalised name with "of" in it ends ("Communist Party of the Philippines-New People's Army"):
+    the count's noun comes after it ("10 ... (CPP-NPA) rebels"). ``j`` when there is no such name."""
+    m, has_of = j, False
+    while m < len(toks) and m - j < 12 and (
+            toks[m].kind == "word" and toks[m].text[:1].isupper() and toks[m].lower not in ("of", "the")
+            or m > j and toks[m].lower in ("of", "the") and m + 1 < len(toks)
+            and (toks[m + 1].text[:1].isupper() or toks[m + 1].lower == "the")):
+        has_of = has_of or toks[m].lower == "of"
+        m += 1
+    return m if has_of and m - j >= 4 and toks[m - 1].lower not in ("of", "the") else j
+
+
 def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[tuple[int, str]]:
     """Find the head noun after a number: up to four modifiers, then a known noun.
 
@@ -416,7 +429,7 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         if _is_model(toks[k]) or nouns.get(toks[k].lower) == "weapons":
             return k, "weapons"
     head: Optional[tuple[int, str]] = None
-    k, budget = j - 1, 6
+    k, budget = _long_name_end(toks, j) - 1, 6
     while budget > 0 and k + 1 < len(toks):
         k += 1
         tok = toks[k]

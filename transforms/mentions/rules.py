@@ -93,6 +93,9 @@ _BROUGHT_BY_THEM = re.compile(
     rf"(?:(?:according\s+to\s+[^,]{{1,60}},\s*)?(?:they|{_THE_DEFECTORS}|\w+\s+of\s+them)|"
     rf"(?:[^.;\"“”]|\.(?=\s[A-Z])){{1,120}}?\s(?:said|says|added|noted)\s+(?:that\s+)?{_THE_DEFECTORS})\s+{_THEY_BROUGHT}",
     re.I)  # ("Capt. Bala Tumayo ... said": a title's full stop)
+# "Four AK-rifles, ... and two 9mm pistols were handed over by the surrenderees during the ceremony": the passive
+_HANDED_OVER_BY_THEM = re.compile(rf"\b(?:were|was|had\s+been)\s+(?:handed\s+over|surrendered|deposited|laid\s+down|turned\s+over|"
+                                  rf"turned\s+in|brought|yielded)\s+by\s+(?:them|{_THE_DEFECTORS})\b", re.I)
 _FLED_THE_ARMY = re.compile(r"\b(?:campaign|crackdown|violence|attacks?|operations?|offensive|persecution|atrocities|abuses|"
                             r"air\s*strikes|shelling|clearance)\b[^.;]{0,40}?\bby\s+(?:the\s+)?(?:myanmar\s+|burmese\s+)?"
                             r"(?:military|army|junta|tatmadaw|regime|troops)\b", re.I)
@@ -396,7 +399,7 @@ class MentionRules:
         """Firearms in a later sentence whose subject is the defectors: "They brought two rifles with them",
         "Four of them carried out their MA-1 rifles"."""
         text = sent.text.lstrip("\"“‘' ")
-        if not _BROUGHT_BY_THEM.match(text):
+        if not (_BROUGHT_BY_THEM.match(text) or _HANDED_OVER_BY_THEM.search(text)):
             return None
         # ("deposited an AK-56 rifle, a MQ-81 rifle and a HK-33 rifle": firearms named one by one count too)
         return list_total([q for q in find_quantities(text, self.nouns, singles=True)
@@ -484,7 +487,9 @@ class MentionRules:
             if not has_force and self.non_military.intersection(before):
                 return False  # "Captain X of the volleyball team ... asked for asylum": a team's captain
             if any(w in self.force_people for w in before) or _members_of_force(before, self.force_words) \
-                    or _members_of_force(lows[cs:cs + 12], self.force_words) or (
+                    or _members_of_force(lows[cs:cs + 12], self.force_words) or any(  # "a seven-member platoon"
+                        w in ("member", "strong") and nxt in self.force_words and nxt not in ("armed", "group")
+                        for w, nxt in zip(before, before[1:])) or (
                         # "The following personnel of LIB 228, which was stationed in Ayadaw Township, have come to
                         # join the people's revolution": the subject opens the sentence, an aside sits between
                         hit.start - cs > 22 and "," in lows[cs:hit.start]
