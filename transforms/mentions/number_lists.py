@@ -110,6 +110,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                               else f" {m.group(1)} ", text).replace("[", " ").replace("]", " ")  # offsets unchanged
     if "“" in text:
         text = text.replace("“", " ").replace("”", " ")  # 'two “senior colonels” have defected'; offsets unchanged
+    if '"' in text:
+        text = text.replace('"', " ")  # 'Four "presumed members of the FARC," surrendered'; offsets unchanged
     if "(" in text:  # translated statements bracket numbers: "(12) soldiers ... with (8) firearms"; offsets unchanged
         text = _BRACKETED_NUMBER.sub(lambda m: f" {m.group(1)} ", text)
         # "Exactly 32 (soldiers) joined the rebels": an editor's noun after the count
@@ -527,7 +529,7 @@ def _add_article_parts(toks: Sequence[_Tok], raw: list, nouns: NounLexicon, cate
             first -= 1  # start from the qualifier: "a commander and about 200 of his troops"
         # "a captain [from his unit] and 11 soldiers", "a colonel, two majors and ...", "Lt. Col. Zaw Htet and 20 soldiers"
         if first >= 2 and toks[first - 1].lower in ("and", ","):
-            for start in range(max(0, first - 9), first - 1):
+            for start in range(max(0, first - 12), first - 1):
                 if start in counted:
                     continue  # "two MA-2 and one MA-4 rifles": already a count of its own
                 part = _article_count(toks, start, nouns, frozenset({quantity.category}))

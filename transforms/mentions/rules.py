@@ -588,8 +588,10 @@ class MentionRules:
         if hit.kind == "defection" and hit.force and _evading_draft(lows) and not self.force_people.intersection(lows):
             return False  # "youth avoiding the military draft have fled to liberated areas": civilians, not deserters
         if hit.kind == "defection" and _PRISONERS.intersection(lows[max(0, hit.start - 8):hit.start]) \
-                and not self.force_people.intersection(lows[max(0, hit.start - 8):hit.start]):
+                and not self.force_people.intersection(lows[max(0, hit.start - 8):hit.start]) \
+                and not _ENLISTED_PRISONERS.search(" ".join(lows[max(0, hit.start - 12):hit.start])):
             return False  # "the inmates ignored orders to surrender": a jailbreak, and prisoners are no force
+            # ("former prison inmates who joined the Russian army have escaped from a training ground" are recruits)
         if hit.kind == "defection" and _TO_OWN_SIDE.search(" ".join(lows[max(0, hit.start - 6):hit.end + 9])):
             return False  # "turned themselves in at the junta's Eastern Command", "surrendered to their commanders"
         if hit.trigger == "leave_post" and lows[hit.end - 1] in _ARMED_FORCE and nxt in ("'s", "’s"):
@@ -736,6 +738,8 @@ class MentionRules:
             weapons_total = _per_event_weapons(events, sent, sent_text, quantities, self.nouns) or weapons_total
         if weapons_total == 1 and people is not None and 1 < people.value <= 50 and _EACH_WITH_ONE.search(sent_text):
             weapons_total = people.value  # "two soldiers walked out, each carrying an MA-1 rifle": two rifles
+        elif weapons_total == 1 and people is None and _EACH_OF_THEM.match(sent_text):
+            weapons_total = None  # "Each of the guerrillas turned over a combat weapon": as many as they were, unsaid
         sent_orgs = _in_sentence(orgs, sent)
         country = doc_country
         for span in _in_sentence(countries, sent):
@@ -877,6 +881,7 @@ _CORRECTED = re.compile(r"\b(?:an?\s+)?earlier\s+version\s+of\s+this\s+(?:articl
 _UNIT_LIKE = frozenset({"company", "team"})  # a business or a side in sport, or a military unit
 _QUOTES = frozenset({'"', "“", "”", "'", "‘"})
 _TALLY_VERB = re.compile(r"\s+(?:who\s+(?:had\s+|have\s+)?)?(?:defected|surrendered|deserted)\b", re.I)
+_EACH_OF_THEM = re.compile(r"\W*each\s+of\s+(?:the|them|these|those)\b", re.I)
 _EACH_BROUGHT = re.compile(r"\s*[\"“]?each\s+(?:of\s+them\s+|man\s+|one\s+)?(?:also\s+)?(?:brought|carried|had|came\s+with|"
                            r"handed\s+over|was\s+carrying|took|arrived\s+with)\s+(?:a|an|one|his|her|their)\b", re.I)
 _EACH_WITH_ONE = re.compile(r"\beach\s+(?:carr(?:y|ies|ying|ied)|with|bringing|brought|holding|armed\s+with|took|taking)\s+"
@@ -944,6 +949,8 @@ _PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base
                             "stations".split())
 _GROUP_AS_PLACE = frozenset("- – controlled held territory territories area areas zone zones".split())
 _PARTIES = frozenset("party parties usdp nld nup".split())
+_ENLISTED_PRISONERS = re.compile(r"\b(?:inmates|prisoners|convicts)\s+who\s+(?:had\s+|have\s+)?(?:joined|enlisted\s+in|"
+                                 r"signed\s+up\s+(?:for|with)|were\s+recruited\s+(?:into|by))\s+the\s+(?:\w+\s+)?(?:army|military)\b")
 _PRISONERS = frozenset({"prisoners", "prisoner", "inmates", "inmate", "convicts", "detainees", "detainee", "escapees",
                         "suspects"})
 _FLED_OR_QUIT = frozenset("fled escaped crossed deserted defected resigned quit abandoned ran sought left seek seeking refuge "
