@@ -108,8 +108,13 @@ def _person_item(body: str) -> int:
     if found and all(w.lower().strip(",.:") in _RANK_WORDS for w in found.group("name").split()):
         n = parse_number(found.group("n"))
         return n if n is not None and 0 < n < 10_000 else 0
+    while k < len(words) and _RANK_CLASS.match(words[k]):
+        k += 1  # "Warrant Officer (2) Aung Myo Lwin", "Warrant Officer Class II ...": the rank's class
     # a rank, then a capitalised name ("Lance Corporal Zin Ko Ko"); not "Private property ..." in running text
     return 1 if k < len(words) and words[k][:1].isupper() and words[k].isalpha() and len(body) < 160 else 0
+
+
+_RANK_CLASS = re.compile(r"^(?:\(\d\)|\(?(?:I|II|III)\)?|[Cc]lass|\d)$")
 
 
 def _weapon_item(body: str) -> Optional[int]:

@@ -152,6 +152,11 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     if hit.form == "base" and lows[hit.start].endswith("s") and nouns.get(prev) == "people" \
             and not prev.endswith("s") and prev not in ("police", "personnel"):
         return True  # headline present: "Army officer defects to Thailand"
+    if hit.form == "base" and lows[hit.start].endswith("s") and prev in (",", "and") and sent.start == 0 \
+            and not sent.text.rstrip().endswith((".", "?", "!")) and any(
+                nouns.get(w) == "people" and not w.endswith("s") and lows[k + 1].endswith("s")
+                for k, w in enumerate(lows[:i - 1])):
+        return True  # headline present, a second verb: "N. Korean soldier crosses MDL, defects to South"
     if hit.form.endswith("ing") and prev in ("those", "anyone", "whoever", "soldiers", "personnel") \
             and _MODALS.intersection(lows[hit.end:hit.end + 10]):
         return False  # "those bringing a machine gun will receive more": a class in an offer
@@ -176,7 +181,7 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         return any(q.category == "people" and not (q.size or q.single or q.subset) and q.end <= trigger_char
                    and (hit.form == "base" or q.start >= sent[cs].idx - sent.start_char) for q in quantities)
     rel = next((j for j in range(i - 1, max(cs, i - 4) - 1, -1) if lows[j] in ("who", "that")), None)
-    if rel is not None and rel > 0 and _DATED_ACT.match(" ".join(lows[hit.end:hit.end + 8])) \
+    if rel is not None and rel > 0 and _DATED_ACT.match(" ".join(lows[hit.end:hit.end + 14])) \
             and not _MODALS.intersection(lows[hit.end:hit.end + 15]) and any(
                 q.category == "people" and not q.single and 0 <= sent[rel].idx - sent.start_char - q.end <= 3
                 for q in quantities):
@@ -195,7 +200,7 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
 
 # "recently decided to defect", "finally chose to desert": a decision told as done
 _DECIDED_AT_LAST = frozenset("recently eventually finally later subsequently ultimately then".split())
-_DATED_ACT = re.compile(r"(?:(?:to|with|from)\s+(?:\S+\s+){1,3})?(?:earlier\s+)?(?:on|in|last|this)\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|"
+_DATED_ACT = re.compile(r"(?:(?:to|with|from|in|at|near)\s+(?:\S+\s+){1,8}?)?(?:earlier\s+)?(?:on|in|last|this)\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|"
                         r"january|february|march|april|june|july|august|september|october|november|december|monday|"
                         r"tuesday|wednesday|thursday|friday|saturday|sunday|week|month|year|(?:19|20)\d\d)\b")
 _AS_CAUSE = frozenset("by amid amidst despite".split())

@@ -122,6 +122,7 @@ class _Tok(NamedTuple):
     end: int
 
 
+_CALIBRED_ARMS = frozenset("revolver revolvers pistol pistols magnum magnums rifle rifles".split())
 _MONTH_WORDS = frozenset("january february march april may june july august september october november december jan feb "
                          "mar apr jun jul aug sep sept oct nov dec".split())
 _KIND = {"model": "word", "num": "num", "word": "word", "punct": "punct", None: "punct"}
@@ -338,7 +339,7 @@ def _is_model(tok: _Tok) -> bool:
 _SIZE_BEFORE = re.compile(
     r"(?:\bthere\s+(?:is|are|was|were|had\s+been|have\s+been|has\s+been|remain|remained)"
     r"(?:\s+(?:previously|originally|initially|once|then|still|usually|normally|only))?"
-    r"|\b(?:strength|force|garrison|complement|headcount|size)\s+of"
+    r"|\b(?:strength|force|garrison|complement|headcount|size|column)\s+of"
     r"|\b(?:holds?|held|holding|houses?|housed|hosts?|employs?|employed|numbered|numbering|has|have|had)"
     r"|\b(?:stands?|stood)\s+at|\bout\s+of(?:\s+the|\s+a\s+total\s+of)?)\s*$", re.I)  # "120 out of the 300 troops present"
 # "two policemen from Tonzang police station and one from Tamu District": the noun left out of the second part
@@ -441,6 +442,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
                 k = close
                 continue
         budget -= 1
+        if tok.kind == "num" and k == j and k + 1 < len(toks) and toks[k + 1].lower in _CALIBRED_ARMS:
+            continue  # "three 357 revolvers": the calibre between the count and its firearm
         if tok.kind == "num" and k > j and k + 1 < len(toks) and toks[k + 1].lower in _CALIBRE_UNITS:
             k += 1  # "one KG9 semi-auto 9mm pistol": a calibre among the modifiers
             continue

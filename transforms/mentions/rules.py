@@ -555,7 +555,8 @@ class MentionRules:
         if hit.force and not force_ok:
             return False
         if hit.trigger in ("defect", "desert") and hit.form == "base" and not (
-                prev in _VERB_CONTEXT or self.nouns.get(prev) in ("people", "force") or sent[hit.start].i == sent.start):
+                prev in _VERB_CONTEXT or self.nouns.get(prev) in ("people", "force") or sent[hit.start].i == sent.start
+                or prev == "," and lows[hit.start] in ("defects", "deserts") and nxt == "to"):  # "crosses MDL, defects to"
             return False  # "a manufacturing defect", "the desert"
         if hit.trigger == "walk_out" and nxt == "of" and lows[hit.start] in ("ran", "run", "runs", "running"):
             return False  # "running out of soldiers"
@@ -711,6 +712,10 @@ class MentionRules:
             people = None
         if people is not None and people.single and kind == "defection" and self._vague_group(sent_text[:people.start]):
             people = None  # "hundreds of police have joined the CDM, said Captain X, who left in March": not one
+        led = _DEFECTION_OF_ONE_WITH.search(sent_text) if people is not None and not people.single else None
+        if led and people.start <= led.end(1) <= people.end and parse_number(led.group(1)) == people.value:
+            # "documented the defection of a First Lieutenant ... together with 6 soldiers": he and the six
+            people = people._replace(value=people.value + 1)
         more = [q for h, q in zip(events, picked) if h.trigger == "did_same" and q is not None]
         if people is not None and more and people not in more:
             # "two soldiers defected on 3 May, and one more followed on 11 May": three
@@ -881,6 +886,9 @@ _CORRECTED = re.compile(r"\b(?:an?\s+)?earlier\s+version\s+of\s+this\s+(?:articl
 _UNIT_LIKE = frozenset({"company", "team"})  # a business or a side in sport, or a military unit
 _QUOTES = frozenset({'"', "“", "”", "'", "‘"})
 _TALLY_VERB = re.compile(r"\s+(?:who\s+(?:had\s+|have\s+)?)?(?:defected|surrendered|deserted)\b", re.I)
+_DEFECTION_OF_ONE_WITH = re.compile(r"\b(?:defection|desertion|surrender)\s+of\s+(?:a|an|one)\s+[^,.;]{0,80}?\b"
+                                    r"(?:together\s+with|along\s+with|with|alongside)\s+(\d+|[a-z]+)\s+(?:of\s+his\s+)?"
+                                    r"(?:soldiers|men|troops|policemen|officers|fighters|personnel)\b", re.I)
 _EACH_OF_THEM = re.compile(r"\W*each\s+of\s+(?:the|them|these|those)\b", re.I)
 _EACH_BROUGHT = re.compile(r"\s*[\"“]?each\s+(?:of\s+them\s+|man\s+|one\s+)?(?:also\s+)?(?:brought|carried|had|came\s+with|"
                            r"handed\s+over|was\s+carrying|took|arrived\s+with)\s+(?:a|an|one|his|her|their)\b", re.I)
