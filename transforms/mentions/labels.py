@@ -288,12 +288,15 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
         by_kind["conscription"], facts)) or (defection and any(
         m.modality == "report" and _forced_deserter(m.sentence) for m in by_kind["conscription"]))
     reports = [m for m in by_kind["defection"] if m.modality == "report"] if defection else []
+    denied = {m.people_count for m in by_kind["defection"] if m.modality == "denial" and m.start_char >= facts.body_start}
+    # "Army Reacts To Reports 100 Soldiers Deserted" over a body that calls the 100 false: the headline names the claim
+    reports = [m for m in reports if not (m.start_char < facts.body_start and m.people_count in denied - {None})]
     # the body's figures win: a headline rounds, and may count people who did not defect ("120 flee" over "100 soldiers")
     body = [m for m in reports if m.start_char >= facts.body_start]
     if _newest_first(text):  # a live blog read top down tells the last event first
         body = body[::-1]
     people = _running_counts(body, "people_count") or _running_counts(reports, "people_count")
-    denied = {m.people_count for m in by_kind["defection"] if m.modality == "denial"}
+    denied |= {m.people_count for m in by_kind["defection"] if m.modality == "denial"}
     if people:  # "more than 200 soldiers have reportedly surrendered" beside the story's own reports: a figure too
         people += [m.people_count for m in by_kind["defection"] if m.modality == "rumour" and m.people_count
                    and m.start_char >= facts.body_start and m.people_count not in denied

@@ -383,7 +383,12 @@ CLAIMS = r"(?:rumou?rs?|reports?|claims?|allegations?|news|story|stories)"
 FALSE = r"(?:false|untrue|baseless|fabricated|fake|groundless|unfounded|not\s+true|wrong|incorrect)"
 # ("the claim that 100 soldiers deserted the battlefield was unfounded": the claim, its content, then the verdict)
 REFUTED = re.compile(rf"\b{CLAIMS}\s+(?:that\s+[^.;]{{1,120}}?\s+)?(?:was|were|is|are|had\s+been|has\s+been)\s+{FALSE}\b"
-                     r"|\b(?:misstated|misreported|(?:incorrectly|wrongly|erroneously)\s+(?:stated|reported|said))\b", re.I)
+                     r"|\b(?:misstated|misreported|(?:incorrectly|wrongly|erroneously)\s+(?:stated|reported|said))\b"
+                     # "in its rebuttal that more than 100 soldiers deserted"; "the report that soldiers deserted was meant
+                     # to dampen morale"
+                     rf"|\brebuttal\s+(?:of\s+(?:the\s+)?{CLAIMS}\s+)?that\b"
+                     rf"|\b(?:the|this|that)\s+{CLAIMS}\s+that\s+[^.;]{{1,80}}?\s+(?:was|were|is|are)\s+(?:meant|designed|"
+                     r"intended|aimed|calculated)\s+to\b", re.I)
 # "A conscripted soldier who recently defected to the AA has accused ...": the one the relative clause is about defected
 _WHO_DID_IT = re.compile(r"\s*,?\s*(?:who|that)\s+(?:(?:had|has|have|recently|later|also|reportedly|finally|eventually)\s+)*")
 _RELATIVE_WORDS = frozenset({"which", "who", "whom", "whose"})

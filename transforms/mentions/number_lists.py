@@ -22,8 +22,10 @@ from newswatch.transforms.mentions.numbers import (
 
 def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories: frozenset[str]) -> Optional[tuple[Quantity, int]]:
     """"a captain", "an officer": a count of one, used only inside sums."""
-    if toks[i].lower not in ("a", "an", "one", "another"):
+    if toks[i].lower not in ("a", "an", "one", "another", "the"):
         return None
+    if toks[i].lower == "the" and not (i + 1 < len(toks) and toks[i + 1].lower in _TITLES):
+        return None  # "The captain and 11 soldiers under his command crossed over": a titled one, in a sum only
     j = i + 1
     while j + 1 < len(toks) and (toks[j].lower in _CALIBRE or toks[j].text == ".") and "weapons" in categories:
         j += 1  # "a .45 pistol", "a cal. 38 revolver": the calibre and its number
@@ -80,7 +82,10 @@ _COMRADE_NOUNS = frozenset("comrades colleagues men soldiers troops subordinates
 # "deposited many sophisticated arms, including four AK rifles": the whole has no number, so the part is the count
 _UNCOUNTED_WHOLE = re.compile(r"\b(?:many|several|numerous|various|assorted|dozens\s+of|hundreds\s+of|scores\s+of|"
                               r"a\s+(?:large\s+|huge\s+|big\s+)?(?:cache|haul|number|quantity|stockpile)\s+of)\s+"
-                              r"(?:[^\W\d_][\w-]*\s+){0,3}?[^\W\d_][\w-]*\s*,?\s*including[\s,:]*$", re.I)
+                              r"(?:[^\W\d_][\w-]*\s+){0,3}?[^\W\d_][\w-]*\s*,?\s*including[\s,:]*$"
+                              # "handed over the weapons, including one AK-47", "turned over weapons including a ..."
+                              r"|\b(?:over|in|up|down|surrendered|deposited)\s+(?:the\s+|their\s+|his\s+|its\s+)?"
+                              r"(?:weapons|arms|firearms|guns)\s*,?\s*including[\s,:]*$", re.I)
 _BRACKETED_NOUN = re.compile(r"(\d[\d,]*\s*)\(([a-z]+)\)")
 _AND_CHILDREN = re.compile(r"\s*(?:,\s*)?and\s+(?:\d[\d,]*\s+|[a-z]+\s+)?(?:their\s+)?(?:children|kids|minors)\b", re.I)
 _AMONG_THE = re.compile(r"\bamong\s+(?:the|these|those)\s+$", re.I)
@@ -390,7 +395,8 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
             i += 1
             continue
         quantity, nxt = part
-        out.append(quantity._replace(single=quantity.value == 1, subset=_subset_before(text, quantity.start, 0)))
+        out.append(quantity._replace(single=quantity.value == 1, subset=_subset_before(text, quantity.start, 0) and not
+                                     _UNCOUNTED_WHOLE.search(text, max(0, quantity.start - 70), quantity.start)))
         i = nxt
     return out
 

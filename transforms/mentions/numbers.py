@@ -323,7 +323,7 @@ _CALIBRE_UNITS = frozenset("mm mm. millimetre millimeter cal cal. calibre calibe
 _WHO_HAVE_DONE = re.compile(r"\s+(?:who\s+(?:have|had)\s+(?:\w+\s+)?\w+ed|(?:\w+\s+){0,2}(?:joined|defected|deserted|"
                             r"surrendered|fled))\b", re.I)  # "there are more than 200 soldiers and police joined"
 _UNIT_NAMES = frozenset("battalion brigade division regiment lib ib lid bn bde company column".split())
-_GAUGES = _CALIBRE_UNITS | frozenset("bore gauge".split())
+_GAUGES = _CALIBRE_UNITS | frozenset("bore gauge guage".split())
 _PARTY_ACRONYMS = frozenset("nld usdp nup snld anp ndf".split())
 _CLASSIFIERS = frozenset("hand hands piece pieces unit units set sets types type kinds kind sorts".split())
 _LIST_ADJECTIVES = frozenset("various assorted different several mixed".split())

@@ -836,7 +836,10 @@ def _counts_from_lists(drafts: Sequence[dict], text: str) -> None:
         # (a sentence's span may run over the blank line into the list); a table's Total row states a figure, so
         # "a network for soldiers who leave the junta's forces published its figures" above it is a report
         before = [d for d in drafts if d["kind"] == "defection" and d["start_char"] < found.start and (
-            d["modality"] == "report" or found.table and d["modality"] == "analysis")]
+            d["modality"] == "report" or found.table and d["modality"] == "analysis")] or [
+            # "1. During March, a total of 63 personnel ... arrived": the report opens the numbered list itself
+            d for d in drafts if d["kind"] == "defection" and found.start <= d["start_char"] < found.start + 6
+            and d["modality"] == "report"]
         if not before:
             continue
         draft = before[-1]
