@@ -530,7 +530,7 @@ _WITH_ANOTHER = re.compile(r"\w+(?:\s+[\w-]+){0,9}?\s+(?:along\s+|together\s+)?w
 # "together with 45 of his fighters", "with ten of his men": the commander's own people went with him
 _COMPANION_NOUNS = frozenset("comrades colleagues fighters militants rebels guerrillas insurgents cadres".split())
 _HIS_MEN = re.compile(r"\b(?:his|her|their)\s+(?:own\s+)?men\b", re.I)
-_WITH_COMPANIONS = re.compile(r"\b(?:with|alongside)\s+$", re.I)
+_WITH_COMPANIONS = re.compile(r"\b(?:with|alongside)\s+(?:(?:the\s+)?other\s+)?$", re.I)  # "with other 6 officers"
 _LED_BY = re.compile(r"\b(?:led|headed|commanded)\s+by\s+$", re.I)
 _UNIT_THEN_INCLUDING = re.compile(r"\b(?:battalion|brigade|regiment|unit|company|column|outpost|camp|base|garrison|"
                                   r"division)\b(?:\s+(?:no\.?\s*)?\(?\d+\)?)?\s*,?\s*(?:including|among\s+them)\s+$", re.I)
