@@ -91,6 +91,11 @@ def _escaping_draft(lows: Sequence[str]) -> bool:
                for k, w in enumerate(lows)) or bool(_LAW_WORDS.intersection(lows)) and any(
         # "400 young people sought refuge with the KNU, fleeing the junta's conscription law"
         w in ("fleeing", "escaping") and lows[k + 1:k + 2] == ["the"] and _LAW_WORDS.intersection(lows[k + 2:k + 7])
+        for k, w in enumerate(lows)) or any(
+        # "young people have sought refuge with the AA due to the junta's enforcement of compulsory military service"
+        w in ("due", "owing") and lows[k + 1:k + 2] == ["to"] and _names_draft(lows[k + 2:k + 10])
+        # "they fled the camp because the military council pressured 150 people to join military service"
+        or w == "because" and _names_draft(lows[k + 1:k + 15])
         for k, w in enumerate(lows))
 
 

@@ -284,7 +284,13 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
         )
     by_kind = {kind: [m for m in mentions if m.kind == kind] for kind in ("defection", "conscription")}
     defection = _substantive(by_kind["defection"], facts, text) or _leaving_headline(by_kind["defection"], text, facts)
-    conscription = _substantive(by_kind["conscription"], facts, text) and not (defection and _background_draft(
+    # "rewards for soldiers who come over, in an effort to encourage defections as the military steps up conscription":
+    # a lone draft clause inside a defection sentence is its background
+    drafts = by_kind["conscription"]
+    defection_sentences = {m.start_char for m in by_kind["defection"]}
+    if len(drafts) == 1 and drafts[0].modality != "report" and drafts[0].start_char in defection_sentences:
+        drafts = []
+    conscription = _substantive(drafts, facts, text) and not (defection and _background_draft(
         by_kind["conscription"], facts)) or (defection and any(
         m.modality == "report" and _forced_deserter(m.sentence) for m in by_kind["conscription"]))
     reports = [m for m in by_kind["defection"] if m.modality == "report"] if defection else []

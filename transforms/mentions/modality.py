@@ -69,6 +69,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     if lows and lows[-1] == "?" or _WH.intersection(lows[cs:i]):
         return False
     trigger_char = sent[i].idx - sent.start_char
+    if hit.form in ("noun", "program", "base") and lows[i].endswith("s") and _SUFFERED.intersection(lows[max(cs, i - 8):i]):
+        return False  # "the military, which has suffered battlefield defeats and large-scale surrenders": what befell it
     if hit.form in ("noun", "program"):
         if prev in ("no", "none"):
             return None
@@ -203,6 +205,8 @@ _DECIDED_AT_LAST = frozenset("recently eventually finally later subsequently ult
 _DATED_ACT = re.compile(r"(?:(?:to|with|from|in|at|near)\s+(?:\S+\s+){1,8}?)?(?:earlier\s+)?(?:on|in|last|this)\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|"
                         r"january|february|march|april|june|july|august|september|october|november|december|monday|"
                         r"tuesday|wednesday|thursday|friday|saturday|sunday|week|month|year|(?:19|20)\d\d)\b")
+# "the military, which has suffered battlefield defeats and large-scale surrenders": what befell the army, not an event
+_SUFFERED = frozenset("suffered suffering suffers".split())
 _AS_CAUSE = frozenset("by amid amidst despite".split())
 _CAUSATIVE = frozenset("pushed prompted drove compelled".split())
 _CROSSED_OVER = frozenset("walked crossed swam fled drove flew sailed ran escaped".split())

@@ -123,6 +123,7 @@ class _Tok(NamedTuple):
 
 
 _CALIBRED_ARMS = frozenset("revolver revolvers pistol pistols magnum magnums rifle rifles".split())
+_SPACED_THOUSANDS = re.compile(r"\d[ \u00a0\u202f]\d{3}")
 _MONTH_WORDS = frozenset("january february march april may june july august september october november december jan feb "
                          "mar apr jun jul aug sep sept oct nov dec".split())
 _KIND = {"model": "word", "num": "num", "word": "word", "punct": "punct", None: "punct"}
@@ -132,7 +133,7 @@ def _tokens(text: str) -> list[_Tok]:
     make = tuple.__new__  # a NamedTuple's own constructor checks its arguments: this runs once per word
     toks = [make(_Tok, (g, g.lower(), _KIND[m.lastgroup], m.start(), m.end()))
             for m in _TOKEN.finditer(text) for g in (m.group(),)]
-    for k in range(len(toks) - 1, 0, -1):
+    for k in range(len(toks) - 1, 0, -1) if _SPACED_THOUSANDS.search(text) else ():
         tok = toks[k]
         if tok.kind == "num" and " " in tok.text and toks[k - 1].lower in _MONTH_WORDS:
             # "on July 16 149 soldiers deserted": a day, then a count, not "16 149" with a space between thousands
