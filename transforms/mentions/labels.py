@@ -233,7 +233,8 @@ def _newest_first(text: str) -> bool:
     return len(times) >= 3 and falls > 2 * (len(times) - 1 - falls)
 
 
-_RUMOURS = re.compile(r"\brumou?rs?\b", re.I)  # "rumours have spread that the four had defected": no figure
+# "rumours have spread that the four had defected", "he rejected posts claiming that 200 soldiers deserted": no figure
+_RUMOURS = re.compile(r"\b(?:rumou?rs?|reject\w*|den(?:y|ied|ies)|dismiss\w*)\b", re.I)
 
 
 def _running_counts(reports: Sequence[Mention], field: str) -> list[int]:

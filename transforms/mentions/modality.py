@@ -451,6 +451,21 @@ _FORCE_PEOPLE = frozenset("soldiers troops police policemen personnel officers s
 _ARMED_MEMBERS = frozenset("members fighters militants cadres rebels insurgents guerrillas combatants".split())
 
 
+def _total_with_relatives(quantities: Sequence[Quantity], text: str) -> list[Quantity]:
+    """"Nine PDF members, together with three of their family members, totalling 12 persons": the members (9)."""
+    out = list(quantities)
+    for k, q in enumerate(out):
+        if q.category == "people" and q.noun in _GENERIC_PEOPLE and _TOTALLING.search(text, max(0, q.start - 24), q.start) \
+                and any(r.category == "relatives" and r.end <= q.start for r in out) \
+                and any(p.category == "people" and p.noun not in _GENERIC_PEOPLE and p.end <= q.start and not p.subset
+                        for p in out):
+            out[k] = q._replace(subset=True)
+    return out
+
+
+_TOTALLING = re.compile(r"\b(?:totall?ing|in\s+total|a\s+total\s+of|making\s+(?:it\s+)?a\s+total\s+of)\s*$", re.I)
+
+
 def _force_breakdown(quantities: Sequence[Quantity]) -> list[Quantity]:
     """"120 people, including 100 soldiers and 20 family members": the soldiers are the defectors, not the 120."""
     out = list(quantities)
@@ -482,6 +497,8 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     subject right before an event verb ("Captain Aung Ko defected" is 1).
     """
     quantities = _force_breakdown(quantities)
+    if "total" in sent_text:
+        quantities = _total_with_relatives(quantities, sent_text)
     usable = [q for q in quantities if q.category in categories and not (q.subset or q.casualty or q.size)
               and (not q.single or (single_ok and q.end <= anchor_char <= q.end + (
                   (100 if _SHARED_SUBJECT.fullmatch(sent_text[q.end:anchor_char]) else 15)

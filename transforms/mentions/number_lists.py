@@ -249,7 +249,10 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
             continue
         described = False
         if prev is not None and q.category == prev.category == "people" and prev.single \
-                and text[prev.end:q.start].strip() == "," and _A_OR_AN.match(text, q.start) \
+                and text[prev.end:q.start].strip() == "," and (_A_OR_AN.match(text, q.start) or (
+                    # "Another soldier, Private Aung Moe from the same battalion, joined": one man, named
+                    q.single and q.noun in _TITLES and text[q.start:q.start + 1].isupper()
+                    and _ANOTHER_ONE.match(text, prev.start))) \
                 and not re.match(r"[^.;,]{0,60}?\band\b", text[q.end:]):
             # "A third soldier, a corporal from the same battalion, joined them": one man, described (a series goes
             # on with "and" before the next comma: "a captain, a sergeant and a private"); "Another defector, a
@@ -539,18 +542,22 @@ def _add_article_parts(toks: Sequence[_Tok], raw: list, nouns: NounLexicon, cate
         while first > 0 and toks[first - 1].start >= quantity.start:
             first -= 1  # start from the qualifier: "a commander and about 200 of his troops"
         # "a captain [from his unit] and 11 soldiers", "a colonel, two majors and ...", "Lt. Col. Zaw Htet and 20 soldiers"
-        if first >= 2 and toks[first - 1].lower in ("and", ","):
-            for start in range(max(0, first - 12), first - 1):
+        # ("A Taliban local leader together with five comrades have surrendered": he and the five)
+        sep = first - 1 if first >= 2 and toks[first - 1].lower in ("and", ",") else first - 2 if (
+            first >= 3 and quantity.category == "people" and toks[first - 1].lower == "with"
+            and toks[first - 2].lower in ("together", "along")) else None
+        if sep is not None:
+            for start in range(max(0, sep - 11), sep):
                 if start in counted:
                     continue  # "two MA-2 and one MA-4 rifles": already a count of its own
                 part = _article_count(toks, start, nouns, frozenset({quantity.category}))
                 if part is None and not (start > 0 and toks[start - 1].lower in ("including", "by")):
                     # ("67 officers including Colonel Tun Tun Latt, 401 soldiers": the colonel is one of the 67)
-                    part = _titled_name(toks, start, first - 1, nouns, quantity.category)
+                    part = _titled_name(toks, start, sep, nouns, quantity.category)
                 if part is None:
                     continue
-                between = [t.lower for t in toks[part[1]:first - 1]]
-                if part[1] <= first - 1 and (not between or between[0] in ("from", "of", "in", "at", "with")) \
+                between = [t.lower for t in toks[part[1]:sep]]
+                if part[1] <= sep and (not between or between[0] in ("from", "of", "in", "at", "with")) \
                         and not any(t in (",", ";", ".") for t in between):
                     out[idx] = (quantity._replace(value=quantity.value + 1, start=part[0].start), start, nxt)
                     break

@@ -589,7 +589,7 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
         if toks[k].text in ("[", "(") :  # "2 of their [LIB No. 32] soldiers": an editor's note inside the phrase
             k = next((m + 1 for m in range(k + 1, min(k + 8, len(toks))) if toks[m].text in ("]", ")")), k)
         head = _noun_phrase(toks, k, nouns) if k < len(toks) else None
-        if head is not None and head[1] == "people" and head[0] <= k + 2:
+        if head is not None and head[1] == "people" and head[0] <= k + 2 and toks[k].lower not in ("family", "families"):
             # "two of their soldiers defected": the ones counted, out of a unit whose size is not given
             casualty = q_start > 0 and toks[q_start - 1].lower in _CASUALTY_BEFORE \
                 or bool(_CASUALTY.match(text[toks[head[0]].end:toks[head[0]].end + 60]))  # "killing two of his officers"

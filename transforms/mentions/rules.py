@@ -90,7 +90,9 @@ _THE_DEFECTORS = (r"the\s+(?:surrendered\s+)?(?:[\w()-]+\s+){0,2}?(?:men|soldier
 # "They brought two rifles", "Four of them carried out their MA-1 rifles", "X said the surrenderees yielded 11 firearms"
 # (after "X said", only a noun names the defectors: "villagers said they had brought 40 rifles" is the villagers)
 _BROUGHT_BY_THEM = re.compile(
-    rf"(?:(?:according\s+to\s+[^,]{{1,60}},\s*)?(?:they|{_THE_DEFECTORS}|\w+\s+of\s+them)|"
+    rf"(?:(?:according\s+to\s+[^,]{{1,60}},\s*|(?:at|during|after)\s+[^,]{{1,40}},\s*)?(?:they|{_THE_DEFECTORS}|\w+\s+of\s+them"
+    # "At the ceremony, those who returned handed over one MA-1 rifle, ..."
+    rf"|those\s+who\s+(?:had\s+)?(?:returned|surrendered|defected|arrived|came|joined))|"
     rf"(?:[^.;\"“”]|\.(?=\s[A-Z])){{1,120}}?\s(?:said|says|added|noted)\s+(?:that\s+)?{_THE_DEFECTORS})\s+{_THEY_BROUGHT}",
     re.I)  # ("Capt. Bala Tumayo ... said": a title's full stop)
 # "Four AK-rifles, ... and two 9mm pistols were handed over by the surrenderees during the ceremony": the passive
@@ -367,6 +369,10 @@ class MentionRules:
             later = draft["modality"] == "report" and draft["weapons_count"] is None and (draft["people_count"] or draft["lone"])
             for j in range(k + 1, min(k + 9, len(sents))) if later else ():
                 if j in reports and (reports[j]["people_count"] is not None or reports[j]["weapons_count"] is not None):
+                    if reports[j]["modality"] != "report" and reports[j]["people_count"] is None:
+                        # "At the ceremony, those who returned handed over one MA-1 rifle, ...": read as no event of
+                        # its own, it tells what the same people brought
+                        draft["weapons_count"] = self._weapons_brought(sents[j])
                     break  # another counted event; an uncounted "The cadres laid down their weapons" is the same one
                 draft["weapons_count"] = self._weapons_brought(sents[j])
                 if draft["weapons_count"] is not None:
@@ -411,6 +417,9 @@ class MentionRules:
         lows = [t.lower_ for t in nxt[:13] if t.lower_ not in _QUOTES][:12]  # '"Seven of them came with ...'
         if len(lows) > 2 and lows[0].isdigit() and lows[1] in (".", ")"):
             lows = lows[2:]  # "4. They handed over the following weapons: ..." in a numbered statement
+        were = _THERE_WERE_OF_THEM.match(nxt.text) if draft["people_count"] is None else None
+        if were and parse_number(were.group(1)):  # "The recruits slipped out at night. There were eleven of them."
+            draft["people_count"], draft["count_qualifier"] = parse_number(were.group(1)), "exact"
         split = _OF_THEM_SOLDIERS.search(nxt.text)
         if draft["people_count"] is not None and split and _RELATIVES_AFTER.search(nxt.text, split.end()):
             # "76 people surrendered ... 52 of them were soldiers ... and the remaining 24 were family members"
@@ -924,6 +933,7 @@ def _sentences(doc: Doc) -> list[Span]:
 
 _RUNNING_TOTAL = re.compile(r"\b(?:brought|brings|bringing|raised|raising|took|taking|pushed|pushing)\s+(?:the\s+(?:total|tally)\s+)?to\b",
                             re.I)
+_THERE_WERE_OF_THEM = re.compile(r"\W*there\s+were\s+([\w,-]+)\s+of\s+(?:them|us)\b", re.I)
 _OF_THEM_SOLDIERS = re.compile(r"\b([\w,]+)\s+of\s+them\s+(?:were|are)\s+(?:soldiers|troops|police(?:men)?|officers|personnel)\b", re.I)
 _OF_WHOM_SOLDIERS = re.compile(r"[^.;]{0,80}?\bof\s+whom\s+([\w,]+)\s+(?:were|are)\s+(?:\w+\s+)?(?:soldiers|troops|"
                                r"police(?:men)?|officers|personnel)\b", re.I)
