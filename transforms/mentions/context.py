@@ -255,7 +255,9 @@ def refutes_claim(text: str) -> bool:
     return bool(_DOC_REFUTATION.search(text))
 
 
-_DOC_REFUTATION = re.compile(r"\b(?:fake\s+news|misinformation|disinformation|false\s+propaganda|unfounded\s+propaganda|"
+# (not "misled by the false propaganda of the NUG": the junta's own story of why people returned to the legal fold)
+_DOC_REFUTATION = re.compile(r"\b(?:fake\s+news|misinformation|disinformation|(?<!by\s)(?<!by\sthe\s)false\s+propaganda|"
+                             r"unfounded\s+propaganda|"
                              r"propaganda\s+(?:plot|stunt|campaign|ploy|drive)|amount(?:s|ed)?\s+to\s+propaganda|"
                              r"rejected\s+(?:these|the|this|those)\s+claims?|verdict:\s*false|"
                              r"rate[sd]?\s+(?:the|this)\s+claim\s+(?:as\s+)?false|no\s+such\s+(?:incident|surrender|event)\s+"

@@ -177,8 +177,12 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
             # "12,327 members, 3,236 soldiers and 9,091 policemen", "four soldiers, a sergeant and three
             # privates": a total, then its breakdown
             # ("two hands of MA-1, one hand of MA-3 and one pistol" is a list: a model is never a total)
+            # ("two single-barrel homemade guns, one MA-1 rifle, one pistol" is a list: only a generic noun heads a
+            # breakdown of arms, "21 weapons: ...")
             value = head if comma_after_head and items >= 2 and head == sum(rest) \
-                and not _MODEL_NAME.search(heads[-1]) else out[-1].value + quantity.value
+                and not _MODEL_NAME.search(heads[-1]) and (
+                    out[-1].category != "weapons" or out[-1].noun in ("weapons", "firearms", "arms")) \
+                else out[-1].value + quantity.value
             if comma_after_head and len(rest) == 1 and head == quantity.value and _IN_ALL.match(text, quantity.end) \
                     and len(_LIST_JOINS.findall(text, out[-1].start, out[-1].end)) >= 1:
                 value = head  # "a sergeant and three privates, four soldiers in all": the list, then its total

@@ -123,6 +123,8 @@ class _Tok(NamedTuple):
 
 
 _CALIBRED_ARMS = frozenset("revolver revolvers pistol pistols magnum magnums rifle rifles".split())
+_GROUP_HEADS = frozenset("outfit outfits group groups organisation organisations organization organizations faction factions "
+                         "fronts movements".split())
 _SPACED_THOUSANDS = re.compile(r"\d[ \u00a0\u202f]\d{3}")
 _MONTH_WORDS = frozenset("january february march april may june july august september october november december jan feb "
                          "mar apr jun jul aug sep sept oct nov dec".split())
@@ -479,6 +481,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         if category is None and tok.lower == "forces" and head is not None and head[1] == "force" \
                 and toks[k - 1].lower in ("junta", "regime", "tatmadaw"):
             category = "people"  # "another 32 junta forces also surrendered": troops, counted
+        if category == "people" and k + 1 < len(toks) and toks[k + 1].lower in _GROUP_HEADS:
+            return None  # "five banned insurgent outfits", "two militant groups": organisations, not people
         if category is not None:
             head = (k, category)
             # "police officers": keep going while the next word is also a lexicon noun

@@ -857,7 +857,9 @@ def _counts_from_lists(drafts: Sequence[dict], text: str) -> None:
         if found.table and found.people:
             draft["modality"] = "report"
         listed = id(draft) in from_lists
-        if found.people and (draft["people_count"] is None or listed):
+        # ("5. With the above, the total ... has risen to 14,266": a numbered paragraph that is a report of its own)
+        own = any(d is not draft and d["kind"] == "defection" and d["people_count"] == found.people for d in drafts)
+        if found.people and not own and (draft["people_count"] is None or listed):
             draft["people_count"] = found.people + (draft["people_count"] if listed else 0)
             draft["count_qualifier"] = "exact"
         if found.weapons and (draft["weapons_count"] is None or listed):
