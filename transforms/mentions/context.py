@@ -241,7 +241,12 @@ _DRAFT_VOCABULARY = re.compile(r"\b(?:conscript\w*|draft(?:ed|ee|ees)?|lottery|m
 def debunks_claim(text: str) -> bool:
     """The story is a fact check whose verdict is false ("Fact check: No, 500 soldiers did not surrender")."""
     headline = text.split("\n", 1)[0]
-    return bool(_FACT_CHECK.match(headline)) and bool(_FALSE_VERDICT.search(headline) or _FALSE_VERDICT.search(text))
+    return bool(_FACT_CHECK.match(headline)) and bool(_FALSE_VERDICT.search(headline) or _FALSE_VERDICT.search(text)) \
+        or bool(_DOES_NOT_SHOW.match(headline))  # "Photo does not show 500 soldiers defecting to rebels in Lashio"
+
+
+_DOES_NOT_SHOW = re.compile(r"\W*(?:(?:viral|old|this|the|a)\s+)?(?:photos?|videos?|images?|clips?|footage|posts?|pictures?)\s+"
+                            r"(?:does|do|did)\s*(?:not|n['’]t)\s+show\b", re.I)
 
 
 _FACT_CHECK = re.compile(r"\W*fact[\s-]*check(?:ed|ing)?\b", re.I)
@@ -288,7 +293,10 @@ _OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+o
                       r"overran|overrun|overruns)"
                       r"\s+(?:\w+\s+){0,3}(?:post|posts|outposts?|bases?|camps?|positions?|garrison|headquarters|stations?)\b"
                       r"|\b(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\s+(?:[\w-]+\s+){0,4}?(?:was|were|had\s+been|has\s+been|have\s+been)"
-                      r"\s+(?:captured|overrun|seized|taken)\b", re.I)
+                      r"\s+(?:captured|overrun|seized|taken)\b"
+                      # "flee into Tak after border base falls", "after their camp fell to the KNLA"
+                      r"|\b(?:post|outpost|base|camp|garrison|headquarters)\s+(?:[\w-]+\s+){0,2}?(?:falls|fell|had\s+fallen|has\s+fallen)\b",
+                      re.I)
 # troops falling back to another junta post: their "deserted their posts" elsewhere in the story is the same retreat
 _WITHDRAWAL = re.compile(r"\b(?:withdrew|retreated|fell\s+back|falls?\s+back|pulled\s+back|redeployed|tactical\s+redeployment|"
                          r"(?:have|has|had)\s+moved|moved\s+back)"

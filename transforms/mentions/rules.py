@@ -284,7 +284,7 @@ class MentionRules:
                                                  and _ABROAD.intersection(lows[h.end:h.end + 4])
                                                  # "surrendered before the paramilitary force 'Assam Rifles' in
                                                  # Mizoram": to a foreign force, named later in the clause
-                                                 or h.trigger == "surrender" and _FOREIGN.intersection(
+                                                 or h.trigger in ("surrender", "give_up") and _FOREIGN.intersection(
                                                      lows[h.end:h.end + 12])
                                                  # "approached an Assam Rifles post, where they handed over their weapons"
                                                  or h.trigger == "lay_down_arms" and _FOREIGN.intersection(
