@@ -89,6 +89,9 @@ def phrase_variants(pattern: str) -> set[str]:
 
 
 
+_VERB_GOES_ON = frozenset("have has had were was are is will would defected deserted surrendered fled joined crossed".split())
+
+
 def _hard_wrap(doc: Doc, i: int, j: int) -> bool:
     """A single line break inside a sentence of hard-wrapped text (old mail archives, plain-text wires): the line
     before is long and ends mid-sentence, and the next goes on in lower case ("About 20 soldiers / have deserted")."""
@@ -96,7 +99,8 @@ def _hard_wrap(doc: Doc, i: int, j: int) -> bool:
         return False
     line = doc[i].idx - doc_text(doc).rfind("\n", 0, doc[i].idx) - 1
     if doc[j].text[:1].islower():
-        return line >= 45
+        # ("Eight Ethiopian soldiers / have defected to Eritrea": a short line whose verb comes on the next one)
+        return line >= 45 or line >= 12 and doc[j].lower_ in _VERB_GOES_ON
     # "... attending military training in Shan / State East's Kengtung have deserted": in text wrapped throughout,
     # a line that stops mid-sentence goes on even when the next word is a name
     return line >= 60 and doc[j].text[:1].isupper() and _wrapped_throughout(doc)  # (Burmese has no case: no join)

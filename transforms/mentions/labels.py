@@ -222,6 +222,7 @@ _ANOTHER = re.compile(r"\s*(?:\d[\d,]*|one|two|three|four|five|six|seven|eight|n
                       r"crossed|surrendered|deserted)\b", re.I)
 
 
+_SIMILARLY_YEARS_AGO = re.compile(r"\s*(?:similarly|likewise),?\s+in\s+(?:19|20)\d\d\b", re.I)
 _ALSO_DID = re.compile(r"[^;]{0,80}?\balso\s+(?:surrendered|defected|deserted|escaped|fled|crossed|joined)\b", re.I)
 _ENTRY_TIME = re.compile(r"^[ \t]*(\d{1,2})[:.](\d{2})\b", re.M)
 
@@ -245,7 +246,8 @@ def _running_counts(reports: Sequence[Mention], field: str) -> list[int]:
         value = getattr(m, field)
         if value is None:
             continue
-        if last is not None and (_ANOTHER.match(m.sentence) or value == 1 and _ALSO_DID.match(m.sentence)):
+        if last is not None and (_ANOTHER.match(m.sentence) or value == 1 and _ALSO_DID.match(m.sentence)) \
+                and not _SIMILARLY_YEARS_AGO.match(m.sentence):  # "Similarly, in 2006, over 300 troops defected": history
             value += last  # ("On Feb. 11, Jose Alcibor, 70, also surrendered": one more)
         out.append(value)
         last = value

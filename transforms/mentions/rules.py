@@ -876,6 +876,8 @@ def _members_of_force(words: Sequence[str], force_words: frozenset[str]) -> bool
             j += j < len(words) and words[j] in ("terrorist", "so-called", "fascist")  # "of the terrorist military council"
             if j < len(words) and words[j] in force_words and words[j + 1:j + 2] != ["-"]:
                 return True
+            if j + 1 < len(words) and words[j + 1] in ("armed", "army", "military", "navy") and words[j] not in force_words:
+                return True  # "a member of the Polish armed forces"
             if _ARMED_GROUP.intersection(words[j:j + 4]):
                 return True  # "three members of the banned militant outfit", "of the National Liberation Front"
     return False
