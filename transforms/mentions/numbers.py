@@ -343,14 +343,16 @@ _SIZE_BEFORE = re.compile(
     r"(?:\bthere\s+(?:is|are|was|were|had\s+been|have\s+been|has\s+been|remain|remained)"
     r"(?:\s+(?:previously|originally|initially|once|then|still|usually|normally|only))?"
     r"|\b(?:strength|force|garrison|complement|headcount|size|column)\s+of"
-    r"|\b(?:holds?|held|holding|houses?|housed|hosts?|employs?|employed|numbered|numbering|has|have|had)"
+    r"|\b(?:holds?|held|holding|houses?|housed|hosts?|employs?|employed|numbered|numbering|has|have|had|having)"
+    r"|\b(?:manned|staffed|garrisoned|guarded|defended)\s+by"  # "The station was manned by around 40 police"
     r"|\b(?:stands?|stood)\s+at|\bout\s+of(?:\s+the|\s+a\s+total\s+of)?)\s*$", re.I)  # "120 out of the 300 troops present"
 # "two policemen from Tonzang police station and one from Tamu District": the noun left out of the second part
 _ELIDED_MORE = re.compile(r"\s+(?:from|of|in)\s+[^,.;:\d]{1,50}?\s+and\s+(one|two|three|four|five|six|seven|eight|nine|ten|"
                           r"\d{1,3})\s+(?:more\s+)?(?:from|of|in)\s+(?!them\b|us\b|whom\b|the\s+past\b)", re.I)
 _SIZE_AFTER = re.compile(r"\s*(?:still\s+)?(?:remain|remained|remaining|are\s+left|were\s+left|still\s+serve|"
                          r"still\s+serving|are\s+still\s+serving|(?:were|are|was|is)\s+still\s+(?:holding|manning|guarding|"
-                         r"defending|stationed|posted|deployed))\b", re.I)  # "350,000 soldiers remain", "25 were still holding"
+                         r"defending|stationed|posted|deployed)|(?:were|are)\s+(?:actually\s+)?(?:deployed|stationed|posted)\s+(?:in|at)"
+                         r")\b", re.I)  # "fewer than 90 were actually deployed in Kani"  # "350,000 soldiers remain", "25 were still holding"
 _TOTAL_OF = re.compile(
     r"\b(?:number|total|tally|count|figure)\s+of\s+((?:[\w'’-]+[\s,]+){0,3}[\w-]+)\b[^.;:]{0,130}?\b"
     r"(?:is|was|are|were|stands\s+at|stood\s+at|reached|reaches|rose\s+to|risen\s+to|climbed\s+to|to\s+be|at|to|"
@@ -643,7 +645,7 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
         q_start > 0 and toks[q_start - 1].lower in _CASUALTY_BEFORE) or (
         q_start > 1 and toks[q_start - 1].lower in ("their", "his", "its", "the") and toks[q_start - 2].lower in _CASUALTY_BEFORE)
     # ("shot their two lance corporals": the ones shot)
-    size = category == "people" and toks[k].lower not in ("defectors", "deserters") \
+    size = category in ("people", "bare") and toks[k].lower not in ("defectors", "deserters") \
         and bool(_SIZE_BEFORE.search(text[max(0, toks[q_start].start - 40):toks[q_start].start])
                  or _SIZE_AFTER.match(after)) \
         and not _WHO_HAVE_DONE.match(after)  # "there are 41 personnel who have abandoned their uniforms"

@@ -82,6 +82,7 @@ _VAGUE_GROUP = re.compile(r"\b(?:dozens|hundreds|thousands|scores|several|numero
 _COMRADES = re.compile(r"\b(?:his|her|their|fellow)\s+(?:fellow\s+|former\s+)?(?:colleagues|comrades|men)\b", re.I)
 _THEY_BROUGHT = (r"(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)?(?:also\s+)?(?:brought|carried(?!\s+out)|"
                  r"handed\s+over|laid\s+down|came\s+with|arrived\s+with|yielded|turned\s+over|turned\s+in|handed\s+in|"
+                 r"(?:take|takes|took|bring|brings)\s+along|"  # translated English: "They take along three hand of MA-1"
                  r"deposited|submitted|surrendered(?=\s+(?:\w+\s+){0,4}?"
                  r"(?:firearms|weapons|guns|rifles?|pistols?|revolvers?|carbines?)\b))\b")
 _THE_DEFECTORS = (r"the\s+(?:surrendered\s+)?(?:[\w()-]+\s+){0,2}?(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|"
@@ -93,8 +94,12 @@ _BROUGHT_BY_THEM = re.compile(
     rf"(?:(?:according\s+to\s+[^,]{{1,60}},\s*|(?:at|during|after)\s+[^,]{{1,40}},\s*)?(?:they|{_THE_DEFECTORS}|\w+\s+of\s+them"
     # "At the ceremony, those who returned handed over one MA-1 rifle, ..."
     rf"|those\s+who\s+(?:had\s+)?(?:returned|surrendered|defected|arrived|came|joined))|"
+
     rf"(?:[^.;\"“”]|\.(?=\s[A-Z])){{1,120}}?\s(?:said|says|added|noted)\s+(?:that\s+)?{_THE_DEFECTORS})\s+{_THEY_BROUGHT}",
     re.I)  # ("Capt. Bala Tumayo ... said": a title's full stop)
+# "The group also handed over weapons to the PDF. These included four MA-1 rifles, ..."
+_THESE_INCLUDED = re.compile(r"(?:these|the\s+weapons|the\s+arms|the\s+firearms)\s+(?:included|include|comprised|consisted\s+of)\b",
+                             re.I)
 # "Four AK-rifles, ... and two 9mm pistols were handed over by the surrenderees during the ceremony": the passive
 _HANDED_OVER_BY_THEM = re.compile(rf"\b(?:were|was|had\s+been)\s+(?:handed\s+over|surrendered|deposited|laid\s+down|turned\s+over|"
                                   rf"turned\s+in|brought|yielded)\s+by\s+(?:them|{_THE_DEFECTORS})\b", re.I)
@@ -405,7 +410,7 @@ class MentionRules:
         """Firearms in a later sentence whose subject is the defectors: "They brought two rifles with them",
         "Four of them carried out their MA-1 rifles"."""
         text = sent.text.lstrip("\"“‘' ")
-        if not (_BROUGHT_BY_THEM.match(text) or _HANDED_OVER_BY_THEM.search(text)):
+        if not (_BROUGHT_BY_THEM.match(text) or _HANDED_OVER_BY_THEM.search(text) or _THESE_INCLUDED.match(text)):
             return None
         # ("deposited an AK-56 rifle, a MQ-81 rifle and a HK-33 rifle": firearms named one by one count too)
         return list_total([q for q in find_quantities(text, self.nouns, singles=True)
@@ -840,7 +845,7 @@ _TOWARDS = frozenset("to join joined joining reach reached reaching into".split(
 
 def _counts_from_lists(drafts: Sequence[dict], text: str) -> None:
     """A statement's itemised list of ranks, names or arms gives the counts of the report just before it."""
-    from_lists: set[int] = set()  # the drafts whose counts came from a list: a later list (police after army) adds
+    from_lists: set[tuple[str, int]] = set()  # (count, draft) that came from a list: a later list (police after army) adds
     for found in itemised_counts(text):
         # (a sentence's span may run over the blank line into the list); a table's Total row states a figure, so
         # "a network for soldiers who leave the junta's forces published its figures" above it is a report
@@ -856,16 +861,18 @@ def _counts_from_lists(drafts: Sequence[dict], text: str) -> None:
             continue  # "... ordered recruitment by the following method: 1. each battalion recruits two ...": a quota
         if found.table and found.people:
             draft["modality"] = "report"
-        listed = id(draft) in from_lists
         # ("5. With the above, the total ... has risen to 14,266": a numbered paragraph that is a report of its own)
         own = any(d is not draft and d["kind"] == "defection" and d["people_count"] == found.people for d in drafts)
-        if found.people and not own and (draft["people_count"] is None or listed):
+        if found.people and not own and (draft["people_count"] is None or ("people", id(draft)) in from_lists):
+            # (only a count that itself came from a list grows: "a total of 37 personnel" above two rank lists stays 37)
+            listed = ("people", id(draft)) in from_lists
             draft["people_count"] = found.people + (draft["people_count"] if listed else 0)
             draft["count_qualifier"] = "exact"
-        if found.weapons and (draft["weapons_count"] is None or listed):
+            from_lists.add(("people", id(draft)))
+        if found.weapons and (draft["weapons_count"] is None or ("weapons", id(draft)) in from_lists):
+            listed = ("weapons", id(draft)) in from_lists
             draft["weapons_count"] = found.weapons + ((draft["weapons_count"] or 0) if listed else 0)
-        if found.people or found.weapons:
-            from_lists.add(id(draft))
+            from_lists.add(("weapons", id(draft)))
 
 
 def _members_of_force(words: Sequence[str], force_words: frozenset[str]) -> bool:
