@@ -119,7 +119,13 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
                                               and not _MODALS.intersection(lows[cs:i])  # "the first group ... to cross"
                                               or lows[i - 2] in ("decided", "chose") and not _MODALS.intersection(lows[cs:i])
                                               and (bool(_WHEN_DONE.search(" ".join(lows[hit.end:hit.end + 8])))
-                                                   or lows[i - 3:i - 2] != [] and lows[i - 3] in _DECIDED_AT_LAST))
+                                                   or lows[i - 3:i - 2] != [] and lows[i - 3] in _DECIDED_AT_LAST
+                                                   # "34 rebels decided to surrender to the Army's 19th Infantry
+                                                   # Battalion": a counted group's decision, told as news, was carried out
+                                                   or not _FOILED.intersection(lows) and any(
+                                                       q.category == "people" and not (q.single or q.subset or q.size)
+                                                       and 0 <= sent[i - 2].idx - sent.start_char - q.end <= 3
+                                                       for q in quantities)))
     # "walked across the border in a bid to defect": the crossing happened, and it was the defection
     crossed_to_defect = prev == "to" and lows[max(0, i - 4):i - 1] in (["in", "a", "bid"], ["in", "an", "attempt"]) \
         and bool(_CROSSED_OVER.intersection(lows[cs:i - 4])) and not _FOILED.intersection(lows)

@@ -755,6 +755,8 @@ class MentionRules:
                                    "weapons", self.nouns) if kind == "defection" else None
         if kind == "defection" and len(events) >= 2:
             weapons_total = _per_event_weapons(events, sent, sent_text, quantities, self.nouns) or weapons_total
+        if weapons_total is not None and _ARMS_SEIZED.search(sent_text):
+            weapons_total = None  # "128 small arms and ammunition ... were seized during the battles": spoils, not brought
         if weapons_total == 1 and people is not None and 1 < people.value <= 50 and _EACH_WITH_ONE.search(sent_text):
             weapons_total = people.value  # "two soldiers walked out, each carrying an MA-1 rifle": two rifles
         elif weapons_total == 1 and people is None and _EACH_OF_THEM.match(sent_text):
@@ -912,6 +914,7 @@ _TALLY_VERB = re.compile(r"\s+(?:who\s+(?:had\s+|have\s+)?)?(?:defected|surrende
 _DEFECTION_OF_ONE_WITH = re.compile(r"\b(?:defection|desertion|surrender)\s+of\s+(?:a|an|one)\s+[^,.;]{0,80}?\b"
                                     r"(?:together\s+with|along\s+with|with|alongside)\s+(\d+|[a-z]+)\s+(?:of\s+his\s+)?"
                                     r"(?:soldiers|men|troops|policemen|officers|fighters|personnel)\b", re.I)
+_ARMS_SEIZED = re.compile(r"\b(?:were|was|had\s+been|have\s+been)\s+(?:seized|captured|confiscated|recovered)\b", re.I)
 _EACH_OF_THEM = re.compile(r"\W*each\s+of\s+(?:the|them|these|those)\b", re.I)
 _EACH_BROUGHT = re.compile(r"\s*[\"“]?each\s+(?:of\s+them\s+|man\s+|one\s+)?(?:also\s+)?(?:brought|carried|had|came\s+with|"
                            r"handed\s+over|was\s+carrying|took|arrived\s+with)\s+(?:a|an|one|his|her|their)\b", re.I)
