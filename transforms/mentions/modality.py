@@ -127,8 +127,12 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
                                                        and 0 <= sent[i - 2].idx - sent.start_char - q.end <= 3
                                                        for q in quantities)))
     # "walked across the border in a bid to defect": the crossing happened, and it was the defection
-    crossed_to_defect = prev == "to" and lows[max(0, i - 4):i - 1] in (["in", "a", "bid"], ["in", "an", "attempt"]) \
-        and bool(_CROSSED_OVER.intersection(lows[cs:i - 4])) and not _FOILED.intersection(lows)
+    crossed_to_defect = prev == "to" and (
+        lows[max(0, i - 4):i - 1] in (["in", "a", "bid"], ["in", "an", "attempt"]) and bool(_CROSSED_OVER.intersection(lows[cs:i - 4]))
+        # "a North Korean soldier has crossed the border between rivals to defect to the South": he is across
+        or lows[i].startswith("defect") and "crossed" in lows[max(cs, i - 10):i - 1]
+        and not _MODALS.intersection(lows[hit.end:hit.end + 8]) and "who" not in lows[max(cs, i - 10):i - 1]) \
+        and not _FOILED.intersection(lows) and not _MODALS.intersection(lows[cs:i])
     # "crossed the MDL and expressed his intention to defect": the soldier is across, so the defection happened
     stated_wish = prev == "to" and i > 3 and lows[i - 2] in ("intention", "wish", "desire") \
         and lows[i - 4] in ("expressed", "stated", "voiced", "conveyed", "indicated") \

@@ -150,7 +150,10 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
     for quantity, _first, _nxt in raw:
         if quantity.noun in ("women", "woman") and _AND_CHILDREN.match(text, quantity.end):
             quantity = quantity._replace(category="relatives")  # "19 fighters, 19 women and 49 children": families
-        if _subset_before(text, quantity.start, prev_end) and not _UNCOUNTED_WHOLE.search(
+        if quantity.noun in ("them", "whom") and out and out[-1].category == "people" \
+                and re.fullmatch(r"\s*,\s*", text[prev_end:quantity.start]):
+            quantity = quantity._replace(subset=True)  # "Thirty Maoists, nine of them carrying bounties": part of the 30
+        elif _subset_before(text, quantity.start, prev_end) and not _UNCOUNTED_WHOLE.search(
                 text, max(prev_end, quantity.start - 70), quantity.start) or _NOT_THIS_COUNT.search(text, max(0, quantity.start - 20),
                                                                                        quantity.start):
             quantity = quantity._replace(subset=True)  # "11 soldiers (not 17, as first reported)": a corrected figure
@@ -161,6 +164,7 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
             out[-1] = out[-1]._replace(size=True)
         elif out and quantity.category in sum_categories and out[-1].category == quantity.category \
                 and quantity.qualifier != "range" and out[-1].qualifier != "range" \
+                and quantity.noun not in ("them", "whom") \
                 and not (out[-1].noun in ("people", "persons") and len(parts[-1]) == 1
                          and quantity.noun not in ("people", "persons") and "," in text[prev_end:quantity.start]
                          and _RELATIVES_WORD.search(text, quantity.end, min(len(text), quantity.end + 60))) \

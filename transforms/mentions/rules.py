@@ -887,6 +887,8 @@ def _members_of_force(words: Sequence[str], force_words: frozenset[str]) -> bool
                 return True
             if j + 1 < len(words) and words[j + 1] in ("armed", "army", "military", "navy") and words[j] not in force_words:
                 return True  # "a member of the Polish armed forces"
+            if any(w == "army" for w in words[j:j + 6]) and "-" not in words[j:j + 6]:
+                return True  # "30 more members of the communist terrorist New People's Army (NPA)"
             if _ARMED_GROUP.intersection(words[j:j + 4]):
                 return True  # "three members of the banned militant outfit", "of the National Liberation Front"
     return False
