@@ -235,7 +235,7 @@ def _newest_first(text: str) -> bool:
 
 
 # "rumours have spread that the four had defected", "he rejected posts claiming that 200 soldiers deserted": no figure
-_RUMOURS = re.compile(r"\b(?:rumou?rs?|reject\w*|den(?:y|ied|ies)|dismiss\w*)\b", re.I)
+_RUMOUR_OR_DENIAL = re.compile(r"\b(?:rumou?rs?|reject\w*|den(?:y|ied|ies)|dismiss\w*)\b", re.I)
 
 
 def _running_counts(reports: Sequence[Mention], field: str) -> list[int]:
@@ -289,27 +289,26 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
     defection = _substantive(by_kind["defection"], facts, text) or _leaving_headline(by_kind["defection"], text, facts)
     # "rewards for soldiers who come over, in an effort to encourage defections as the military steps up conscription":
     # a lone draft clause inside a defection sentence is its background
-    drafts = by_kind["conscription"]
+    call_ups = by_kind["conscription"]
     defection_sentences = {m.start_char for m in by_kind["defection"]}
-    if len(drafts) == 1 and drafts[0].modality != "report" and drafts[0].start_char in defection_sentences:
-        drafts = []
-    conscription = _substantive(drafts, facts, text) and not (defection and _background_draft(
+    if len(call_ups) == 1 and call_ups[0].modality != "report" and call_ups[0].start_char in defection_sentences:
+        call_ups = []
+    conscription = _substantive(call_ups, facts, text) and not (defection and _background_draft(
         by_kind["conscription"], facts)) or (defection and any(
         m.modality == "report" and _forced_deserter(m.sentence) for m in by_kind["conscription"]))
     reports = [m for m in by_kind["defection"] if m.modality == "report"] if defection else []
-    denied = {m.people_count for m in by_kind["defection"] if m.modality == "denial" and m.start_char >= facts.body_start}
+    denied = {m.people_count for m in by_kind["defection"] if m.modality == "denial"} - {None}
     # "Army Reacts To Reports 100 Soldiers Deserted" over a body that calls the 100 false: the headline names the claim
-    reports = [m for m in reports if not (m.start_char < facts.body_start and m.people_count in denied - {None})]
+    reports = [m for m in reports if not (m.start_char < facts.body_start and m.people_count in denied)]
     # the body's figures win: a headline rounds, and may count people who did not defect ("120 flee" over "100 soldiers")
     body = [m for m in reports if m.start_char >= facts.body_start]
     if _newest_first(text):  # a live blog read top down tells the last event first
         body = body[::-1]
     people = _running_counts(body, "people_count") or _running_counts(reports, "people_count")
-    denied |= {m.people_count for m in by_kind["defection"] if m.modality == "denial"}
     if people:  # "more than 200 soldiers have reportedly surrendered" beside the story's own reports: a figure too
         people += [m.people_count for m in by_kind["defection"] if m.modality == "rumour" and m.people_count
                    and m.start_char >= facts.body_start and m.people_count not in denied
-                   and not _RUMOURS.search(m.sentence)]
+                   and not _RUMOUR_OR_DENIAL.search(m.sentence)]
         # "Correction: an earlier version said that 40 soldiers had surrendered": the corrected figure goes
         people = [v for v in people if v not in denied] or people
     weapons = _running_counts(body, "weapons_count") or _running_counts(reports, "weapons_count")
