@@ -16,8 +16,8 @@ import re
 from typing import Optional, Sequence
 
 from newswatch.transforms.mentions.numbers import (
-    NounLexicon, Quantity, _CALIBRE_UNITS as _CALIBRE, _HAS_NUMBER, _NUMBER_WORDS, _WHO_HAVE_DONE, _PLURAL_TITLES,
-    _TITLES, _Tok, _count_at, _is_model, _noun_phrase, _tokens, _word_value, parse_number)
+    NounLexicon, Quantity, _CALIBRE_UNITS as _CALIBRE, _CALIBRED_ARMS, _HAS_NUMBER, _NUMBER_WORDS, _WHO_HAVE_DONE,
+    _PLURAL_TITLES, _TITLES, _Tok, _count_at, _is_model, _noun_phrase, _tokens, _word_value, parse_number)
 
 
 def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories: frozenset[str]) -> Optional[tuple[Quantity, int]]:
@@ -92,16 +92,14 @@ _AMONG_THE = re.compile(r"\bamong\s+(?:the|these|those)\s+$", re.I)
 _BRACKETED = re.compile(r"\[\s*([^\[\]]*?\w)\s*\]")
 
 
-_CALIBRED_ARMS = frozenset("revolver revolvers pistol pistols magnum magnums rifle rifles".split())
-
-
 def _calibre_number(toks: Sequence[_Tok], i: int, text: str) -> bool:
     """"a .45 pistol", "cal. 38": the number is a calibre, not a count."""
     tok = toks[i]
     return text[tok.start - 1:tok.start] == "." and not text[tok.start - 2:tok.start - 1].isdigit() or i > 0 and (
         toks[i - 1].lower in _CALIBRE or i > 1 and toks[i - 1].text == "." and toks[i - 2].lower in _CALIBRE
         # "three 357 revolvers": a count, then the calibre
-        or toks[i - 1].lower in _NUMBER_WORDS and toks[i - 1].lower not in ("a", "an") and i + 1 < len(toks) and toks[i + 1].lower in _CALIBRED_ARMS)
+        or toks[i - 1].lower in _NUMBER_WORDS and toks[i - 1].lower not in ("a", "an") and i + 1 < len(toks)
+        and toks[i + 1].lower in _CALIBRED_ARMS)
 
 
 def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str] = ("people", "weapons"),
