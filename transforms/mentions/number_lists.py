@@ -76,6 +76,8 @@ def _subset_before(text: str, start: int, prev_end: int) -> bool:
                 or _SUBSET_CLAUSE.search(text[max(prev_end, start - 60):start]))
 
 
+_NUMBERING = re.compile(r"\b([A-Za-z]+),\s*numbering\s+(about\s+|around\s+|some\s+|over\s+|nearly\s+)?(\d[\d,]*|[a-z]+)\s*,",
+                        re.I)
 # "1 Corporal and his 4 comrades": the one and his companions (five)
 _AND_HIS = re.compile(r"\s*,?\s*and\s+(?:his|her|their)\s+", re.I)
 _COMRADE_NOUNS = frozenset("comrades colleagues men soldiers troops subordinates".split())
@@ -126,6 +128,15 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         text = _BRACKETED_NOUN.sub(lambda m: f"{m.group(1)} {m.group(2)} ", text)
     toks = _tokens(text)
     raw: list[tuple[Quantity, int, int]] = []  # quantity, first token index, next index
+    if "numbering" in text:  # "The rebels, numbering about 78, handed over 38 weapons": the count set off by commas
+        for m in _NUMBERING.finditer(text):
+            value = parse_number(m.group(3))
+            if value and nouns.get(m.group(1).lower()) == "people":
+                qualifier = "about" if m.group(2) else "exact"
+                first = next((k for k, t in enumerate(toks) if t.start >= m.start(1)), 0)
+                nxt = next((k for k, t in enumerate(toks) if t.start >= m.end(3)), len(toks))
+                raw.append((Quantity(value, qualifier, "people", m.group(1).lower(), m.start(1), m.end(3), False, False),
+                            first, nxt))
     i = 0
     while i < len(toks):
         tok = toks[i]
@@ -140,6 +151,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         quantity, nxt = found
         raw.append((quantity, i, nxt))
         i = nxt
+    if "numbering" in text:
+        raw.sort(key=lambda r: r[0].start)
     raw = _add_article_parts(toks, raw, nouns, frozenset(sum_categories))
     out: list[Quantity] = []
     parts: list[list[int]] = []  # the summed parts of each entry of out

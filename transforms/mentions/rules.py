@@ -368,6 +368,16 @@ class MentionRules:
                     and reports[j]["modality"] == "analysis" and reports[j]["people_count"] is None:
                 # "37 soldiers had defected ... The paper said the defecting soldiers had taken 10 weapons with them"
                 draft["weapons_count"] = reports[j]["weapons_count"]
+        for k, draft in reports.items():
+            if draft["modality"] != "report" or draft["people_count"] not in (None, 1):
+                continue
+            for j in (k + 1, k + 2):
+                others = _JOINED_BY_OTHERS.search(sents[j].text) if j < len(sents) and j not in reports else None
+                if others and parse_number(others.group(1)):
+                    # "A senior general defected Monday. ... Gen. X was joined by more than a dozen other senior
+                    # military leaders": he and the dozen
+                    draft["people_count"], draft["count_qualifier"] = parse_number(others.group(1)) + 1, "exact"
+                    break
         _add_among_parts(reports, sents, text)
         for k, draft in reports.items():
             # "They brought two rifles with them," up to eight sentences on: what the same people brought, told later
@@ -949,6 +959,9 @@ def _sentences(doc: Doc) -> list[Span]:
 
 _RUNNING_TOTAL = re.compile(r"\b(?:brought|brings|bringing|raised|raising|took|taking|pushed|pushing)\s+(?:the\s+(?:total|tally)\s+)?to\b",
                             re.I)
+_JOINED_BY_OTHERS = re.compile(r"\b(?:was|were|has\s+been|had\s+been)\s+joined\s+by\s+(?:more\s+than\s+|over\s+|some\s+|about\s+|"
+                               r"at\s+least\s+|nearly\s+)?((?:a\s+)?[\w,-]+)\s+other\s+(?:[\w-]+\s+){0,3}?(?:officers|soldiers|"
+                               r"commanders|leaders|troops|generals|policemen|members|officials)\b", re.I)
 _THERE_WERE_OF_THEM = re.compile(r"\W*there\s+were\s+([\w,-]+)\s+of\s+(?:them|us)\b", re.I)
 _OF_THEM_SOLDIERS = re.compile(r"\b([\w,]+)\s+of\s+them\s+(?:were|are)\s+(?:soldiers|troops|police(?:men)?|officers|personnel)\b", re.I)
 _OF_WHOM_SOLDIERS = re.compile(r"[^.;]{0,80}?\bof\s+whom\s+([\w,]+)\s+(?:were|are)\s+(?:\w+\s+)?(?:soldiers|troops|"
