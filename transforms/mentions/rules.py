@@ -28,7 +28,7 @@ from typing import Iterable, NamedTuple, Optional, Sequence
 
 import numpy
 import spacy
-from spacy.attrs import SENT_START
+from spacy.attrs import LOWER, SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -173,6 +173,9 @@ class MentionRules:
         # one Matcher per anchor word: a sentence runs only the patterns whose first word it contains
         self.matchers: dict[str, Matcher] = {}
         self.reach: dict[str, Optional[int]] = {}  # the most tokens a pattern of that anchor can span (None: no limit)
+        # words one of which must follow the anchor inside its reach for any of its patterns to match (None: no such set);
+        # most anchor words ("have", "two", "people") match nothing, and this skips the Matcher call for them
+        required: dict[str, Optional[set[str]]] = {}
         self.triggers: dict[str, _Hit] = {}
         phrase_groups: dict[str, set[str]] = {}
 
@@ -190,10 +193,15 @@ class MentionRules:
                     self.matchers.setdefault(word, Matcher(nlp.vocab)).add(key, [row["pattern"]])
                     known = self.reach.get(word, 0)
                     self.reach[word] = None if known is None or reach is None else max(known, reach)
+                    words = _required_words(row["pattern"])
+                    needed = required.get(word, set())
+                    required[word] = None if needed is None or words is None else needed | words
         for row in load_patterns("modality.jsonl"):
             phrase_groups.setdefault(f"C_{row['label']}", set()).update(phrase_variants(row["pattern"]))
         for word in self.matchers:
             phrase_groups[f"A_{word}"] = {word}
+        self.required = {word: None if words is None else frozenset(nlp.vocab.strings.add(w) for w in words)
+                         for word, words in required.items()}
         for key, phrases in phrase_groups.items():
             self.phrases.add(key, [nlp.make_doc(p) for p in sorted(phrases)])
         self.units = Matcher(nlp.vocab)
@@ -211,6 +219,7 @@ class MentionRules:
         boiler = boilerplate_ranges(doc)
         strings = doc.vocab.strings
         found: dict[int, tuple[list[_Hit], list[tuple[str, int, int]], list[tuple[str, int]]]] = {}
+        lowers: Optional[list[int]] = None  # each token's lowercase form, read once when an anchor needs it
         for key_id, s, e in self.phrases(doc):
             k = bisect.bisect_right(starts, s) - 1
             hits, cues, anchored = found.setdefault(k, ([], [], []))
@@ -231,7 +240,14 @@ class MentionRules:
             for word, at in anchored:
                 # a pattern starts at its anchor word: match only from there, as far as the anchor's longest pattern reaches
                 reach = self.reach[word]
-                window = doc[at:sent.end if reach is None else min(sent.end, at + reach)]
+                end = sent.end if reach is None else min(sent.end, at + reach)
+                needed = self.required[word]
+                if needed is not None:
+                    if lowers is None:
+                        lowers = doc.to_array(LOWER).tolist()
+                    if needed.isdisjoint(lowers[at + 1:end]):
+                        continue
+                window = doc[at:end]
                 shift = at - sent.start
                 hits.extend(self.triggers[strings[key_id]]._replace(start=shift + s, end=shift + e)
                             for key_id, s, e in self.matchers[word](window) if s == 0)
@@ -1090,6 +1106,21 @@ def _first_words(pattern: Sequence[dict]) -> set[str]:
     if isinstance(lower, dict) and "IN" in lower:
         return set(lower["IN"])
     raise ValueError(f"token pattern must start with a literal word: {pattern!r}")
+
+
+def _required_words(pattern: Sequence[dict]) -> Optional[set[str]]:
+    """The words one of which must appear after a pattern's first token for it to match: its first required literal
+    token after the first; None when the pattern has none (only wildcards or optional tokens follow)."""
+    for token in pattern[1:]:
+        op = token.get("OP")
+        if op in ("?", "*") or op is not None and op.startswith("{") and op[1:-1].partition(",")[0] in ("", "0"):
+            continue
+        lower = token.get("LOWER")
+        if isinstance(lower, str):
+            return {lower}
+        if isinstance(lower, dict) and set(lower) == {"IN"}:
+            return set(lower["IN"])
+    return None
 
 
 def _dedupe_hits(hits: Sequence[_Hit]) -> list[_Hit]:
