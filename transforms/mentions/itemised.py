@@ -42,10 +42,11 @@ _COUNT_FIRST = re.compile(r"^\(?(?P<n>\d{1,4})\)?\s+(?:hands?\s+of\s+|pieces?\s+
 _RANK_WORDS = _TITLES | frozenset("lance warrant staff able leading seaman rate petty deputy second first class pfc police "
                                   "ii iii i 2nd 1st lt. col. capt. sgt. cpl. pte. maj. other ranks soldiers soldier "
                                   "privates policemen policeman officers constable constables airman airmen".split())
-_FIREARM = re.compile(r"\b(?:rifles?|pistols?|guns?|shotguns?|carbines?|firearms?|revolvers?|launchers?|sub-?machine|"
-                      r"machine-?guns?|mortars?|ma-?\d+|ba-?\d+|ak-?\d+|m-?16|m-?4|g-?3|g-?4|rpg)\b", re.I)
+_FIREARM = re.compile(r"\b(?:rifles?|pistols?|guns?|shotguns?|carbines?|firearms?|revolvers?|sub-?machine|"
+                      r"machine-?guns?|ma-?\d+|ba-?\d+|ak-?\d+|m-?16|m-?4|g-?3|g-?4)\b", re.I)
 _NOT_FIREARM = re.compile(r"\b(?:ammunition|rounds?|bullets?|magazines?|grenades?|bombs?|mines?|shells?|radios?|"
-                          r"sets?|uniforms?|vehicles?|trucks?|cartridges?|explosives?|equipment|bayonets?)\b", re.I)
+                          r"sets?|uniforms?|vehicles?|trucks?|cartridges?|explosives?|equipment|bayonets?|launchers?|mortars?|"
+                          r"rpgs?|howitzers?)\b", re.I)
 
 
 class ItemisedList(NamedTuple):

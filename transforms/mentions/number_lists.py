@@ -517,14 +517,17 @@ _GENERIC_ARMS = frozenset("weapon firearm gun arm".split())
 
 # a few words describing the item before, then the next item: "mounted on the boat and"
 _DESCRIBED_ITEM = re.compile(r"\s+(?!(?:said|says|told|according|while|but|which|who)\b)[a-z]+(?:\s+[a-z]+){0,4}\s+and\s+")
-_LIST_FILLER = frozenset("and of plus with as well along mm the their types type kinds kind various assorted "
+_LIST_FILLER = frozenset("a an and of plus with as well along mm the their types type kinds kind various assorted "
                          "other sets set pieces piece units assault automatic semi-automatic sniper machine "
-                         "sub-machine submachine light heavy".split())  # "one MA-1 assault rifles and a pistol"
+                         "sub-machine submachine light heavy rocket rocket-propelled hand".split())  # "one MA-1 assault rifles and a pistol"
+
+
+_ACRONYM_AFTER = re.compile(r"^\s*\([A-Z][A-Za-z0-9.-]{1,9}\)")
 
 
 def _only_list_items(text: str, start: int, end: int, others: Sequence[tuple[int, int]], nouns: NounLexicon) -> bool:
     """Whether the text between two counts holds only other list items ("one box of ammunition, 10 bullets,")."""
-    gap = text[start:end]
+    gap = _ACRONYM_AFTER.sub("", text[start:end])  # "one Self Loading Rifle (SLR), an Insas rifle"
     if len(gap) > 160 or re.search(r"[.!?:]\s|\(", gap):
         return False
     if _DESCRIBED_ITEM.fullmatch(gap):

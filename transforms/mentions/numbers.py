@@ -122,6 +122,10 @@ class _Tok(NamedTuple):
     end: int
 
 
+_NOT_FIREARM_KINDS = frozenset("local sharp bladed traditional cold melee".split())
+_EXPLOSIVES = frozenset("explosives explosive bombs grenades ieds mines".split())
+_ING_MODIFIERS = frozenset("loading firing repeating".split())  # "two Self Loading Rifles", "a rapid-firing gun"
+_CARTRIDGE = re.compile(r"[xX×]\d{2,3}(?:mm)?")  # the second half of "9x19", "7.62x39mm"
 _CALIBRED_ARMS = frozenset("revolver revolvers pistol pistols magnum magnums rifle rifles".split())
 _GROUP_HEADS = frozenset("outfit outfits group groups organisation organisations organization organizations faction factions "
                          "fronts movements".split())
@@ -432,6 +436,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         k = j + 2 + (toks[j + 2].lower in ("the", "their", "his", "its") and j + 3 < len(toks))
         if k + 2 < len(toks) and toks[k].kind == "num" and toks[k + 1].lower == "mm":
             k += 2  # "one hand of 9mm pistol"
+        if k + 1 < len(toks) and toks[k].kind == "word" and nouns.get(toks[k].lower) is None \
+                and nouns.get(toks[k + 1].lower) == "weapons":
+            k += 1  # "150 various types of fire arms", "24 pieces of assorted firearms"
         if _is_model(toks[k]) or nouns.get(toks[k].lower) == "weapons":
             return k, "weapons"
     head: Optional[tuple[int, str]] = None
@@ -449,6 +456,10 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         budget -= 1
         if tok.kind == "num" and k == j and k + 1 < len(toks) and toks[k + 1].lower in _CALIBRED_ARMS:
             continue  # "three 357 revolvers": the calibre between the count and its firearm
+        if tok.kind == "num" and k + 1 < len(toks) and toks[k + 1].start == tok.end \
+                and _CARTRIDGE.fullmatch(toks[k + 1].text):
+            k += 1  # "one Austria-made 9X19 pistol": a cartridge's size among the modifiers
+            continue
         if tok.kind == "num" and k > j and k + 1 < len(toks) and toks[k + 1].lower in _CALIBRE_UNITS:
             k += 1  # "one KG9 semi-auto 9mm pistol": a calibre among the modifiers
             continue
@@ -472,7 +483,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
             continue  # "41 Light Infantry Brigade 143 troops": the unit's number inside the phrase
         if tok.kind != "word" or tok.lower in _STOP or (k > j and (tok.lower in _UNITS or tok.lower in _TENS)):
             break  # a second number starts a count of its own: "the four brought two pistols"
-        if head is None and k > j and tok.lower.endswith("ing") and nouns.get(tok.lower) is None:
+        if head is None and k > j and tok.lower.endswith("ing") and nouns.get(tok.lower) is None \
+                and tok.lower not in _ING_MODIFIERS:
             break  # "three networks representing former soldiers": a verb after an unknown noun ("40 serving soldiers" is fine)
         if nouns.get(tok.lower) is None and _is_model(tok):
             head = (k, "weapons")  # "two MA-2", "three MA-1 rifles" (keep going to the noun)
@@ -509,6 +521,10 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
     if category == "weapons" and _is_model(toks[k]) and any(
             nouns.get(t.lower) == "vehicles" for t in toks[k + 1:k + 3] if t.kind == "word"):
         return None  # "his MiG-21 jet", "his Mi8 combat helicopter": a model of aircraft, not a firearm
+    if category == "weapons" and toks[k].lower in ("weapons", "weapon", "arms", "firearms") and (
+            k > j and toks[k - 1].lower in _NOT_FIREARM_KINDS and toks[k].lower != "firearms"
+            or k + 2 < len(toks) and toks[k + 1].lower == "and" and toks[k + 2].lower in _EXPLOSIVES):
+        return k, "other_arms"  # "575 local weapons" (blades), "32 assorted firearms and explosives": no firearm count
     if k + 1 < len(toks) and toks[k + 1].text in ("'", "’") and k + 2 < len(toks) and toks[k + 2].lower == "worth":
         return None  # "two machine guns' worth of ammunition"
     if toks[k].lower == "members" and k > 0 and toks[k - 1].lower in ("family", "families", "household"):

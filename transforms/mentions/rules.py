@@ -87,7 +87,7 @@ _THEY_BROUGHT = (r"(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)
                  r"(?:firearms|weapons|guns|rifles?|pistols?|revolvers?|carbines?)\b))\b")
 _THE_DEFECTORS = (r"the\s+(?:surrendered\s+)?(?:[\w()-]+\s+){0,2}?(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|"
                   r"group|conscripts|rebels|fighters|insurgents|militants|returnees|surrenderers|surrenderees|duo|pair|trio|"
-                  r"cadres|members|guerrillas)")  # also "the seven BIFF members", "the surrendered militants"
+                  r"cadres|members|guerrillas|ultras|naxalites|naxals|maoists|outlaws|extremists|troops|personnel)")  # also "the seven BIFF members", "the surrendered militants"
 # "They brought two rifles", "Four of them carried out their MA-1 rifles", "X said the surrenderees yielded 11 firearms"
 # (after "X said", only a noun names the defectors: "villagers said they had brought 40 rifles" is the villagers)
 _BROUGHT_BY_THEM = re.compile(
@@ -95,10 +95,13 @@ _BROUGHT_BY_THEM = re.compile(
     # "At the ceremony, those who returned handed over one MA-1 rifle, ..."
     rf"|those\s+who\s+(?:had\s+)?(?:returned|surrendered|defected|arrived|came|joined))|"
 
-    rf"(?:[^.;\"“”]|\.(?=\s[A-Z])){{1,120}}?\s(?:said|says|added|noted)\s+(?:that\s+)?{_THE_DEFECTORS})\s+{_THEY_BROUGHT}",
+    rf"(?:[^.;\"“”]|\.(?=\s[A-Z])){{1,120}}?\s(?:said|says|added|noted)\s+(?:that\s+)?{_THE_DEFECTORS}),?\s+{_THEY_BROUGHT}",
     re.I)  # ("Capt. Bala Tumayo ... said": a title's full stop)
 # "The group also handed over weapons to the PDF. These included four MA-1 rifles, ..."
-_THESE_INCLUDED = re.compile(r"(?:these|the\s+weapons|the\s+arms|the\s+firearms)\s+(?:included|include|comprised|consisted\s+of)\b",
+_THESE_INCLUDED = re.compile(r"(?:(?:and\s+)?among\s+)?(?:these|the\s+weapons|the\s+arms|the\s+firearms)\s+"
+                             # "And among the weapons they brought with them were two rocket launchers, one gun ..."
+                             r"(?:(?:that\s+|which\s+)?they\s+(?:brought|handed\s+over|surrendered|deposited|carried)"
+                             r"(?:\s+with\s+them)?\s+(?:were|was)|included|include|comprised|consisted\s+of)\b",
                              re.I)
 # "Four AK-rifles, ... and two 9mm pistols were handed over by the surrenderees during the ceremony": the passive
 _HANDED_OVER_BY_THEM = re.compile(rf"\b(?:were|was|had\s+been)\s+(?:handed\s+over|surrendered|deposited|laid\s+down|turned\s+over|"
@@ -399,6 +402,9 @@ class MentionRules:
             # "They brought two rifles with them," up to eight sentences on: what the same people brought, told later
             later = draft["modality"] == "report" and draft["weapons_count"] is None and (draft["people_count"] or draft["lone"])
             for j in range(k + 1, min(k + 9, len(sents))) if later else ():
+                if j in reports and reports[j]["weapons_count"] is None \
+                        and reports[j]["people_count"] == draft["people_count"] is not None:
+                    continue  # "... the successful surrender of five cadres of KCP": the same five, told again
                 if j in reports and (reports[j]["people_count"] is not None or reports[j]["weapons_count"] is not None):
                     if reports[j]["modality"] != "report" and reports[j]["people_count"] is None:
                         # "At the ceremony, those who returned handed over one MA-1 rifle, ...": read as no event of
@@ -659,7 +665,7 @@ class MentionRules:
             return False  # "deserted their posts and withdrew to an army base": no side switched, nobody left the force
         if hit.trigger == "leave_post" and lows[hit.start] in ("left", "abandoned") and (
                 nxt == "behind" or lows[hit.start + 1:hit.start + 2] == ["behind"]
-                or self.nouns.get(prev) in ("weapons", "ammunition", "vehicles")):
+                or self.nouns.get(prev) in ("weapons", "other_arms", "ammunition", "vehicles")):
             return False  # "ammunition left behind at the camp": what was left, not who left
         if hit.trigger == "leave_post" and lows[hit.end - 1] in _INSTITUTIONS and (
                 nxt in _NOT_LEFT_AFTER and not (nxt in ("council", "junta", "regime", "government")
