@@ -276,7 +276,7 @@ _ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert w
 _WITHDRAWAL_TRIGGERS = frozenset("leave_post desert walk_out flee_abroad".split())
 _ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|attacks?)|after\s+(?:the\s+)?(?:fighting|clashes|clashing)|"
                          r"fled\s+(?:the\s+)?(?:fighting|clashes)|to\s+avoid\s+(?:(?:a|the|further)\s+)?(?:loss\s+of\s+(?:life|lives)|casualties|bloodshed|being\s+killed)|"
-                         r"amid(?:st)?\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:conflict|clashes|fighting|attacks?|offensive|gunfights?|battles?)|"
+                         r"(?:amid(?:st)?|during)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:conflict|clashes|fighting|attacks?|offensive|gunfights?|battles?)|"
                          r"(?:due\s+to|because\s+of)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:clashes|fighting|attacks?|offensive|battles?)|"
                          r"from\s+(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}?(?:offensive|onslaught|assault)|"
                          r"in\s+the\s+midst\s+of\s+(?:[\w-]+\s+){0,3}?(?:clashes|fighting|battles?|offensive)|fleeing\s+capture|"
@@ -292,7 +292,7 @@ _DRAFT_REFUSERS = re.compile(r"(?i)\b(?:refused|refusing|refuse)\s+to\s+(?:be\s+
 _OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+of|over)|captured?|captures|seized?|seizes|"
                       r"overran|overrun|overruns)"
                       r"\s+(?:\w+\s+){0,3}(?:post|posts|outposts?|bases?|camps?|positions?|garrison|headquarters|stations?)\b"
-                      r"|\b(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\s+(?:[\w-]+\s+){0,4}?(?:was|were|had\s+been|has\s+been|have\s+been)"
+                      r"|\b(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\s+(?:[\w-]+\s+){0,6}?(?:was|were|had\s+been|has\s+been|have\s+been)"
                       r"\s+(?:captured|overrun|seized|taken)\b"
                       # "flee into Tak after border base falls", "after their camp fell to the KNLA"
                       r"|\b(?:post|outpost|base|camp|garrison|headquarters)\s+(?:[\w-]+\s+){0,2}?(?:falls|fell|had\s+fallen|has\s+fallen)\b",

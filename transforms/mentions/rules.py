@@ -485,6 +485,13 @@ class MentionRules:
             if comma > 0 and subject:  # the leader, read as one more in a list with them, is not counted ("led by")
                 draft["people_count"] = subject[0].value - ("," in nxt.text[subject[0].start:subject[0].end])
                 draft["count_qualifier"] = subject[0].qualifier
+        if draft["people_count"] is None and lows[:1] == ["they"] and lows[1:2] in (["include"], ["included"]):
+            # "several officers have defected. They include Colonel X, ...; his brother Lieutenant Y; Colonel Z": named
+            names = {_name_key(nxt.text[q.start:q.end], self.nouns) or frozenset(nxt.text[q.start:q.end].split()[1:])
+                     for q in find_quantities(nxt.text, self.nouns, singles=True)
+                     if q.single and q.category == "people" and q.noun in _TITLES} - {frozenset()}
+            if len(names) >= 2:
+                draft["people_count"], draft["count_qualifier"] = _distinct_names(names), "exact"
         if not lows or lows[0] not in _CONTINUATION_STARTS:
             return
         quantities = [q for q in find_quantities(nxt.text, self.nouns)
@@ -579,6 +586,7 @@ class MentionRules:
         if not self.force_words.isdisjoint(lows):
             return True
         return any(w in ("force", "forces") and k > 0 and lows[k - 1] in ("air", "police", "security", "armed")
+                   or w in ("officials", "agents") and k > 0 and lows[k - 1] == "intelligence"  # a security service
                    for k, w in enumerate(lows))
 
     def _force_at(self, sents: Sequence[Span], j: int, cache: dict[int, bool]) -> bool:
@@ -809,7 +817,8 @@ class MentionRules:
             "vague": kind == "defection" and modality == "report" and people is None and (
                 self._vague_group(sent_text) or self._plural_movers(lows, events)),
             "lone": kind == "defection" and modality in ("report", "analysis") and people is None and (
-                modality == "report" and any(named_act(h, sent, lows) for h in events)
+                modality == "report" and any(named_act(h, sent, lows) or h.form == "noun"
+                                             and lows[h.start - 1:h.start] in (["his"], ["her"]) for h in events)
                 and not any(q.category == "people" and not (q.single or q.subset) for q in quantities)
                 or _lone_defector(quantities, [sent[h.start].idx - sent.start_char for h in events or [anchor]
                                                if _lone_anchor(h, lows)], sent_text)),
@@ -1016,7 +1025,10 @@ _ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagala
                     "border".split())
 _FOREIGN = _ABROAD - {"border", "indo"}  # a foreign country or force, named later in the clause
 _AFTER_OVERRUN = re.compile(r"\b(?:after|when|as)\s+(?:their|its|the)\s+(?:[\w-]+\s+){0,2}?(?:camps?|bases?|posts?|outposts?|"
-                            r"positions?|garrison)\s+(?:was|were|had\s+been)\s+(?:overrun|captured|seized|taken)\b", re.I)
+                            r"positions?|garrison)\s+(?:(?:at|in|near|of)\s+[^.;,]{1,40}?\s)?(?:was|were|had\s+been)\s+"
+                            r"(?:overrun|captured|seized|taken)\b"  # "after their camp at Tuibual in Chin state was captured"
+                            r"|\b(?:during|amid|amidst)\s+(?:the\s+)?(?:heavy\s+|intense\s+|fierce\s+|ongoing\s+)?"
+                            r"(?:fighting|clashes|battles?|gunfights?)\b", re.I)  # "taken shelter in Bangladesh during fighting"
 _PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base bases camp camps garrison station "
                             "stations".split())
 _GROUP_AS_PLACE = frozenset("- – controlled held territory territories area areas zone zones".split())
