@@ -29,8 +29,10 @@ from newswatch.transforms.mentions.numbers import _TITLES, parse_number
 _MARKER = r"(?:[-•*·▪–✅✔☑➡▶►◆●○■□★☆🔹🔸]|\(?\d{1,2}[.)]|\(\d{1,2}\)|\(?[a-zA-Z][.)]|\([ivx]{1,4}\))"
 # a marked line, "2 x AK-47" (a count, then what) or "MA-1 rifles: 3" (what, then a count)
 _ITEM_LINE = re.compile(rf"^[ \t]*(?:{_MARKER}[ \t]+(?P<body>\S[^\n]*)|(?P<n>\d{{1,4}})[ \t]*[x×][ \t]*(?P<what>\S[^\n]*)"
-                        r"|(?P<kv>[A-Za-z][^:\n]{0,40}:[ \t]*\(?\d[\d,]*\)?[ \t]*[A-Za-z.]{0,8}[ \t]*)"
-                        r"|(?P<dash>[A-Za-z][^:\n]{0,40}?[ \t][-–—][ \t]*\(?\d[\d,]*\)?[ \t]*[A-Za-z.]{0,8}[ \t]*))$", re.M)
+                        r"|(?P<kv>(?:\d{1,2}(?:\.\d{1,2})?[ \t]*mm[ \t]+)?[A-Za-z][^:\n]{0,40}:[ \t]*\(?\d[\d,]*\)?[ \t]*[A-Za-z.]{0,8}[ \t]*)"
+                        # ("9 mm pistol - 1": a calibre before the name)
+                        r"|(?P<dash>(?:\d{1,2}(?:\.\d{1,2})?[ \t]*mm[ \t]+)?[A-Za-z][^:\n]{0,40}?[ \t][-–—][ \t]*\(?\d[\d,]*\)?"
+                        r"[ \t]*[A-Za-z.]{0,8}[ \t]*))$", re.M)
 _INLINE_LIST = re.compile(r"^[ \t]*(?:weapons|arms|firearms|arms\s+and\s+ammunition|weapons\s+and\s+ammunition)"
                           r"[^:\n]{0,30}:[ \t]*(?P<body>[^\n]+)$", re.M | re.I)
 # "Corporal: 5", "MA-1 rifle - (2) nos.", "Pistol: 2 hands", "Private - 9 persons"
@@ -80,7 +82,7 @@ def itemised_counts(text: str) -> list[ItemisedList]:
 def _block_counts(block: list[re.Match]) -> list[ItemisedList]:
     if len(block) < 2:
         return []
-    people = weapons = 0
+    people = weapons = named = 0
     first: Optional[int] = None  # the first item that counts: a numbered paragraph before it is running text
     for m in block:
         body = (m.group("body") or m.group("kv") or m.group("dash") or f"{m.group('what')}: {m.group('n')}").strip()
@@ -92,8 +94,11 @@ def _block_counts(block: list[re.Match]) -> list[ItemisedList]:
             first = m.start()
         people += person
         weapons += weapon
+        named += person == 1 and not _NAME_COUNT.match(body)  # "(1) Sergeant Kyaw Zin Oo": one person by name
     if first is None:
         return []
+    if named and people == 2 * named:
+        people = named  # a name list, then a "summary by rank" of the same people ("Corporal - 2", ...)
     return [ItemisedList(first, people or None, weapons or None)]
 
 

@@ -208,7 +208,8 @@ def _leaving_headline(mentions: Sequence[Mention], text: str, facts: DocFacts) -
 
 
 # "Another soldier ... joined", "People's Embrace said another soldier ... also defected", "On Sunday, another soldier"
-_ANOTHER = re.compile(r"\s*(?:\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b[^.;]{0,80}?\b"
+_ANOTHER = re.compile(r"\s*(?:also|in\s+addition|additionally),\s|"  # "Also, on 26 July, one police constable ... arrived"
+                      r"\s*(?:\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b[^.;]{0,80}?\b"
                       r"(?:(?:came|went|arrived|fled|left|crossed|escaped)\s+(?:over\s+)?with|joined)\s+them\b|"  # "Four police
                       # officers came with them": four more
                       r"[^.;]{0,40}?\b(?:a|another)\s+similar\s+(?:incident|case|surrender)\b|"  # "A similar incident ... where two"

@@ -452,7 +452,7 @@ def _named_relative(sent_text: str, q: Quantity, anchor_char: int) -> bool:
 
 # "he returned to Yangon on 8 July and reported to the authorities": one subject for both verbs
 _SHARED_SUBJECT = re.compile(r"\s+(?:later\s+|then\s+|also\s+)?[a-z]+ed\b[^,;.\"“”]{0,80}?\s(?:and|then|but)\s+(?:then\s+|later\s+|eventually\s+)?")
-_GENERIC_PEOPLE = frozenset("people persons individuals".split())
+_GENERIC_PEOPLE = frozenset("people persons individuals nationals citizens".split())
 _FORCE_PEOPLE = frozenset("soldiers troops police policemen personnel officers servicemen conscripts recruits "
                           "militiamen marines sailors airmen".split())
 

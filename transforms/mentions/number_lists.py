@@ -321,7 +321,7 @@ _BRACKETED_NUMBER = re.compile(r"\((\d[\d,]*)\)")
 _CLOSED_APPOSITION = re.compile(r"[^,;.()]{0,50},\s*(?:who\s+)?(?:[a-z]+ed|has|had|was|is|have)\b")
 _NOT_THIS_COUNT = re.compile(r"\b(?:not|instead\s+of|rather\s+than)\s+(?:the\s+)?$", re.I)
 _NAME_AND = re.compile(r"(?:^|[^\w'’-])[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3}\s*(?:\([^()]{1,20}\)\s*|,\s*\d{1,2}\s*)?,?\s+and\s+$")
-_WITH_HIS_MEN = re.compile(r"[^.;:]{0,60}?\bwith\s+([\w-]+)\s+(?:(?:of\s+)?(?:my|his|her|their|our)\s+(?:own\s+)?|other\s+)"
+_WITH_HIS_MEN = re.compile(r"(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;:]){0,140}?\bwith\s+([\w-]+)\s+(?:(?:of\s+)?(?:my|his|her|their|our)\s+(?:own\s+)?|other\s+)"
                            r"(?:men|comrades|colleagues|soldiers|subordinates|friends|constables|policemen|officers|"
                            r"troops|bodyguards|followers|conscripts|recruits|trainees|fellow\s+\w+)\b", re.I)
 _LIST_JOINS = re.compile(r",|\band\b", re.I)  # the joins inside one summed phrase ("a sergeant and three privates")
@@ -579,7 +579,7 @@ def _add_article_parts(toks: Sequence[_Tok], raw: list, nouns: NounLexicon, cate
                 if part is None:
                     continue
                 between = [t.lower for t in toks[part[1]:sep]]
-                if part[1] <= sep and (not between or between[0] in ("from", "of", "in", "at", "with")) \
+                if part[1] <= sep and (not between or between[0] in ("from", "of", "in", "at", "with", "who")) \
                         and not any(t in (",", ";", ".") for t in between):
                     out[idx] = (quantity._replace(value=quantity.value + 1, start=part[0].start), start, nxt)
                     break

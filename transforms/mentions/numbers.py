@@ -425,6 +425,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
     if j + 1 < len(toks) and toks[j].lower == "in" and (toks[j + 1].lower in ("total", "all") or (
             j + 2 < len(toks) and toks[j + 1].lower in ("their", "our", "the") and toks[j + 2].lower == "group")):
         return j - 1, "bare"  # "there are now more than 50 in their group", "17 in total"
+    if j + 3 < len(toks) and toks[j].text == "." and toks[j + 1].kind == "num" and toks[j].end == toks[j + 1].start \
+            and toks[j + 2].text == "-" and toks[j + 3].lower in _GAUGES:
+        j += 1  # "two .22-calibre rifles": the calibre's leading point
     if j + 1 < len(toks) and toks[j].kind == "num" and toks[j + 1].lower in _CALIBRE_UNITS:
         j += 2  # a calibre: "one 9mm pistol", "two 60 mm mortars"
     elif j + 2 < len(toks) and toks[j].kind == "num" and toks[j + 1].text == "-" and toks[j + 2].lower in _GAUGES:

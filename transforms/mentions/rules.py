@@ -454,6 +454,10 @@ class MentionRules:
         lows = [t.lower_ for t in nxt[:13] if t.lower_ not in _QUOTES][:12]  # '"Seven of them came with ...'
         if len(lows) > 2 and lows[0].isdigit() and lows[1] in (".", ")"):
             lows = lows[2:]  # "4. They handed over the following weapons: ..." in a numbered statement
+        came = _CAME_WITH_ME.match(nxt.text) if draft["people_count"] == 1 or draft["people_count"] is None \
+            and draft["lone"] else None
+        if came and parse_number(came.group(1)):  # "I left the army in March. Two friends from my platoon came with me"
+            draft["people_count"], draft["count_qualifier"] = parse_number(came.group(1)) + 1, "exact"
         were = _THERE_WERE_OF_THEM.match(nxt.text) if draft["people_count"] is None else None
         if were and parse_number(were.group(1)):  # "The recruits slipped out at night. There were eleven of them."
             draft["people_count"], draft["count_qualifier"] = parse_number(were.group(1)), "exact"
@@ -547,8 +551,9 @@ class MentionRules:
                         # join the people's revolution": the subject opens the sentence, an aside sits between
                         hit.start - cs > 22 and "," in lows[cs:hit.start]
                         and any(w in self.force_people for w in lows[cs:cs + 4])) or any(
-                    w in self.force_words and nxt in _GENERIC_MEMBERS for w, nxt in zip(before, before[1:])):
-                return True  # also "7 navy men", "junta personnel"
+                    w in self.force_words and nxt in _GENERIC_MEMBERS for w, nxt in zip(before, before[1:])) \
+                    or _PRESSED_INTO_SERVICE.search(" ".join(before)):
+                return True  # also "7 navy men", "junta personnel", "the men who were sent to the training school"
             if near_force and {"they", "he", "she", "them", "defectors", "deserters"}.intersection(before) \
                     and "asylum" not in lows[hit.start:hit.end]:  # "he is seeking asylum" may be a diplomat's
                 return True
@@ -993,6 +998,8 @@ _RUNNING_TOTAL = re.compile(r"\b(?:brought|brings|bringing|raised|raising|took|t
 _JOINED_BY_OTHERS = re.compile(r"\b(?:was|were|has\s+been|had\s+been)\s+joined\s+by\s+(?:more\s+than\s+|over\s+|some\s+|about\s+|"
                                r"at\s+least\s+|nearly\s+)?((?:a\s+)?[\w,-]+)\s+other\s+(?:[\w-]+\s+){0,3}?(?:officers|soldiers|"
                                r"commanders|leaders|troops|generals|policemen|members|officials)\b", re.I)
+_CAME_WITH_ME = re.compile(r"[\"“‘']?(\w+)\s+(?:[\w'’-]+\s+){0,5}?(?:came|left|went|fled|escaped|deserted|ran)\s+"
+                           r"(?:away\s+|out\s+)?with\s+(?:me|him|her)\b", re.I)
 _THERE_WERE_OF_THEM = re.compile(r"\W*there\s+were\s+([\w,-]+)\s+of\s+(?:them|us)\b", re.I)
 _OF_THEM_SOLDIERS = re.compile(r"\b([\w,]+)\s+of\s+them\s+(?:were|are)\s+(?:soldiers|troops|police(?:men)?|officers|personnel)\b", re.I)
 _OF_WHOM_SOLDIERS = re.compile(r"[^.;]{0,80}?\bof\s+whom\s+([\w,]+)\s+(?:were|are)\s+(?:\w+\s+)?(?:soldiers|troops|"
@@ -1024,6 +1031,10 @@ _GENERIC_MEMBERS = frozenset("men man personnel members member staff officers of
 _ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagaland assam indian thai bangladeshi bgb indo "
                     "border".split())
 _FOREIGN = _ABROAD - {"border", "indo"}  # a foreign country or force, named later in the clause
+# "Three of the men who were sent to the training school escaped and reached the PDF": recruits, members of the army
+_PRESSED_INTO_SERVICE = re.compile(r"\b(?:men|youths?|young\s+men|villagers|people)\s+who\s+(?:were|had\s+been|have\s+been)\s+"
+                                   r"(?:sent\s+to\s+(?:a\s+|the\s+)?(?:military\s+)?training|conscripted|drafted|"
+                                   r"forcibly\s+recruited|taken\s+for\s+military\s+service)", re.I)
 _AFTER_OVERRUN = re.compile(r"\b(?:after|when|as)\s+(?:their|its|the)\s+(?:[\w-]+\s+){0,2}?(?:camps?|bases?|posts?|outposts?|"
                             r"positions?|garrison)\s+(?:(?:at|in|near|of)\s+[^.;,]{1,40}?\s)?(?:was|were|had\s+been)\s+"
                             r"(?:overrun|captured|seized|taken)\b"  # "after their camp at Tuibual in Chin state was captured"
