@@ -43,7 +43,8 @@ _COUNT_FIRST = re.compile(r"^\(?(?P<n>\d{1,4})\)?\s+(?:hands?\s+of\s+|pieces?\s+
                           r"(?P<name>[^\n]{1,40})$", re.I)
 _RANK_WORDS = _TITLES | frozenset("lance warrant staff able leading seaman rate petty deputy second first class pfc police "
                                   "ii iii i 2nd 1st lt. col. capt. sgt. cpl. pte. maj. other ranks soldiers soldier "
-                                  "privates policemen policeman officers constable constables airman airmen".split())
+                                  "privates policemen policeman officers constable constables airman airmen army navy air "
+                                  "force militia".split())  # "(a) Army - 31", "(d) Air Force - 2": a breakdown by service
 _FIREARM = re.compile(r"\b(?:rifles?|pistols?|guns?|shotguns?|carbines?|firearms?|revolvers?|sub-?machine|"
                       r"machine-?guns?|ma-?\d+|ba-?\d+|ak-?\d+|m-?16|m-?4|g-?3|g-?4)\b", re.I)
 _NOT_FIREARM = re.compile(r"\b(?:ammunition|rounds?|bullets?|magazines?|grenades?|bombs?|mines?|shells?|radios?|"
@@ -82,7 +83,8 @@ def itemised_counts(text: str) -> list[ItemisedList]:
 def _block_counts(block: list[re.Match]) -> list[ItemisedList]:
     if len(block) < 2:
         return []
-    people = weapons = named = 0
+    weapons = named = 0
+    sections = [0]  # people per section; a line that counts nothing ("3. Summary by rank") starts a new one
     first: Optional[int] = None  # the first item that counts: a numbered paragraph before it is running text
     for m in block:
         body = (m.group("body") or m.group("kv") or m.group("dash") or f"{m.group('what')}: {m.group('n')}").strip()
@@ -92,12 +94,18 @@ def _block_counts(block: list[re.Match]) -> list[ItemisedList]:
             person, weapon = _phrase_item(body)
         if (person or weapon) and first is None:
             first = m.start()
-        people += person
+        if not (person or weapon) and sections[-1]:
+            sections.append(0)
+        sections[-1] += person
         weapons += weapon
         named += person == 1 and not _NAME_COUNT.match(body)  # "(1) Sergeant Kyaw Zin Oo": one person by name
     if first is None:
         return []
-    if named and people == 2 * named:
+    people = sum(sections)
+    counted = [n for n in sections if n]
+    if len(counted) > 1 and len(set(counted)) == 1:
+        people = counted[0]  # a breakdown by service, then one by rank, of the same people
+    elif named and people == 2 * named:
         people = named  # a name list, then a "summary by rank" of the same people ("Corporal - 2", ...)
     return [ItemisedList(first, people or None, weapons or None)]
 

@@ -303,6 +303,7 @@ def _alleged_who(lows: Sequence[str], k: int, trigger: int, nouns: dict[str, str
     return head is not None and lows[head] not in _ACT_NOUNS
 
 
+_MISLED = frozenset("misled deceived incited lured duped".split())
 _MODALITY_RANK = {"report": 0, "denial": 1, "rumour": 2, "appeal": 3, "offer": 4, "policy": 5, "analysis": 6}
 
 
@@ -349,7 +350,9 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
         # council, which is allegedly sending clerks to the front"
         in_clause = [c for c in cues if cs <= c[1] < ce and not (
             c[1] > hit.end and _RELATIVE_WORDS.intersection(lows[hit.end:c[1]])) and not (
-            c[0] == "denial" and _REGIME.intersection(lows[c[2]:c[2] + 3]))]  # "having rejected the dictatorship"
+            c[0] == "denial" and _REGIME.intersection(lows[c[2]:c[2] + 3])) and not (
+            # "who had been misled by the fabricated news of the NUG": the state media's stock phrase, no denial
+            c[0] in ("denial", "rumour") and _MISLED.intersection(lows[max(0, c[1] - 4):c[1]]))]
         labels = {c[0] for c in in_clause}
         event = _is_event(hit, sent, lows, quantities, nouns)
         if event and previous is not None and previous[1] is False and previous[0].start >= cs \

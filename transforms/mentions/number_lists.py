@@ -232,9 +232,10 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         if q.category == "people" and not (q.subset or q.single) and " other " in text[q.start:q.end] \
                 and _NAME_AND.search(text, max(0, q.start - 60), q.start):
             out[k] = q._replace(value=q.value + 1)  # "Aung Pyae and eight other former soldiers": nine
-        elif q.category == "people" and not (q.subset or q.single) and _AND_HIS_UNIT.search(text, max(0, q.start - 80),
-                                                                                          q.start):
-            out[k] = q._replace(value=q.value + 1)  # "a lieutenant and his platoon of 24 soldiers": 25
+        elif q.category == "people" and not (q.subset or q.single) and (
+                _AND_HIS_UNIT.search(text, max(0, q.start - 80), q.start)
+                or _AND_HIS_COUNT.search(text, max(0, q.start - 160), q.start)):
+            out[k] = q._replace(value=q.value + 1)  # "a lieutenant and his platoon of 24 soldiers": 25; "and his 3 comrades"
         elif q.category == "people" and not (q.subset or q.single) and " other " in text[q.start:q.end] \
                 and re.search(r"\bwith\s+$", text[max(0, q.start - 6):q.start]) \
                 and not re.search(r"\b(?:they|we|them|us)\b", text[:q.start], re.I) \
@@ -247,6 +248,15 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
             extra = parse_number(company.group(1)) if company else None
             if extra:  # "I left my battalion in March with two of my men": three
                 named[k] = q._replace(value=1 + extra, single=False)
+        for k, q in enumerate(named):
+            if not (q.single and q.category == "people" and q.value == 1
+                    and _ALONG_WITH.search(text, max(0, q.start - 20), q.start)):
+                continue
+            before = [j for j, o in enumerate(out) if o.category == "people" and not (o.subset or o.single or o.casualty
+                                                                                       or o.size) and o.end <= q.start]
+            if before:  # "some 50 soldiers had abandoned their posts along with Colonel Afif Suleiman": 51
+                out[before[-1]] = out[before[-1]]._replace(value=out[before[-1]].value + 1)
+                named[k] = q._replace(subset=True)
         out = sorted(out + named, key=lambda q: q.start)
     return out
 
@@ -300,6 +310,10 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
 _MODEL_NAME = re.compile(r"\b[A-Za-z]{1,3}-?\d")
 _AND_HIS_UNIT = re.compile(r"\b(?:an?|the)\s+(?:[\w-]+\s+){0,3}?(?:lieutenant|captain|major|sergeant|corporal|commander|"
                            r"officer)\s+and\s+(?:his|her)\s+(?:platoon|company|unit|squad|column|men|troops)\s+of\s+$", re.I)
+# "A Sergeant from LIB 229 and his 3 comrades", "Sergeant Min Min, who served 16 years, and his 3 comrades": he and they
+_AND_HIS_COUNT = re.compile(r"(?:\b[Aa]n?\s+(?:[\w-]+\s+){0,3}?(?i:sergeant|corporal|captain|lieutenant|major|private|officer|"
+                            r"commander|soldier|policeman|colonel)|\b(?:Sergeant|Corporal|Captain|Lieutenant|Major|Private|"
+                            r"Colonel|Lt|Capt|Sgt|Cpl|Pte|Maj)\.?\s+[A-Z][\w'’-]*)\b[^.;]{0,120}?\s+and\s+(?:his|her)\s+$")
 _PAIR_GAP = re.compile(r"(?:\s+[A-Z][\w'’-]*){0,4}\s*(?:,\s*\d{1,2}\s*)?(?:\([^()]{1,15}\)\s*)?(?:,\s*(?:and\s+)?|and\s+)")
 _ANOTHER_ONE = re.compile(r"(?:another|a\s+(?:second|third|fourth|fifth))\s", re.I)
 _ALONG_WITH = re.compile(r",?\s*(?:along|together)\s+with\s+$", re.I)

@@ -347,12 +347,18 @@ _SIZE_BEFORE = re.compile(
     r"(?:\bthere\s+(?:is|are|was|were|had\s+been|have\s+been|has\s+been|remain|remained)"
     r"(?:\s+(?:previously|originally|initially|once|then|still|usually|normally|only))?"
     r"|\b(?:strength|force|garrison|complement|headcount|size|column)\s+of"
+    # "while serving as a platoon commander with a battalion of about 300 men": the unit he served in
+    r"|\b(?:serv(?:ed|ing|es)|stationed|posted|deployed|commanding|commanded|leading)\b[^.;]{0,40}?\b(?:battalion|company|"
+    r"platoon|regiment|brigade|unit|division)\s+of"
     r"|\b(?:holds?|held|holding|houses?|housed|hosts?|employs?|employed|numbered|numbering|has|have|had|having)"
     r"|\b(?:manned|staffed|garrisoned|guarded|defended)\s+by"  # "The station was manned by around 40 police"
+    # "the programme received enquiries from 1,240 individuals": people asking, not people who left
+    r"|\b(?:inquiries|enquiries|requests|applications|calls|messages|contacts)\s+(?:for\s+help\s+)?from"
     r"|\b(?:stands?|stood)\s+at|\bout\s+of(?:\s+the|\s+a\s+total\s+of)?)\s*$", re.I)  # "120 out of the 300 troops present"
 # "two policemen from Tonzang police station and one from Tamu District": the noun left out of the second part
-_ELIDED_MORE = re.compile(r"\s+(?:from|of|in)\s+[^,.;:\d]{1,50}?\s+and\s+(one|two|three|four|five|six|seven|eight|nine|ten|"
-                          r"\d{1,3})\s+(?:more\s+)?(?:from|of|in)\s+(?!them\b|us\b|whom\b|the\s+past\b)", re.I)
+_ELIDED_MORE = re.compile(r"\s+(?:from|of|in)\s+(?:[^,.;:\d]|\d+(?:st|nd|rd|th)\b){1,50}?\s+and\s+(one|two|three|four|five|six|seven|eight|nine|ten|"
+                          r"\d{1,3})\s+(?:more\s+)?(?:from|of|in)\s+(?!them\b|us\b|whom\b|the\s+past\b|"
+                          r"(?:their|his|her|its|our)\s+(?:famil|relatives|wives|children|dependants|dependents))", re.I)
 _SIZE_AFTER = re.compile(r"\s*(?:still\s+)?(?:remain|remained|remaining|are\s+left|were\s+left|still\s+serve|"
                          r"still\s+serving|are\s+still\s+serving|(?:were|are|was|is)\s+still\s+(?:holding|manning|guarding|"
                          r"defending|stationed|posted|deployed)|(?:were|are)\s+(?:actually\s+)?(?:deployed|stationed|posted)\s+(?:in|at)"
@@ -399,11 +405,13 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
 
     Returns (index of head, category) or None when no lexicon noun heads the phrase.
     """
+    of_the = False
     if j < len(toks) and toks[j].lower in ("of",) and j + 1 < len(toks):
         nxt = toks[j + 1].lower
         if nxt in ("them", "those", "whom", "us"):
             return j + 1, "people"
         if nxt in ("the", "his", "their", "its", "our"):
+            of_the = True
             j += 2  # "40 of the soldiers", "200 of his troops"
             if j + 1 < len(toks) and (toks[j].kind == "num" or toks[j].lower in _UNITS or toks[j].lower in _TENS):
                 j += 1  # "nine of the 14 former conscripts": nine
@@ -518,9 +526,16 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
             # a verb after "soldiers" ends the phrase; "military council soldiers" does not, but
             # "five groups representing military defectors" counts groups, and "army deserting soldiers" is odd
             break
+    if head is None and of_the:
+        force = next((m for m in range(j + 1, min(j + 4, len(toks))) if toks[m].lower in ("force", "forces")
+                      and toks[m - 1].text[:1].isupper()), None)
+        if force is not None:
+            return force, "people"  # "around 10,000 of the SPLA force who have defected": members of it
     if head is None:
         return None
     k, category = head
+    if of_the and category == "force" and toks[k].lower in ("force", "forces", "army", "military", "police"):
+        return k, "people"  # "around 10,000 of the SPLA force who have defected": members of it
     if category == "weapons" and _is_model(toks[k]) and any(
             nouns.get(t.lower) == "vehicles" for t in toks[k + 1:k + 3] if t.kind == "word"):
         return None  # "his MiG-21 jet", "his Mi8 combat helicopter": a model of aircraft, not a firearm
@@ -665,7 +680,7 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
         q_start > 1 and toks[q_start - 1].lower in ("their", "his", "its", "the") and toks[q_start - 2].lower in _CASUALTY_BEFORE)
     # ("shot their two lance corporals": the ones shot)
     size = category in ("people", "bare") and toks[k].lower not in ("defectors", "deserters") \
-        and bool(_SIZE_BEFORE.search(text[max(0, toks[q_start].start - 40):toks[q_start].start])
+        and bool(_SIZE_BEFORE.search(text[max(0, toks[q_start].start - 100):toks[q_start].start])
                  or _SIZE_AFTER.match(after)) \
         and not _WHO_HAVE_DONE.match(after)  # "there are 41 personnel who have abandoned their uniforms"
     if j < len(toks) and toks[j].text == "-" and j + 1 < len(toks) and toks[j + 1].lower == "odd":

@@ -337,6 +337,7 @@ class MentionRules:
             # (also "quit the military-backed party and joined the National Unity Party ... welcomed the defection")
             hits = [h for h in hits if not (h.kind == "defection" and (
                 _PARTIES.intersection(lows[h.end:h.end + 10])
+                or h.trigger == "switch_sides" and {"politics", "political"}.intersection(lows[h.end:h.end + 6])
                 or h.form == "noun" and {"party", "nup", "usdp"}.intersection(lows)))]
             if last_defection < k - 2:  # "2,000 others have done the same", "he reported to the authorities"
                 hits = [h for h in hits if h.trigger not in ("did_same", "report_in")]  # need a defection just before
@@ -377,6 +378,11 @@ class MentionRules:
                 j += 1  # "4." alone: a numbered statement's paragraph marker
             if draft["modality"] == "report" and j < len(sents) and j not in reports:
                 self._counts_from_next(draft, sents[j])
+                if draft["people_count"] is None and j + 1 < len(sents) and j + 1 not in reports \
+                        and _THEY_WERE_LIST.match(sents[j + 1].text):
+                    # "A group of soldiers crossed over. The soldiers, from LIB 376, left their hill post ... They were
+                    # one captain, two sergeants and eight privates."
+                    self._counts_from_next(draft, sents[j + 1])
             elif draft["modality"] == "report" and draft["people_count"] is None and j in reports \
                     and reports[j]["modality"] == "analysis" and reports[j]["people_count"] is not None \
                     and _THOSE_WHO.match(sents[j].text):
@@ -998,6 +1004,8 @@ _RUNNING_TOTAL = re.compile(r"\b(?:brought|brings|bringing|raised|raising|took|t
 _JOINED_BY_OTHERS = re.compile(r"\b(?:was|were|has\s+been|had\s+been)\s+joined\s+by\s+(?:more\s+than\s+|over\s+|some\s+|about\s+|"
                                r"at\s+least\s+|nearly\s+)?((?:a\s+)?[\w,-]+)\s+other\s+(?:[\w-]+\s+){0,3}?(?:officers|soldiers|"
                                r"commanders|leaders|troops|generals|policemen|members|officials)\b", re.I)
+_THEY_WERE_LIST = re.compile(r"[\"“‘']?(?:they|these)\s+(?:were|are|included|include)\s+(?:an?|one|two|three|four|five|six|"
+                             r"seven|eight|nine|ten|\d)", re.I)
 _CAME_WITH_ME = re.compile(r"[\"“‘']?(\w+)\s+(?:[\w'’-]+\s+){0,5}?(?:came|left|went|fled|escaped|deserted|ran)\s+"
                            r"(?:away\s+|out\s+)?with\s+(?:me|him|her)\b", re.I)
 _THERE_WERE_OF_THEM = re.compile(r"\W*there\s+were\s+([\w,-]+)\s+of\s+(?:them|us)\b", re.I)
