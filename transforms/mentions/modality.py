@@ -126,6 +126,11 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
                                                        q.category == "people" and not (q.single or q.subset or q.size)
                                                        and 0 <= sent[i - 2].idx - sent.start_char - q.end <= 3
                                                        for q in quantities)))
+    # "Go by the Forest says it has helped more than 400 men to desert": the helpers count what happened
+    implicative = implicative or prev == "to" and bool(_HELPED.intersection(lows[max(cs, i - 8):i - 1])) \
+        and not _MODALS.intersection(lows[cs:i]) and any(
+            q.category == "people" and not (q.single or q.subset or q.size)
+            and 0 <= sent[i - 1].idx - sent.start_char - q.end <= 2 for q in quantities)
     # "walked across the border in a bid to defect": the crossing happened, and it was the defection
     crossed_to_defect = prev == "to" and (
         lows[max(0, i - 4):i - 1] in (["in", "a", "bid"], ["in", "an", "attempt"]) and bool(_CROSSED_OVER.intersection(lows[cs:i - 4]))
@@ -303,6 +308,7 @@ def _alleged_who(lows: Sequence[str], k: int, trigger: int, nouns: dict[str, str
     return head is not None and lows[head] not in _ACT_NOUNS
 
 
+_HELPED = frozenset("helped assisted enabled".split())
 _MISLED = frozenset("misled deceived incited lured duped".split())
 _MODALITY_RANK = {"report": 0, "denial": 1, "rumour": 2, "appeal": 3, "offer": 4, "policy": 5, "analysis": 6}
 

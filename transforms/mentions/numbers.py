@@ -90,7 +90,7 @@ _MIXED_HINT = re.compile(r"captur|prisoner|abandon|fled|left|withdrew", re.I)  #
 # a bare number that is the subject of a verb: "40 had crossed over", "at least 19 were received"
 _BARE_SUBJECT = frozenset("had have has were are was is defected surrendered deserted fled escaped".split())
 _TOKEN = re.compile(
-    r"(?P<model>[A-Za-z]+-?\d+[A-Za-z0-9]*(?:-\d+)?|(?-i:BA|MA|AK|MG|HK|M) \d{1,3}\b|(?-i:[A-Z])\.\d{2,3}\b)"  # model names ("G3", "AK-47",
+    r"(?P<model>[A-Za-z]+-?\d+[A-Za-z0-9]*(?:-\d+)?|(?-i:BA|MA|AK|MG|HK|M) \d{1,3}s?\b|(?-i:[A-Z])\.\d{2,3}\b)"  # model names ("G3", "AK-47",
     # "MA-1", "BA 63", "M.79") are words
     r"|(?P<num>\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|\d+(?:\.\d+)?(?:/\d+)?)"
     r"|(?P<word>[^\W\d_]+(?:[-'’][^\W\d_]+)*)"
@@ -537,6 +537,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
     if of_the and category == "force" and toks[k].lower in ("force", "forces", "army", "military", "police"):
         return k, "people"  # "around 10,000 of the SPLA force who have defected": members of it
     if category == "weapons" and _is_model(toks[k]) and any(
+            nouns.get(t.lower) == "ammunition" for t in toks[k + 1:k + 3] if t.kind == "word"):
+        return k, "ammunition"  # "16 AK 47 loaded magazines": what is counted is the magazines
+    if category == "weapons" and _is_model(toks[k]) and any(
             nouns.get(t.lower) == "vehicles" for t in toks[k + 1:k + 3] if t.kind == "word"):
         return None  # "his MiG-21 jet", "his Mi8 combat helicopter": a model of aircraft, not a firearm
     if category == "weapons" and toks[k].lower in ("weapons", "weapon", "arms", "firearms") and (
@@ -563,7 +566,7 @@ ARMED_GROUP_WORDS = frozenset(
     "force forces army military police navy battalion battalions unit units tatmadaw pdf pdfs ldf ldfs militia militias "
     "armed guerrilla guerrillas insurgent insurgents resistance rebel rebels guard guards gendarmerie fighters boko "
     "taliban qaeda shabaab shabab sayyaf isis farc militant militants outfit outfits liberation front separatist "
-    "separatists".split())
+    "separatists insurgency".split())
 _GROUP_NOUNS = frozenset("group groups team teams unit units squad squads platoon platoons column columns band "
                          "bands cell cells gang gangs force".split())
 

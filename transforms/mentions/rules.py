@@ -91,7 +91,7 @@ _THE_DEFECTORS = (r"the\s+(?:surrendered\s+)?(?:[\w()-]+\s+){0,2}?(?:men|soldier
 # "They brought two rifles", "Four of them carried out their MA-1 rifles", "X said the surrenderees yielded 11 firearms"
 # (after "X said", only a noun names the defectors: "villagers said they had brought 40 rifles" is the villagers)
 _BROUGHT_BY_THEM = re.compile(
-    rf"(?:(?:according\s+to\s+[^,]{{1,60}},\s*|(?:at|during|after)\s+[^,]{{1,40}},\s*)?(?:they|{_THE_DEFECTORS}|\w+\s+of\s+them"
+    rf"(?:(?:according\s+to\s+[^,]{{1,60}},\s*|(?:at|during|after|upon|on)\s+[^,]{{1,40}},\s*)?(?:they|{_THE_DEFECTORS}|\w+\s+of\s+them"
     # "At the ceremony, those who returned handed over one MA-1 rifle, ..."
     rf"|those\s+who\s+(?:had\s+)?(?:returned|surrendered|defected|arrived|came|joined))|"
 
@@ -560,6 +560,8 @@ class MentionRules:
                     w in self.force_words and nxt in _GENERIC_MEMBERS for w, nxt in zip(before, before[1:])) \
                     or _PRESSED_INTO_SERVICE.search(" ".join(before)):
                 return True  # also "7 navy men", "junta personnel", "the men who were sent to the training school"
+            if hit.trigger == "join_protest":
+                return False  # "after he joined the protests against the coup": a pronoun may be anyone
             if near_force and {"they", "he", "she", "them", "defectors", "deserters"}.intersection(before) \
                     and "asylum" not in lows[hit.start:hit.end]:  # "he is seeking asylum" may be a diplomat's
                 return True
