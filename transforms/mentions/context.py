@@ -189,6 +189,7 @@ class StoryContext(NamedTuple):
     forced_porters: bool  # people were made to carry for the army: "porters" in it are forced porters
     defection_story: bool = True  # the story speaks of defecting, deserting or asylum anywhere (headline included)
     press_gang: bool = False  # people taken to fight or demanded for the army: its abductions and lotteries are a draft
+    civilian: bool = False  # the one who crossed is "presumed to be a civilian": a civilian defector, no force member
 
 
 def story_context(text: str) -> StoryContext:
@@ -202,7 +203,12 @@ def story_context(text: str) -> StoryContext:
     porters = "porter" in text.lower() and bool(_FORCED_PORTERS.search(text))
     return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), retreat, held, porters,
                         bool(_DEFECTION_VOCABULARY.search(text)),
-                        bool(_PRESS_GANG_HEADLINE.search(text.split("\n", 1)[0]) or _MEN_DEMANDED.search(text)))
+                        bool(_PRESS_GANG_HEADLINE.search(text.split("\n", 1)[0]) or _MEN_DEMANDED.search(text)),
+                        bool(_PRESUMED_CIVILIAN.search(text)))
+
+
+_PRESUMED_CIVILIAN = re.compile(r"\b(?:presumed|believed|thought|understood|said|confirmed)\s+to\s+be\s+(?:an?\s+)?civilians?\b",
+                                re.I)
 
 
 # "soldiers told the village headman they wanted 30 men to join the army": a quota, so its lottery is a draft

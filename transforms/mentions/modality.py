@@ -124,7 +124,11 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
                                                    # Battalion": a counted group's decision, told as news, was carried out
                                                    or not _FOILED.intersection(lows) and any(
                                                        q.category == "people" and not (q.single or q.subset or q.size)
-                                                       and 0 <= sent[i - 2].idx - sent.start_char - q.end <= 3
+                                                       # ("Three members of the outlawed Bangsamoro Islamic Freedom
+                                                       # Fighters (BIFF) have decided to surrender")
+                                                       and q.end <= sent[i - 2].idx - sent.start_char
+                                                       and _GROUP_GAP.fullmatch(sent.text, q.end,
+                                                                                sent[i - 2].idx - sent.start_char) is not None
                                                        for q in quantities)))
     # "Go by the Forest says it has helped more than 400 men to desert": the helpers count what happened
     implicative = implicative or prev == "to" and bool(_HELPED.intersection(lows[max(cs, i - 8):i - 1])) \
@@ -308,6 +312,9 @@ def _alleged_who(lows: Sequence[str], k: int, trigger: int, nouns: dict[str, str
     return head is not None and lows[head] not in _ACT_NOUNS
 
 
+# between a counted group and its verb: the group's name, its acronym, an auxiliary
+_GROUP_GAP = re.compile(r"\s*(?:of\s+(?:the\s+)?(?:outlawed\s+|banned\s+)?(?:[A-Z][\w'’-]*\s+){0,6}(?:\([^()]{1,12}\)\s*)?)?"
+                        r"(?:(?:have|has|had)\s+)?")
 _HELPED = frozenset("helped assisted enabled".split())
 _MISLED = frozenset("misled deceived incited lured duped".split())
 _MODALITY_RANK = {"report": 0, "denial": 1, "rumour": 2, "appeal": 3, "offer": 4, "policy": 5, "analysis": 6}

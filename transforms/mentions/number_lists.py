@@ -212,9 +212,17 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         prev_end = quantity.end
     out = _drop_mixed_totals(text, out)
     for k, q in enumerate(out):
+        if k and q.category == "people" and _LED_BY.search(text, max(0, q.start - 12), q.start) \
+                and out[k - 1].category == "people" and not (out[k - 1].subset or out[k - 1].single) \
+                and q.start - out[k - 1].end <= 14:
+            out[k] = q._replace(subset=True)  # "Some 308 MILF rebels led by four MILF commanders": the 308 (as "Led by X")
+    for k, q in enumerate(out):
         along = _ALONG_WITH.search(text, max(0, q.start - 20), q.start) if q.category == "people" else None
         before = [j for j in range(k) if out[j].category == "people" and not (out[j].subset or out[j].single)]
-        if along and before and not q.subset and not _CLAUSE_VERB.search(text, out[before[-1]].end, along.start()):
+        if along and before and not q.subset and (
+                not _CLAUSE_VERB.search(text, out[before[-1]].end, along.start())
+                # "the three Generals defected along with three officers": the act itself between them
+                or _ONE_ACT.fullmatch(text, out[before[-1]].end, along.start())):
             # "Around 70 members of two militia groups, along with two soldiers, defected": 72
             j = before[-1]
             out[j] = out[j]._replace(value=out[j].value + q.value, end=q.end)
@@ -314,6 +322,9 @@ _AND_HIS_UNIT = re.compile(r"\b(?:an?|the)\s+(?:[\w-]+\s+){0,3}?(?:lieutenant|ca
 _AND_HIS_COUNT = re.compile(r"(?:\b[Aa]n?\s+(?:[\w-]+\s+){0,3}?(?i:sergeant|corporal|captain|lieutenant|major|private|officer|"
                             r"commander|soldier|policeman|colonel)|\b(?:Sergeant|Corporal|Captain|Lieutenant|Major|Private|"
                             r"Colonel|Lt|Capt|Sgt|Cpl|Pte|Maj)\.?\s+[A-Z][\w'’-]*)\b[^.;]{0,120}?\s+and\s+(?:his|her)\s+$")
+_ONE_ACT = re.compile(r"\s+(?:have\s+|has\s+|had\s+)?(?:defected|surrendered|deserted|fled|crossed\s+over|joined\s+(?:the\s+)?"
+                      r"[\w-]+|arrived|escaped)\s*")
+_LED_BY = re.compile(r"\b(?:led|headed|commanded)\s+by\s+$", re.I)
 _PAIR_GAP = re.compile(r"(?:\s+[A-Z][\w'’-]*){0,4}\s*(?:,\s*\d{1,2}\s*)?(?:\([^()]{1,15}\)\s*)?(?:,\s*(?:and\s+)?|and\s+)")
 _ANOTHER_ONE = re.compile(r"(?:another|a\s+(?:second|third|fourth|fifth))\s", re.I)
 _ALONG_WITH = re.compile(r",?\s*(?:along|together)\s+with\s+$", re.I)

@@ -367,6 +367,13 @@ _TOTAL_OF = re.compile(
     r"\b(?:number|total|tally|count|figure)\s+of\s+((?:[\w'’-]+[\s,]+){0,3}[\w-]+)\b[^.;:]{0,130}?\b"
     r"(?:is|was|are|were|stands\s+at|stood\s+at|reached|reaches|rose\s+to|risen\s+to|climbed\s+to|to\s+be|at|to|"
     r"totals|totalled|totaled|hit|exceeds|exceeded|now)\s*$", re.I)
+_NOUN_TOTALLING = re.compile(r"\b(defectors|deserters|surrenderees|returnees|soldiers|troops|fighters|rebels|militants|"
+                             r"personnel|men)\s*,?\s*(?:totall?ing|numbering)\s+(?:about|over|more\s+than|nearly|some|around)?\s*$",
+                             re.I)
+# "answered the call, bolstering the defectors' ranks to around 3,000"
+_SWELLING_TO = re.compile(r"\b(?:bolster\w*|boost\w*|swell\w*|rais\w*|push\w*|increas\w*|bring\w*|brought)\s+the\s+"
+                          r"((?:[\w'’-]+\s+){0,2}?(?:ranks|numbers?))\s+to\s+(?:about|around|over|more\s+than|nearly|some)?\s*$",
+                          re.I)
 _FIGURE_THEN_WHAT = re.compile(r"\s*[–—:-]\s*(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:number|total|count|tally)\s+of\s+"
                                r"((?:[\w'’-]+\s+){0,2}[\w-]+)", re.I)
 _BRINGING_TO = re.compile(r"\b(?:bringing|brought|brings|bring|raising|raised|taking|took|pushing|pushed)\s+"
@@ -382,6 +389,9 @@ def _counted_by_total(text: str, toks: Sequence[_Tok], q_start: int, j: int, nou
         or _FIGURE_THEN_WHAT.match(text, toks[j - 1].end)  # "320 – the minimum number of conscripts who have deserted"
     if total is None and _BRINGING_TO.search(text[max(0, toks[q_start].start - 40):toks[q_start].start]):
         total = _NUMBER_OF_AFTER.match(text, toks[j - 1].end)  # "bringing to 1,318 the number of people who ..."
+    if total is None:  # "The defectors, totaling 4,410, include police ...": the noun, then its figure
+        total = _NOUN_TOTALLING.search(text[max(0, toks[q_start].start - 40):toks[q_start].start]) \
+            or _SWELLING_TO.search(text[max(0, toks[q_start].start - 80):toks[q_start].start])
     counted = [w for w in re.findall(r"[\w-]+", total.group(1).lower())
                if nouns.get(w) == "people" or w in _ACTS_COUNTED] if total else []  # "the number of surrenders"
     return counted[0] if counted else None
@@ -503,11 +513,16 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         if tok.lower.endswith(("-year-old", "-year-olds")) or tok.lower in ("year-old", "year-olds"):
             return None
         category = nouns.get(tok.lower) or nouns.get(tok.lower.split("-")[-1])
+        if category and tok.lower in ("fighter", "fighters") and k > 0 and toks[k - 1].lower == "fire":
+            category = "other"  # "1 fire fighter": a firefighter, no fighter
         if category is None and tok.lower == "forces" and head is not None and head[1] == "force" \
                 and toks[k - 1].lower in ("junta", "regime", "tatmadaw"):
             category = "people"  # "another 32 junta forces also surrendered": troops, counted
         if category == "people" and k + 1 < len(toks) and toks[k + 1].lower in _GROUP_HEADS:
             return None  # "five banned insurgent outfits", "two militant groups": organisations, not people
+        if category == "people" and k + 2 < len(toks) and toks[k + 1].lower == "and" \
+                and toks[k + 2].lower in ("men", "soldiers", "troops"):
+            category, k = "people", k + 2  # "over 4,000 officers and men": one body of people
         if category is not None:
             head = (k, category)
             # "police officers": keep going while the next word is also a lexicon noun
@@ -566,7 +581,8 @@ ARMED_GROUP_WORDS = frozenset(
     "force forces army military police navy battalion battalions unit units tatmadaw pdf pdfs ldf ldfs militia militias "
     "armed guerrilla guerrillas insurgent insurgents resistance rebel rebels guard guards gendarmerie fighters boko "
     "taliban qaeda shabaab shabab sayyaf isis farc militant militants outfit outfits liberation front separatist "
-    "separatists insurgency".split())
+    "separatists insurgency islamiya islamiyah dawlah dawla maute bangsamoro daesh isil hizbul lashkar jaish mujahideen "
+    "legion".split())
 _GROUP_NOUNS = frozenset("group groups team teams unit units squad squads platoon platoons column columns band "
                          "bands cell cells gang gangs force".split())
 

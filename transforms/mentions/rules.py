@@ -296,6 +296,9 @@ class MentionRules:
             hits = _narrative_escapes(hits, lows, story.held_for_service)
             if not story.defection_story:  # "five Venezuelan soldiers crossed into Colombia": maybe an incursion
                 hits = [h for h in hits if not (h.trigger == "flee_abroad" and lows[h.end - 1] in FAR_COUNTRIES)]
+            if story.civilian:  # "An unarmed North Korean man presumed to be a civilian" defected: no soldier named
+                hits = [h for h in hits if h.kind != "defection"
+                        or self.force_people.intersection(lows[max(0, h.start - 12):h.start])]
             if not story.forced_porters:  # "villagers taken as porters", not "dock porters went on strike"
                 hits = [h for h in hits if not (h.trigger == "forced_portering" and h.form == "noun")]
             # "crossed into Mizoram saying they could not obey the regime's orders": no rout told elsewhere in the
@@ -404,6 +407,7 @@ class MentionRules:
                     draft["people_count"], draft["count_qualifier"] = parse_number(others.group(1)) + 1, "exact"
                     break
         _add_among_parts(reports, sents, text)
+        _weapons_of_parts(reports)
         for k, draft in reports.items():
             # "They brought two rifles with them," up to eight sentences on: what the same people brought, told later
             later = draft["modality"] == "report" and draft["weapons_count"] is None and (draft["people_count"] or draft["lone"])
@@ -1090,6 +1094,29 @@ def _narrative_escapes(hits: list[_Hit], lows: Sequence[str], held_for_service: 
 
 _NOT_AN_ESCAPE_AFTER = frozenset("a an my our his her their this that out errands for short low".split())  # "we ran a shop"
 _BEFORE_TAKEN = re.compile(r"\bbefore\s+(?:they|the\s+\w+)\s+(?:could|can|were\s+able\s+to|came\s+to)\b")
+
+
+def _weapons_of_parts(reports: dict[int, dict]) -> None:
+    """"Some 308 rebels led by four commanders surrendered. Gadia led 78 followers in surrendering 55 firearms. Batabor
+    ... 38 followers ... 27 firearms. ...": when the next sentences' head counts add up to the total exactly, so do
+    their firearms."""
+    for k in sorted(reports):
+        draft = reports[k]
+        total = draft["people_count"]
+        if draft["modality"] != "report" or not total or draft["weapons_count"] is not None:
+            continue
+        people = weapons = parts = 0
+        for j in range(k + 1, k + 13):
+            part = reports.get(j)
+            if part is None or not part["people_count"] and part["weapons_count"] is None:
+                continue  # "The surrender was witnessed by the governor.": no count of its own
+            if part["kind"] != "defection" or not part["people_count"] or part["weapons_count"] is None:
+                break
+            people, weapons, parts = people + part["people_count"], weapons + part["weapons_count"], parts + 1
+            if people >= total:
+                break
+        if parts >= 2 and people == total:
+            draft["weapons_count"] = weapons
 
 
 def _add_among_parts(reports: dict[int, dict], sents: Sequence[Span], text: str) -> None:
