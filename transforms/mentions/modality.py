@@ -84,6 +84,11 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             return False  # "ranks diminished by heavy casualties and widespread defections": a cause, not an event
         if named_act(hit, sent, lows):
             return True  # "The defection of Abuagla Keikal, a senior RSF commander, to the army marks ...": it happened
+        article = next((m for m in range(i - 1, max(cs - 1, i - 4), -1) if lows[m] in ("a", "an")), None)
+        if lows[i] in ("defector", "deserter") and article is not None and article >= 3 and lows[article - 1] == "," \
+                and all(t.is_alpha and t.text[:1].isupper() for t in sent[article - 3:article - 1]) \
+                and not _CALENDAR.intersection(lows[article - 3:article - 1]):
+            return True  # "Mikita Sviryd, a Belarusian deserter who fled to Lithuania": one named person
         if prev == "a" and lows[i] in ("defector", "deserter"):
             comma = next((j for j in range(hit.end, min(len(lows), hit.end + 8)) if lows[j] == ","), None)
             if _named_after(sent, lows, hit.end) or (comma is not None and _named_after(sent, lows, comma)):
@@ -315,6 +320,8 @@ def _alleged_who(lows: Sequence[str], k: int, trigger: int, nouns: dict[str, str
 # between a counted group and its verb: the group's name, its acronym, an auxiliary
 _GROUP_GAP = re.compile(r"\s*(?:of\s+(?:the\s+)?(?:outlawed\s+|banned\s+)?(?:[A-Z][\w'’-]*\s+){0,6}(?:\([^()]{1,12}\)\s*)?)?"
                         r"(?:(?:have|has|had)\s+)?")
+_CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
+                      "july august september october november december".split())
 _HELPED = frozenset("helped assisted enabled".split())
 _MISLED = frozenset("misled deceived incited lured duped".split())
 _MODALITY_RANK = {"report": 0, "denial": 1, "rumour": 2, "appeal": 3, "offer": 4, "policy": 5, "analysis": 6}

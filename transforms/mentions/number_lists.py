@@ -237,6 +237,11 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                 or _PARTLY_FORCE.match(text, q.end))
            else q for q in out]  # "196 people walked out, most of them the wives and children of soldiers"
     for k, q in enumerate(out):
+        if q.category == "people" and q.value == 1 and not (q.subset or q.single or q.casualty or q.size):
+            more = _A_SECOND.search(text, q.end, min(len(text), q.end + 200))
+            if more:  # "one soldier deserted with a 9mm pistol ...; a second walked out in June with an MA-1 rifle": 2
+                out[k] = q._replace(value=1 + len(re.findall(r"\b(?:second|third|fourth)\b", more.group(0))))
+                continue
         if q.category == "people" and not (q.subset or q.single) and " other " in text[q.start:q.end] \
                 and _NAME_AND.search(text, max(0, q.start - 60), q.start):
             out[k] = q._replace(value=q.value + 1)  # "Aung Pyae and eight other former soldiers": nine
@@ -324,6 +329,10 @@ _AND_HIS_COUNT = re.compile(r"(?:\b[Aa]n?\s+(?:[\w-]+\s+){0,3}?(?i:sergeant|corp
                             r"Colonel|Lt|Capt|Sgt|Cpl|Pte|Maj)\.?\s+[A-Z][\w'’-]*)\b[^.;]{0,120}?\s+and\s+(?:his|her)\s+$")
 _ONE_ACT = re.compile(r"\s+(?:have\s+|has\s+|had\s+)?(?:defected|surrendered|deserted|fled|crossed\s+over|joined\s+(?:the\s+)?"
                       r"[\w-]+|arrived|escaped)\s*")
+_A_SECOND = re.compile(r"(?:[;,]\s+(?:and\s+)?|\s+and\s+)(?:a|the)\s+second\s+(?:one\s+|man\s+|soldier\s+)?"
+                       r"(?:[\w-]+\s+){0,2}?(?:walked|deserted|fled|left|escaped|defected|slipped|ran|crossed|surrendered)\b"
+                       r"(?:[^.]*?[;,]\s+(?:and\s+)?(?:a|the)\s+third\s+(?:[\w-]+\s+){0,3}?(?:walked|deserted|fled|left|escaped|"
+                       r"defected|slipped|ran|crossed|surrendered)\b)?", re.I)
 _LED_BY = re.compile(r"\b(?:led|headed|commanded)\s+by\s+$", re.I)
 _PAIR_GAP = re.compile(r"(?:\s+[A-Z][\w'’-]*){0,4}\s*(?:,\s*\d{1,2}\s*)?(?:\([^()]{1,15}\)\s*)?(?:,\s*(?:and\s+)?|and\s+)")
 _ANOTHER_ONE = re.compile(r"(?:another|a\s+(?:second|third|fourth|fifth))\s", re.I)

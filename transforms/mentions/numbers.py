@@ -700,7 +700,9 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     # ("shot their two lance corporals": the ones shot)
     size = category in ("people", "bare") and toks[k].lower not in ("defectors", "deserters") \
         and bool(_SIZE_BEFORE.search(text[max(0, toks[q_start].start - 100):toks[q_start].start])
-                 or _SIZE_AFTER.match(after)) \
+                 or _SIZE_AFTER.match(after)
+                 # "the navy, with an estimated 16,000 personnel": its strength
+                 or q_start > 0 and toks[q_start - 1].lower == "with" and toks[q_start].lower in ("an", "estimated")) \
         and not _WHO_HAVE_DONE.match(after)  # "there are 41 personnel who have abandoned their uniforms"
     if j < len(toks) and toks[j].text == "-" and j + 1 < len(toks) and toks[j + 1].lower == "odd":
         qualifier = "about"
