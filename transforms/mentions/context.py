@@ -223,7 +223,7 @@ _PRESS_GANG_HEADLINE = re.compile(r"\b(?:conscript\w*|forcibly\s+recruit\w*|forc
 # soldiers who cross into a country far from Myanmar ("33 soldiers crossed into Turkey") defect only in a story that
 # says so somewhere; otherwise a crossing may be an incursion ("five Venezuelan soldiers crossed into Colombia")
 FAR_COUNTRIES = frozenset("turkey jordan lebanon iraq colombia brazil malta kazakhstan georgia finland mongolia tajikistan "
-                          "uzbekistan cameroon chad niger pakistan iran".split())
+                          "uzbekistan cameroon chad niger pakistan iran lithuania latvia poland estonia armenia norway kyrgyzstan".split())
 _DEFECTION_VOCABULARY = re.compile(r"\b(?:defect\w*|desert(?:ed|ers?|ion|ions|ing)|asylum|switched\s+sides)\b", re.I)
 
 
