@@ -658,7 +658,8 @@ class MentionRules:
         if hit.trigger == "report_in" and (prev in ("was", "were", "been", "be", "is", "are", "being")
                                            or nxt in ("that", "about", "on", "what", "how")):
             return False  # "the desertion was reported to the police", "told the army that ...": no one gave himself up
-        if hit.kind == "defection" and hit.force and _evading_draft(lows) and not self.force_people.intersection(lows):
+        if hit.kind == "defection" and hit.force and _evading_draft(lows) \
+                and not self.force_people.intersection(lows[:hit.start]):  # (not "..., according to a KIO officer")
             return False  # "youth avoiding the military draft have fled to liberated areas": civilians, not deserters
         if hit.kind == "defection" and _PRISONERS.intersection(lows[max(0, hit.start - 8):hit.start]) \
                 and not self.force_people.intersection(lows[max(0, hit.start - 8):hit.start]) \
