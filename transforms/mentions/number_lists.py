@@ -601,7 +601,10 @@ def _add_article_parts(toks: Sequence[_Tok], raw: list, nouns: NounLexicon, cate
         # ("A Taliban local leader together with five comrades have surrendered": he and the five)
         sep = first - 1 if first >= 2 and toks[first - 1].lower in ("and", ",") else first - 2 if (
             first >= 3 and quantity.category == "people" and toks[first - 1].lower == "with"
-            and toks[first - 2].lower in ("together", "along")) else None
+            and toks[first - 2].lower in ("together", "along")) else first - 2 if (
+            # "Sergeant Kyaw Zin Oo and the six soldiers left their position": he and the six with him
+            first >= 3 and quantity.category == "people" and toks[first - 1].lower == "the"
+            and toks[first - 2].lower == "and") else None
         if sep is not None:
             for start in range(max(0, sep - 11), sep):
                 if start in counted:

@@ -367,6 +367,9 @@ _TOTAL_OF = re.compile(
     r"\b(?:number|total|tally|count|figure)\s+of\s+((?:[\w'’-]+[\s,]+){0,3}[\w-]+)\b[^.;:]{0,130}?\b"
     r"(?:is|was|are|were|stands\s+at|stood\s+at|reached|reaches|rose\s+to|risen\s+to|climbed\s+to|to\s+be|at|to|"
     r"totals|totalled|totaled|hit|exceeds|exceeded|now)\s*$", re.I)
+_NUMBER_WHO = re.compile(r"\bthe\s+(?:total\s+)?number\s+(?:of\s+\w+\s+)?who\s+(?:have\s+|had\s+|has\s+)?(?:left|defected|deserted|"
+                         r"surrendered|joined|fled|crossed|walked\s+out)\b[^.;:]{0,80}?\bto\s+(?:about|over|more\s+than|nearly|"
+                         r"some|around)?\s*$", re.I)
 _NOUN_TOTALLING = re.compile(r"\b(defectors|deserters|surrenderees|returnees|soldiers|troops|fighters|rebels|militants|"
                              r"personnel|men)\s*,?\s*(?:totall?ing|numbering)\s+(?:about|over|more\s+than|nearly|some|around)?\s*$",
                              re.I)
@@ -392,6 +395,8 @@ def _counted_by_total(text: str, toks: Sequence[_Tok], q_start: int, j: int, nou
     if total is None:  # "The defectors, totaling 4,410, include police ...": the noun, then its figure
         total = _NOUN_TOTALLING.search(text[max(0, toks[q_start].start - 40):toks[q_start].start]) \
             or _SWELLING_TO.search(text[max(0, toks[q_start].start - 80):toks[q_start].start])
+    if total is None and _NUMBER_WHO.search(text[max(0, toks[q_start].start - 140):toks[q_start].start]):
+        return "people"  # "bringing the number who left the station today to seven"
     counted = [w for w in re.findall(r"[\w-]+", total.group(1).lower())
                if nouns.get(w) == "people" or w in _ACTS_COUNTED] if total else []  # "the number of surrenders"
     return counted[0] if counted else None

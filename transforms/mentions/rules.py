@@ -41,8 +41,8 @@ from newswatch.transforms.mentions.context import (
     debunks_claim, refutes_claim, story_context)
 from newswatch.transforms.mentions.itemised import itemised_counts
 from newswatch.transforms.mentions.modality import (
-    _CLAUSE_CHANGE, _ENQUIRY, _MODALS, CLAIMS, FALSE, _clause, _Hit, _modality, _pick_count, _source_party,
-    named_act)
+    _CLAUSE_CHANGE, _ENQUIRY, _MODALS, CLAIMS, FALSE, _clause, _force_breakdown, _Hit, _modality, _pick_count,
+    _source_party, named_act)
 from newswatch.transforms.mentions.number_lists import _ANYONE, _singular, find_quantities, list_total
 from newswatch.transforms.mentions.numbers import _NUMBER_WORDS, _TITLES, Quantity, parse_number
 
@@ -465,6 +465,13 @@ class MentionRules:
         lows = [t.lower_ for t in nxt[:13] if t.lower_ not in _QUOTES][:12]  # '"Seven of them came with ...'
         if len(lows) > 2 and lows[0].isdigit() and lows[1] in (".", ")"):
             lows = lows[2:]  # "4. They handed over the following weapons: ..." in a numbered statement
+        if draft["people_count"] is None and _A_TOTAL_OF.match(nxt.text):
+            # "... returned to the legal fold. A total of 31 persons, comprising 23 members of the PDF and eight family
+            # members, arrived at the office": the members
+            people = [q for q in _force_breakdown(find_quantities(nxt.text, self.nouns)) if q.category == "people"
+                      and not (q.subset or q.casualty or q.size or q.single)]
+            if people:
+                draft["people_count"], draft["count_qualifier"] = people[0].value, people[0].qualifier
         came = _CAME_WITH_ME.match(nxt.text) if draft["people_count"] == 1 or draft["people_count"] is None \
             and draft["lone"] else None
         if came and parse_number(came.group(1)):  # "I left the army in March. Two friends from my platoon came with me"
@@ -1014,6 +1021,7 @@ _JOINED_BY_OTHERS = re.compile(r"\b(?:was|were|has\s+been|had\s+been)\s+joined\s
                                r"commanders|leaders|troops|generals|policemen|members|officials)\b", re.I)
 _THEY_WERE_LIST = re.compile(r"[\"“‘']?(?:they|these)\s+(?:were|are|included|include)\s+(?:an?|one|two|three|four|five|six|"
                              r"seven|eight|nine|ten|\d)", re.I)
+_A_TOTAL_OF = re.compile(r"[\"“‘']?(?:a\s+total\s+of|altogether|in\s+all,)\s+(?:about\s+|some\s+|over\s+)?\d", re.I)
 _CAME_WITH_ME = re.compile(r"[\"“‘']?(\w+)\s+(?:[\w'’-]+\s+){0,5}?(?:came|left|went|fled|escaped|deserted|ran)\s+"
                            r"(?:away\s+|out\s+)?with\s+(?:me|him|her)\b", re.I)
 _THERE_WERE_OF_THEM = re.compile(r"\W*there\s+were\s+([\w,-]+)\s+of\s+(?:them|us)\b", re.I)
