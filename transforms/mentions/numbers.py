@@ -124,6 +124,8 @@ class _Tok(NamedTuple):
 
 _NOT_FIREARM_KINDS = frozenset("local sharp bladed traditional cold melee".split())
 _EXPLOSIVES = frozenset("explosives explosive bombs grenades ieds mines".split())
+_RIFLE_REGIMENTS = frozenset("assam garhwal gorkha gurkha rajputana kumaon sikh dogra naga mizo kashmir jak rajput maratha "
+                              "jat burma kachin chin".split())
 _ING_MODIFIERS = frozenset("loading firing repeating".split())  # "two Self Loading Rifles", "a rapid-firing gun"
 _CARTRIDGE = re.compile(r"[xX×]\d{2,3}(?:mm)?")  # the second half of "9x19", "7.62x39mm"
 _CALIBRED_ARMS = frozenset("revolver revolvers pistol pistols magnum magnums rifle rifles".split())
@@ -517,7 +519,11 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
             continue
         if tok.lower.endswith(("-year-old", "-year-olds")) or tok.lower in ("year-old", "year-olds"):
             return None
+        if tok.lower == "general" and k + 1 < len(toks) and toks[k + 1].lower == "purpose":
+            continue  # "one General Purpose Machine Gun (GPMG)": no general
         category = nouns.get(tok.lower) or nouns.get(tok.lower.split("-")[-1])
+        if category == "weapons" and tok.text == "Rifles" and k > j and toks[k - 1].lower in _RIFLE_REGIMENTS:
+            return None  # "43 Assam Rifles", "18 Garhwal Rifles": a regiment, numbered
         if category and tok.lower in ("fighter", "fighters") and k > 0 and toks[k - 1].lower == "fire":
             category = "other"  # "1 fire fighter": a firefighter, no fighter
         if category is None and tok.lower == "forces" and head is not None and head[1] == "force" \

@@ -912,6 +912,9 @@ _WILDERNESS = frozenset("forest forests forested jungle jungles woods mountains 
 _TOWARDS = frozenset("to join joined joining reach reached reaching into".split())
 
 
+_RANK_LINE = re.compile(r"[A-Za-z][A-Za-z .'-]{0,40}\s[-–—:]\s*\(?\d{1,5}\)?\s*\w{0,8}\.?\s*$")
+
+
 def _counts_from_lists(drafts: Sequence[dict], text: str) -> None:
     """A statement's itemised list of ranks, names or arms gives the counts of the report just before it."""
     from_lists: set[tuple[str, int]] = set()  # (count, draft) that came from a list: a later list (police after army) adds
@@ -926,7 +929,8 @@ def _counts_from_lists(drafts: Sequence[dict], text: str) -> None:
         if not before:
             continue
         draft = before[-1]
-        if any(d["kind"] == "conscription" and draft["end_char"] <= d["start_char"] < found.start for d in drafts):
+        if any(d["kind"] == "conscription" and draft["end_char"] <= d["start_char"] < found.start
+               and not _RANK_LINE.match(text, d["start_char"], d["end_char"]) for d in drafts):  # ("Conscript soldier - 14" is a rank line)
             continue  # "... ordered recruitment by the following method: 1. each battalion recruits two ...": a quota
         if found.table and found.people:
             draft["modality"] = "report"
