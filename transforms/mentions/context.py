@@ -287,7 +287,7 @@ _ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|att
                          r"from\s+(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}?(?:offensive|onslaught|assault)|"
                          r"in\s+the\s+midst\s+of\s+(?:[\w-]+\s+){0,3}?(?:clashes|fighting|battles?|offensive)|fleeing\s+capture|"
                          r"in\s+(?:the\s+)?face\s+of\s+(?:[\w-]+\s+){0,2}?(?:attacks?|offensive)|to\s+save\s+their\s+lives|"
-                         r"following\s+(?:the\s+)?(?:clashes|attacks?|fighting|a\s+clash)|amid\s+(?:fierce\s+|heavy\s+)?fighting|"
+                         r"following\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:clashes|attacks?|fighting|clash|gunfire)|amid\s+(?:fierce\s+|heavy\s+)?fighting|"
                          r"(?:camps?|bases?|posts?|outposts?)\s+(?:was|were)\s+attacked|"
                          r"attack(?:s|ed)?\s+(?:by\s+[^.]{0,40}\s+)?on\s+(?:their\s+)?(?:military\s+)?(?:camps?|bases?|posts?|outposts?))",
                          re.I)

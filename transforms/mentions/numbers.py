@@ -369,6 +369,8 @@ _TOTAL_OF = re.compile(
     r"\b(?:number|total|tally|count|figure)\s+of\s+((?:[\w'’-]+[\s,]+){0,3}[\w-]+)\b[^.;:]{0,130}?\b"
     r"(?:is|was|are|were|stands\s+at|stood\s+at|reached|reaches|rose\s+to|risen\s+to|climbed\s+to|to\s+be|at|to|"
     r"totals|totalled|totaled|hit|exceeds|exceeded|now)\s*$", re.I)
+# "a huge force of more than 300 SPLA soldiers ... defected": the group that moved, not a garrison's strength
+_A_BIG_FORCE_OF = re.compile(r"\ban?\s+(?:huge|large|big|sizeable|sizable|whole|entire|strong)\s+force\s+of\s*$", re.I)
 _NUMBER_WHO = re.compile(r"\bthe\s+(?:total\s+)?number\s+(?:of\s+\w+\s+)?who\s+(?:have\s+|had\s+|has\s+)?(?:left|defected|deserted|"
                          r"surrendered|joined|fled|crossed|walked\s+out)\b[^.;:]{0,80}?\bto\s+(?:about|over|more\s+than|nearly|"
                          r"some|around)?\s*$", re.I)
@@ -593,7 +595,7 @@ ARMED_GROUP_WORDS = frozenset(
     "armed guerrilla guerrillas insurgent insurgents resistance rebel rebels guard guards gendarmerie fighters boko "
     "taliban qaeda shabaab shabab sayyaf isis farc militant militants outfit outfits liberation front separatist "
     "separatists insurgency islamiya islamiyah dawlah dawla maute bangsamoro daesh isil hizbul lashkar jaish mujahideen "
-    "legion".split())
+    "legion terrorist terrorists".split())
 _GROUP_NOUNS = frozenset("group groups team teams unit units squad squads platoon platoons column columns band "
                          "bands cell cells gang gangs force".split())
 
@@ -710,6 +712,7 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
         q_start > 1 and toks[q_start - 1].lower in ("their", "his", "its", "the") and toks[q_start - 2].lower in _CASUALTY_BEFORE)
     # ("shot their two lance corporals": the ones shot)
     size = category in ("people", "bare") and toks[k].lower not in ("defectors", "deserters") \
+        and not _A_BIG_FORCE_OF.search(text, max(0, toks[q_start].start - 40), toks[q_start].start) \
         and bool(_SIZE_BEFORE.search(text[max(0, toks[q_start].start - 100):toks[q_start].start])
                  or _SIZE_AFTER.match(after)
                  # "the navy, with an estimated 16,000 personnel": its strength

@@ -903,7 +903,7 @@ _NATIONALS = frozenset("koreans cubans eritreans russians ukrainians venezuelans
                        "nationals citizens".split())
 # the narrower part of numbers.ARMED_GROUP_WORDS that marks "members of the ..." as a force on its own (the whole set,
 # with "armed", would make a township's appeal to "former members of armed groups" a defection story)
-_ARMED_GROUP = frozenset("outfit outfits militant insurgent rebel guerrilla liberation separatist".split())
+_ARMED_GROUP = frozenset("outfit outfits militant insurgent rebel guerrilla liberation separatist terrorist".split())
 _QUIT_FORCE = frozenset("escaped escape escaping deserted desert deserting quit quitting left leave leaving".split())
 _ARMED_FORCE = frozenset("army military tatmadaw".split())
 _WENT_BACK = frozenset("withdrew retreated pulled".split())
@@ -960,7 +960,7 @@ def _members_of_force(words: Sequence[str], force_words: frozenset[str]) -> bool
                 return True  # "a member of the Polish armed forces"
             if any(w == "army" for w in words[j:j + 6]) and "-" not in words[j:j + 6]:
                 return True  # "30 more members of the communist terrorist New People's Army (NPA)"
-            if _ARMED_GROUP.intersection(words[j:j + 4]):
+            if _ARMED_GROUP.intersection(words[k + 2:j + 4]):
                 return True  # "three members of the banned militant outfit", "of the National Liberation Front"
     return False
 
