@@ -343,7 +343,7 @@ _FAMILIES_THEN_TOTAL = re.compile(r"\band\s+(?:their|his)\s+famil(?:y|ies)(?:\s+
 _WITH_FAMILIES = re.compile(r"\s*,?\s*including\s+[^\d.;]{0,40}?\band\s+(?:their|his)\s+famil", re.I)
 _ANYONE = frozenset("people persons individuals nationals residents citizens".split())
 _MOSTLY_FAMILY = re.compile(r"[^.;]{0,60}?\b(?:most|many|half|some)\s+of\s+(?:them|whom)\s+(?:\w+\s+){0,2}?(?:wives|famil|"
-                            r"relatives|children|civilians|women)|[^.;,]{0,30},?\s*(?:mostly|mainly|largely)\s+[^.;]{0,40}?\b(?:and|with)\s+"
+                            r"relatives|children|civilians|women)|[^.;,]{0,30},?\s*(?:mostly|mainly|largely|primarily|chiefly)\s+[^.;]{0,40}?\b(?:and|with)\s+"
                             r"their\s+famil", re.I)  # "100 people, mostly policemen and their families"
 # "400 people from Myanmar, many of them policemen, crossed": how many were police is not told
 _PARTLY_FORCE = re.compile(r"[^.;]{0,40}?,\s*(?:many|most|some|several|a\s+number)\s+of\s+(?:them|whom)\s+(?:\w+\s+){0,2}?"
