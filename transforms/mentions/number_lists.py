@@ -327,7 +327,8 @@ _AND_HIS_UNIT = re.compile(r"\b(?:an?|the)\s+(?:[\w-]+\s+){0,3}?(?:lieutenant|ca
 _AND_HIS_COUNT = re.compile(r"(?:\b[Aa]n?\s+(?:[\w-]+\s+){0,3}?(?i:sergeant|corporal|captain|lieutenant|major|private|officer|"
                             r"commander|soldier|policeman|colonel)|\b(?:Sergeant|Corporal|Captain|Lieutenant|Major|Private|"
                             r"Colonel|Lt|Capt|Sgt|Cpl|Pte|Maj)\.?\s+[A-Z][\w'’-]*)\b[^.;]{0,120}?\s+and\s+(?:his|her)\s+$")
-_ONE_ACT = re.compile(r"\s+(?:have\s+|has\s+|had\s+)?(?:defected|surrendered|deserted|fled|crossed\s+over|joined\s+(?:the\s+)?"
+_ONE_ACT = re.compile(r"(?:\s+of\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?[\w-]+)?"  # "Two leaders of the banned militant groups"
+                      r"\s+(?:have\s+|has\s+|had\s+)?(?:defected|surrendered|deserted|fled|crossed\s+over|joined\s+(?:the\s+)?"
                       r"[\w-]+|arrived|escaped)\s*")
 _A_SECOND = re.compile(r"(?:[;,]\s+(?:and\s+)?|\s+and\s+)(?:a|the)\s+second\s+(?:one\s+|man\s+|soldier\s+)?"
                        r"(?:[\w-]+\s+){0,2}?(?:walked|deserted|fled|left|escaped|defected|slipped|ran|crossed|surrendered)\b"
@@ -336,7 +337,7 @@ _A_SECOND = re.compile(r"(?:[;,]\s+(?:and\s+)?|\s+and\s+)(?:a|the)\s+second\s+(?
 _LED_BY = re.compile(r"\b(?:led|headed|commanded)\s+by\s+$", re.I)
 _PAIR_GAP = re.compile(r"(?:\s+[A-Z][\w'’-]*){0,4}\s*(?:,\s*\d{1,2}\s*)?(?:\([^()]{1,15}\)\s*)?(?:,\s*(?:and\s+)?|and\s+)")
 _ANOTHER_ONE = re.compile(r"(?:another|a\s+(?:second|third|fourth|fifth))\s", re.I)
-_ALONG_WITH = re.compile(r",?\s*(?:along|together)\s+with\s+$", re.I)
+_ALONG_WITH = re.compile(r",?\s*(?:along|together)\s+with\s+(?:their\s+|his\s+|her\s+)?$", re.I)
 _CLAUSE_VERB = re.compile(r"\b(?:said|says|told|have|has|had|were|was|are|is|defected|surrendered|joined|fled|deserted|"
                           r"arrived|reached|crossed)\b", re.I)
 _FAMILIES_THEN_TOTAL = re.compile(r"\band\s+(?:their|his)\s+famil(?:y|ies)(?:\s+members)?\s*,\s*(?:about\s+|some\s+)?$", re.I)
