@@ -276,7 +276,7 @@ _DOC_REFUTATION = re.compile(r"\b(?:fake\s+news|misinformation|disinformation|(?
 _JUNTA_SOURCE = re.compile(r"\b(?:junta|military\s+council|regime|state[\s-]+(?:media|run|owned|television|tv|"
                            r"newspapers?|broadcaster)|tatmadaw|sac)\b", re.I)
 _FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ran|refuge|shelter|surrendered)\b[^.;]{0,50}?"
-                             r"\b(?:into|to|in)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|thailand|bangladesh|"
+                             r"\b(?:into|to|in)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|indian\s+territory|thailand|bangladesh|"
                              r"assam\s+rifles|china|laos|yunnan|tajikistan|uzbekistan|iran|pakistan|cameroon|chad|niger)\b", re.I)
 _ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out seek_refuge".split())
 _WITHDRAWAL_TRIGGERS = frozenset("leave_post desert walk_out flee_abroad".split())
@@ -287,7 +287,7 @@ _ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|att
                          r"from\s+(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}?(?:offensive|onslaught|assault)|"
                          r"in\s+the\s+midst\s+of\s+(?:[\w-]+\s+){0,3}?(?:clashes|fighting|battles?|offensive)|fleeing\s+capture|"
                          r"in\s+(?:the\s+)?face\s+of\s+(?:[\w-]+\s+){0,2}?(?:attacks?|offensive)|to\s+save\s+their\s+lives|"
-                         r"following\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:clashes|attacks?|fighting|clash|gunfire)|amid\s+(?:fierce\s+|heavy\s+)?fighting|"
+                         r"following\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:clashes|attacks?|fighting|clash|gunfire)|after\s+being\s+(?:chased|driven|pushed)\s+(?:away|out)|amid\s+(?:fierce\s+|heavy\s+)?fighting|"
                          r"(?:camps?|bases?|posts?|outposts?)\s+(?:was|were)\s+attacked|"
                          r"attack(?:s|ed)?\s+(?:by\s+[^.]{0,40}\s+)?on\s+(?:their\s+)?(?:military\s+)?(?:camps?|bases?|posts?|outposts?))",
                          re.I)

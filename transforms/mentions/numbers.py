@@ -583,7 +583,7 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         window = re.findall(r"[a-z]+", " ".join(t.lower for t in toks[j:k] + toks[k + 1:k + 10]))
         if ARMED_GROUP_WORDS.isdisjoint(window) and not any(
                     t.text.isupper() and 2 <= len(t.text) <= 6 and t.lower not in _PARTY_ACRONYMS
-                    for t in toks[j:k] + toks[k + 1:k + 5]):  # "23 members of the KKO", "100 ISWAP members": an acronym
+                    for t in toks[j:k] + toks[k + 1:k + 8]):  # "23 members of the KKO", "100 ISWAP members": an acronym
             return None
     return head
 
