@@ -44,7 +44,7 @@ _COUNT_FIRST = re.compile(r"^\(?(?P<n>\d{1,4})\)?\s+(?:hands?\s+of\s+|pieces?\s+
 _RANK_WORDS = _TITLES | frozenset("lance warrant staff able leading seaman rate petty deputy second first class pfc police "
                                   "ii iii i 2nd 1st lt. col. capt. sgt. cpl. pte. maj. other ranks soldiers soldier "
                                   "privates policemen policeman officers constable constables airman airmen army navy air "
-                                  "force militia conscript conscripts".split())  # "(a) Army - 31", "(d) Air Force - 2": a breakdown by service
+                                  "force militia conscript conscripts".split())  # "(a) Army - 31": by service
 _FIREARM = re.compile(r"\b(?:rifles?|pistols?|guns?|shotguns?|carbines?|firearms?|revolvers?|sub-?machine|"
                       r"machine-?guns?|ma-?\d+|ba-?\d+|ak-?\d+|m-?16|m-?4|g-?3|g-?4)\b", re.I)
 _NOT_FIREARM = re.compile(r"\b(?:ammunition|rounds?|bullets?|magazines?|grenades?|bombs?|mines?|shells?|radios?|"

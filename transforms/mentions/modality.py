@@ -137,7 +137,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
                                                        for q in quantities)))
     # "125 members of the terrorist group were convinced by authorities to surrender in 2022": they did
     implicative = implicative or prev == "to" and not _MODALS.intersection(lows[cs:i]) and any(
-        lows[m] in ("convinced", "persuaded") and lows[m - 1] in ("were", "was", "been") for m in range(max(cs + 1, i - 7), i - 1))
+        lows[m] in ("convinced", "persuaded") and lows[m - 1] in ("were", "was", "been")
+        for m in range(max(cs + 1, i - 7), i - 1))
     # "Go by the Forest says it has helped more than 400 men to desert": the helpers count what happened
     implicative = implicative or prev == "to" and bool(_HELPED.intersection(lows[max(cs, i - 8):i - 1])) \
         and not _MODALS.intersection(lows[cs:i]) and any(

@@ -356,7 +356,8 @@ _BRACKETED_NUMBER = re.compile(r"\((\d[\d,]*)\)")
 _CLOSED_APPOSITION = re.compile(r"[^,;.()]{0,50},\s*(?:who\s+)?(?:[a-z]+ed|has|had|was|is|have)\b")
 _NOT_THIS_COUNT = re.compile(r"\b(?:not|instead\s+of|rather\s+than)\s+(?:the\s+)?$", re.I)
 _NAME_AND = re.compile(r"(?:^|[^\w'’-])[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3}\s*(?:\([^()]{1,20}\)\s*|,\s*\d{1,2}\s*)?,?\s+and\s+$")
-_WITH_HIS_MEN = re.compile(r"(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;:]){0,140}?\bwith\s+([\w-]+)\s+(?:(?:of\s+)?(?:my|his|her|their|our)\s+(?:own\s+)?|other\s+)"
+_WITH_HIS_MEN = re.compile(r"(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;:]){0,140}?\bwith\s+([\w-]+)\s+"
+                           r"(?:(?:of\s+)?(?:my|his|her|their|our)\s+(?:own\s+)?|other\s+)"
                            r"(?:men|comrades|colleagues|soldiers|subordinates|friends|constables|policemen|officers|"
                            r"troops|bodyguards|followers|conscripts|recruits|trainees|fellow\s+\w+)\b", re.I)
 _LIST_JOINS = re.compile(r",|\band\b", re.I)  # the joins inside one summed phrase ("a sergeant and three privates")

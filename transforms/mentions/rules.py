@@ -87,7 +87,8 @@ _THEY_BROUGHT = (r"(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)
                  r"(?:firearms|weapons|guns|rifles?|pistols?|revolvers?|carbines?)\b))\b")
 _THE_DEFECTORS = (r"the\s+(?:surrendered\s+)?(?:[\w()-]+\s+){0,2}?(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|"
                   r"group|conscripts|rebels|fighters|insurgents|militants|returnees|surrenderers|surrenderees|duo|pair|trio|"
-                  r"cadres|members|guerrillas|ultras|naxalites|naxals|maoists|outlaws|extremists|troops|personnel)")  # also "the seven BIFF members", "the surrendered militants"
+                  r"cadres|members|guerrillas|ultras|naxalites|naxals|maoists|outlaws|extremists|troops|"
+                  r"personnel)")  # also "the seven BIFF members", "the surrendered militants"
 # "They brought two rifles", "Four of them carried out their MA-1 rifles", "X said the surrenderees yielded 11 firearms"
 # (after "X said", only a noun names the defectors: "villagers said they had brought 40 rifles" is the villagers)
 _BROUGHT_BY_THEM = re.compile(
@@ -930,7 +931,8 @@ def _counts_from_lists(drafts: Sequence[dict], text: str) -> None:
             continue
         draft = before[-1]
         if any(d["kind"] == "conscription" and draft["end_char"] <= d["start_char"] < found.start
-               and not _RANK_LINE.match(text, d["start_char"], d["end_char"]) for d in drafts):  # ("Conscript soldier - 14" is a rank line)
+               # ("Conscript soldier - 14" is a line of a rank list, no quota)
+               and not _RANK_LINE.match(text, d["start_char"], d["end_char"]) for d in drafts):
             continue  # "... ordered recruitment by the following method: 1. each battalion recruits two ...": a quota
         if found.table and found.people:
             draft["modality"] = "report"
@@ -1193,8 +1195,8 @@ def _required_words(pattern: Sequence[dict]) -> Optional[set[str]]:
     token after the first; None when the pattern has none (only wildcards or optional tokens follow)."""
     for token in pattern[1:]:
         op = token.get("OP")
-        if op in ("?", "*") or op is not None and op.startswith("{") and op[1:-1].partition(",")[0] in ("", "0"):
-            continue
+        if op in ("?", "*", "!") or op is not None and op.startswith("{") and op[1:-1].partition(",")[0] in ("", "0"):
+            continue  # optional, or negated ("!": the word must not be there)
         lower = token.get("LOWER")
         if isinstance(lower, str):
             return {lower}
