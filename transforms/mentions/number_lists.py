@@ -347,7 +347,8 @@ _MOSTLY_FAMILY = re.compile(r"[^.;]{0,60}?\b(?:most|many|half|some)\s+of\s+(?:th
                             r"relatives|children|civilians|women)|[^.;,]{0,30},?\s*(?:mostly|mainly|largely|primarily|chiefly)\s+[^.;]{0,40}?\b(?:and|with)\s+"
                             r"their\s+famil", re.I)  # "100 people, mostly policemen and their families"
 # "400 people from Myanmar, many of them policemen, crossed": how many were police is not told
-_PARTLY_FORCE = re.compile(r"[^.;]{0,40}?,\s*(?:many|most|some|several|a\s+number)\s+of\s+(?:them|whom)\s+(?:\w+\s+){0,2}?"
+_PARTLY_FORCE = re.compile(r"[^.;]{0,40}?,\s*(?:with\s+)?(?:many|most|some|several|a\s+number|half|three-quarters|two-thirds|"
+                           r"a\s+third|a\s+quarter|the\s+majority)\s+of\s+(?:them|whom)\s+(?:\w+\s+){0,2}?"
                            r"(?:police\w*|soldiers|officers|troops|personnel|servicemen)\b", re.I)
 _WITH_SOME = re.compile(r"\s*,?\s*including\s+(?:some|several|a\s+few|many|a\s+number\s+of)\b", re.I)
 _WITH_CIVILIANS = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of|made\s+up\s+of)\b[^.;]{0,60}?\bcivilians\b", re.I)
