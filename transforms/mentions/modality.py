@@ -84,15 +84,16 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             return False  # "ranks diminished by heavy casualties and widespread defections": a cause, not an event
         if named_act(hit, sent, lows):
             return True  # "The defection of Abuagla Keikal, a senior RSF commander, to the army marks ...": it happened
-        article = next((m for m in range(i - 1, max(cs - 1, i - 4), -1) if lows[m] in ("a", "an")), None)
-        if lows[i] in ("defector", "deserter") and article is not None and article >= 3 and lows[article - 1] == "," \
-                and all(t.is_alpha and t.text[:1].isupper() for t in sent[article - 3:article - 1]) \
-                and not _CALENDAR.intersection(lows[article - 3:article - 1]):
-            return True  # "Mikita Sviryd, a Belarusian deserter who fled to Lithuania": one named person
-        if prev == "a" and lows[i] in ("defector", "deserter"):
-            comma = next((j for j in range(hit.end, min(len(lows), hit.end + 8)) if lows[j] == ","), None)
-            if _named_after(sent, lows, hit.end) or (comma is not None and _named_after(sent, lows, comma)):
-                return True  # "A defector of the Myanmar Air Force, Myint Wai, ...": one known person who defected
+        if lows[i] in ("defector", "deserter"):  # one known person who went, named before or after
+            article = next((m for m in range(i - 1, max(cs - 1, i - 4), -1) if lows[m] in ("a", "an")), None)
+            if article is not None and article >= 3 and lows[article - 1] == "," \
+                    and all(t.is_alpha and t.text[:1].isupper() for t in sent[article - 3:article - 1]) \
+                    and not _CALENDAR.intersection(lows[article - 3:article - 1]):
+                return True  # "Mikita Sviryd, a Belarusian deserter who fled to Lithuania"
+            if prev == "a":
+                comma = next((j for j in range(hit.end, min(len(lows), hit.end + 8)) if lows[j] == ","), None)
+                if _named_after(sent, lows, hit.end) or (comma is not None and _named_after(sent, lows, comma)):
+                    return True  # "A defector of the Myanmar Air Force, Myint Wai, ..."
         trigger_end = sent[hit.end - 1].idx + len(sent[hit.end - 1]) - sent.start_char
         if any(q.category == "people" and not (q.subset or q.casualty or q.size or q.single)
                and (q.start <= trigger_char <= q.end or 0 <= trigger_char - q.end <= 80 or 0 <= q.start - trigger_end <= 80)
@@ -260,8 +261,9 @@ def _named_after(sent: Span, lows: Sequence[str], j: int) -> bool:
     return j + 1 < len(lows) and sent[j].text[:1].isupper() and sent[j + 1].text[:1].isupper()
 
 
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WHEN_DONE = re.compile(r"\b(?:last\s+(?:week|month|year|night)|(?:a\s+few|\w+)\s+(?:days|weeks|months|years)\s+ago|"
-                        r"in\s+(?:19|20)\d\d|on\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b")
+                        rf"in\s+(?:19|20)\d\d|on\s+(?:{'|'.join(_WEEKDAYS)}))\b")
 _URGING = frozenset("encourage encouraged encouraging urge urged urging persuade persuaded persuading invite invited "
                      "inviting".split())
 _PARTICIPLE_AS_BASE = frozenset("come run become".split())
@@ -324,8 +326,8 @@ def _alleged_who(lows: Sequence[str], k: int, trigger: int, nouns: dict[str, str
 # between a counted group and its verb: the group's name, its acronym, an auxiliary
 _GROUP_GAP = re.compile(r"\s*(?:of\s+(?:the\s+)?(?:outlawed\s+|banned\s+)?(?:[A-Z][\w'’-]*\s+){0,6}(?:\([^()]{1,12}\)\s*)?)?"
                         r"(?:(?:have|has|had)\s+)?")
-_CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
-                      "july august september october november december".split())
+_CALENDAR = frozenset(_WEEKDAYS) | frozenset("january february march april may june july august september october november "
+                                             "december".split())
 _HELPED = frozenset("helped assisted enabled".split())
 _MISLED = frozenset("misled deceived incited lured duped".split())
 _MODALITY_RANK = {"report": 0, "denial": 1, "rumour": 2, "appeal": 3, "offer": 4, "policy": 5, "analysis": 6}

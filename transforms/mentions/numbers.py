@@ -536,7 +536,7 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
             return None  # "five banned insurgent outfits", "two militant groups": organisations, not people
         if category == "people" and k + 2 < len(toks) and toks[k + 1].lower == "and" \
                 and toks[k + 2].lower in ("men", "soldiers", "troops"):
-            category, k = "people", k + 2  # "over 4,000 officers and men": one body of people
+            k += 2  # "over 4,000 officers and men": one body of people
         if category is not None:
             head = (k, category)
             # "police officers": keep going while the next word is also a lexicon noun

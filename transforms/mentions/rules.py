@@ -143,8 +143,7 @@ def _distinct_names(keys: Iterable[Optional[frozenset]]) -> int:
 def _lone_anchor(hit: _Hit, lows: Sequence[str]) -> bool:
     """A trigger whose subject may be the one defector: a verb, a handover, or "a defector" itself."""
     return hit.form in _LONE_FORMS or (hit.form == "noun" and lows[hit.start] in ("defector", "deserter")
-                                       and ("a" in lows[max(0, hit.start - 3):hit.start]
-                                            or "an" in lows[max(0, hit.start - 3):hit.start]))
+                                       and not {"a", "an"}.isdisjoint(lows[max(0, hit.start - 3):hit.start]))
 
 
 def _lone_defector(quantities: Sequence[Quantity], anchors: Sequence[int], text: str) -> bool:
