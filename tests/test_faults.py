@@ -498,7 +498,13 @@ def test_default_politeness_spaces_requests_to_one_host(tmp_path):
     # The throttle's state is shared by every worker process, so the 1 s spacing holds across them.
     gaps = [b - a for a, b in zip(starts, starts[1:])]
     print(f"\npoliteness gaps between request starts: {', '.join(f'{g:.3f}' for g in gaps)} s")
-    assert min(gaps) >= 0.99, gaps
+    # The server stamps a request when its handler thread starts, so one stamp
+    # taken late (CI saw 1.012 then 0.987 s) shortens the next gap although the
+    # throttle spaced the departures a full second apart. Allow that jitter on
+    # single gaps, and hold the whole span to the full spacing within 0.1 s:
+    # without the throttle these requests start milliseconds apart.
+    assert min(gaps) >= 0.9, gaps
+    assert starts[-1] - starts[0] >= len(gaps) * 1.0 - 0.1, gaps
 
 
 # ------------------------------------------------------------------ robots.txt policy

@@ -15,14 +15,13 @@ from conftest_net_helpers import throttle_worker
 from newswatch.http.politeness import HostThrottle, ThrottleTimeout
 
 
-def test_noop_throttle_touches_nothing_and_is_cheap(tmp_path) -> None:
+def test_noop_throttle_touches_nothing(tmp_path) -> None:
     state = tmp_path / "state"
     throttle = HostThrottle(concurrency=0, min_delay_s=0, state_dir=str(state))
-    started = time.perf_counter()
     for _ in range(2000):
         with throttle.slot("example.org:443"):
             pass
-    assert time.perf_counter() - started < 0.2
+    assert throttle.is_noop
     assert not state.exists()
 
 
