@@ -13,7 +13,7 @@ Import both from :mod:`~newswatch.transforms.mentions.numbers`, which re-exports
 from __future__ import annotations
 
 import re
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 from newswatch.transforms.mentions.numbers import (
     NounLexicon, Quantity, _CALIBRE_UNITS as _CALIBRE, _CALIBRED_ARMS, _HAS_NUMBER, _NUMBER_WORDS, _WHO_HAVE_DONE,
@@ -34,6 +34,9 @@ def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories:
     if j + 2 < len(toks) and toks[j].kind == "num" and toks[j + 1].text == "-" and toks[j + 2].lower == "year-old":
         j += 3  # "a 15-year-old private": an age, then the person
     head = _noun_phrase(toks, j, nouns)
+    if head is None and j > i + 2 and toks[i + 1].lower in _CALIBRE and toks[j - 1].kind == "num" \
+            and "weapons" in categories:
+        head = (j - 1, "weapons")  # "and one caliber .38 with ammunition": the gun named by its calibre alone
     if head is None or head[1] not in categories:
         return None
     k, category = head
@@ -430,7 +433,8 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
         if any(s <= tok.start < e for s, e in taken):
             i += 1
             continue
-        part = _article_count(toks, i, nouns, categories) if tok.lower in ("a", "an", "another") \
+        part = _article_count(toks, i, nouns, categories) if (tok.lower in ("a", "an", "another") or tok.lower == "one"
+                                                              and i + 1 < len(toks) and toks[i + 1].lower in _CALIBRE) \
             and not (i and toks[i - 1].lower == "without") else None  # "defected without a weapon"
         if part is None and (tok.lower in ("he", "she") or tok.text == "I") and "people" in categories:
             part = (Quantity(1, "exact", "people", tok.lower, tok.start, tok.end, False, False), i + 1)
@@ -456,8 +460,27 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
         quantity, nxt = part
         out.append(quantity._replace(single=quantity.value == 1, subset=_subset_before(text, quantity.start, 0) and not
                                      _UNCOUNTED_WHOLE.search(text, max(0, quantity.start - 70), quantity.start)))
+        if quantity.category == "weapons" and _is_model(toks[nxt - 1]):
+            for start, nxt in _bare_models(toks, nxt):  # "an M14, M16, M1 Garand, caliber .45 and ...": one each
+                out.append(Quantity(1, "exact", "weapons", toks[start].lower, toks[start].start, toks[nxt - 1].end,
+                                    False, False, single=True))
         i = nxt
     return out
+
+
+def _bare_models(toks: Sequence[_Tok], j: int) -> Iterator[tuple[int, int]]:
+    """The (start, end) token spans of models listed bare after a first one: ", M16", ", M1 Garand", ", caliber .45"."""
+    while j + 1 < len(toks) and toks[j].text in (",", "and") and not (toks[j].text == "," and toks[j + 1].lower == "and"):
+        k = j + 1
+        if _is_model(toks[k]):
+            end = k + 1 + (k + 1 < len(toks) and toks[k + 1].kind == "word" and toks[k + 1].text.istitle()
+                           and toks[k + 1].lower not in ("and", "with"))  # "M1 Garand"
+        elif toks[k].lower in _CALIBRE and k + 2 < len(toks) and toks[k + 1].text == "." and toks[k + 2].kind == "num":
+            end = k + 3  # "caliber .45"
+        else:
+            return
+        yield k, end
+        j = end
 
 
 _AGE_BETWEEN_COMMAS = re.compile(r",\s*\d\d\s*,")

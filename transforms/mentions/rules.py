@@ -105,7 +105,7 @@ _THESE_INCLUDED = re.compile(r"(?:(?:and\s+)?among\s+)?(?:these|the\s+weapons|th
                              r"(?:\s+with\s+them)?\s+(?:were|was)|included|include|comprised|consisted\s+of)\b",
                              re.I)
 # "Four AK-rifles, ... and two 9mm pistols were handed over by the surrenderees during the ceremony": the passive
-_HANDED_OVER_BY_THEM = re.compile(rf"\b(?:were|was|had\s+been)\s+(?:handed\s+over|surrendered|deposited|laid\s+down|turned\s+over|"
+_HANDED_OVER_BY_THEM = re.compile(rf"\b(?:were|was|had\s+been)\s+(?:also\s+)?(?:handed\s+over|surrendered|deposited|laid\s+down|turned\s+over|"
                                   rf"turned\s+in|brought|yielded)\s+by\s+(?:them|{_THE_DEFECTORS})\b", re.I)
 _FLED_THE_ARMY = re.compile(r"\b(?:campaign|crackdown|violence|attacks?|operations?|offensive|persecution|atrocities|abuses|"
                             r"air\s*strikes|shelling|clearance)\b[^.;]{0,40}?\bby\s+(?:the\s+)?(?:myanmar\s+|burmese\s+)?"
