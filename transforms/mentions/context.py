@@ -276,13 +276,14 @@ _DOC_REFUTATION = re.compile(r"\b(?:fake\s+news|misinformation|disinformation|(?
 _JUNTA_SOURCE = re.compile(r"\b(?:junta|military\s+council|regime|state[\s-]+(?:media|run|owned|television|tv|"
                            r"newspapers?|broadcaster)|tatmadaw|sac)\b", re.I)
 _FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ran|refuge|shelter|surrendered)\b[^.;]{0,50}?"
-                             r"\b(?:into|to|in)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|indian\s+territory|thailand|bangladesh|"
+                             r"\b(?:into|to|in|entered)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|indian\s+territory|thailand|bangladesh|"
                              r"assam\s+rifles|china|laos|yunnan|tajikistan|uzbekistan|iran|pakistan|cameroon|chad|niger)\b", re.I)
 _ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out seek_refuge".split())
 _WITHDRAWAL_TRIGGERS = frozenset("leave_post desert walk_out flee_abroad".split())
 _ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|attacks?)|after\s+(?:the\s+)?(?:fighting|clashes|clashing)|"
                          r"fled\s+(?:the\s+)?(?:fighting|clashes)|to\s+avoid\s+(?:(?:a|the|further)\s+)?(?:loss\s+of\s+(?:life|lives)|casualties|bloodshed|being\s+killed)|"
-                         r"(?:amid(?:st)?|during)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:conflict|clashes|fighting|attacks?|offensive|gunfights?|battles?)|"
+                         r"(?:amid(?:st)?|during)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:conflict|clashes|fighting|attacks?|offensive|gunfights?|battles?|"
+                         r"firings?|gunfire|shelling)|"
                          r"(?:due\s+to|because\s+of)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:clashes|fighting|attacks?|offensive|battles?)|"
                          r"from\s+(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}?(?:offensive|onslaught|assault)|"
                          r"in\s+the\s+midst\s+of\s+(?:[\w-]+\s+){0,3}?(?:clashes|fighting|battles?|offensive)|fleeing\s+capture|"

@@ -217,14 +217,17 @@ _ANOTHER = re.compile(r"\s*(?:also|in\s+addition|additionally),\s|"  # "Also, on
                       r"batch|of|defectors?|deserters?|soldiers?|officers?|police\w*|privates?|corporals?|sergeants?|captains?|"
                       r"majors?|lieutenants?|members?|recruits?|conscripts?|m[ae]n|personnel|troops?|servicem[ae]n)\b)|\s*(?:similarly|likewise)\b|\s*(?:the|a)\s+(?:second|third|fourth|fifth)\s+(?:soldier|policeman|officer|defector|deserter|conscript|man)\b|\s*(?:\d[\d,]*|[a-z]+)\s+more\b|[^.;]{0,120}?\banother\s+(?:[\w,-]+\s+){0,2}?(?:soldiers?|troops?|police\w*|"
                       r"officers?|personnel|members?|corporals?|sergeants?|privates?|captains?|majors?|lieutenants?|"
-                      r"defectors?|deserters?|conscripts?|sailors?|airm[ae]n|recruits?|servicem[ae]n)\b"
+                      r"defectors?|deserters?|conscripts?|sailors?|airm[ae]n|recruits?|servicem[ae]n|combatants?|fighters?|"
+                      r"cadres?|guerrillas?|militants?|rebels?(?!\s+(?:group|faction|outfit|leader))|insurgents?)\b"
                       # "Since the figures were compiled, another 41 have arrived": more of the same people
                       r"|\s*[\"“‘'][^.;]{0,80}?\banother\s+\d[\d,]*\s+(?:have|has|had)\s+(?:since\s+)?(?:arrived|joined|come|defected|"
                       r"crossed|surrendered|deserted)\b", re.I)
 
 
 _SIMILARLY_YEARS_AGO = re.compile(r"\s*(?:similarly|likewise),?\s+in\s+(?:19|20)\d\d\b", re.I)
-_ALSO_DID = re.compile(r"[^;]{0,80}?\balso\s+(?:surrendered|defected|deserted|escaped|fled|crossed|joined)\b", re.I)
+# ("He also surrendered his M16 rifle": what he brought, not one more person)
+_ALSO_DID = re.compile(r"[^;]{0,80}?\balso\s+(?:surrendered(?!\s+(?:his|her|their|a|an|one|two|three|\d+)\s)|defected|"
+                       r"deserted|escaped|fled|crossed|joined)\b", re.I)
 _ENTRY_TIME = re.compile(r"^[ \t]*(\d{1,2})[:.](\d{2})\b", re.M)
 
 

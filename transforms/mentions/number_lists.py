@@ -600,7 +600,7 @@ def _only_list_items(text: str, start: int, end: int, others: Sequence[tuple[int
         if not (low in _LIST_FILLER or low in nouns or _word_value(low) is not None or any(c.isdigit() for c in low)
                 or counted and word[:1].isupper()):  # "one Lathod": an item of its own, named by its make
             return False
-        counted = _word_value(low) is not None
+        counted = _word_value(low) is not None or low in ("a", "an")  # "a Colt M203 grenade launcher" between
     return True
 
 
