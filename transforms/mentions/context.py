@@ -275,7 +275,7 @@ _DOC_REFUTATION = re.compile(r"\b(?:fake\s+news|misinformation|disinformation|(?
                              r"(?:occurred|happened|took\s+place))\b", re.I)
 _JUNTA_SOURCE = re.compile(r"\b(?:junta|military\s+council|regime|state[\s-]+(?:media|run|owned|television|tv|"
                            r"newspapers?|broadcaster)|tatmadaw|sac)\b", re.I)
-_FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ran|refuge|shelter|surrendered)\b[^.;]{0,50}?"
+_FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ran|refuge|shelter|asylum|surrendered)\b[^.;]{0,50}?"
                              r"\b(?:into|to|in|entered)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|indian\s+territory|thailand|bangladesh|"
                              r"assam\s+rifles|china|laos|yunnan|tajikistan|uzbekistan|iran|pakistan|cameroon|chad|niger)\b", re.I)
 _ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out seek_refuge".split())

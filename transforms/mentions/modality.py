@@ -149,7 +149,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     crossed_to_defect = prev == "to" and (
         lows[max(0, i - 4):i - 1] in (["in", "a", "bid"], ["in", "an", "attempt"]) and bool(_CROSSED_OVER.intersection(lows[cs:i - 4]))
         # "a North Korean soldier has crossed the border between rivals to defect to the South": he is across
-        or lows[i].startswith("defect") and "crossed" in lows[max(cs, i - 10):i - 1]
+        # ("fled across a heavily fortified border to defect to South Korea": across too)
+        or lows[i].startswith("defect") and ("crossed" in lows[max(cs, i - 10):i - 1] or bool(
+            _CROSSED_OVER.intersection(lows[max(cs, i - 10):i - 1]) and _ACROSS.intersection(lows[max(cs, i - 9):i - 1])))
         and not _MODALS.intersection(lows[hit.end:hit.end + 8]) and "who" not in lows[max(cs, i - 10):i - 1]) \
         and not _FOILED.intersection(lows) and not _MODALS.intersection(lows[cs:i])
     # "crossed the MDL and expressed his intention to defect": the soldier is across, so the defection happened
@@ -239,6 +241,7 @@ _SUFFERED = frozenset("suffered suffering suffers".split())
 _AS_CAUSE = frozenset("by amid amidst despite".split())
 _CAUSATIVE = frozenset("pushed prompted drove compelled".split())
 _CROSSED_OVER = frozenset("walked crossed swam fled drove flew sailed ran escaped".split())
+_ACROSS = frozenset("across border frontier".split())
 _CROSSED_BEFORE = re.compile(r"\b(?:crossed|swam\s+across|walked\s+across)\b", re.I)
 _FOILED = frozenset("tried trying caught arrested shot killed failed foiled stopped captured detained".split())
 
@@ -333,8 +336,13 @@ _MISLED = frozenset("misled deceived incited lured duped".split())
 _MODALITY_RANK = {"report": 0, "denial": 1, "rumour": 2, "appeal": 3, "offer": 4, "policy": 5, "analysis": 6}
 
 
+_CONCESSIVE = frozenset("while although though whereas".split())
+
+
 def _negated(lows: Sequence[str], i: int, cs: int) -> Optional[str]:
     """'did not defect' -> 'plain'; 'would not be drafted' -> 'modal'; else None."""
+    if cs and lows[cs - 1] in _CONCESSIVE and "," in lows[cs:i]:
+        cs += lows[cs:i].index(",") + 1  # "while most show no sign of emotion, a handful of officers have joined"
     if "none" in lows[cs:i] or any(lows[k] == "no" and k + 1 < i and lows[k + 1].isalpha()
                                    and lows[k + 1] not in ("longer", "sooner", "doubt", "less", "fewer") for k in range(cs, i)):
         return "plain"  # "none of the soldiers have defected", "no troops surrendered"

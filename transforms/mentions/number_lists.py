@@ -450,6 +450,9 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
                         head[0] + 1)
         if part is None and "people" in categories:
             part = _titled_single(toks, i, nouns)
+            end = part[0].end if part is not None else 0
+            if part is not None and _HIS_COMMAND.match(text, end - 2 * (text[end - 2:end] in ("'s", "’s"))):
+                part = None  # "617 soldiers under Colonel X's command surrendered": he names whose men they were
         if part is None and aged:
             part = _named_with_age(toks, i, nouns)
         if part is None and i == 0 and "people" in categories and tok.text[:1].isupper():
@@ -483,6 +486,7 @@ def _bare_models(toks: Sequence[_Tok], j: int) -> Iterator[tuple[int, int]]:
         j = end
 
 
+_HIS_COMMAND = re.compile(r"['’]s?\s+(?:command|troops|men|soldiers|forces|battalion|unit|units|orders)\b")
 _AGE_BETWEEN_COMMAS = re.compile(r",\s*\d\d\s*,")
 
 

@@ -380,7 +380,8 @@ class MentionRules:
             j = k + 1
             while j < len(sents) and not any(t.is_alpha for t in sents[j]):
                 j += 1  # "4." alone: a numbered statement's paragraph marker
-            if draft["modality"] == "report" and j < len(sents) and j not in reports:
+            if draft["modality"] == "report" and j < len(sents) and (j not in reports or draft["people_count"] is None and (
+                    reports[j]["modality"] == "analysis" and _OF_THOSE_THERE_WERE.match(sents[j].text))):
                 self._counts_from_next(draft, sents[j])
                 if draft["people_count"] is None and j + 1 < len(sents) and j + 1 not in reports \
                         and _THEY_WERE_LIST.match(sents[j + 1].text):
@@ -472,6 +473,14 @@ class MentionRules:
                       and not (q.subset or q.casualty or q.size or q.single)]
             if people:
                 draft["people_count"], draft["count_qualifier"] = people[0].value, people[0].qualifier
+        if draft["people_count"] is None and _OF_THOSE_THERE_WERE.match(nxt.text):
+            # "... and their family members surrendered. Of those who surrendered there were 410 soldiers, 67 officers,
+            # 59 police officers and 81 family members": the force's members (536)
+            people = [q for q in find_quantities(nxt.text, self.nouns) if q.category == "people" and q.noun in
+                      self.force_people and not (q.casualty or q.single)]  # ("of those", "there were": a part, a size)
+            if people:
+                best = max(people, key=lambda q: q.value)
+                draft["people_count"], draft["count_qualifier"] = best.value, best.qualifier
         came = _CAME_WITH_ME.match(nxt.text) if draft["people_count"] == 1 or draft["people_count"] is None \
             and draft["lone"] else None
         if came and parse_number(came.group(1)):  # "I left the army in March. Two friends from my platoon came with me"
@@ -1029,6 +1038,8 @@ _THEY_WERE_LIST = re.compile(r"[\"“‘']?(?:they|these)\s+(?:were|are|included
 _A_TOTAL_OF = re.compile(r"[\"“‘']?(?:a\s+total\s+of|altogether|in\s+all,)\s+(?:about\s+|some\s+|over\s+)?\d", re.I)
 _CAME_WITH_ME = re.compile(r"[\"“‘']?(\w+)\s+(?:[\w'’-]+\s+){0,5}?(?:came|left|went|fled|escaped|deserted|ran)\s+"
                            r"(?:away\s+|out\s+)?with\s+(?:me|him|her)\b", re.I)
+_OF_THOSE_THERE_WERE = re.compile(r"\W*(?:of|among)\s+(?:those|them|these)\b(?:\s+who\s+\w+(?:\s+\w+)?)?,?\s+"
+                                  r"(?:there\s+were|were|are|included|include)\s+\d", re.I)
 _THERE_WERE_OF_THEM = re.compile(r"\W*there\s+were\s+([\w,-]+)\s+of\s+(?:them|us)\b", re.I)
 _OF_THEM_SOLDIERS = re.compile(r"\b([\w,]+)\s+of\s+them\s+(?:were|are)\s+(?:soldiers|troops|police(?:men)?|officers|personnel)\b", re.I)
 _OF_WHOM_SOLDIERS = re.compile(r"[^.;]{0,80}?\bof\s+whom\s+([\w,]+)\s+(?:were|are)\s+(?:\w+\s+)?(?:soldiers|troops|"
