@@ -283,7 +283,7 @@ _WITHDRAWAL_TRIGGERS = frozenset("leave_post desert walk_out flee_abroad".split(
 _ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|attacks?)|after\s+(?:the\s+)?(?:fighting|clashes|clashing)|"
                          r"fled\s+(?:the\s+)?(?:fighting|clashes)|to\s+avoid\s+(?:(?:a|the|further)\s+)?(?:loss\s+of\s+(?:life|lives)|casualties|bloodshed|being\s+killed)|"
                          r"(?:amid(?:st)?|during)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:conflict|clashes|fighting|attacks?|offensive|gunfights?|battles?|"
-                         r"firings?|gunfire|shelling)|"
+                         r"firings?|gunfire|shelling|confrontations?)|"
                          r"(?:due\s+to|because\s+of)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:clashes|fighting|attacks?|offensive|battles?)|"
                          r"from\s+(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}?(?:offensive|onslaught|assault)|"
                          r"in\s+the\s+midst\s+of\s+(?:[\w-]+\s+){0,3}?(?:clashes|fighting|battles?|offensive)|fleeing\s+capture|"

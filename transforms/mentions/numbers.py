@@ -317,7 +317,7 @@ def _is_label_number(toks: Sequence[_Tok], i: int, j: int, text: str) -> bool:
     if j < len(toks) and toks[j].lower in _CALIBRE_UNITS:
         return True  # "a 9 mm pistol": a calibre
     if tok.kind == "num" and j + 1 < len(toks) and toks[j].text[:1].isupper() and toks[j].lower in _TITLES \
-            and toks[j + 1].text[:1].isupper():
+            and toks[j + 1].text[:1].isupper() and toks[j + 1].lower not in _TITLES:  # "6 Brigadier Generals" counts
         return True  # "– 918 Corporal Zeya Aung": a unit number before a named soldier
     if j < len(toks) and toks[j].text == "%":
         return True
@@ -376,8 +376,10 @@ _NUMBER_WHO = re.compile(r"\bthe\s+(?:total\s+)?number\s+(?:of\s+\w+\s+)?who\s+(
                          r"surrendered|joined|fled|crossed|walked\s+out)\b[^.;:]{0,80}?\bto\s+(?:about|over|more\s+than|nearly|"
                          r"some|around)?\s*$", re.I)
 _NOUN_TOTALLING = re.compile(r"\b(defectors|deserters|surrenderees|returnees|soldiers|troops|fighters|rebels|militants|"
-                             r"personnel|men)\s*,?\s*(?:totall?ing|numbering)\s+(?:about|over|more\s+than|nearly|some|around)?\s*$",
-                             re.I)
+                             r"personnel|men)\s*,?\s*(?:totall?ing|numbering)\s+(?:about|over|more\s+than|nearly|some|around)?\s*$"
+                             # "the identified deserters were as many as ten"
+                             r"|\b(defectors|deserters|surrenderees|returnees)\s+(?:were|numbered|number|totall?ed)\s+"
+                             r"(?:as\s+many\s+as|about|over|more\s+than|nearly|some|around|at\s+least)?\s*$", re.I)
 # "answered the call, bolstering the defectors' ranks to around 3,000"
 _SWELLING_TO = re.compile(r"\b(?:bolster\w*|boost\w*|swell\w*|rais\w*|push\w*|increas\w*|bring\w*|brought)\s+the\s+"
                           r"((?:[\w'’-]+\s+){0,2}?(?:ranks|numbers?))\s+to\s+(?:about|around|over|more\s+than|nearly|some)?\s*$",
@@ -402,7 +404,7 @@ def _counted_by_total(text: str, toks: Sequence[_Tok], q_start: int, j: int, nou
             or _SWELLING_TO.search(text[max(0, toks[q_start].start - 80):toks[q_start].start])
     if total is None and _NUMBER_WHO.search(text[max(0, toks[q_start].start - 140):toks[q_start].start]):
         return "people"  # "bringing the number who left the station today to seven"
-    counted = [w for w in re.findall(r"[\w-]+", total.group(1).lower())
+    counted = [w for w in re.findall(r"[\w-]+", (total.group(1) or total.group(2)).lower())
                if nouns.get(w) == "people" or w in _ACTS_COUNTED] if total else []  # "the number of surrenders"
     return counted[0] if counted else None
 

@@ -799,6 +799,9 @@ class MentionRules:
             # "crossed along with their families and other foot soldiers, making it a total of 71 people": a total
             # with relatives, so the other reports' counts stand
             people = None
+        if people is not None and not people.single and _COMPRISING_FAMILIES.match(sent_text, people.end):
+            # "about 100,000 insurgents, comprising combatants and non-combatants and their families, had surrendered"
+            people = None
         if people is not None and people.single and kind == "defection" and self._vague_group(sent_text[:people.start]):
             people = None  # "hundreds of police have joined the CDM, said Captain X, who left in March": not one
         led = _DEFECTION_OF_ONE_WITH.search(sent_text) if people is not None and not people.single else None
@@ -1047,6 +1050,9 @@ _OF_WHOM_SOLDIERS = re.compile(r"[^.;]{0,80}?\bof\s+whom\s+([\w,]+)\s+(?:were|ar
 _WITH_FAMILIES = re.compile(r"\b(?:with|and|plus)\s+(?:their|his|her)\s+(?:famil(?:y|ies)|relatives|wives|dependants)\b", re.I)
 _TOTAL_WITH_FAMILIES = re.compile(r"^\W*(?:note,?\s+)?(?:this|that|the)\s+(?:number|figure|total|tally)\s+(?:also\s+)?includes?\b"
                                   r"[^.;]{0,80}?\b(?:famil(?:y|ies)|relatives|wives|children|civilians)\b", re.I)
+_COMPRISING_FAMILIES = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of)\s+(?![\d,]+\s)[^.;\d]{0,60}?\b"
+                                  r"(?:their\s+)?(?:families|family\s+members|relatives|non-combatants|dependants|"
+                                  r"women\s+and\s+children)\b", re.I)
 _RELATIVES_AFTER = re.compile(r"\b(?:famil(?:y|ies)|relatives|wives|children|dependants|civilians)\b", re.I)
 _COUNT_WORDS = _NUMBER_WORDS - {"a", "an", "half"}
 # "Residents said 12 police had defected. That report was false."
