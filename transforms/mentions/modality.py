@@ -66,8 +66,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     cs, _ = _clause(lows, i)
     before = lows[max(cs, i - 3):i]
     prev = lows[i - 1] if i > 0 else ""
-    if lows and lows[-1] == "?" or _WH.intersection(lows[cs:i]):
-        return False
+    if lows and lows[-1] == "?" or _WH.intersection(lows[cs:i]) and not _TOLD_HOW.match(" ".join(lows[max(cs, i - 5):i])):
+        return False  # ("told of how he deserted": the teller's own past act, told)
     trigger_char = sent[i].idx - sent.start_char
     if hit.form in ("noun", "program", "base") and lows[i].endswith("s") and _SUFFERED.intersection(lows[max(cs, i - 8):i]):
         return False  # "the military, which has suffered battlefield defeats and large-scale surrenders": what befell it
@@ -336,6 +336,8 @@ _MISLED = frozenset("misled deceived incited lured duped".split())
 _MODALITY_RANK = {"report": 0, "denial": 1, "rumour": 2, "appeal": 3, "offer": 4, "policy": 5, "analysis": 6}
 
 
+_TOLD_HOW = re.compile(r".*\b(?:told|tells|described|describes|recounted|recounts|recalled|recalls|explained|explains)"
+                       r"(?: of| about)?(?: \w+)? how (?:he|she|they|i|we)(?: had)?$")
 _CONCESSIVE = frozenset("while although though whereas".split())
 
 

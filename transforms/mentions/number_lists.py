@@ -274,6 +274,12 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                 out[before[-1]] = out[before[-1]]._replace(value=out[before[-1]].value + 1)
                 named[k] = q._replace(subset=True)
         out = sorted(out + named, key=lambda q: q.start)
+        for k in range(1, len(out)):
+            q, prev = out[k], out[k - 1]
+            if prev.subset and not q.subset and q.category == prev.category == "people" \
+                    and text[prev.end:q.start].strip() == ",":
+                # "85 officers, including a general, a colonel, a lieutenant colonel, four majors ...": all parts
+                out[k] = q._replace(subset=True)
     return out
 
 
