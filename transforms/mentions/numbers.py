@@ -354,6 +354,8 @@ _SIZE_BEFORE = re.compile(
     r"platoon|regiment|brigade|unit|division)\s+of"
     r"|\b(?:holds?|held|holding|houses?|housed|hosts?|employs?|employed|numbered|numbering|has|have|had|having)"
     r"|\b(?:manned|staffed|garrisoned|guarded|defended)\s+by"  # "The station was manned by around 40 police"
+    # "the defections had left the camp with fewer than 60 soldiers": who is left
+    r"|\bleft\s+(?:the\s+[\w-]+|its\s+[\w-]+|it|them)\s+with(?:\s+only|\s+just)?(?:\s+(?:fewer|less)\s+than)?"
     # "the programme received enquiries from 1,240 individuals": people asking, not people who left
     r"|\b(?:inquiries|enquiries|requests|applications|calls|messages|contacts)\s+(?:for\s+help\s+)?from"
     r"|\b(?:stands?|stood)\s+at|\bout\s+of(?:\s+the|\s+a\s+total\s+of)?)\s*$", re.I)  # "120 out of the 300 troops present"

@@ -110,6 +110,8 @@ _HANDED_OVER_BY_THEM = re.compile(rf"\b(?:were|was|had\s+been)\s+(?:also\s+)?(?:
 _FLED_THE_ARMY = re.compile(r"\b(?:campaign|crackdown|violence|attacks?|operations?|offensive|persecution|atrocities|abuses|"
                             r"air\s*strikes|shelling|clearance)\b[^.;]{0,40}?\bby\s+(?:the\s+)?(?:myanmar\s+|burmese\s+)?"
                             r"(?:military|army|junta|tatmadaw|regime|troops)\b", re.I)
+_RESISTANCE_NAMES = frozenset("aa arakan bpla cdf chinland cna cnf ctu kia kna kndf knla knpp knu kpla mdf mndaa nug pdf pdfs "
+                               "plaf resistance tnla ydf".split())
 _RETREATING = frozenset("retreating retreated retreat withdrawing routed".split())
 _OWN = frozenset("their his her your my our".split())  # "abandoned their posts", "leave your posts": their own, deserted
 _DEFIED_ORDERS = re.compile(r"\b(?:could\s+not|would\s+not|could\s+no\s+longer|did\s+not\s+want\s+to|refused\s+to|"
@@ -567,6 +569,8 @@ class MentionRules:
         if hit.force == "subject":
             # "two soldiers from LIB 556 joined the KNLA": the joiner must be a member of a force
             cs, _ = _clause(lows, hit.start)
+            if hit.trigger == "join_its_ranks" and _RESISTANCE_NAMES.isdisjoint(lows[max(cs, hit.start - 8):hit.start]):
+                return False  # "contacted the Yinmabin PDF and joined its forces"; not "the army ... joined its ranks"
             before = lows[max(cs, hit.start - 22):hit.start]
             if not has_force and self.non_military.intersection(before):
                 return False  # "Captain X of the volleyball team ... asked for asylum": a team's captain
