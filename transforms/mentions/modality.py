@@ -59,11 +59,18 @@ def _clause(lows: Sequence[str], i: int) -> tuple[int, int]:
     return s, e
 
 
+def _past_in_what(lows: Sequence[str], cs: int, i: int) -> int:
+    """Where the clause of position i starts past an opening "In what may be the largest defection yet," aside."""
+    if lows[cs:cs + 2] == ["in", "what"] and "," in lows[cs:i]:
+        return cs + lows[cs:i].index(",") + 1
+    return cs
+
+
 def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Quantity],
               nouns: dict[str, str]) -> Optional[bool]:
     """True when the trigger asserts that it happened; None when it is negated."""
     i = hit.start
-    cs, _ = _clause(lows, i)
+    cs = _past_in_what(lows, _clause(lows, i)[0], i)
     before = lows[max(cs, i - 3):i]
     prev = lows[i - 1] if i > 0 else ""
     if lows and lows[-1] == "?" or _WH.intersection(lows[cs:i]) and not _TOLD_HOW.match(" ".join(lows[max(cs, i - 5):i])):
@@ -396,7 +403,8 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
             event = False  # "those who defected and sought refuge": the second verb shares the first's subject
         previous = (hit, event)
         speculative = any(lows[j] in _SPECULATIVE and not _suggests_figure(sent, lows, j, quantities)
-                          and not _set_off_relative(lows, cs, j, hit.start) for j in range(cs, hit.start))
+                          and not _set_off_relative(lows, cs, j, hit.start)
+                          for j in range(_past_in_what(lows, cs, hit.start), hit.start))
         if "rumour" in labels and attributed and all(lows[c[1]] == "reportedly" for c in in_clause if c[0] == "rumour"):
             labels.discard("rumour")  # "... reportedly surrendered, the KNDF said": an attributed report
         if "rumour" in labels and all(lows[c[1]] == "alleged" and _alleged_who(lows, c[1], hit.start, nouns)

@@ -260,7 +260,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
     if singles:
         named = _named_pairs(text, _singles(text, toks, out, nouns, frozenset(sum_categories)))
         for k, q in enumerate(named):
-            company = _WITH_HIS_MEN.match(text, q.end) if q.value == 1 and q.category == "people" else None
+            company = _WITH_HIS_MEN.match(text, q.end) or _TAKING_MEN_WITH_HIM.match(text, q.end) \
+                if q.value == 1 and q.category == "people" else None
             extra = parse_number(company.group(1)) if company else None
             if extra:  # "I left my battalion in March with two of my men": three
                 named[k] = q._replace(value=1 + extra, single=False)
@@ -370,6 +371,10 @@ _WITH_HIS_MEN = re.compile(r"(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;:]){0,140}?\bw
                            r"(?:(?:of\s+)?(?:my|his|her|their|our)\s+(?:own\s+)?|other\s+)"
                            r"(?:men|comrades|colleagues|soldiers|subordinates|friends|constables|policemen|officers|"
                            r"troops|bodyguards|followers|conscripts|recruits|trainees|fellow\s+\w+)\b", re.I)
+# "the lieutenant colonel defected during an operation ..., taking 150 armed troops with him": he and they
+_TAKING_MEN_WITH_HIM = re.compile(r"(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;:]){0,140}?\b(?:taking|bringing|took|brought)\s+"
+                                  r"([\w-]+)\s+(?:armed\s+|other\s+|of\s+his\s+)?(?:men|soldiers|troops|officers|"
+                                  r"policemen|fighters)\s+(?:along\s+)?with\s+(?:him|her)\b", re.I)
 _LIST_JOINS = re.compile(r",|\band\b", re.I)  # the joins inside one summed phrase ("a sergeant and three privates")
 _IN_ALL = re.compile(r"\s*(?:in\s+all|in\s+total|altogether|all\s+told)\b", re.I)
 _A_OR_AN = re.compile(r"an?\s", re.I)
