@@ -275,10 +275,13 @@ _DOC_REFUTATION = re.compile(r"\b(?:fake\s+news|misinformation|disinformation|(?
                              r"(?:occurred|happened|took\s+place))\b", re.I)
 _JUNTA_SOURCE = re.compile(r"\b(?:junta|military\s+council|regime|state[\s-]+(?:media|run|owned|television|tv|"
                            r"newspapers?|broadcaster)|tatmadaw|sac)\b", re.I)
-_FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ran|refuge|shelter|asylum|surrendered)\b[^.;]{0,50}?"
-                             r"\b(?:into|to|in|entered)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|indian\s+territory|thailand|bangladesh|"
-                             r"assam\s+rifles|china|laos|yunnan|tajikistan|uzbekistan|iran|pakistan|cameroon|chad|niger)\b", re.I)
-_ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out seek_refuge".split())
+_FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ran|refuge|shelter|asylum|surrendered|handed)\b"
+                             r"[^.;]{0,50}?\b(?:into|to|in|entered)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|"
+                             r"indian\s+territory|thailand|bangladesh|assam\s+rifles|china|laos|yunnan|tajikistan|uzbekistan|iran|"
+                             # "handed over their weapons to Chinese officials following days of clashes"
+                             r"pakistan|cameroon|chad|niger|(?:chinese|indian|thai|bangladeshi)\s+(?:officials|authorities|"
+                             r"troops|police|border\s+guards|soldiers))\b", re.I)
+_ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out seek_refuge lay_down_arms arms_handover".split())
 _WITHDRAWAL_TRIGGERS = frozenset("leave_post desert walk_out flee_abroad".split())
 _ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|attacks?)|after\s+(?:the\s+)?(?:fighting|clashes|clashing)|"
                          r"fled\s+(?:the\s+)?(?:fighting|clashes)|to\s+avoid\s+(?:(?:a|the|further)\s+)?(?:loss\s+of\s+(?:life|lives)|casualties|bloodshed|being\s+killed)|"

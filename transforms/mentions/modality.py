@@ -410,6 +410,9 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
         if "rumour" in labels and all(lows[c[1]] == "alleged" and _alleged_who(lows, c[1], hit.start, nouns)
                                          for c in in_clause if c[0] == "rumour"):
             labels.discard("rumour")  # "five alleged NPA rebels surrendered": who they are is alleged, not the act
+        if "rumour" in labels and all(lows[c[1]] in ("allegedly", "alleged") and c[1] > cs and lows[c[1] - 1] == ","
+                                      and "," in lows[c[1] + 1:hit.start] for c in in_clause if c[0] == "rumour"):
+            labels.discard("rumour")  # "Nine Maoists, allegedly involved in attacks on ..., surrendered": an aside
         offered = event and any(c[0] == "offer" and c[2] <= hit.start for c in in_clause) \
             and "by" in lows[max(cs, hit.start - 3):hit.end + 3]
         if offered:  # "offered cash rewards for weapons brought in by PDF defectors": what the offer pays for
