@@ -281,7 +281,8 @@ _FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ra
                              # "handed over their weapons to Chinese officials following days of clashes"
                              r"pakistan|cameroon|chad|niger|(?:chinese|indian|thai|bangladeshi)\s+(?:officials|authorities|"
                              r"troops|police|border\s+guards|soldiers))\b", re.I)
-_ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out seek_refuge lay_down_arms arms_handover".split())
+_ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out seek_refuge lay_down_arms "
+                           "arms_handover".split())
 _WITHDRAWAL_TRIGGERS = frozenset("leave_post desert walk_out flee_abroad".split())
 _ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|attacks?)|after\s+(?:the\s+)?(?:fighting|clashes|clashing)|"
                          r"fled\s+(?:the\s+)?(?:fighting|clashes)|to\s+avoid\s+(?:(?:a|the|further)\s+)?(?:loss\s+of\s+(?:life|lives)|casualties|bloodshed|being\s+killed)|"
