@@ -90,7 +90,7 @@ _MIXED_HINT = re.compile(r"captur|prisoner|abandon|fled|left|withdrew", re.I)  #
 # a bare number that is the subject of a verb: "40 had crossed over", "at least 19 were received"
 _BARE_SUBJECT = frozenset("had have has were are was is defected surrendered deserted fled escaped".split())
 _TOKEN = re.compile(
-    r"(?P<model>[A-Za-z]+-?\d+[A-Za-z0-9]*(?:-\d+)?|(?-i:BA|MA|AK|MG|HK|M) \d{1,3}s?\b|(?-i:[A-Z])\.\d{2,3}\b)"  # model names ("G3", "AK-47",
+    r"(?P<model>(?![a-z]{4,}\d)[A-Za-z]+-?\d+[A-Za-z0-9]*(?:-\d+)?|(?-i:BA|MA|AK|MG|HK|M) \d{1,3}s?\b|(?-i:[A-Z])\.\d{2,3}\b)"  # model names ("G3", "AK-47",
     # "MA-1", "BA 63", "M.79") are words
     r"|(?P<num>\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|\d+(?:\.\d+)?(?:/\d+)?)"
     r"|(?P<word>[^\W\d_]+(?:[-'’][^\W\d_]+)*)"
