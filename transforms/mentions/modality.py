@@ -343,6 +343,7 @@ _MISLED = frozenset("misled deceived incited lured duped".split())
 _MODALITY_RANK = {"report": 0, "denial": 1, "rumour": 2, "appeal": 3, "offer": 4, "policy": 5, "analysis": 6}
 
 
+_SUBORDINATORS = frozenset("after because when since following before".split())
 _TOLD_HOW = re.compile(r".*\b(?:told|tells|described|describes|recounted|recounts|recalled|recalls|explained|explains)"
                        r"(?: of| about)?(?: \w+)? how (?:he|she|they|i|we)(?: had)?$")
 _CONCESSIVE = frozenset("while although though whereas".split())
@@ -393,6 +394,8 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
         # council, which is allegedly sending clerks to the front"
         in_clause = [c for c in cues if cs <= c[1] < ce and not (
             c[1] > hit.end and _RELATIVE_WORDS.intersection(lows[hit.end:c[1]])) and not (
+            # "25 boys have escaped from the training centre after allegedly being abducted": the hedge is the abduction's
+            c[0] == "rumour" and c[1] > hit.end and _SUBORDINATORS.intersection(lows[hit.end:c[1]])) and not (
             c[0] == "denial" and _REGIME.intersection(lows[c[2]:c[2] + 3])) and not (
             # "who had been misled by the fabricated news of the NUG": the state media's stock phrase, no denial
             c[0] in ("denial", "rumour") and _MISLED.intersection(lows[max(0, c[1] - 4):c[1]]))]

@@ -462,8 +462,10 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
         if part is None and "people" in categories:
             part = _titled_single(toks, i, nouns)
             end = part[0].end if part is not None else 0
-            if part is not None and _HIS_COMMAND.match(text, end - 2 * (text[end - 2:end] in ("'s", "’s"))):
+            if part is not None and (_HIS_COMMAND.match(text, end - 2 * (text[end - 2:end] in ("'s", "’s")))
+                                     or _LOYAL_TO.search(text, max(0, part[0].start - 12), part[0].start)):
                 part = None  # "617 soldiers under Colonel X's command surrendered": he names whose men they were
+                # (also "500 fighters loyal to Gen Thomas Cirilo defected")
         if part is None and aged:
             part = _named_with_age(toks, i, nouns)
         if part is None and i == 0 and "people" in categories and tok.text[:1].isupper():
@@ -498,6 +500,7 @@ def _bare_models(toks: Sequence[_Tok], j: int) -> Iterator[tuple[int, int]]:
 
 
 _HIS_COMMAND = re.compile(r"['’]s?\s+(?:command|troops|men|soldiers|forces|battalion|unit|units|orders)\b")
+_LOYAL_TO = re.compile(r"\b(?:loyal|allied)\s+to\s+$", re.I)
 _AGE_BETWEEN_COMMAS = re.compile(r",\s*\d\d\s*,")
 
 

@@ -169,12 +169,17 @@ def _word_value(word: str) -> Optional[int]:
 _MAX_COUNT = 10**9
 
 
+_POINT_THOUSANDS = re.compile(r"[1-9]\d{0,2}\.\d{3}")
+
+
 def _digits_value(text: str) -> Optional[int]:
     if "/" in text:
         return None  # "27/2010": a law or case number, never a count
     if "," in text and not re.fullmatch(r"\d{1,3}(?:,\d{3})+", text):
         return None
     digits = re.sub(r"[,\s\u00a0\u202f]", "", text)  # "2,053", "2 053" (a space between thousands)
+    if _POINT_THOUSANDS.fullmatch(digits):
+        digits = digits.replace(".", "")  # "1.026 Ukrainian soldiers": a point between thousands (European style)
     if "." in digits:
         whole, _, fraction = digits.partition(".")
         if fraction.strip("0") or not whole.isdigit():
@@ -192,7 +197,8 @@ def _parse_at(toks: Sequence[_Tok], i: int) -> Optional[tuple[int, int]]:
         return None
     tok = toks[i]
     if tok.kind == "num":
-        decimal = "." in tok.text and "," not in tok.text
+        decimal = "." in tok.text and "," not in tok.text and not (
+            _POINT_THOUSANDS.fullmatch(tok.text) and not (i + 1 < len(toks) and toks[i + 1].lower in _SCALES))
         if decimal:
             try:
                 value_f = float(tok.text)
