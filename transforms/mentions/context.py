@@ -83,9 +83,15 @@ _COMPULSION = frozenset("forced forcibly forcefully compulsory mandatory ordered
                         "conscripts draft drafted lottery quota quotas".split())
 
 
+_RAN_OFF = frozenset("fled flee fleeing escaped ran hid hiding left".split())
+
+
 def _escaping_draft(lows: Sequence[str]) -> bool:
     """"fled into the forests to escape the military service lottery": civilians evading the draft."""
-    return any(w == "to" and lows[k + 1:k + 2] in (["escape"], ["flee"])
+    return any(w == "to" and lows[k + 1:k + 2] in (["avoid"], ["evade"]) and lows[k + 2:k + 3] == ["being"]
+               and lows[k + 3:k + 4] in (["conscripted"], ["drafted"], ["recruited"])  # "I fled to avoid being conscripted"
+               and bool(_RAN_OFF.intersection(lows[max(0, k - 8):k])) for k, w in enumerate(lows)) or any(
+        w == "to" and lows[k + 1:k + 2] in (["escape"], ["flee"])
                and _names_draft(lows[k + 2:k + 7])
                and lows[k + 2:k + 4] != ["after", "being"]  # "managed to escape after being forcibly recruited": deserters
                for k, w in enumerate(lows)) or bool(_LAW_WORDS.intersection(lows)) and any(

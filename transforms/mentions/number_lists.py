@@ -184,6 +184,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                          and _RELATIVES_WORD.search(text, quantity.end, min(len(text), quantity.end + 60))) \
                 and (re.fullmatch(r"\s*(,\s*(and\s+)?|and\s+|as well as\s+)", text[prev_end:quantity.start], re.I)
                      or quantity.noun in _COMRADE_NOUNS and _AND_HIS.fullmatch(text[prev_end:quantity.start])
+                     # "Two more generals of the Syrian Army, 13 colonels, ... and 68 soldiers": 89
+                     or quantity.category == "people" and _OF_THE_FORCE.fullmatch(text[prev_end:quantity.start])
                      or quantity.category == "people" and _DESCRIBED_PAIR.fullmatch(text[prev_end:quantity.start])
                      and not _PAIR_VERB.search(text[prev_end:quantity.start])):
             # "two new recruits from the 591st Battalion and one soldier from the 556th": three
@@ -595,6 +597,7 @@ _GENERIC_ARMS = frozenset("weapon firearm gun arm".split())
 
 # a few words describing the item before, then the next item: "mounted on the boat and"
 _DESCRIBED_ITEM = re.compile(r"\s+(?!(?:said|says|told|according|while|but|which|who)\b)[a-z]+(?:\s+[a-z]+){0,4}\s+and\s+")
+_OF_THE_FORCE = re.compile(r"\s+of\s+(?:the\s+)?(?:[A-Z][\w'’-]*\s+){0,3}[A-Z][\w'’-]*\s*,\s*(?:and\s+)?")
 _LIST_FILLER = frozenset("a an and of plus with as well along mm the their types type kinds kind various assorted "
                          "other sets set pieces piece units assault automatic semi-automatic sniper machine "
                          "sub-machine submachine light heavy rocket rocket-propelled hand".split())  # "one MA-1 assault rifles and a pistol"
@@ -608,8 +611,8 @@ def _only_list_items(text: str, start: int, end: int, others: Sequence[tuple[int
     gap = _ACRONYM_AFTER.sub("", text[start:end])  # "one Self Loading Rifle (SLR), an Insas rifle"
     if len(gap) > 160 or re.search(r"[.!?:]\s|\(", gap):
         return False
-    if _DESCRIBED_ITEM.fullmatch(gap):
-        return True  # "a 12.7mm machine gun mounted on the boat and one MA-1 rifle"
+    if _DESCRIBED_ITEM.fullmatch(gap) or _OF_THE_FORCE.fullmatch(gap):
+        return True  # "a 12.7mm machine gun mounted on the boat and one MA-1 rifle", "two generals of the Syrian Army,"
     if not re.search(r"[,;]|\band\b", gap):
         return False
     counted = False
