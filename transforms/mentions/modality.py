@@ -130,7 +130,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     implicative = prev == "to" and i > 1 and (lows[i - 2] in ("managed", "succeeded")  # "managed to flee": it happened
                                               or bool(_ORDINALS.intersection(lows[max(cs, i - 9):i - 1]))
                                               and not _MODALS.intersection(lows[cs:i])  # "the first group ... to cross"
-                                              or lows[i - 2] in ("decided", "chose") and not _MODALS.intersection(lows[cs:i])
+                                              or lows[i - 2] in ("decided", "chose", "opted")
+                                              and not _MODALS.intersection(lows[cs:i])
                                               and (bool(_WHEN_DONE.search(" ".join(lows[hit.end:hit.end + 8])))
                                                    or lows[i - 3:i - 2] != [] and lows[i - 3] in _DECIDED_AT_LAST
                                                    # "34 rebels decided to surrender to the Army's 19th Infantry
@@ -180,7 +181,7 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     if negated:
         return None
     if implicative and hit.form == "base" and (
-            lows[i - 2] in ("decided", "chose", "managed", "succeeded") or crossed_to_defect or stated_wish or came_to_join
+            lows[i - 2] in ("decided", "chose", "opted", "managed", "succeeded") or crossed_to_defect or stated_wish or came_to_join
             or caused):
         return True  # "decided to leave the army last week"
     nxt = lows[hit.end] if hit.end < len(lows) else ""
@@ -287,7 +288,11 @@ def _with_movers(lows: Sequence[str], cs: int, i: int) -> bool:
         j -= 1
     if j <= cs or lows[j] not in _FORCE_PEOPLE:
         return False  # "with thousands of civilians fleeing the army's advance" is no defection
-    return "with" in lows[max(cs, j - 5):j]
+    # ("The AA's latest offensive saw hundreds of junta troops surrendering": what the offensive saw happened)
+    return "with" in lows[max(cs, j - 5):j] or bool(_SAW.intersection(lows[max(cs, j - 5):j]))
+
+
+_SAW = frozenset("saw witnessed".split())
 
 
 # "Those who had returned to the legal fold handed over the weapons they brought": a past group named by its act
