@@ -247,9 +247,10 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
             if more:  # "one soldier deserted with a 9mm pistol ...; a second walked out in June with an MA-1 rifle": 2
                 out[k] = q._replace(value=1 + len(re.findall(r"\b(?:second|third|fourth)\b", more.group(0))))
                 continue
-        if q.category == "people" and not (q.subset or q.single) and " other " in text[q.start:q.end] \
+        if q.category == "people" and not (q.subset or q.single) and (
+                " other " in text[q.start:q.end] or " fellow " in text[q.start:q.end]) \
                 and _NAME_AND.search(text, max(0, q.start - 60), q.start):
-            out[k] = q._replace(value=q.value + 1)  # "Aung Pyae and eight other former soldiers": nine
+            out[k] = q._replace(value=q.value + 1)  # "Aung Pyae and eight other former soldiers": nine (also "fellow")
         elif q.category == "people" and not (q.subset or q.single) and (
                 _AND_HIS_UNIT.search(text, max(0, q.start - 80), q.start)
                 or _AND_HIS_COUNT.search(text, max(0, q.start - 160), q.start)):
