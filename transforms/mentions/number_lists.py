@@ -472,7 +472,7 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
         if part is None and aged:
             part = _named_with_age(toks, i, nouns)
         if part is None and i == 0 and "people" in categories and tok.text[:1].isupper():
-            part = _headline_subject(toks, nouns)
+            part = _headline_subject(toks, nouns) or _named_subject(toks, nouns)
         if part is None:
             i += 1
             continue
@@ -533,6 +533,21 @@ def _headline_subject(toks: Sequence[_Tok], nouns: NounLexicon) -> Optional[tupl
     return Quantity(1, "exact", "people", toks[k].lower, toks[0].start, toks[k].end, False, False), k + 1
 
 
+def _named_subject(toks: Sequence[_Tok], nouns: NounLexicon) -> Optional[tuple[Quantity, int]]:
+    """"Thiha Kyaw defected in December 2022": a bare name of two or three words opening the sentence, then the act."""
+    k = 0
+    while k < len(toks) and k < 4 and toks[k].kind == "word" and toks[k].text.istitle() and toks[k].lower not in nouns \
+            and toks[k].lower not in _TITLES and toks[k].lower not in _NOT_NAME_WORDS:
+        k += 1
+    if not 2 <= k <= 3 or k >= len(toks) or toks[k].lower not in _LONE_ACTS:
+        return None
+    return Quantity(1, "exact", "people", "name", toks[0].start, toks[k - 1].end, False, False), k
+
+
+_LONE_ACTS = frozenset("defected deserted surrendered absconded".split())
+_NOT_NAME_WORDS = frozenset("the a an this that his her their its army union front force forces council party group "
+                            "government police organisation organization movement brigade battalion division regiment "
+                            "militia command unit units region state township".split())
 _NOT_ACTS = frozenset("is was has says tells warns urges calls asks claims denies admits vows plans wants".split())
 
 

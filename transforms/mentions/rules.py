@@ -1012,7 +1012,7 @@ _EACH_WITH_ONE = re.compile(r"\beach\s+(?:carr(?:y|ies|ying|ied)|with|bringing|b
                             r"(?:a|an|one|his|their)\b", re.I)
 _BORDER_TRIGGERS = frozenset("flee_abroad cross_over seek_refuge".split())
 _ADDING_TO = re.compile(r"\badding\s+to\s+(?:the\s+)?$", re.I)
-_ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed".split())
+_ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed reported reporting".split())
 _WHAT_BEFELL = frozenset("killed arrested detained captured died wounded injured sentenced jailed executed "
                          "recaptured".split())  # "Three of them were later arrested": not the defectors' count
 
