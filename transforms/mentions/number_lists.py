@@ -79,6 +79,8 @@ def _subset_before(text: str, start: int, prev_end: int) -> bool:
                 or _SUBSET_CLAUSE.search(text[max(prev_end, start - 60):start]))
 
 
+_MODEL_THEN_COUNT = re.compile(r"\b((?:MA|BA|AK|MG|M|G|HK)-?\d{1,3}[A-Z]?)(?:\s+(?:rifles?|pistols?|guns?))?\s+"
+                               r"(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:hands?|nos?\b\.?)(?!\s+of\b)")
 _NUMBERING = re.compile(r"\b([A-Za-z]+),\s*numbering\s+(about\s+|around\s+|some\s+|over\s+|nearly\s+)?(\d[\d,]*|[a-z]+)\s*,",
                         re.I)
 # "1 Corporal and his 4 comrades": the one and his companions (five)
@@ -154,7 +156,15 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         quantity, nxt = found
         raw.append((quantity, i, nxt))
         i = nxt
-    if "numbering" in text:
+    if "hand" in text or " nos" in text:  # "They brought along MA-1 3 hands and MA-3 1 hand": the model, then its count
+        for m in _MODEL_THEN_COUNT.finditer(text):
+            value = parse_number(m.group(2))
+            first = next((k for k, t in enumerate(toks) if t.start >= m.start(1)), 0)
+            if value and not any(f <= first < n for _q, f, n in raw):
+                nxt = next((k for k, t in enumerate(toks) if t.start >= m.end()), len(toks))
+                raw.append((Quantity(value, "exact", "weapons", m.group(1).lower(), m.start(1), m.end(), False, False),
+                            first, nxt))
+    if "numbering" in text or "hand" in text or " nos" in text:
         raw.sort(key=lambda r: r[0].start)
     raw = _add_article_parts(toks, raw, nouns, frozenset(sum_categories))
     out: list[Quantity] = []
@@ -592,9 +602,10 @@ def list_total(quantities: Sequence[Quantity], text: str, category: str, nouns: 
     run = 0
     last_end: Optional[int] = None
     last_generic = False
-    others = sorted((q.start, q.end) for q in quantities if q.category != category)
+    # ("seven rifles, four of them MA-1s, and one pistol": the part named inside the list is no item of it)
+    others = sorted((q.start, q.end) for q in quantities if q.category != category or q.noun in ("them", "whom"))
     for q in sorted(quantities, key=lambda q: q.start):
-        if q.category != category or q.subset or q.casualty:
+        if q.category != category or q.subset or q.casualty or q.noun in ("them", "whom"):
             continue
         if last_end is not None and last_generic and q.single and text[last_end:q.start].strip() == ",":
             pass  # "a weapon, an MA-1 rifle": the same firearm named again
@@ -614,7 +625,7 @@ _GENERIC_ARMS = frozenset("weapon firearm gun arm".split())
 # a few words describing the item before, then the next item: "mounted on the boat and"
 _DESCRIBED_ITEM = re.compile(r"\s+(?!(?:said|says|told|according|while|but|which|who)\b)[a-z]+(?:\s+[a-z]+){0,4}\s+and\s+")
 _OF_THE_FORCE = re.compile(r"\s+of\s+(?:the\s+)?(?:[A-Z][\w'’-]*\s+){0,3}[A-Z][\w'’-]*\s*,\s*(?:and\s+)?")
-_LIST_FILLER = frozenset("a an and of plus with as well along mm the their types type kinds kind various assorted "
+_LIST_FILLER = frozenset("a an and of plus with as well along mm the them their types type kinds kind various assorted "
                          "other sets set pieces piece units assault automatic semi-automatic sniper machine "
                          "sub-machine submachine light heavy rocket rocket-propelled hand".split())  # "one MA-1 assault rifles and a pistol"
 
@@ -681,7 +692,15 @@ def _add_article_parts(toks: Sequence[_Tok], raw: list, nouns: NounLexicon, cate
                 between = [t.lower for t in toks[part[1]:sep]]
                 if part[1] <= sep and (not between or between[0] in ("from", "of", "in", "at", "with", "who")) \
                         and not any(t in (",", ";", ".") for t in between):
-                    out[idx] = (quantity._replace(value=quantity.value + 1, start=part[0].start), start, nxt)
+                    value, begin = quantity.value + 1, start
+                    while begin >= 3 and toks[begin - 1].lower == ",":  # "a lieutenant, a sergeant and five privates"
+                        more = next((m for m in range(max(0, begin - 6), begin - 1) if m not in counted
+                                     and (p := _article_count(toks, m, nouns, frozenset({quantity.category}))) is not None
+                                     and p[1] == begin - 1), None)
+                        if more is None:
+                            break
+                        value, begin = value + 1, more
+                    out[idx] = (quantity._replace(value=value, start=toks[begin].start), begin, nxt)
                     break
             else:
                 if quantity.category == "people" and toks[first - 1].lower == "and" and _OF_HIS.match(

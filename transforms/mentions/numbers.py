@@ -365,6 +365,9 @@ _SIZE_BEFORE = re.compile(
     # "the programme received enquiries from 1,240 individuals": people asking, not people who left
     r"|\b(?:inquiries|enquiries|requests|applications|calls|messages|contacts)\s+(?:for\s+help\s+)?from"
     r"|\b(?:stands?|stood)\s+at|\bout\s+of(?:\s+the|\s+a\s+total\s+of)?)\s*$", re.I)  # "120 out of the 300 troops present"
+_STATIONED_WITH = re.compile(r"\b(?:stationed|based|deployed|garrisoned)\b(?:(?!\b(?:left|defected|deserted|fled|joined|"
+                             r"crossed|surrendered|escaped|arrived|came|went|gave|handed|turned|reached)\b)[^.;]){0,180}?"
+                             r"(?<!together )(?<!along )\bwith\s*$", re.I)
 # "two policemen from Tonzang police station and one from Tamu District": the noun left out of the second part
 _ELIDED_MORE = re.compile(r"\s+(?:from|of|in)\s+(?:[^,.;:\d]|\d+(?:st|nd|rd|th)\b){1,50}?\s+and\s+(one|two|three|four|five|six|seven|eight|nine|ten|"
                           r"\d{1,3})\s+(?:more\s+)?(?:from|of|in)\s+(?!them\b|us\b|whom\b|the\s+past\b|"
@@ -725,6 +728,8 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     size = category in ("people", "bare") and toks[k].lower not in ("defectors", "deserters") \
         and not _A_BIG_FORCE_OF.search(text, max(0, toks[q_start].start - 40), toks[q_start].start) \
         and bool(_SIZE_BEFORE.search(text[max(0, toks[q_start].start - 100):toks[q_start].start])
+                 # "which has been stationed at the camp near Thazi village, ... since March 2022 with about 60 troops"
+                 or _STATIONED_WITH.search(text[max(0, toks[q_start].start - 200):toks[q_start].start])
                  or _SIZE_AFTER.match(after)
                  # "the navy, with an estimated 16,000 personnel": its strength
                  or q_start > 0 and toks[q_start - 1].lower == "with" and toks[q_start].lower in ("an", "estimated")) \
