@@ -369,6 +369,11 @@ class MentionRules:
         for k, draft in reports.items():
             if draft["people_count"] is not None and k + 1 < len(sents) and _TOTAL_WITH_FAMILIES.search(sents[k + 1].text):
                 draft["people_count"] = None  # "100,000 people have surrendered. Note, this number includes ... families"
+                members = [q for q in find_quantities(sents[k + 1].text, self.nouns) if q.category == "people"
+                           and q.noun in self.force_people and not (q.subset or q.casualty or q.single)]
+                if members:  # "97 people arrived ... That figure includes 41 police officers and 56 of their family members"
+                    draft["people_count"] = max(q.value for q in members)
+                    draft["count_qualifier"] = "exact"
             if draft["modality"] == "report" and (k + 1 < len(sents) and (
                     _REFUTED_START.match(sents[k + 1].text) or draft["people_count"] and _NOT_DESERTERS.search(
                         sents[k + 1].text)) or _CORRECTED.search(sents[k].text)):
@@ -475,7 +480,7 @@ class MentionRules:
                       and not (q.subset or q.casualty or q.size or q.single)]
             if people:
                 draft["people_count"], draft["count_qualifier"] = people[0].value, people[0].qualifier
-        if draft["people_count"] is None and _OF_THOSE_THERE_WERE.match(nxt.text):
+        if draft["people_count"] is None and (_OF_THOSE_THERE_WERE.match(nxt.text) or _GROUP_MADE_UP.match(nxt.text)):
             # "... and their family members surrendered. Of those who surrendered there were 410 soldiers, 67 officers,
             # 59 police officers and 81 family members": the force's members (536)
             people = [q for q in find_quantities(nxt.text, self.nouns) if q.category == "people" and q.noun in
@@ -799,7 +804,9 @@ class MentionRules:
                 and all(h.trigger in _BORDER_TRIGGERS for h in events or [anchor]) \
                 and self.force_people.isdisjoint(re.findall(r"[a-z]+", sent_text[people.end:people.end + 80].lower())):
             people = None  # "136 people from Myanmar had crossed over": refugees, police among them, not a count of police
-        if people is not None and people.noun in _ANYONE and _WITH_FAMILIES.search(sent_text, 0, people.start):
+        if people is not None and people.noun in _ANYONE and (_WITH_FAMILIES.search(sent_text, 0, people.start) or (
+                # "A total of 46 people, among them soldiers and police officers ... and their families, arrived"
+                _AMONG_THEM.match(sent_text, people.end) and _WITH_FAMILIES.search(sent_text, people.end, people.end + 140))):
             # "crossed along with their families and other foot soldiers, making it a total of 71 people": a total
             # with relatives, so the other reports' counts stand
             people = None
@@ -1045,6 +1052,9 @@ _THEY_WERE_LIST = re.compile(r"[\"“‘']?(?:they|these)\s+(?:were|are|included
 _A_TOTAL_OF = re.compile(r"[\"“‘']?(?:a\s+total\s+of|altogether|in\s+all,)\s+(?:about\s+|some\s+|over\s+)?\d", re.I)
 _CAME_WITH_ME = re.compile(r"[\"“‘']?(\w+)\s+(?:[\w'’-]+\s+){0,5}?(?:came|left|went|fled|escaped|deserted|ran)\s+"
                            r"(?:away\s+|out\s+)?with\s+(?:me|him|her)\b", re.I)
+# "According to CDF-Matupi, the group was made up of 29 soldiers, three police officers and 14 family members": 32
+_GROUP_MADE_UP = re.compile(r"\W*(?:according\s+to\s+[^,]{1,40},\s*)?the\s+(?:group|people|arrivals|defectors)\s+(?:was|were)\s+"
+                            r"(?:made\s+up|composed|comprised)\s+of\s+\d", re.I)
 _OF_THOSE_THERE_WERE = re.compile(r"\W*(?:of|among)\s+(?:those|them|these)\b(?:\s+who\s+\w+(?:\s+\w+)?)?,?\s+"
                                   r"(?:there\s+were|were|are|included|include)\s+\d", re.I)
 _THERE_WERE_OF_THEM = re.compile(r"\W*there\s+were\s+([\w,-]+)\s+of\s+(?:them|us)\b", re.I)
@@ -1057,6 +1067,7 @@ _TOTAL_WITH_FAMILIES = re.compile(r"^\W*(?:note,?\s+)?(?:this|that|the)\s+(?:num
 _COMPRISING_FAMILIES = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of)\s+(?![\d,]+\s)[^.;\d]{0,60}?\b"
                                   r"(?:their\s+)?(?:families|family\s+members|relatives|non-combatants|dependants|"
                                   r"women\s+and\s+children)\b", re.I)
+_AMONG_THEM = re.compile(r"\s*,\s*(?:among\s+them|including)\s", re.I)
 _RELATIVES_AFTER = re.compile(r"\b(?:famil(?:y|ies)|relatives|wives|children|dependants|civilians)\b", re.I)
 _COUNT_WORDS = _NUMBER_WORDS - {"a", "an", "half"}
 # "Residents said 12 police had defected. That report was false."
