@@ -358,6 +358,8 @@ def _negated(lows: Sequence[str], i: int, cs: int) -> Optional[str]:
     """'did not defect' -> 'plain'; 'would not be drafted' -> 'modal'; else None."""
     if cs and lows[cs - 1] in _CONCESSIVE and "," in lows[cs:i]:
         cs += lows[cs:i].index(",") + 1  # "while most show no sign of emotion, a handful of officers have joined"
+    if "neither" in lows[cs:i] and "nor" in lows[cs:i]:
+        return "plain"  # "Neither the TNLA nor the PDF has said that any police officers joined them"
     if "none" in lows[cs:i] or any(lows[k] == "no" and k + 1 < i and lows[k + 1].isalpha()
                                    and lows[k + 1] not in ("longer", "sooner", "doubt", "less", "fewer") for k in range(cs, i)):
         return "plain"  # "none of the soldiers have defected", "no troops surrendered"

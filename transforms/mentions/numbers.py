@@ -443,7 +443,7 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         nxt = toks[j + 1].lower
         if nxt in ("them", "those", "whom", "us"):
             return j + 1, "people"
-        if nxt in ("the", "his", "their", "its", "our"):
+        if nxt in ("the", "his", "their", "its", "our", "these"):  # "three of these forcibly recruited young men"
             of_the = True
             j += 2  # "40 of the soldiers", "200 of his troops"
             if j + 1 < len(toks) and (toks[j].kind == "num" or toks[j].lower in _UNITS or toks[j].lower in _TENS):
