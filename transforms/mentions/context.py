@@ -203,7 +203,12 @@ def story_context(text: str) -> StoryContext:
     overrun = bool(_OVERRUN.search(text))
     withdrawal = bool(_WITHDRAWAL.search(text) or _WITHDRAWAL_TO_TOWN.search(text))
     # fled into Mizoram or Thailand when their camp was overrun or attacked: a rout
-    routed_abroad = (overrun or bool(_ROUT_CAUSE.search(text))) and bool(_FOREIGN_REFUGE.search(text))
+    deserters = "desert" in text.lower()
+    routed_abroad = (overrun or bool(_ROUT_CAUSE.search(text))) and any(
+        # in a story of deserters, "thousands of Myawaddy residents crossed into Thailand to escape clashes" is
+        # civilians fleeing, no rout of the troops the story is about
+        not (deserters and _CIVILIAN_MOVERS.search(text, max(0, m.start() - 60), m.start()))
+        for m in _FOREIGN_REFUGE.finditer(text))
     retreat = (_ROUT_TRIGGERS if routed_abroad else frozenset()) | (_WITHDRAWAL_TRIGGERS if withdrawal else frozenset())
     held = bool(_DRAFT_VOCABULARY.search(text)) and bool(_HELD_FOR_SERVICE.search(text))  # the cheap test first
     porters = "porter" in text.lower() and bool(_FORCED_PORTERS.search(text))
@@ -287,6 +292,8 @@ _FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ra
                              # "handed over their weapons to Chinese officials following days of clashes"
                              r"pakistan|cameroon|chad|niger|(?:chinese|indian|thai|bangladeshi)\s+(?:officials|authorities|"
                              r"troops|police|border\s+guards|soldiers))\b", re.I)
+_CIVILIAN_MOVERS = re.compile(r"\b(?:residents|villagers|civilians|refugees|families|locals|children|women)\b[^.;]{0,40}$",
+                              re.I)
 _ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out seek_refuge lay_down_arms "
                            "arms_handover".split())
 _WITHDRAWAL_TRIGGERS = frozenset("leave_post desert walk_out flee_abroad".split())
