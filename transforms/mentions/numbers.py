@@ -485,6 +485,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
             k += 1  # "150 various types of fire arms", "24 pieces of assorted firearms"
         if _is_model(toks[k]) or nouns.get(toks[k].lower) == "weapons":
             return k, "weapons"
+        if toks[j].lower in ("hand", "hands") and toks[k].kind == "word" and toks[k].text.istitle() \
+                and nouns.get(toks[k].lower) is None:
+            return k, "weapons"  # "one hand of Sten": the classifier "hand" counts firearms, named by make
     head: Optional[tuple[int, str]] = None
     k, budget = _long_name_end(toks, j) - 1, 6
     while budget > 0 and k + 1 < len(toks):
