@@ -39,6 +39,7 @@ Example::
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections import Counter
@@ -306,8 +307,12 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
     reports = [m for m in reports if not (m.start_char < facts.body_start and m.people_count in denied)]
     # the body's figures win: a headline rounds, and may count people who did not defect ("120 flee" over "100 soldiers")
     body = [m for m in reports if m.start_char >= facts.body_start]
-    if _newest_first(text):  # a live blog read top down tells the last event first
-        body = body[::-1]
+    if _newest_first(text):  # a live blog read top down tells the last event first; each entry reads top down
+        starts = [m.start() for m in _ENTRY_TIME.finditer(text)]
+        entries: dict[int, list[Mention]] = {}
+        for m in body:
+            entries.setdefault(bisect.bisect_right(starts, m.start_char), []).append(m)
+        body = [m for key in sorted(entries, reverse=True) for m in entries[key]]
     people = _running_counts(body, "people_count") or _running_counts(reports, "people_count")
     if people:  # "more than 200 soldiers have reportedly surrendered" beside the story's own reports: a figure too
         people += [m.people_count for m in by_kind["defection"] if m.modality == "rumour" and m.people_count
