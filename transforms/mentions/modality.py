@@ -409,7 +409,8 @@ def _modality(kind: str, sent: Span, lows: Sequence[str], hits: Sequence[_Hit], 
         labels = {c[0] for c in in_clause}
         event = _is_event(hit, sent, lows, quantities, nouns)
         if event and previous is not None and previous[1] is False and previous[0].start >= cs \
-                and "and" in lows[max(previous[0].end, hit.start - 2):hit.start]:
+                and "and" in lows[max(previous[0].end, hit.start - 2):hit.start] \
+                and not (previous[0].start and lows[previous[0].start - 1] == "to"):  # "decided to X and arrived"
             event = False  # "those who defected and sought refuge": the second verb shares the first's subject
         previous = (hit, event)
         speculative = any(lows[j] in _SPECULATIVE and not _suggests_figure(sent, lows, j, quantities)

@@ -345,7 +345,7 @@ class MentionRules:
             # "a retired colonel defected to the National Unity Party": a politician changing parties
             # (also "quit the military-backed party and joined the National Unity Party ... welcomed the defection")
             hits = [h for h in hits if not (h.kind == "defection" and (
-                _PARTIES.intersection(lows[h.end:h.end + 10])
+                _PARTIES.intersection(lows[h.end:h.end + 10]) and not _ARMED_PARTIES.intersection(lows[h.end:h.end + 10])
                 or h.trigger == "switch_sides" and {"politics", "political"}.intersection(lows[h.end:h.end + 6])
                 or h.form == "noun" and {"party", "nup", "usdp"}.intersection(lows)))]
             if last_defection < k - 2:  # "2,000 others have done the same", "he reported to the authorities"
@@ -377,6 +377,10 @@ class MentionRules:
                 if members:  # "97 people arrived ... That figure includes 41 police officers and 56 of their family members"
                     draft["people_count"] = max(q.value for q in members)
                     draft["count_qualifier"] = "exact"
+            corrected = _CORRECT_FIGURE.match(sents[k + 1].text) if k + 1 < len(sents) else None
+            if corrected and draft["people_count"] is not None and parse_number(corrected.group(1)):
+                # "... stated that 40 police officers had joined the CDM. The correct figure is 14."
+                draft["people_count"], draft["count_qualifier"] = parse_number(corrected.group(1)), "exact"
             if draft["modality"] == "report" and (k + 1 < len(sents) and (
                     _REFUTED_START.match(sents[k + 1].text) or draft["people_count"] and _NOT_DESERTERS.search(
                         sents[k + 1].text)) or _CORRECTED.search(sents[k].text)):
@@ -1014,6 +1018,7 @@ _LED = re.compile(r"\bled\s+(?:about\s+|some\s+|around\s+)?$", re.I)
 # "... 800 soldiers who entered India. Unlike the four, the others were not deserters"
 _NOT_DESERTERS = re.compile(r"\b(?:were|was|are)\s+not\s+(?:deserters|defectors)\b", re.I)
 # "Correction: An earlier version of this article reported that 22 soldiers had surrendered"
+_CORRECT_FIGURE = re.compile(r"\W*the\s+correct\s+(?:figure|number|count|total)\s+(?:is|was)\s+([\w,]+)\b", re.I)
 _CORRECTED = re.compile(r"\b(?:an?\s+)?earlier\s+version\s+of\s+this\s+(?:article|story|report)\b", re.I)
 _UNIT_LIKE = frozenset({"company", "team"})  # a business or a side in sport, or a military unit
 _QUOTES = frozenset({'"', "“", "”", "'", "‘"})
@@ -1115,6 +1120,8 @@ _AFTER_OVERRUN = re.compile(r"\b(?:after|when|as)\s+(?:their|its|the)\s+(?:[\w-]
 _PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base bases camp camps garrison station "
                             "stations".split())
 _GROUP_AS_PLACE = frozenset("- – controlled held territory territories area areas zone zones".split())
+# armed groups named as parties: the Shan State Progress Party, the Karenni National Progressive Party
+_ARMED_PARTIES = frozenset("progress progressive sspp knpp".split())
 _PARTIES = frozenset("party parties usdp nld nup".split())
 _ENLISTED_PRISONERS = re.compile(r"\b(?:inmates|prisoners|convicts)\s+who\s+(?:had\s+|have\s+)?(?:joined|enlisted\s+in|"
                                  r"signed\s+up\s+(?:for|with)|were\s+recruited\s+(?:into|by))\s+the\s+(?:\w+\s+)?(?:army|military)\b")
