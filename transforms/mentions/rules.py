@@ -543,7 +543,7 @@ class MentionRules:
         quantities = [q for q in find_quantities(nxt.text, self.nouns)
                       if not (q.subset or q.casualty or q.size or q.single or q.qualifier == "range")]
         words = set(lows)
-        if draft["people_count"] is None and _LISTING_VERBS.intersection(words):
+        if draft["people_count"] is None and _LISTING_VERBS.intersection(words) and not _PART_OF_MORE.search(nxt.text):
             # "They were one major, two corporals ...": the count follows the verb ("All 24 persons are in good
             # health" restates a total, perhaps with relatives)
             verb = next(t.idx - nxt.start_char for t in nxt if t.lower_ in _LISTING_VERBS)
@@ -1070,6 +1070,8 @@ _CAME_WITH_ME = re.compile(r"[\"“‘']?(\w+)\s+(?:[\w'’-]+\s+){0,5}?(?:came|
 # "According to CDF-Matupi, the group was made up of 29 soldiers, three police officers and 14 family members": 32
 _GROUP_MADE_UP = re.compile(r"\W*(?:according\s+to\s+[^,]{1,40},\s*)?the\s+(?:group|people|arrivals|defectors)\s+(?:was|were)\s+"
                             r"(?:made\s+up|composed|comprised)\s+of\s+\d", re.I)
+# "The conscripts were part of the regime's third batch of about 5,000 people": a larger group, not the movers
+_PART_OF_MORE = re.compile(r"\b(?:were|was|are|is)\s+(?:all\s+)?(?:part|among|members)\s+of\b", re.I)
 _OF_THOSE_THERE_WERE = re.compile(r"\W*(?:of|among)\s+(?:those|them|these)\b(?:\s+who\s+\w+(?:\s+\w+)?)?,?\s+"
                                   r"(?:there\s+were|were|are|included|include)\s+\d", re.I)
 _THERE_WERE_OF_THEM = re.compile(r"\W*there\s+were\s+([\w,-]+)\s+of\s+(?:them|us)\b", re.I)
