@@ -203,7 +203,8 @@ def story_context(text: str) -> StoryContext:
     overrun = bool(_OVERRUN.search(text))
     withdrawal = bool(_WITHDRAWAL.search(text) or _WITHDRAWAL_TO_TOWN.search(text))
     # fled into Mizoram or Thailand when their camp was overrun or attacked: a rout
-    deserters = "desert" in text.lower()
+    low = text.lower()
+    deserters = "desert" in low
     routed_abroad = (overrun or bool(_ROUT_CAUSE.search(text))) and any(
         # in a story of deserters, "thousands of Myawaddy residents crossed into Thailand to escape clashes" is
         # civilians fleeing, no rout of the troops the story is about
@@ -211,7 +212,7 @@ def story_context(text: str) -> StoryContext:
         for m in _FOREIGN_REFUGE.finditer(text))
     retreat = (_ROUT_TRIGGERS if routed_abroad else frozenset()) | (_WITHDRAWAL_TRIGGERS if withdrawal else frozenset())
     held = bool(_DRAFT_VOCABULARY.search(text)) and bool(_HELD_FOR_SERVICE.search(text))  # the cheap test first
-    porters = "porter" in text.lower() and bool(_FORCED_PORTERS.search(text))
+    porters = "porter" in low and bool(_FORCED_PORTERS.search(text))
     return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), retreat, held, porters,
                         bool(_DEFECTION_VOCABULARY.search(text)),
                         bool(_PRESS_GANG_HEADLINE.search(text.split("\n", 1)[0]) or _MEN_DEMANDED.search(text)),

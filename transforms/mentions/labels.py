@@ -226,9 +226,11 @@ _ANOTHER = re.compile(r"\s*(?:also|in\s+addition|additionally),\s|"  # "Also, on
 
 
 _SIMILARLY_YEARS_AGO = re.compile(r"\s*(?:similarly|likewise),?\s+in\s+(?:19|20)\d\d\b", re.I)
+# "Another three soldiers crossed over, ... bringing to 15 the number of troops": the sentence states the total.
+# (numbers._BRINGING_TO marks such a figure when it is parsed; a mention keeps only its value, so this reads the sentence.)
+_TOTAL_REACHED = re.compile(r"\b(?:bringing|brings|brought|taking|raising)\s+(?:the\s+(?:total|number|tally)\s+)?to\s+"
+                            r"(?:about\s+|around\s+|some\s+|over\s+)?[\d,]+", re.I)
 # ("He also surrendered his M16 rifle": what he brought, not one more person)
-_BRINGING_TO = re.compile(r"\b(?:bringing|brings|brought|taking|raising)\s+(?:the\s+(?:total|number|tally)\s+)?to\s+"
-                          r"(?:about\s+|around\s+|some\s+|over\s+)?[\d,]+", re.I)
 _ALSO_DID = re.compile(r"[^;]{0,80}?\balso\s+(?:surrendered(?!\s+(?:his|her|their|a|an|one|two|three|\d+)\s)|defected|"
                        r"deserted|escaped|fled|crossed|joined)\b", re.I)
 _ENTRY_TIME = re.compile(r"^[ \t]*(\d{1,2})[:.](\d{2})\b", re.M)
@@ -255,8 +257,7 @@ def _running_counts(reports: Sequence[Mention], field: str) -> list[int]:
             continue
         if last is not None and (_ANOTHER.match(m.sentence) or value == 1 and _ALSO_DID.match(m.sentence)) \
                 and not _SIMILARLY_YEARS_AGO.match(m.sentence) \
-                and not _BRINGING_TO.search(m.sentence):  # "Similarly, in 2006, over 300 troops defected": history
-            # ("Another three soldiers crossed over, ... bringing to 15 the number of troops": 15 is the total already)
+                and not _TOTAL_REACHED.search(m.sentence):  # "Similarly, in 2006, over 300 troops defected": history
             value += last  # ("On Feb. 11, Jose Alcibor, 70, also surrendered": one more)
         out.append(value)
         last = value

@@ -156,7 +156,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         quantity, nxt = found
         raw.append((quantity, i, nxt))
         i = nxt
-    if "hand" in text or " nos" in text:  # "They brought along MA-1 3 hands and MA-3 1 hand": the model, then its count
+    counted_after = "hand" in text or " nos" in text
+    if counted_after:  # "They brought along MA-1 3 hands and MA-3 1 hand": the model, then its count
         for m in _MODEL_THEN_COUNT.finditer(text):
             value = parse_number(m.group(2))
             first = next((k for k, t in enumerate(toks) if t.start >= m.start(1)), 0)
@@ -164,7 +165,7 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                 nxt = next((k for k, t in enumerate(toks) if t.start >= m.end()), len(toks))
                 raw.append((Quantity(value, "exact", "weapons", m.group(1).lower(), m.start(1), m.end(), False, False),
                             first, nxt))
-    if "numbering" in text or "hand" in text or " nos" in text:
+    if "numbering" in text or counted_after:
         raw.sort(key=lambda r: r[0].start)
     raw = _add_article_parts(toks, raw, nouns, frozenset(sum_categories))
     out: list[Quantity] = []
@@ -474,11 +475,8 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
                         head[0] + 1)
         if part is None and "people" in categories:
             part = _titled_single(toks, i, nouns)
-            end = part[0].end if part is not None else 0
-            if part is not None and (_HIS_COMMAND.match(text, end - 2 * (text[end - 2:end] in ("'s", "’s")))
-                                     or _LOYAL_TO.search(text, max(0, part[0].start - 12), part[0].start)):
-                part = None  # "617 soldiers under Colonel X's command surrendered": he names whose men they were
-                # (also "500 fighters loyal to Gen Thomas Cirilo defected")
+            if part is not None and _names_whose_men(text, part[0]):
+                part = None
         if part is None and aged:
             part = _named_with_age(toks, i, nouns)
         if part is None and i == 0 and "people" in categories and tok.text[:1].isupper():
@@ -510,6 +508,13 @@ def _bare_models(toks: Sequence[_Tok], j: int) -> Iterator[tuple[int, int]]:
             return
         yield k, end
         j = end
+
+
+def _names_whose_men(text: str, officer: Quantity) -> bool:
+    """"617 soldiers under Colonel X's command", "500 fighters loyal to Gen X": the officer says whose men they were."""
+    possessive = text[officer.end - 2:officer.end] in ("'s", "’s")  # the name's token keeps its "'s"
+    return bool(_HIS_COMMAND.match(text, officer.end - 2 if possessive else officer.end)
+                or _LOYAL_TO.search(text, max(0, officer.start - 12), officer.start))
 
 
 _HIS_COMMAND = re.compile(r"['’]s?\s+(?:command|troops|men|soldiers|forces|battalion|unit|units|orders)\b")

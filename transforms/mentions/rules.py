@@ -808,12 +808,6 @@ class MentionRules:
         if events:  # a running total stated in a reporting sentence belongs to no single verb
             picked += [q for q in quantities if q.total and not (q.subset or q.casualty)]
         people = max((q for q in picked if q is not None), key=lambda q: q.value, default=None)
-        if people is None and events:
-            # "Three of these forcibly recruited young men escaped from the training school": the part is who went
-            part = next((q for q in quantities if q.category == "people" and q.subset and not (q.casualty or q.single)
-                         and q.start <= 3 and _OF_THESE.match(sent_text, q.start)
-                         and q.end <= sent[events[0].start].idx - sent.start_char), None)
-            people = part._replace(subset=False) if part is not None else None
         if people is not None and people.noun in _ANYONE \
                 and all(h.trigger in _BORDER_TRIGGERS for h in events or [anchor]) \
                 and self.force_people.isdisjoint(re.findall(r"[a-z]+", sent_text[people.end:people.end + 80].lower())):
@@ -1017,8 +1011,9 @@ def _per_event_weapons(events, sent: Span, sent_text: str, quantities: Sequence[
 _LED = re.compile(r"\bled\s+(?:about\s+|some\s+|around\s+)?$", re.I)
 # "... 800 soldiers who entered India. Unlike the four, the others were not deserters"
 _NOT_DESERTERS = re.compile(r"\b(?:were|was|are)\s+not\s+(?:deserters|defectors)\b", re.I)
-# "Correction: An earlier version of this article reported that 22 soldiers had surrendered"
+# "... stated that 40 police officers had joined the CDM. The correct figure is 14."
 _CORRECT_FIGURE = re.compile(r"\W*the\s+correct\s+(?:figure|number|count|total)\s+(?:is|was)\s+([\w,]+)\b", re.I)
+# "Correction: An earlier version of this article reported that 22 soldiers had surrendered"
 _CORRECTED = re.compile(r"\b(?:an?\s+)?earlier\s+version\s+of\s+this\s+(?:article|story|report)\b", re.I)
 _UNIT_LIKE = frozenset({"company", "team"})  # a business or a side in sport, or a military unit
 _QUOTES = frozenset({'"', "“", "”", "'", "‘"})
@@ -1084,7 +1079,6 @@ _TOTAL_WITH_FAMILIES = re.compile(r"^\W*(?:note,?\s+)?(?:this|that|the)\s+(?:num
 _COMPRISING_FAMILIES = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of)\s+(?![\d,]+\s)[^.;\d]{0,60}?\b"
                                   r"(?:their\s+)?(?:families|family\s+members|relatives|non-combatants|dependants|"
                                   r"women\s+and\s+children)\b", re.I)
-_OF_THESE = re.compile(r"[\w,-]+\s+of\s+(?:these|those|them)\b", re.I)
 _AMONG_THEM = re.compile(r"\s*,\s*(?:among\s+them|including)\s", re.I)
 _RELATIVES_AFTER = re.compile(r"\b(?:famil(?:y|ies)|relatives|wives|children|dependants|civilians)\b", re.I)
 _COUNT_WORDS = _NUMBER_WORDS - {"a", "an", "half"}
