@@ -43,7 +43,7 @@ _COUNT_FIRST = re.compile(r"^\(?(?P<n>\d{1,4})\)?\s+(?:hands?\s+of\s+|pieces?\s+
                           r"(?P<name>[^\n]{1,40})$", re.I)
 _RANK_WORDS = _TITLES | frozenset("lance warrant staff able leading seaman rate petty deputy second first class pfc police "
                                   "ii iii i 2nd 1st lt. col. capt. sgt. cpl. pte. maj. other ranks soldiers soldier "
-                                  "privates policemen policeman officers constable constables airman airmen army navy air "
+                                  "privates policemen policeman personnel officers constable constables airman airmen army navy air "
                                   "force militia conscript conscripts".split())  # "(a) Army - 31": by service
 _FIREARM = re.compile(r"\b(?:rifles?|pistols?|guns?|shotguns?|carbines?|firearms?|revolvers?|sub-?machine|"
                       r"machine-?guns?|ma-?\d+|ba-?\d+|ak-?\d+|m-?16|m-?4|g-?3|g-?4)\b", re.I)
@@ -85,6 +85,7 @@ def _block_counts(block: list[re.Match]) -> list[ItemisedList]:
         return []
     weapons = named = 0
     sections = [0]  # people per section; a line that counts nothing ("3. Summary by rank") starts a new one
+    stated: dict[int, int] = {}  # section -> the total a numbered paragraph states before its breakdown
     first: Optional[int] = None  # the first item that counts: a numbered paragraph before it is running text
     for m in block:
         body = (m.group("body") or m.group("kv") or m.group("dash") or f"{m.group('what')}: {m.group('n')}").strip()
@@ -92,6 +93,8 @@ def _block_counts(block: list[re.Match]) -> list[ItemisedList]:
         weapon = 0 if person else _weapon_item(body) or 0
         if not (person or weapon) and m.group("body"):
             person, weapon = _phrase_item(body)
+            if person and _STATES_TOTAL.search(body):
+                stated[len(sections) - 1] = person  # "2. ... a total of 87 personnel joined, as follows -"
         if (person or weapon) and first is None:
             first = m.start()
         if not (person or weapon) and sections[-1]:
@@ -99,6 +102,13 @@ def _block_counts(block: list[re.Match]) -> list[ItemisedList]:
         sections[-1] += person
         weapons += weapon
         named += person == 1 and not _NAME_COUNT.match(body)  # "(1) Sergeant Kyaw Zin Oo": one person by name
+    for k, total in stated.items():
+        # the rank lines under a stated total are its breakdown, in the same section or the next
+        # (lines this parser cannot read make the breakdown fall short of the total, never exceed it)
+        if sections[k] > total and sections[k] - total <= total:
+            sections[k] = total
+        elif k + 1 < len(sections) and sections[k] == total and 0 < sections[k + 1] <= total:
+            sections[k + 1] = 0
     if first is None:
         return []
     people = sum(sections)
@@ -119,7 +129,8 @@ def _person_item(body: str) -> int:
     if k == 0:
         return 0
     found = _NAME_COUNT.match(body)
-    if found and all(w.lower().strip(",.:") in _RANK_WORDS for w in found.group("name").split()):
+    # ("Police personnel (all ranks) - 12": a bracketed note on the rank)
+    if found and all(w.lower().strip(",.:") in _RANK_WORDS for w in _BRACKET_NOTE.sub(" ", found.group("name")).split()):
         n = parse_number(found.group("n"))
         return n if n is not None and 0 < n < 10_000 else 0
     while k < len(words) and _RANK_CLASS.match(words[k]):
@@ -128,6 +139,8 @@ def _person_item(body: str) -> int:
     return 1 if k < len(words) and words[k][:1].isupper() and words[k].isalpha() and len(body) < 160 else 0
 
 
+_STATES_TOTAL = re.compile(r"\b(?:a\s+total\s+of|in\s+total|as\s+follows|the\s+following)\b", re.I)
+_BRACKET_NOTE = re.compile(r"\([^()\n]{1,30}\)")
 _RANK_CLASS = re.compile(r"^(?:\(\d\)|\(?(?:I|II|III)\)?|[Cc]lass|\d)$")
 
 

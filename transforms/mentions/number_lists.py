@@ -209,10 +209,11 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
             # privates": a total, then its breakdown
             # ("two hands of MA-1, one hand of MA-3 and one pistol" is a list: a model is never a total)
             # ("two single-barrel homemade guns, one MA-1 rifle, one pistol" is a list: only a generic noun heads a
-            # breakdown of arms, "21 weapons: ...")
+            # breakdown of arms, "21 weapons: ...", or a bare "17 guns, 12 rifles and five pistols")
             value = head if comma_after_head and items >= 2 and head == sum(rest) \
                 and not _MODEL_NAME.search(heads[-1]) and (
-                    out[-1].category != "weapons" or out[-1].noun in ("weapons", "firearms", "arms")) \
+                    out[-1].category != "weapons" or out[-1].noun in ("weapons", "firearms", "arms")
+                    or out[-1].noun == "guns" and len(heads[-1].split()) == 2) \
                 else out[-1].value + quantity.value
             if comma_after_head and len(rest) == 1 and head == quantity.value and _IN_ALL.match(text, quantity.end) \
                     and len(_LIST_JOINS.findall(text, out[-1].start, out[-1].end)) >= 1:

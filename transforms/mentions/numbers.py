@@ -359,6 +359,7 @@ _SIZE_BEFORE = re.compile(
     r"|\b(?:serv(?:ed|ing|es)|stationed|posted|deployed|commanding|commanded|leading)\b[^.;]{0,40}?\b(?:battalion|company|"
     r"platoon|regiment|brigade|unit|division)\s+of"
     r"|\b(?:holds?|held|holding|houses?|housed|hosts?|employs?|employed|numbered|numbering|has|have|had|having)"
+    r"(?:\s+a\s+(?:total|strength)\s+of(?:\s+(?:about|around|some|roughly|nearly|over|more\s+than))?)?"  # "had a total of about 90 staff"
     r"|\b(?:manned|staffed|garrisoned|guarded|defended)\s+by"  # "The station was manned by around 40 police"
     # "the defections had left the camp with fewer than 60 soldiers": who is left
     r"|\bleft\s+(?:the\s+[\w-]+|its\s+[\w-]+|it|them)\s+with(?:\s+only|\s+just)?(?:\s+(?:fewer|less)\s+than)?"
