@@ -174,7 +174,17 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     came_to_join = prev == "to" and i > 2 and hit.kind == "defection" and lows[i] == "join" and (
         lows[i - 2] == "came" or lows[i - 2] == "come" and lows[i - 3] in ("have", "has", "had")) \
         and not _MODALS.intersection(lows[cs:i])
-    implicative = implicative or crossed_to_defect or stated_wish or came_to_join or caused and not _MODALS.intersection(lows[cs:i])
+    # "Al-Dhari is among six commanders to defect from the council since Tuesday": one of a counted group that did
+    one_of_counted = prev == "to" and hit.kind == "defection" and not _MODALS.intersection(lows[cs:i]) and any(
+        q.category == "people" and not (q.single or q.subset or q.size) and q.end <= trigger_char
+        and _AMONG_COUNTED.search(sent.text, max(0, q.start - 12), q.start)
+        and _GROUP_TO.fullmatch(sent.text, q.end, trigger_char) is not None for q in quantities)
+    # "All 19 officers had left, taking their guns with them to join the Taliban": they left, and that was the joining
+    left_to_join = prev == "to" and hit.kind == "defection" and lows[i] == "join" \
+        and bool(_LEFT_TO_JOIN.intersection(lows[max(cs, i - 16):i - 1])) and not _MODALS.intersection(lows[cs:i]) \
+        and not _FOILED.intersection(lows) and "who" not in lows[max(cs, i - 16):i - 1]
+    implicative = implicative or crossed_to_defect or stated_wish or came_to_join or one_of_counted or left_to_join \
+        or caused and not _MODALS.intersection(lows[cs:i])
     # ("decided to leave the army last week": a decision dated like an act, so the act happened)
     if (prev == "to" and not implicative) or _MODALS.intersection(before) or negated == "modal":
         return False
@@ -468,6 +478,9 @@ REFUTED = re.compile(rf"\b{CLAIMS}\s+(?:that\s+[^.;]{{1,120}}?\s+)?(?:was|were|i
 _WHO_DID_IT = re.compile(r"\s*,?\s*(?:who|that)\s+(?:(?:had|has|have|recently|later|also|reportedly|finally|eventually)\s+)*")
 _RELATIVE_WORDS = frozenset({"which", "who", "whom", "whose"})
 _ORDINALS = frozenset("first latest last second third only".split())
+_LEFT_TO_JOIN = frozenset("left gone went fled deserted escaped quit defected".split())
+_AMONG_COUNTED = re.compile(r"\b(?:among|one\s+of)\s+(?:the\s+)?$", re.I)
+_GROUP_TO = re.compile(r"(?:\s+(?!to\b)[\w'’-]+){0,6}?\s+to\s+", re.I)  # "... six commanders [of the council] to defect"
 _RELATIVE = re.compile(r"\b(?:who|whom|that|which)\b", re.I)
 _PREDICATE = re.compile(r"\b(?:is|was)\s+(?:a|an|the)\b", re.I)
 # "sentenced a former captain who fled the army": the one the relative clause is about is the object, not a witness

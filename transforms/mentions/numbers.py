@@ -61,7 +61,7 @@ _LABEL_BEFORE = frozenset({
     "squadron", "base", "camp", "post", "gate", "ward", "block", "km", "mile", "flight", "tank", "year",
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "$", "us$", "£", "€", "¥", "฿", "₹", "k", "mmk", "usd", "rs", "inr", "php", "₱", "front",
+    "$", "us$", "£", "€", "¥", "฿", "₹", "k", "mmk", "usd", "rs", "inr", "php", "₱", "front", "squad", "detachment",
 })
 # Words that end a noun phrase: a count never reaches across them.
 _STOP = frozenset({

@@ -741,7 +741,7 @@ class MentionRules:
             verb_end = sent[hit.end - 1].idx + len(sent[hit.end - 1]) - sent.start_char
             return any(q.category == "weapons" and not q.subset and 0 <= q.start - verb_end <= 25 for q in quantities)
         if hit.trigger == "join_cdm" and lows[hit.end - 1] in _SIDES and (
-                nxt in ("'s", "’s", "'", "’") or (nxt.isalpha() and nxt not in _AFTER_SIDE)
+                nxt in ("'s", "’s", "'", "’") or (nxt.isalpha() and nxt not in _AFTER_SIDE and nxt not in _SIDE_HOLDING)
                 or _POLITICAL_JOINERS.intersection(lows[max(0, hit.start - 6):hit.start])):
             return False  # "joined the opposition rally", "the rebels' commanders", "the police minister joined the opposition"
         if hit.kind == "conscription":
@@ -1093,6 +1093,10 @@ _POSITIONS = frozenset("post posts position positions outpost outposts base base
 _SIDES = frozenset("rebels insurgents guerrillas opposition taliban mutineers".split())
 _AFTER_SIDE = frozenset("in on at after with and to since near under who that which when as from last this during today "
                          "yesterday earlier recently".split())
+# "joined the rebels holding the city", "joined the Taliban fighters in the countryside": what the side does or its
+# armed men, not a rally or a wing
+_SIDE_HOLDING = frozenset("holding controlling defending besieging fighting occupying battling fighters forces ranks "
+                          "side lines".split())
 _POLITICAL_JOINERS = frozenset("minister ministers mp mps lawmaker lawmakers politician politicians leader party".split())
 _CIVILIANS = frozenset("teacher teachers doctor doctors nurse nurses professionals professional students student "
                        "engineers civilians villagers lecturers journalists workers diplomats diplomat ambassador "
