@@ -20,7 +20,7 @@ from typing import NamedTuple, Optional, Sequence
 from spacy.tokens import Span
 
 from newswatch.transforms.mentions.components import word_sets
-from newswatch.transforms.mentions.numbers import Quantity
+from newswatch.transforms.mentions.numbers import Quantity, parse_number
 
 _W = word_sets()
 _MODALS = _W["modals"]
@@ -326,10 +326,12 @@ def _specific_np(lows: Sequence[str], cs: int, end: int) -> bool:
                 j -= 2  # "members of the armed forces": the phrase head is further left
                 continue
             return True
-        if word.endswith(("'s", "’s")) or word in ("'s", "’s") or word.replace(",", "").isdigit():
+        if word.endswith(("'s", "’s")) or word in ("'s", "’s") or word.replace(",", "").isdigit() \
+                or word.isalpha() and parse_number(word) is not None:  # "fourteen ex-Seleka rebels who deserted"
             return True
-        if not word.isalpha() or word in _REPORT_VERBS or word in ("to", "on", "that", "this", "said", "for", "at"):
-            return False
+        if not (word.isalpha() or word in ("-", "–") or "-" in word and word.replace("-", "").isalpha()) \
+                or word in _REPORT_VERBS or word in ("to", "on", "that", "this", "said", "for", "at"):
+            return False  # ("ex-Seleka rebels": a hyphened modifier)
         j -= 1
         if end - j > 8:
             return False

@@ -254,6 +254,15 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                 or _PARTLY_FORCE.match(text, q.end))
            else q for q in out]  # "196 people walked out, most of them the wives and children of soldiers"
     for k, q in enumerate(out):
+        later = _FOLLOWED_BY_MORE.match(text, q.end) if q.category == "people" and not (
+            q.subset or q.single or q.casualty or q.size) and "followed by" in text else None
+        if later and not any(o.start < later.end() and o.end > q.end and o.category == "people" for o in out):
+            # "fourteen rebels deserted on the first day, followed by twenty-four others, then another sixteen": 54
+            extra = [parse_number(n) for n in (later.group(1), later.group(2)) if n]
+            if all(extra):
+                out[k] = q._replace(value=q.value + sum(extra))
+                continue
+    for k, q in enumerate(out):
         if q.category == "people" and q.value == 1 and not (q.subset or q.single or q.casualty or q.size):
             more = _A_SECOND.search(text, q.end, min(len(text), q.end + 200))
             if more:  # "one soldier deserted with a 9mm pistol ...; a second walked out in June with an MA-1 rifle": 2
@@ -360,6 +369,9 @@ _A_SECOND = re.compile(r"(?:[;,]\s+(?:and\s+)?|\s+and\s+)(?:a|the)\s+second\s+(?
                        r"(?:[^.]*?[;,]\s+(?:and\s+)?(?:a|the)\s+third\s+(?:[\w-]+\s+){0,3}?(?:walked|deserted|fled|left|escaped|"
                        r"defected|slipped|ran|crossed|surrendered)\b)?", re.I)
 _LED_BY = re.compile(r"\b(?:led|headed|commanded)\s+by\s+$", re.I)
+_FOLLOWED_BY_MORE = re.compile(r"[^.;:\d]{0,80}?,\s*followed\s+by\s+(\d[\d,]*|[a-z]+(?:-[a-z]+)?)\s+(?:others|more)\b"
+                               r"(?:[^.;:\d]{0,40}?,?\s*(?:then|and)\s+(?:another|a\s+further)\s+(\d[\d,]*|[a-z]+(?:-[a-z]+)?)\b)?",
+                               re.I)
 _PAIR_GAP = re.compile(r"(?:\s+[A-Z][\w'’-]*){0,4}\s*(?:,\s*\d{1,2}\s*)?(?:\([^()]{1,15}\)\s*)?(?:,\s*(?:and\s+)?|and\s+)")
 _ANOTHER_ONE = re.compile(r"(?:another|a\s+(?:second|third|fourth|fifth))\s", re.I)
 _ALONG_WITH = re.compile(r",?\s*(?:along|together)\s+with\s+(?:their\s+|his\s+|her\s+)?$", re.I)

@@ -1054,9 +1054,11 @@ def _sentences(doc: Doc) -> list[Span]:
 
 _RUNNING_TOTAL = re.compile(r"\b(?:brought|brings|bringing|raised|raising|took|taking|pushed|pushing)\s+(?:the\s+(?:total|tally)\s+)?to\b",
                             re.I)
-_JOINED_BY_OTHERS = re.compile(r"\b(?:was|were|has\s+been|had\s+been)\s+joined\s+by\s+(?:more\s+than\s+|over\s+|some\s+|about\s+|"
+# ("He brought with him nine other fighters": the one who went, and the others he brought)
+_JOINED_BY_OTHERS = re.compile(r"\b(?:(?:was|were|has\s+been|had\s+been)\s+joined\s+by|(?:he|she)\s+(?:also\s+)?(?:brought|took)\s+"
+                               r"(?:along\s+)?with\s+(?:him|her))\s+(?:more\s+than\s+|over\s+|some\s+|about\s+|"
                                r"at\s+least\s+|nearly\s+)?((?:a\s+)?[\w,-]+)\s+other\s+(?:[\w-]+\s+){0,3}?(?:officers|soldiers|"
-                               r"commanders|leaders|troops|generals|policemen|members|officials)\b", re.I)
+                               r"commanders|leaders|troops|generals|policemen|members|officials|fighters|rebels|militants|guerrillas)\b", re.I)
 _THEY_WERE_LIST = re.compile(r"[\"“‘']?(?:they|these)\s+(?:were|are|included|include)\s+(?:an?|one|two|three|four|five|six|"
                              r"seven|eight|nine|ten|\d)", re.I)
 _A_TOTAL_OF = re.compile(r"[\"“‘']?(?:a\s+total\s+of|altogether|in\s+all,)\s+(?:about\s+|some\s+|over\s+)?\d", re.I)
