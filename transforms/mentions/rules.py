@@ -423,7 +423,7 @@ class MentionRules:
                     draft["people_count"], draft["count_qualifier"] = parse_number(others.group(1)) + 1, "exact"
                     break
         _add_among_parts(reports, sents, text)
-        _weapons_of_parts(reports)
+        _weapons_of_parts(reports, text)
         for k, draft in reports.items():
             # "They brought two rifles with them," up to eight sentences on: what the same people brought, told later
             later = draft["modality"] == "report" and draft["weapons_count"] is None and (draft["people_count"] or draft["lone"])
@@ -1163,7 +1163,11 @@ _NOT_AN_ESCAPE_AFTER = frozenset("a an my our his her their this that out errand
 _BEFORE_TAKEN = re.compile(r"\bbefore\s+(?:they|the\s+\w+)\s+(?:could|can|were\s+able\s+to|came\s+to)\b")
 
 
-def _weapons_of_parts(reports: dict[int, dict]) -> None:
+_ONE_OF_THE_TWO = re.compile(r"[\"“‘'\s]*one\s+of\s+(?:them|the\s+(?:[\w-]+\s+){0,2}?[\w-]+)\b", re.I)
+_THE_OTHER = re.compile(r"[\"“‘'\s]*(?:the\s+other|the\s+second)\b", re.I)
+
+
+def _weapons_of_parts(reports: dict[int, dict], text: str) -> None:
     """"Some 308 rebels led by four commanders surrendered. Gadia led 78 followers in surrendering 55 firearms. Batabor
     ... 38 followers ... 27 firearms. ...": when the next sentences' head counts add up to the total exactly, so do
     their firearms."""
@@ -1184,6 +1188,17 @@ def _weapons_of_parts(reports: dict[int, dict]) -> None:
                 break
         if parts >= 2 and people == total:
             draft["weapons_count"] = weapons
+    for k in sorted(reports):
+        draft = reports[k]
+        if draft["modality"] != "report" or draft["people_count"] != 2 or draft["weapons_count"] is not None:
+            continue
+        # "... two former rebels who recently surrendered. ... One of the recipients turned over an M-16 rifle ...
+        # The other former rebel gave up two M-16 rifles": each one's arms, told apart
+        later = [j for j in sorted(reports) if k < j <= k + 8 and reports[j]["weapons_count"] is not None]
+        if len(later) == 2 and _ONE_OF_THE_TWO.match(text, reports[later[0]]["start_char"]) \
+                and _THE_OTHER.match(text, reports[later[1]]["start_char"]) \
+                and all(reports[j]["people_count"] in (None, 1) for j in later):
+            draft["weapons_count"] = sum(reports[j]["weapons_count"] for j in later)
 
 
 def _add_among_parts(reports: dict[int, dict], sents: Sequence[Span], text: str) -> None:
