@@ -254,6 +254,20 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                 or _PARTLY_FORCE.match(text, q.end))
            else q for q in out]  # "196 people walked out, most of them the wives and children of soldiers"
     for k, q in enumerate(out):
+        if q.category == "people" and not q.subset and _BREAKDOWN_OPENS.match(text, q.end):
+            # "No fewer than 51 of the insurgents, comprising two of their commanders, X and Y, and 49 fighters": the
+            # parts that add up to the total are its breakdown, wherever the names between them put commas
+            total, parts = 0, []
+            for j in range(k + 1, len(out)):
+                if out[j].category != "people" or out[j].single:
+                    break
+                total, parts = total + out[j].value, parts + [j]
+                if total >= q.value:
+                    break
+            if len(parts) >= 2 and total == q.value:
+                for j in parts:
+                    out[j] = out[j]._replace(subset=True)
+    for k, q in enumerate(out):
         later = _FOLLOWED_BY_MORE.match(text, q.end) if q.category == "people" and not (
             q.subset or q.single or q.casualty or q.size) and "followed by" in text else None
         if later and not any(o.start < later.end() and o.end > q.end and o.category == "people" for o in out):
@@ -369,6 +383,7 @@ _A_SECOND = re.compile(r"(?:[;,]\s+(?:and\s+)?|\s+and\s+)(?:a|the)\s+second\s+(?
                        r"(?:[^.]*?[;,]\s+(?:and\s+)?(?:a|the)\s+third\s+(?:[\w-]+\s+){0,3}?(?:walked|deserted|fled|left|escaped|"
                        r"defected|slipped|ran|crossed|surrendered)\b)?", re.I)
 _LED_BY = re.compile(r"\b(?:led|headed|commanded)\s+by\s+$", re.I)
+_BREAKDOWN_OPENS = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of|made\s+up\s+of)\b", re.I)
 _FOLLOWED_BY_MORE = re.compile(r"[^.;:\d]{0,80}?,\s*followed\s+by\s+(\d[\d,]*|[a-z]+(?:-[a-z]+)?)\s+(?:others|more)\b"
                                r"(?:[^.;:\d]{0,40}?,?\s*(?:then|and)\s+(?:another|a\s+further)\s+(\d[\d,]*|[a-z]+(?:-[a-z]+)?)\b)?",
                                re.I)
