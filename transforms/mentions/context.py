@@ -196,6 +196,27 @@ class StoryContext(NamedTuple):
     defection_story: bool = True  # the story speaks of defecting, deserting or asylum anywhere (headline included)
     press_gang: bool = False  # people taken to fight or demanded for the army: its abductions and lotteries are a draft
     civilian: bool = False  # the one who crossed is "presumed to be a civilian": a civilian defector, no force member
+    rout_at: tuple[int, ...] = ()  # where the story tells of an overrun or a flight from fighting (character offsets)
+    withdrawal: bool = False  # troops fell back to another post somewhere in the story
+
+    def around(self, text: str, start: int) -> "StoryContext":
+        """The context for a sentence at ``start``: a rout told only in a paragraph far from it, and neither in the
+        headline nor in the lead, is background ("In January last year, 276 soldiers crossed after the AA overran
+        their camps"), so it does not make this sentence's deserters a rout."""
+        if not (self.overrun or self.retreat_triggers) or not self.rout_at:
+            return self
+        here = _paragraph(text, start)
+        if any(p <= _LEAD_PARAGRAPHS or abs(p - here) <= 1 for p in (_paragraph(text, at) for at in self.rout_at)):
+            return self
+        return self._replace(overrun=False, retreat_triggers=_WITHDRAWAL_TRIGGERS if self.withdrawal else frozenset())
+
+
+_LEAD_PARAGRAPHS = 2  # the headline (0), then the dateline or the lead and the paragraph after it
+
+
+def _paragraph(text: str, at: int) -> int:
+    """The index of the non-empty line that holds offset ``at``."""
+    return sum(1 for line in text[:at].split("\n")[:-1] if line.strip())
 
 
 def story_context(text: str) -> StoryContext:
@@ -205,18 +226,19 @@ def story_context(text: str) -> StoryContext:
     # fled into Mizoram or Thailand when their camp was overrun or attacked: a rout
     low = text.lower()
     deserters = "desert" in low
-    routed_abroad = (overrun or bool(_ROUT_CAUSE.search(text))) and any(
-        # in a story of deserters, "thousands of Myawaddy residents crossed into Thailand to escape clashes" is
-        # civilians fleeing, no rout of the troops the story is about
-        not (deserters and _CIVILIAN_MOVERS.search(text, max(0, m.start() - 60), m.start()))
-        for m in _FOREIGN_REFUGE.finditer(text))
+    causes = [m.start() for m in _OVERRUN.finditer(text)] + [m.start() for m in _ROUT_CAUSE.finditer(text)]
+    # in a story of deserters, "thousands of Myawaddy residents crossed into Thailand to escape clashes" is
+    # civilians fleeing, no rout of the troops the story is about
+    refuges = [m.start() for m in _FOREIGN_REFUGE.finditer(text)
+               if not (deserters and _CIVILIAN_MOVERS.search(text, max(0, m.start() - 60), m.start()))] if causes else []
+    routed_abroad = bool(causes) and bool(refuges)
     retreat = (_ROUT_TRIGGERS if routed_abroad else frozenset()) | (_WITHDRAWAL_TRIGGERS if withdrawal else frozenset())
     held = bool(_DRAFT_VOCABULARY.search(text)) and bool(_HELD_FOR_SERVICE.search(text))  # the cheap test first
     porters = "porter" in low and bool(_FORCED_PORTERS.search(text))
     return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), retreat, held, porters,
                         bool(_DEFECTION_VOCABULARY.search(text)),
                         bool(_PRESS_GANG_HEADLINE.search(text.split("\n", 1)[0]) or _MEN_DEMANDED.search(text)),
-                        bool(_PRESUMED_CIVILIAN.search(text)))
+                        bool(_PRESUMED_CIVILIAN.search(text)), tuple(sorted(causes)), withdrawal)
 
 
 _PRESUMED_CIVILIAN = re.compile(r"\b(?:presumed|believed|thought|understood|said|confirmed)\s+to\s+be\s+(?:an?\s+)?civilians?\b",

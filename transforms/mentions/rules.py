@@ -280,9 +280,11 @@ class MentionRules:
         reports: dict[int, dict] = {}
         drafted_for_service = False
         text = doc_text(doc) if matches else ""
-        story = story_context(text)
+        whole_story = story_context(text)
         for sent, k, hits, cues, units in matches:
             lows = _lower_words(sent)
+            # "Two soldiers who deserted their unit crossed into Mizoram": a rout told far off is background here
+            story = whole_story.around(text, sent.start_char) if _SAYS_DESERTED.intersection(lows) else whole_story
             sent_text = text[sent.start_char:sent.end_char]  # Span.text would rebuild it from the tokens each time
             quantities = find_quantities(sent_text, self.nouns, singles=True)
             sent_ranks = _in_sentence(ranks, sent)
@@ -1097,6 +1099,7 @@ _AFTER_SIDE = frozenset("in on at after with and to since near under who that wh
                          "yesterday earlier recently".split())
 # "joined the rebels holding the city", "joined the Taliban fighters in the countryside": what the side does or its
 # armed men, not a rally or a wing
+_SAYS_DESERTED = frozenset("deserted defected deserter deserters defector defectors".split())
 _SIDE_HOLDING = frozenset("holding controlling defending besieging fighting occupying battling fighters forces ranks "
                           "side lines".split())
 _POLITICAL_JOINERS = frozenset("minister ministers mp mps lawmaker lawmakers politician politicians leader party".split())
