@@ -133,6 +133,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
                                               or lows[i - 2] in ("decided", "chose", "opted")
                                               and not _MODALS.intersection(lows[cs:i])
                                               and (bool(_WHEN_DONE.search(" ".join(lows[hit.end:hit.end + 8])))
+                                                   # "he chose to defect rather than open fire on protesters": the
+                                                   # road not taken is named, so the choice was made
+                                                   or bool(_RATHER_THAN.search(" ".join(lows[hit.end:hit.end + 10])))
                                                    or lows[i - 3:i - 2] != [] and lows[i - 3] in _DECIDED_AT_LAST
                                                    # "34 rebels decided to surrender to the Army's 19th Infantry
                                                    # Battalion": a counted group's decision, told as news, was carried out
@@ -285,6 +288,7 @@ def _named_after(sent: Span, lows: Sequence[str], j: int) -> bool:
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WHEN_DONE = re.compile(r"\b(?:last\s+(?:week|month|year|night)|(?:a\s+few|\w+)\s+(?:days|weeks|months|years)\s+ago|"
                         rf"in\s+(?:19|20)\d\d|on\s+(?:{'|'.join(_WEEKDAYS)}))\b")
+_RATHER_THAN = re.compile(r"\b(?:rather\s+than|instead\s+of)\b")
 _URGING = frozenset("encourage encouraged encouraging urge urged urging persuade persuaded persuading invite invited "
                      "inviting".split())
 _PARTICIPLE_AS_BASE = frozenset("come run become".split())
