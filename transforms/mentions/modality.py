@@ -333,6 +333,9 @@ def _specific_np(lows: Sequence[str], cs: int, end: int) -> bool:
         if word.endswith(("'s", "’s")) or word in ("'s", "’s") or word.replace(",", "").isdigit() \
                 or word.isalpha() and parse_number(word) is not None:  # "fourteen ex-Seleka rebels who deserted"
             return True
+        if word in ('"', "“", "”", "‘", "'"):  # 'eight "Myanmar police personnel who were runaway ...": a quotation opens
+            j -= 1
+            continue
         if not (word.isalpha() or word in ("-", "–") or "-" in word and word.replace("-", "").isalpha()) \
                 or word in _REPORT_VERBS or word in ("to", "on", "that", "this", "said", "for", "at"):
             return False  # ("ex-Seleka rebels": a hyphened modifier)
