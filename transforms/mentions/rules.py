@@ -685,6 +685,9 @@ class MentionRules:
         if hit.kind == "defection" and _NATIONALS.intersection(lows[max(0, hit.start - 3):hit.start]) \
                 and not self.force_people.intersection(lows[max(0, hit.start - 8):hit.start]):
             return False  # "About 30,000 North Koreans have defected to the South": citizens, not members of a force
+        if hit.trigger == "flee_abroad" and lows[hit.start].startswith("enter") \
+                and not _ENTRY_AS_FLIGHT.search(" ".join(lows)):
+            return False  # "80 armed soldiers entered Thailand": maybe an incursion; "entered India to escape orders" fled
         if hit.trigger == "cross_over" and _WENT_BACK.intersection(lows[hit.end:hit.end + 15]):
             return False  # "20 soldiers crossed the line and withdrew after warning shots": a border violation
         if hit.trigger == "seek_refuge" and _WILDERNESS.intersection(lows[hit.end:hit.end + 5]) \
@@ -1099,6 +1102,8 @@ _AFTER_SIDE = frozenset("in on at after with and to since near under who that wh
                          "yesterday earlier recently".split())
 # "joined the rebels holding the city", "joined the Taliban fighters in the countryside": what the side does or its
 # armed men, not a rally or a wing
+_ENTRY_AS_FLIGHT = re.compile(r"\b(?:to\s+(?:escape|avoid|flee|seek)|refus\w*|defy\w*|defied|asylum|refuge|shelter|"
+                              r"fled|fleeing|deserted|deserters?|defected|defectors?)\b")
 _SAYS_DESERTED = frozenset("deserted defected deserter deserters defector defectors".split())
 _SIDE_HOLDING = frozenset("holding controlling defending besieging fighting occupying battling fighters forces ranks "
                           "side lines".split())
