@@ -29,10 +29,11 @@ from newswatch.transforms.mentions.numbers import _TITLES, parse_number
 _MARKER = r"(?:[-•*·▪–✅✔☑➡▶►◆●○■□★☆🔹🔸]|\(?\d{1,2}[.)]|\(\d{1,2}\)|\(?[a-zA-Z][.)]|\([ivx]{1,4}\))"
 # a marked line, "2 x AK-47" (a count, then what) or "MA-1 rifles: 3" (what, then a count)
 _ITEM_LINE = re.compile(rf"^[ \t]*(?:{_MARKER}[ \t]+(?P<body>\S[^\n]*)|(?P<n>\d{{1,4}})[ \t]*[x×][ \t]*(?P<what>\S[^\n]*)"
-                        r"|(?P<kv>(?:\d{1,2}(?:\.\d{1,2})?[ \t]*mm[ \t]+)?[A-Za-z][^:\n]{0,40}:[ \t]*\(?\d[\d,]*\)?[ \t]*[A-Za-z.]{0,8}[ \t]*)"
-                        # ("9 mm pistol - 1": a calibre before the name)
+                        r"|(?P<kv>(?:\d{1,2}(?:\.\d{1,2})?[ \t]*mm[ \t]+)?[A-Za-z][^:\n]{0,40}:[ \t]*\(?\d[\d,]*\)?[ \t]*[A-Za-z.]{0,8}[ \t]*"
+                        r"(?:\([^()\n]{1,200}\)[ \t]*)?)"
+                        # ("9 mm pistol - 1": a calibre before the name; "Corporal - 2 (Corporal X, Corporal Y)": names after)
                         r"|(?P<dash>(?:\d{1,2}(?:\.\d{1,2})?[ \t]*mm[ \t]+)?[A-Za-z][^:\n]{0,40}?[ \t][-–—][ \t]*\(?\d[\d,]*\)?"
-                        r"[ \t]*[A-Za-z.]{0,8}[ \t]*))$", re.M)
+                        r"[ \t]*[A-Za-z.]{0,8}[ \t]*(?:\([^()\n]{1,200}\)[ \t]*)?))$", re.M)
 _INLINE_LIST = re.compile(r"^[ \t]*(?:weapons|arms|firearms|arms\s+and\s+ammunition|weapons\s+and\s+ammunition)"
                           r"[^:\n]{0,30}:[ \t]*(?P<body>[^\n]+)$", re.M | re.I)
 # "Corporal: 5", "MA-1 rifle - (2) nos.", "Pistol: 2 hands", "Private - 9 persons"
@@ -89,6 +90,7 @@ def _block_counts(block: list[re.Match]) -> list[ItemisedList]:
     first: Optional[int] = None  # the first item that counts: a numbered paragraph before it is running text
     for m in block:
         body = (m.group("body") or m.group("kv") or m.group("dash") or f"{m.group('what')}: {m.group('n')}").strip()
+        body = _NAMES_AFTER_COUNT.sub(r"\1", body)  # "Private - 4 (Private Nyein Chan, ...)": the count, then who
         person = _person_item(body)
         weapon = 0 if person else _weapon_item(body) or 0
         if not (person or weapon) and m.group("body"):
@@ -139,6 +141,7 @@ def _person_item(body: str) -> int:
     return 1 if k < len(words) and words[k][:1].isupper() and words[k].isalpha() and len(body) < 160 else 0
 
 
+_NAMES_AFTER_COUNT = re.compile(r"(\d\)?(?:\s*(?:nos?\.?|persons?|hands?))?)\s*\([^()\n]{1,200}\)\s*$", re.I)
 _STATES_TOTAL = re.compile(r"\b(?:a\s+total\s+of|in\s+total|as\s+follows|the\s+following)\b", re.I)
 _BRACKET_NOTE = re.compile(r"\([^()\n]{1,30}\)")
 _RANK_CLASS = re.compile(r"^(?:\(\d\)|\(?(?:I|II|III)\)?|[Cc]lass|\d)$")

@@ -132,7 +132,10 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
                                               and not _MODALS.intersection(lows[cs:i])  # "the first group ... to cross"
                                               or lows[i - 2] in ("decided", "chose", "opted")
                                               and not _MODALS.intersection(lows[cs:i])
-                                              and (bool(_WHEN_DONE.search(" ".join(lows[hit.end:hit.end + 8])))
+                                              # "arrived at our base ..., having decided to stand on the side of the
+                                              # people": the decision is told as carried out
+                                              and (i > 2 and lows[i - 3] == "having"
+                                                   or bool(_WHEN_DONE.search(" ".join(lows[hit.end:hit.end + 8])))
                                                    # "he chose to defect rather than open fire on protesters": the
                                                    # road not taken is named, so the choice was made
                                                    or bool(_RATHER_THAN.search(" ".join(lows[hit.end:hit.end + 10])))
