@@ -383,6 +383,11 @@ class MentionRules:
             if corrected and draft["people_count"] is not None and parse_number(corrected.group(1)):
                 # "... stated that 40 police officers had joined the CDM. The correct figure is 14."
                 draft["people_count"], draft["count_qualifier"] = parse_number(corrected.group(1)), "exact"
+                if draft["modality"] in ("report", "denial") and _CORRECTED.search(sents[k].text):
+                    # "An earlier version ... stated that 35 soldiers had defected. The correct number is 25": the
+                    # event stands, only its figure was wrong
+                    draft["modality"] = "report"
+                    continue
             if draft["modality"] == "report" and (k + 1 < len(sents) and (
                     _REFUTED_START.match(sents[k + 1].text) or draft["people_count"] and _NOT_DESERTERS.search(
                         sents[k + 1].text)) or _CORRECTED.search(sents[k].text)):
