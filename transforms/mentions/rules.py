@@ -107,6 +107,12 @@ _THESE_INCLUDED = re.compile(r"(?:(?:and\s+)?among\s+)?(?:these|the\s+weapons|th
 # "Four AK-rifles, ... and two 9mm pistols were handed over by the surrenderees during the ceremony": the passive
 _HANDED_OVER_BY_THEM = re.compile(rf"\b(?:were|was|had\s+been)\s+(?:also\s+)?(?:handed\s+over|surrendered|deposited|laid\s+down|turned\s+over|"
                                   rf"turned\s+in|brought|yielded)\s+by\s+(?:them|{_THE_DEFECTORS})\b", re.I)
+# "Eight AK series rifles ... were recovered from them", "Five weapons ... were recovered from cadres during the
+# surrender", "Around 70 weapons, mostly rifles, were also turned in.": arms taken from the same people
+_RECOVERED_FROM_THEM = re.compile(r"\b(?:were|was|had\s+been)\s+(?:also\s+)?(?:recovered|seized|collected|received|taken)\s+"
+                                  r"from\s+(?:them|(?:the\s+)?(?:cadres|militants|surrenderees|surrenderers|rebels|insurgents|"
+                                  r"fighters|defectors|deserters|soldiers|returnees))\b"
+                                  r"|\b(?:were|was)\s+also\s+(?:turned|handed)\s+(?:in|over)\s*[.;]?\s*$", re.I)
 # "Along with them, 2 hand of MA-3 and 1 hand of MA-1 and the ammunitions about 300 was brought, it is said."
 _ALONG_WITH_THEM = re.compile(r"\W*(?:along|together)\s+with\s+them\s*,[^.;]{0,160}?\b(?:was|were)\s+(?:also\s+)?"
                               r"(?:brought|carried|handed\s+over|taken)\b", re.I)
@@ -476,7 +482,7 @@ class MentionRules:
         "Four of them carried out their MA-1 rifles"."""
         text = sent.text.lstrip("\"“‘' ")
         if not (_BROUGHT_BY_THEM.match(text) or _HANDED_OVER_BY_THEM.search(text) or _THESE_INCLUDED.match(text)
-                or _ALONG_WITH_THEM.match(text)):
+                or _ALONG_WITH_THEM.match(text) or _RECOVERED_FROM_THEM.search(text)):
             return None
         # ("deposited an AK-56 rifle, a MQ-81 rifle and a HK-33 rifle": firearms named one by one count too)
         return list_total([q for q in find_quantities(text, self.nouns, singles=True)
