@@ -127,6 +127,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         text = text.replace("“", " ").replace("”", " ")  # 'two “senior colonels” have defected'; offsets unchanged
     if '"' in text:
         text = text.replace('"', " ")  # 'Four "presumed members of the FARC," surrendered'; offsets unchanged
+    if "/" in text:  # "seven GPRN/NSCN cadres", "10 Boko Haram/ISWAP terrorists": one name in two parts; offsets unchanged
+        text = _NAME_SLASH.sub(" ", text)
     if "(" in text:  # translated statements bracket numbers: "(12) soldiers ... with (8) firearms"; offsets unchanged
         text = _BRACKETED_NUMBER.sub(lambda m: f" {m.group(1)} ", text)
         # "Exactly 32 (soldiers) joined the rebels": an editor's noun after the count
@@ -253,6 +255,11 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
            and (_WITH_CIVILIANS.match(text, q.end) or _WITH_SOME.match(text, q.end) or _MOSTLY_FAMILY.match(text, q.end)
                 or _PARTLY_FORCE.match(text, q.end))
            else q for q in out]  # "196 people walked out, most of them the wives and children of soldiers"
+    for k, q in enumerate(out):
+        if k and q.category in ("people", "bare") and not q.subset and _PERIOD_ALONE.match(text, q.end) and any(
+                o.category in ("people", "bare") and not (o.subset or o.single) and o.value > q.value for o in out[:k]):
+            # "So far nine militants surrendered, he said, adding that five surrendered in October alone": part of the nine
+            out[k] = q._replace(subset=True)
     for k, q in enumerate(out):
         if q.category == "people" and not q.subset and _BREAKDOWN_OPENS.match(text, q.end):
             # "No fewer than 51 of the insurgents, comprising two of their commanders, X and Y, and 49 fighters": the
@@ -383,6 +390,8 @@ _A_SECOND = re.compile(r"(?:[;,]\s+(?:and\s+)?|\s+and\s+)(?:a|the)\s+second\s+(?
                        r"(?:[^.]*?[;,]\s+(?:and\s+)?(?:a|the)\s+third\s+(?:[\w-]+\s+){0,3}?(?:walked|deserted|fled|left|escaped|"
                        r"defected|slipped|ran|crossed|surrendered)\b)?", re.I)
 _LED_BY = re.compile(r"\b(?:led|headed|commanded)\s+by\s+$", re.I)
+_NAME_SLASH = re.compile(r"(?<=[A-Za-z)])/(?=[A-Z])")
+_PERIOD_ALONE = re.compile(r"[^.;,]{0,60}?\b(?:in|during|on|since|over|last)\s+(?:[\w-]+\s+){0,3}?[\w-]+\s+alone\b", re.I)
 _BREAKDOWN_OPENS = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of|made\s+up\s+of)\b", re.I)
 _FOLLOWED_BY_MORE = re.compile(r"[^.;:\d]{0,80}?,\s*followed\s+by\s+(\d[\d,]*|[a-z]+(?:-[a-z]+)?)\s+(?:others|more)\b"
                                r"(?:[^.;:\d]{0,40}?,?\s*(?:then|and)\s+(?:another|a\s+further)\s+(\d[\d,]*|[a-z]+(?:-[a-z]+)?)\b)?",
