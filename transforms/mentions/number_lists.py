@@ -291,8 +291,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                 continue
         if q.category == "people" and not (q.subset or q.single) and (
                 " other " in text[q.start:q.end] or " fellow " in text[q.start:q.end]) \
-                and _NAME_AND.search(text, max(0, q.start - 60), q.start):
-            out[k] = q._replace(value=q.value + 1)  # "Aung Pyae and eight other former soldiers": nine (also "fellow")
+                and (_NAME_AND.search(text, max(0, q.start - 60), q.start) or _PRONOUN_AND.search(text, max(0, q.start - 12), q.start)):
+            out[k] = q._replace(value=q.value + 1)  # "Aung Pyae and eight other former soldiers": nine (also "fellow", "he and")
         elif q.category == "people" and not (q.subset or q.single) and (
                 _AND_HIS_UNIT.search(text, max(0, q.start - 80), q.start)
                 or _AND_HIS_COUNT.search(text, max(0, q.start - 160), q.start)):
@@ -390,6 +390,7 @@ _A_SECOND = re.compile(r"(?:[;,]\s+(?:and\s+)?|\s+and\s+)(?:a|the)\s+second\s+(?
                        r"(?:[^.]*?[;,]\s+(?:and\s+)?(?:a|the)\s+third\s+(?:[\w-]+\s+){0,3}?(?:walked|deserted|fled|left|escaped|"
                        r"defected|slipped|ran|crossed|surrendered)\b)?", re.I)
 _LED_BY = re.compile(r"\b(?:led|headed|commanded)\s+by\s+$", re.I)
+_PRONOUN_AND = re.compile(r"(?:^|[^\w'’-])(?:he|she|I)\s+and\s+$")
 _NAME_SLASH = re.compile(r"(?<=[A-Za-z)])/(?=[A-Z])")
 _PERIOD_ALONE = re.compile(r"[^.;,]{0,60}?\b(?:in|during|on|since|over|last)\s+(?:[\w-]+\s+){0,3}?[\w-]+\s+alone\b", re.I)
 _BREAKDOWN_OPENS = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of|made\s+up\s+of)\b", re.I)

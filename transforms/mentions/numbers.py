@@ -736,7 +736,9 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
                  or _STATIONED_WITH.search(text[max(0, toks[q_start].start - 200):toks[q_start].start])
                  or _SIZE_AFTER.match(after)
                  # "the navy, with an estimated 16,000 personnel": its strength
-                 or q_start > 0 and toks[q_start - 1].lower == "with" and toks[q_start].lower in ("an", "estimated")) \
+                 # ("the smallest of the services, with perhaps 16,000 sailors": a hedged strength)
+                 or q_start > 0 and toks[q_start - 1].lower == "with" and toks[q_start].lower in ("an", "estimated")
+                 or q_start > 1 and toks[q_start - 2].lower == "with" and toks[q_start - 1].lower == "perhaps") \
         and not _WHO_HAVE_DONE.match(after)  # "there are 41 personnel who have abandoned their uniforms"
     if j < len(toks) and toks[j].text == "-" and j + 1 < len(toks) and toks[j + 1].lower == "odd":
         qualifier = "about"

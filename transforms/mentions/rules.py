@@ -727,7 +727,10 @@ class MentionRules:
                      or hit.end - hit.start <= 3 and lows[hit.end - 1].endswith("s")
                      and all(w[:1].isalpha() and w not in _OWN for w in lows[hit.start + 1:hit.end - 1])) \
                 and not _OWN.intersection(lows[hit.start + 1:hit.end - 1]) \
-                and not _goes_to_resistance(lows[hit.end:]):
+                and not _goes_to_resistance(lows[hit.end:]) \
+                and not _TRAINEES.intersection(lows[max(0, hit.start - 10):hit.start]):
+            # ("Thant Zin and three other trainees from his company left the camp": conscripts slipping away, not a unit
+            # pulling out)
             # "junta troops abandoned a police station", "they all left the camp", "150 troops left Mongla positions": a
             # unit pulling out of a position ("abandoned their posts" is desertion; "left the camp ... to reach the
             # KNLA" crossed over)
@@ -1124,6 +1127,7 @@ _CIVILIANS = frozenset("teacher teachers doctor doctors nurse nurses professiona
                        "ambassadors secretaries embassy administrators clerks servants refugees residents "
                        "migrants".split())
 _RECRUIT_WORDS = frozenset("recruit recruits".split())
+_TRAINEES = frozenset("trainee trainees conscript conscripts recruit recruits draftee draftees".split())
 _INSTITUTION_SUBJECT = frozenset("military army junta regime tatmadaw military's army's junta's regime's".split())
 _GENERIC_MEMBERS = frozenset("men man personnel members member staff officers officer".split())
 _ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagaland assam indian thai bangladeshi bgb indo "
