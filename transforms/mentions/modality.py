@@ -361,7 +361,9 @@ def _alleged_who(lows: Sequence[str], k: int, trigger: int, nouns: dict[str, str
 
 
 # between a counted group and its verb: the group's name, its acronym, an auxiliary
+# (also "31 fighters from Diffa, who were enrolled a few years ago in Boko Haram, decided to surrender")
 _GROUP_GAP = re.compile(r"\s*(?:of\s+(?:the\s+)?(?:outlawed\s+|banned\s+)?(?:[A-Z][\w'’-]*\s+){0,6}(?:\([^()]{1,12}\)\s*)?)?"
+                        r"(?:from\s+(?:[A-Z][\w'’-]*\s*){1,3})?(?:,\s*who\s+[^,;.:]{1,80},\s*)?"
                         r"(?:(?:have|has|had)\s+)?")
 _CALENDAR = frozenset(_WEEKDAYS) | frozenset("january february march april may june july august september october november "
                                              "december".split())
