@@ -613,7 +613,7 @@ ARMED_GROUP_WORDS = frozenset(
     "armed guerrilla guerrillas insurgent insurgents resistance rebel rebels guard guards gendarmerie fighters boko "
     "taliban qaeda shabaab shabab sayyaf isis farc militant militants outfit outfits liberation front separatist "
     "separatists insurgency islamiya islamiyah dawlah dawla maute bangsamoro daesh isil hizbul lashkar jaish mujahideen "
-    "legion terrorist terrorists".split())
+    "legion terrorist terrorists division brigade brigades regiment regiments corps".split())
 _GROUP_NOUNS = frozenset("group groups team teams unit units squad squads platoon platoons column columns band "
                          "bands cell cells gang gangs force".split())
 
