@@ -684,9 +684,10 @@ class MentionRules:
                                                                         "highway", "highways", "field", "fields",
                                                                         "beach", "place", "places", "land"):
             return False
-        if hit.kind == "defection" and hit.trigger != "legal_fold" and any(w in _REPATRIATED or (w in ("sent", "handed", "escorted", "pushed")
-                                                                 and lows[k + 1:k + 2] == ["back"])
-                                           for k, w in enumerate(lows) if k > hit.start):
+        if hit.kind == "defection" and hit.trigger != "legal_fold" and any(
+                w in _REPATRIATED and not _DDR_WORDS.intersection(lows[max(0, k - 4):k])  # not "Disarmament, Demobilization,
+                or (w in ("sent", "handed", "escorted", "pushed") and lows[k + 1:k + 2] == ["back"])  # Reintegration and Repatriation"
+                for k, w in enumerate(lows) if k > hit.start):
             # soldiers who fled over a border and "were repatriated": a retreat, not a defection
             # ("repatriated by Thailand and conscripted, they escaped" is still a desertion); returnees to the
             # legal fold "handed back to their parents" were never repatriated
@@ -1127,6 +1128,7 @@ _CIVILIANS = frozenset("teacher teachers doctor doctors nurse nurses professiona
                        "ambassadors secretaries embassy administrators clerks servants refugees residents "
                        "migrants".split())
 _RECRUIT_WORDS = frozenset("recruit recruits".split())
+_DDR_WORDS = frozenset("reintegration demobilization demobilisation disarmament".split())
 _TRAINEES = frozenset("trainee trainees conscript conscripts recruit recruits draftee draftees".split())
 _INSTITUTION_SUBJECT = frozenset("military army junta regime tatmadaw military's army's junta's regime's".split())
 _GENERIC_MEMBERS = frozenset("men man personnel members member staff officers officer".split())
