@@ -309,7 +309,7 @@ _DOC_REFUTATION = re.compile(r"\b(?:fake\s+news|misinformation|disinformation|(?
                              r"(?:occurred|happened|took\s+place))\b", re.I)
 _JUNTA_SOURCE = re.compile(r"\b(?:junta|military\s+council|regime|state[\s-]+(?:media|run|owned|television|tv|"
                            r"newspapers?|broadcaster)|tatmadaw|sac)\b", re.I)
-_FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|escaped|ran|refuge|shelter|asylum|surrendered|handed)\b"
+_FOREIGN_REFUGE = re.compile(r"\b(?:fled|flee|fleeing|entered|crossed|crossing|escaped|ran|refuge|shelter|asylum|surrendered|handed)\b"
                              r"[^.;]{0,50}?\b(?:into|to|in|entered)\s+(?:neighbou?ring\s+|the\s+)?(?:mizoram|manipur|india|"
                              r"indian\s+territory|thailand|bangladesh|assam\s+rifles|china|laos|yunnan|tajikistan|uzbekistan|iran|"
                              # "handed over their weapons to Chinese officials following days of clashes"
@@ -320,7 +320,10 @@ _CIVILIAN_MOVERS = re.compile(r"\b(?:residents|villagers|civilians|refugees|fami
 _ROUT_TRIGGERS = frozenset("surrender cross_over flee_abroad leave_post desert walk_out seek_refuge lay_down_arms "
                            "arms_handover".split())
 _WITHDRAWAL_TRIGGERS = frozenset("leave_post desert walk_out flee_abroad".split())
-_ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|attacks?)|after\s+(?:the\s+)?(?:fighting|clashes|clashing)|"
+_ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|attacks?)|"
+                         # "crossing over to Mizoram to flee the Arakan Army fighting the junta", "Unable to Fight Militia"
+                         r"to\s+(?:flee|escape)\s+(?:the\s+)?(?:[\w'’-]+\s+){1,3}?(?:fighting|offensive|onslaught|advance)\b|"
+                         r"unable\s+to\s+(?:fight|hold|withstand|resist)\b|after\s+(?:the\s+)?(?:fighting|clashes|clashing)|"
                          r"fled\s+(?:the\s+)?(?:fighting|clashes)|to\s+avoid\s+(?:(?:a|the|further)\s+)?(?:loss\s+of\s+(?:life|lives)|casualties|bloodshed|being\s+killed)|"
                          r"(?:amid(?:st)?|during)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:conflict|clashes|fighting|attacks?|offensive|gunfights?|battles?|"
                          r"firings?|gunfire|shelling|confrontations?)|"

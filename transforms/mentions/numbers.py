@@ -434,6 +434,18 @@ def _long_name_end(toks: Sequence[_Tok], j: int) -> int:
     return m if has_of and m - j >= 4 and toks[m - 1].lower not in ("of", "the") else j
 
 
+def _participle_before_noun(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> bool:
+    """"469 surrendered Myanmar military soldiers": the verb form is an adjective of the people noun after it."""
+    if not toks[j].lower.endswith("ed"):
+        return False
+    for k in range(j + 1, min(len(toks), j + 5)):
+        if toks[k].kind != "word" or toks[k].lower in _STOP:
+            return False
+        if nouns.get(toks[k].lower) == "people":
+            return True
+    return False
+
+
 def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[tuple[int, str]]:
     """Find the head noun after a number: up to four modifiers, then a known noun.
 
@@ -451,7 +463,7 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
                 j += 1  # "nine of the 14 former conscripts": nine
     if j < len(toks) and toks[j].text in ("-",) and j + 1 < len(toks) and toks[j + 1].lower in ("odd", "plus"):
         j += 2  # "30-odd soldiers"
-    if j < len(toks) and toks[j].lower in _BARE_SUBJECT:
+    if j < len(toks) and toks[j].lower in _BARE_SUBJECT and not _participle_before_noun(toks, j, nouns):
         return j - 1, "bare"
     named = j + (j < len(toks) and toks[j].lower in ("suspected", "alleged", "former"))
     name_end = named

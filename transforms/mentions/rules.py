@@ -941,6 +941,8 @@ _TO_OWN_SIDE = re.compile(r"\b(?:to|at|before)\s+(?:their|his)\s+(?:own\s+)?(?:c
 def _goes_to_resistance(after: Sequence[str]) -> bool:
     """"... and walked for two days to reach the KNLA", "to join the PDF"; not "following a siege by resistance groups"."""
     return any(w in _RESISTANCE_SIDE and any(after[j] in _TOWARDS and not (j and after[j - 1] == "according")
+                                             # ("to flee the Arakan Army fighting the junta": away from it)
+                                             and after[j + 1:j + 2] not in (["flee"], ["escape"], ["avoid"], ["evade"])
                                              for j in range(max(0, k - 3), k))
                for k, w in enumerate(after))
 
