@@ -301,11 +301,16 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
     # a lone draft clause inside a defection sentence is its background
     call_ups = by_kind["conscription"]
     defection_sentences = {m.start_char for m in by_kind["defection"]}
-    if len(call_ups) == 1 and call_ups[0].modality != "report" and call_ups[0].start_char in defection_sentences:
+    appeals = {m.start_char for m in by_kind["defection"] if m.modality in ("appeal", "offer")}
+    if len(call_ups) == 1 and call_ups[0].start_char in defection_sentences and (
+            call_ups[0].modality != "report" or call_ups[0].start_char in appeals):
+        # ("invites all members of the army, particularly those who were forcibly conscripted under the law, to join":
+        # the draft describes whom the appeal addresses)
         call_ups = []
     conscription = _substantive(call_ups, facts, text) and not (defection and _background_draft(
         by_kind["conscription"], facts)) or (defection and any(
-        m.modality == "report" and _forced_deserter(m.sentence) for m in by_kind["conscription"]))
+        m.modality == "report" and _forced_deserter(m.sentence) and m.start_char not in appeals
+        for m in by_kind["conscription"]))
     reports = [m for m in by_kind["defection"] if m.modality == "report"] if defection else []
     denied = {m.people_count for m in by_kind["defection"] if m.modality == "denial"} - {None}
     # "Army Reacts To Reports 100 Soldiers Deserted" over a body that calls the 100 false: the headline names the claim
