@@ -571,7 +571,7 @@ def _force_breakdown(quantities: Sequence[Quantity]) -> list[Quantity]:
         part = out[k + 1]
         if q.category == "people" and q.noun in _GENERIC_PEOPLE and not q.casualty and part.subset \
                 and (part.noun in _FORCE_PEOPLE or part.noun in _ARMED_MEMBERS) and not part.casualty \
-                and 0 <= part.start - q.end <= 30:
+                and 0 <= part.start - q.end <= 45:  # ("89 people came over from the camp, including 61 soldiers")
             # "617 individuals, including 67 officers, 401 soldiers, 59 female personnel and 81 family members": the
             # force's parts add up (527), the relatives do not
             total, end = part.value, part.end
@@ -628,7 +628,9 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
         companions = [q for q in usable if anchor_char < q.start <= anchor_char + 100 and not q.single
                       and (q.noun in _FORCE_PEOPLE or q.noun in _COMPANION_NOUNS or " fellow " in sent_text[q.start:q.end]
                            or q.noun == "men" and _HIS_MEN.search(sent_text, q.start, q.end))
-                      and _WITH_COMPANIONS.search(sent_text, max(0, q.start - 25), q.start)]  # not "with two women"
+                      and (_WITH_COMPANIONS.search(sent_text, max(0, q.start - 25), q.start)  # not "with two women"
+                           # "a general defected in recent days, followed by an overnight escape to Turkey by 33 soldiers"
+                           or _FOLLOWED_BY_GROUP.search(sent_text, max(0, q.start - 80), q.start))]
         if companions:
             c = companions[0]  # "with four fellow soldiers" already counts the one they are fellows of
             return c if " fellow " in sent_text[c.start:c.end] else c._replace(value=c.value + 1)
@@ -649,6 +651,8 @@ _WITH_ANOTHER = re.compile(r"\w+(?:\s+[\w-]+){0,9}?\s+(?:along\s+|together\s+)?w
 # "together with 45 of his fighters", "with ten of his men": the commander's own people went with him
 _COMPANION_NOUNS = frozenset("comrades colleagues fighters militants rebels guerrillas insurgents cadres".split())
 _HIS_MEN = re.compile(r"\b(?:his|her|their)\s+(?:own\s+)?men\b", re.I)
+_FOLLOWED_BY_GROUP = re.compile(r",\s*followed\s+by\s+(?:(?:an?\s+)?(?:[\w-]+\s+){0,3}?(?:escape|defection|flight|desertion|"
+                                r"crossing)\b[^.;,]{0,50}?\bby\s+)?$", re.I)
 _WITH_COMPANIONS = re.compile(r"\b(?:with|alongside)\s+(?:(?:the\s+)?other\s+)?$", re.I)  # "with other 6 officers"
 _LED_BY = re.compile(r"\b(?:led|headed|commanded)\s+by\s+$", re.I)
 _UNIT_THEN_INCLUDING = re.compile(r"\b(?:battalion|brigade|regiment|unit|company|column|outpost|camp|base|garrison|"
