@@ -418,7 +418,14 @@ def _counted_by_total(text: str, toks: Sequence[_Tok], q_start: int, j: int, nou
         return "people"  # "bringing the number who left the station today to seven"
     counted = [w for w in re.findall(r"[\w-]+", (total.group(1) or total.group(2)).lower())
                if nouns.get(w) == "people" or w in _ACTS_COUNTED] if total else []  # "the number of surrenders"
+    if not counted and total is not None and total.re is _SWELLING_TO \
+            and _ACT_BROUGHT_TOTAL.search(text, max(0, toks[q_start].start - 80), toks[q_start].start):
+        return "people"  # "Today's desertion bring the total number to over 1000": the act's running total
     return counted[0] if counted else None
+
+
+_ACT_BROUGHT_TOTAL = re.compile(r"\b(?:desertions?|defections?|surrenders?)\b[^.;:]{0,30}?\b(?:bring\w*|brought|rais\w*|push\w*|"
+                                r"swell\w*)\s+the\s+", re.I)
 
 
 def _long_name_end(toks: Sequence[_Tok], j: int) -> int:
