@@ -518,6 +518,8 @@ _NEW_SUBJECT = re.compile(r"\b(?:he|she|they|we|it)\s+(?:has|have|had|was|were|i
 _SPEAKER_THEN = re.compile(r"\b(?:said|says|told|tells|added|announced|stated)\b")
 _CLAUSE_CHANGE = re.compile(r"\b(?:said|says|told|added|according)\b|;")
 # "26,000 people have contacted the People's Embrace": enquiries, not defections
+_ENQUIRED_AFTER = re.compile(r"\s+(?:have|has|had)\s+(?:(?:also|already|so\s+far)\s+)?(?:made\s+contact|contacted|phoned|"
+                             r"enquired|inquired)\b(?![^.;]{0,40}\band\s+(?:sought|joined|arrived|crossed|defected))", re.I)
 _ENQUIRY = re.compile(r"\b(?:contact(?:ed|ing|s)?|phoned|rang|messaged|enquir\w*|inquir\w*|reached\s+out|approached)\b",
                       re.I)
 # "Private Aung Ko, who was conscripted in March after an arrest in Bago, has defected": a relative clause set off by
@@ -610,6 +612,8 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
                                         and _SPEAKER_THEN.search(sent_text, q.end, anchor_char))]  # "Lt. Gen. X says the group
     # surrendered": the one who speaks, not the one who went
     usable = [q for q in usable if not (q.end <= anchor_char and _enquiry_only(sent_text[q.end:anchor_char]))
+              # ("... began, more than 26,000 people have made contact with the programme, and ... 3,850 have arrived")
+              and not _ENQUIRED_AFTER.match(sent_text, q.end)
               and not (q.single and _LED_BY.search(sent_text, max(0, q.start - 16), q.start))]  # "dozens led by Captain X"
     before = [q for q in usable if q.start <= anchor_char]
     if not any(not q.single for q in before):
