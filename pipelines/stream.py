@@ -127,7 +127,10 @@ def run_stream(feed_urls: Sequence[str], settings: GraphSettings, beam_args: Seq
     worker = threading.Thread(target=execute, name="newswatch-stream", daemon=True)
     worker.start()
     log.info("streaming %d feeds into %s (run %s); SIGINT/SIGTERM stops", len(feed_urls), settings.db_path, run_id)
-    stop.wait()
+    # Wait in slices: a signal delivered to another thread only sets CPython's pending flag, and a main thread
+    # blocked in an untimed lock wait never wakes to run the handler (CI once saw SIGTERM ignored for 150 s).
+    while not stop.wait(0.5):
+        pass
 
     if failure:
         log.error("streaming pipeline failed: %s", failure[0])
