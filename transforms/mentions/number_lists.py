@@ -256,6 +256,12 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                 or _PARTLY_FORCE.match(text, q.end))
            else q for q in out]  # "196 people walked out, most of them the wives and children of soldiers"
     for k, q in enumerate(out):
+        share = _SHARE_OF.search(text, max(0, q.start - 30), q.start) if q.category == "people" else None
+        if share and not (q.subset or q.single):
+            # "a quarter of 200 mobilized men ... fled": 50 of them (a share that leaves no whole number is no count)
+            part = q.value * _SHARES[" ".join(share.group(1).lower().replace("-", " ").split())]
+            out[k] = q._replace(value=int(part)) if part == int(part) and part > 0 else q._replace(subset=True)
+    for k, q in enumerate(out):
         if k and q.category in ("people", "bare") and not q.subset and _PERIOD_ALONE.match(text, q.end) and any(
                 o.category in ("people", "bare") and not (o.subset or o.single) and o.value > q.value for o in out[:k]):
             # "So far nine militants surrendered, he said, adding that five surrendered in October alone": part of the nine
@@ -391,6 +397,10 @@ _A_SECOND = re.compile(r"(?:[;,]\s+(?:and\s+)?|\s+and\s+)(?:a|the)\s+second\s+(?
                        r"defected|slipped|ran|crossed|surrendered)\b)?", re.I)
 _LED_BY = re.compile(r"\b(?:led|headed|commanded)\s+by\s+$", re.I)
 _PRONOUN_AND = re.compile(r"(?:^|[^\w'’-])(?:he|she|I)\s+and\s+$")
+_SHARES = {"a quarter": 0.25, "one quarter": 0.25, "a third": 1 / 3, "one third": 1 / 3, "half": 0.5, "one half": 0.5,
+           "two thirds": 2 / 3, "three quarters": 0.75}
+_SHARE_OF = re.compile(r"\b(a\s+quarter|one\s+quarter|a\s+third|one\s+third|half|one\s+half|two[\s-]thirds|three[\s-]quarters)"
+                       r"\s+of\s+(?:the\s+|some\s+|about\s+)?$", re.I)
 _NAME_SLASH = re.compile(r"(?<=[A-Za-z)])/(?=[A-Z])")
 _PERIOD_ALONE = re.compile(r"[^.;,]{0,60}?\b(?:in|during|on|since|over|last)\s+(?:[\w-]+\s+){0,3}?[\w-]+\s+alone\b", re.I)
 _BREAKDOWN_OPENS = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of|made\s+up\s+of)\b", re.I)

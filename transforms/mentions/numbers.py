@@ -618,7 +618,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
     if toks[k].lower == "members" and not any(nouns.get(t.lower) == "force" for t in toks[j:k]):
         # "506 members of PDF groups", "40 PDF members": members of an armed group count too
         window = re.findall(r"[a-z]+", " ".join(t.lower for t in toks[j:k] + toks[k + 1:k + 10]))
-        if ARMED_GROUP_WORDS.isdisjoint(window) and not any(
+        # ("About 70 members handed over their weapons": armed men, whatever their group)
+        if ARMED_GROUP_WORDS.isdisjoint(window) and not _HANDED_ARMS.search(" ".join(window)) and not any(
                     t.text.isupper() and 2 <= len(t.text) <= 6 and t.lower not in _PARTY_ACRONYMS
                     for t in toks[j:k] + toks[k + 1:k + 8]):  # "23 members of the KKO", "100 ISWAP members": an acronym
             return None
@@ -633,6 +634,8 @@ ARMED_GROUP_WORDS = frozenset(
     "taliban qaeda shabaab shabab sayyaf isis farc militant militants outfit outfits liberation front separatist "
     "separatists insurgency islamiya islamiyah dawlah dawla maute bangsamoro daesh isil hizbul lashkar jaish mujahideen "
     "legion terrorist terrorists division brigade brigades regiment regiments corps".split())
+_HANDED_ARMS = re.compile(r"\b(?:handed|turned|laid|gave|surrendered)\s+(?:over\s+|in\s+|down\s+|up\s+)?(?:their|his|its)\s+"
+                          r"(?:weapons|arms|firearms|rifles|guns)\b")
 _GROUP_NOUNS = frozenset("group groups team teams unit units squad squads platoon platoons column columns band "
                          "bands cell cells gang gangs force".split())
 
