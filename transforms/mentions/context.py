@@ -196,17 +196,17 @@ class StoryContext(NamedTuple):
     defection_story: bool = True  # the story speaks of defecting, deserting or asylum anywhere (headline included)
     press_gang: bool = False  # people taken to fight or demanded for the army: its abductions and lotteries are a draft
     civilian: bool = False  # the one who crossed is "presumed to be a civilian": a civilian defector, no force member
-    rout_at: tuple[int, ...] = ()  # where the story tells of an overrun or a flight from fighting (character offsets)
+    rout_paragraphs: tuple[int, ...] = ()  # the paragraphs that tell of an overrun or a flight from fighting
     withdrawal: bool = False  # troops fell back to another post somewhere in the story
 
     def around(self, text: str, start: int) -> "StoryContext":
         """The context for a sentence at ``start``: a rout told only in a paragraph far from it, and neither in the
         headline nor in the lead, is background ("In January last year, 276 soldiers crossed after the AA overran
         their camps"), so it does not make this sentence's deserters a rout."""
-        if not (self.overrun or self.retreat_triggers) or not self.rout_at:
+        if not (self.overrun or self.retreat_triggers) or not self.rout_paragraphs:
             return self
         here = _paragraph(text, start)
-        if any(p <= _LEAD_PARAGRAPHS or abs(p - here) <= 1 for p in (_paragraph(text, at) for at in self.rout_at)):
+        if any(p <= _LEAD_PARAGRAPHS or abs(p - here) <= 1 for p in self.rout_paragraphs):
             return self
         return self._replace(overrun=False, retreat_triggers=_WITHDRAWAL_TRIGGERS if self.withdrawal else frozenset())
 
@@ -221,12 +221,13 @@ def _paragraph(text: str, at: int) -> int:
 
 def story_context(text: str) -> StoryContext:
     """The story-level context of ``text`` (the analysed article, headline first)."""
-    overrun = bool(_OVERRUN.search(text))
+    overruns = [m.start() for m in _OVERRUN.finditer(text)]
+    overrun = bool(overruns)
     withdrawal = bool(_WITHDRAWAL.search(text) or _WITHDRAWAL_TO_TOWN.search(text))
     # fled into Mizoram or Thailand when their camp was overrun or attacked: a rout
     low = text.lower()
     deserters = "desert" in low
-    causes = [m.start() for m in _OVERRUN.finditer(text)] + [m.start() for m in _ROUT_CAUSE.finditer(text)]
+    causes = overruns + [m.start() for m in _ROUT_CAUSE.finditer(text)]
     # in a story of deserters, "thousands of Myawaddy residents crossed into Thailand to escape clashes" is
     # civilians fleeing, no rout of the troops the story is about
     refuges = [m.start() for m in _FOREIGN_REFUGE.finditer(text)
@@ -238,7 +239,8 @@ def story_context(text: str) -> StoryContext:
     return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), retreat, held, porters,
                         bool(_DEFECTION_VOCABULARY.search(text)),
                         bool(_PRESS_GANG_HEADLINE.search(text.split("\n", 1)[0]) or _MEN_DEMANDED.search(text)),
-                        bool(_PRESUMED_CIVILIAN.search(text)), tuple(sorted(causes)), withdrawal)
+                        bool(_PRESUMED_CIVILIAN.search(text)),
+                        tuple(sorted({_paragraph(text, at) for at in causes})), withdrawal)
 
 
 _PRESUMED_CIVILIAN = re.compile(r"\b(?:presumed|believed|thought|understood|said|confirmed)\s+to\s+be\s+(?:an?\s+)?civilians?\b",

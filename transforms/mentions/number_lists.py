@@ -403,7 +403,6 @@ _SHARE_OF = re.compile(r"\b(a\s+quarter|one\s+quarter|a\s+third|one\s+third|half
                        r"\s+of\s+(?:the\s+|some\s+|about\s+)?$", re.I)
 _NAME_SLASH = re.compile(r"(?<=[A-Za-z)])/(?=[A-Z])")
 _PERIOD_ALONE = re.compile(r"[^.;,]{0,60}?\b(?:in|during|on|since|over|last)\s+(?:[\w-]+\s+){0,3}?[\w-]+\s+alone\b", re.I)
-_BREAKDOWN_OPENS = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of|made\s+up\s+of)\b", re.I)
 _FOLLOWED_BY_MORE = re.compile(r"[^.;:\d]{0,80}?,\s*followed\s+by\s+(\d[\d,]*|[a-z]+(?:-[a-z]+)?)\s+(?:others|more)\b"
                                r"(?:[^.;:\d]{0,40}?,?\s*(?:then|and)\s+(?:another|a\s+further)\s+(\d[\d,]*|[a-z]+(?:-[a-z]+)?)\b)?",
                                re.I)
@@ -423,7 +422,9 @@ _PARTLY_FORCE = re.compile(r"[^.;]{0,40}?,\s*(?:with\s+)?(?:many|most|some|sever
                            r"a\s+third|a\s+quarter|the\s+majority)\s+of\s+(?:them|whom)\s+(?:\w+\s+){0,2}?"
                            r"(?:police\w*|soldiers|officers|troops|personnel|servicemen)\b", re.I)
 _WITH_SOME = re.compile(r"\s*,?\s*including\s+(?:some|several|a\s+few|many|a\s+number\s+of)\b", re.I)
-_WITH_CIVILIANS = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of|made\s+up\s+of)\b[^.;]{0,60}?\bcivilians\b", re.I)
+# a total, then what it is made of: "51 ..., comprising two commanders ... and 49 fighters"
+_BREAKDOWN_OPENS = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of|made\s+up\s+of)\b", re.I)
+_WITH_CIVILIANS = re.compile(_BREAKDOWN_OPENS.pattern + r"[^.;]{0,60}?\bcivilians\b", re.I)
 _BRACKETED_NUMBER = re.compile(r"\((\d[\d,]*)\)")
 # "Lieutenant Khun Zaw, a platoon commander at the base, defected": the description closes before the verb
 _CLOSED_APPOSITION = re.compile(r"[^,;.()]{0,50},\s*(?:who\s+)?(?:[a-z]+ed|has|had|was|is|have)\b")

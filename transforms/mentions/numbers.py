@@ -361,6 +361,7 @@ _SIZE_BEFORE = re.compile(
     r"|\b(?:holds?|held|holding|houses?|housed|hosts?|employs?|employed|numbered|numbering|has|have|had|having)"
     r"(?:\s+a\s+(?:total|strength)\s+of(?:\s+(?:about|around|some|roughly|nearly|over|more\s+than))?)?"  # "had a total of about 90 staff"
     r"|\b(?:manned|staffed|garrisoned|guarded|defended)\s+by"  # "The station was manned by around 40 police"
+    r"|\bwith\s+perhaps"  # "the smallest of the services, with perhaps 16,000 sailors": a hedged strength
     # "the defections had left the camp with fewer than 60 soldiers": who is left
     r"|\bleft\s+(?:the\s+[\w-]+|its\s+[\w-]+|it|them)\s+with(?:\s+only|\s+just)?(?:\s+(?:fewer|less)\s+than)?"
     # "the programme received enquiries from 1,240 individuals": people asking, not people who left
@@ -758,9 +759,7 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
                  or _STATIONED_WITH.search(text[max(0, toks[q_start].start - 200):toks[q_start].start])
                  or _SIZE_AFTER.match(after)
                  # "the navy, with an estimated 16,000 personnel": its strength
-                 # ("the smallest of the services, with perhaps 16,000 sailors": a hedged strength)
-                 or q_start > 0 and toks[q_start - 1].lower == "with" and toks[q_start].lower in ("an", "estimated")
-                 or q_start > 1 and toks[q_start - 2].lower == "with" and toks[q_start - 1].lower == "perhaps") \
+                 or q_start > 0 and toks[q_start - 1].lower == "with" and toks[q_start].lower in ("an", "estimated")) \
         and not _WHO_HAVE_DONE.match(after)  # "there are 41 personnel who have abandoned their uniforms"
     if j < len(toks) and toks[j].text == "-" and j + 1 < len(toks) and toks[j + 1].lower == "odd":
         qualifier = "about"

@@ -1117,11 +1117,12 @@ _POSITIONS = frozenset("post posts position positions outpost outposts base base
 _SIDES = frozenset("rebels insurgents guerrillas opposition taliban mutineers".split())
 _AFTER_SIDE = frozenset("in on at after with and to since near under who that which when as from last this during today "
                          "yesterday earlier recently".split())
-# "joined the rebels holding the city", "joined the Taliban fighters in the countryside": what the side does or its
-# armed men, not a rally or a wing
+# "entered India to escape orders": entering a neighbour is a flight when the sentence says why
 _ENTRY_AS_FLIGHT = re.compile(r"\b(?:to\s+(?:escape|avoid|flee|seek)|refus\w*|defy\w*|defied|asylum|refuge|shelter|"
                               r"fled|fleeing|deserted|deserters?|defected|defectors?)\b")
 _SAYS_DESERTED = frozenset("deserted defected deserter deserters defector defectors".split())
+# "joined the rebels holding the city", "joined the Taliban fighters in the countryside": what the side does or its
+# armed men, not a rally or a wing
 _SIDE_HOLDING = frozenset("holding controlling defending besieging fighting occupying battling fighters forces ranks "
                           "side lines".split())
 _POLITICAL_JOINERS = frozenset("minister ministers mp mps lawmaker lawmakers politician politicians leader party".split())
@@ -1131,7 +1132,7 @@ _CIVILIANS = frozenset("teacher teachers doctor doctors nurse nurses professiona
                        "migrants".split())
 _RECRUIT_WORDS = frozenset("recruit recruits".split())
 _DDR_WORDS = frozenset("reintegration demobilization demobilisation disarmament".split())
-_TRAINEES = frozenset("trainee trainees conscript conscripts recruit recruits draftee draftees".split())
+_TRAINEES = _RECRUIT_WORDS | frozenset("trainee trainees conscript conscripts draftee draftees".split())
 _INSTITUTION_SUBJECT = frozenset("military army junta regime tatmadaw military's army's junta's regime's".split())
 _GENERIC_MEMBERS = frozenset("men man personnel members member staff officers officer".split())
 _ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagaland assam indian thai bangladeshi bgb indo "
