@@ -437,7 +437,8 @@ _WITH_HIS_MEN = re.compile(r"(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;:]){0,140}?\bw
 # "the lieutenant colonel defected during an operation ..., taking 150 armed troops with him": he and they
 _TAKING_MEN_WITH_HIM = re.compile(r"(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;:]){0,140}?\b(?:taking|bringing|took|brought)\s+"
                                   r"([\w-]+)\s+(?:armed\s+|other\s+|of\s+his\s+)?(?:police\s+)?(?:men|soldiers|troops|officers|"
-                                  r"policemen|fighters)\s+(?:along\s+)?with\s+(?:him|her)\b", re.I)  # "12 other police officers"
+                                  r"policemen|fighters)(?:\s+and\s+[^.;:]{1,80}?)?\s+(?:along\s+)?with\s+(?:him|her)\b", re.I)
+# "12 other police officers", "... officers and a large quantity of weaponry with him"
 _LIST_JOINS = re.compile(r",|\band\b", re.I)  # the joins inside one summed phrase ("a sergeant and three privates")
 _IN_ALL = re.compile(r"\s*(?:in\s+all|in\s+total|altogether|all\s+told)\b", re.I)
 _A_OR_AN = re.compile(r"an?\s", re.I)

@@ -127,6 +127,9 @@ _DEFIED_ORDERS = re.compile(r"\b(?:could\s+not|would\s+not|could\s+no\s+longer|d
                             r"refusing\s+to|declined\s+to)\s+(?:obey|follow|carry\s+out|execute)\b|\bdefied\s+(?:the\s+)?"
                             r"(?:\w+\s+){0,2}orders\b", re.I)
 _ADJECTIVE_THEN_NAME = re.compile(r"\S+\s+[\w-]+\s+(?:named|called)\s+")
+# "After defecting in March, Captain Zin Yaw told ...": the one who did it is the subject after the fronted clause
+_FRONTED_ACT = re.compile(r"(?:^|\W)(?:after|since|upon)\s+$", re.I)
+_FRONTED_CLAUSE = re.compile(r"\w+ing\b[^,;.:]{0,60},\s*(?:(?:[A-Z][\w'’-]+\s*){1,4},\s*)?")  # "..., Khin Soe, a major"
 _CAPTIVE_FIRST = re.compile(r"(?:captured|detained|arrested|jailed|imprisoned)\b", re.I)  # "Captured General X ..."
 
 
@@ -166,7 +169,9 @@ def _lone_defector(quantities: Sequence[Quantity], anchors: Sequence[int], text:
                and (q.end <= a and a - q.end <= (30 if q.noun in ("he", "she", "i") else 160)
                     and not _CLAUSE_CHANGE.search(text, q.end, a)
                     or q.start < a < q.end  # "a defected soldier": the act inside the phrase
-                    or _ADJECTIVE_THEN_NAME.fullmatch(text, a, q.start) is not None)  # "a defected soldier named X"
+                    or _ADJECTIVE_THEN_NAME.fullmatch(text, a, q.start) is not None  # "a defected soldier named X"
+               or q.start > a and _FRONTED_ACT.search(text[max(0, a - 8):a]) is not None
+               and _FRONTED_CLAUSE.fullmatch(text, a, q.start) is not None)  # "After defecting in March, Captain X"
                for a in anchors for q in quantities)
 
 
