@@ -501,6 +501,11 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         k = j + 2 + (toks[j + 2].lower in ("the", "their", "his", "its") and j + 3 < len(toks))
         if k + 2 < len(toks) and toks[k].kind == "num" and toks[k + 1].lower == "mm":
             k += 2  # "one hand of 9mm pistol"
+        elif k + 3 < len(toks) and toks[k].text == "." and toks[k + 1].kind == "num" and toks[k + 2].lower in _GAUGES:
+            k += 3  # "two hands of .22 calibre rifles"
+        elif k + 4 < len(toks) and toks[k].text == "." and toks[k + 1].kind == "num" and toks[k + 2].text == "-" \
+                and toks[k + 3].lower in _GAUGES:
+            k += 4  # "two hands of .22-calibre rifles"
         if k + 1 < len(toks) and toks[k].kind == "word" and nouns.get(toks[k].lower) is None \
                 and nouns.get(toks[k + 1].lower) == "weapons":
             k += 1  # "150 various types of fire arms", "24 pieces of assorted firearms"

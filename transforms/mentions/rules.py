@@ -413,7 +413,10 @@ class MentionRules:
             while j < len(sents) and not any(t.is_alpha for t in sents[j]):
                 j += 1  # "4." alone: a numbered statement's paragraph marker
             if draft["modality"] == "report" and j < len(sents) and (j not in reports or draft["people_count"] is None and (
-                    reports[j]["modality"] == "analysis" and _OF_THOSE_THERE_WERE.match(sents[j].text))):
+                    reports[j]["modality"] == "analysis" and (_OF_THOSE_THERE_WERE.match(sents[j].text)
+                                                              or _THEY_WERE_LIST.match(sents[j].text)))):
+                # ("They were a captain, two sergeants and eight privates, ..., to arrange their surrender": the list
+                # is the count even when the sentence also tells of the act)
                 self._counts_from_next(draft, sents[j])
                 if draft["people_count"] is None and j + 1 < len(sents) and j + 1 not in reports \
                         and _THEY_WERE_LIST.match(sents[j + 1].text):
@@ -549,13 +552,19 @@ class MentionRules:
             if comma > 0 and subject:  # the leader, read as one more in a list with them, is not counted ("led by")
                 draft["people_count"] = subject[0].value - ("," in nxt.text[subject[0].start:subject[0].end])
                 draft["count_qualifier"] = subject[0].qualifier
-        if draft["people_count"] is None and lows[:1] == ["they"] and lows[1:2] in (["include"], ["included"]):
+        if draft["people_count"] is None and lows[:1] == ["they"] and lows[1:2] in (["include"], ["included"], ["are"],
+                                                                                     ["were"]):
             # "several officers have defected. They include Colonel X, ...; his brother Lieutenant Y; Colonel Z": named
+            named = find_quantities(nxt.text, self.nouns, singles=True)
             names = {_name_key(nxt.text[q.start:q.end], self.nouns) or frozenset(nxt.text[q.start:q.end].split()[1:])
-                     for q in find_quantities(nxt.text, self.nouns, singles=True)
-                     if q.single and q.category == "people" and q.noun in _TITLES} - {frozenset()}
+                     for q in named if q.single and q.category == "people" and q.noun in _TITLES} - {frozenset()}
+            # "They are Corporal X, Private Y and Private Z": the ranked names read as one summed list
+            listed = [q for q in named if q.category == "people" and q.noun in _TITLES and q.start <= len(" ".join(
+                lows[:2])) + 4 and not (q.single or q.subset or q.casualty or q.size) and "," in nxt.text[q.start:q.end]]
             if len(names) >= 2:
                 draft["people_count"], draft["count_qualifier"] = _distinct_names(names), "exact"
+            elif listed and lows[1] in ("are", "were"):
+                draft["people_count"], draft["count_qualifier"] = listed[0].value, "exact"
         if not lows or lows[0] not in _CONTINUATION_STARTS:
             return
         quantities = [q for q in find_quantities(nxt.text, self.nouns)
