@@ -88,7 +88,8 @@ def lead_end(text: str, body_start: int) -> int:
     for line in text[body_start:].split("\n"):
         offset += len(line) + 1
         line = line.strip()
-        if line and not _DATELINE.fullmatch(line) and (
+        if line and not _DATELINE.fullmatch(line) and not _EDITORS_NOTE.match(line) and not (
+                line[0] in "•·▪" and len(line.split()) <= 15) and (
                 line.endswith((".", "!", "?", "\"", "”", "'", "’", ")", ":")) or len(line.split()) > 15):
             break  # a short line without a full stop is a deck or subheading, not the lead
     return min(offset, len(text))
@@ -100,6 +101,9 @@ _DATELINE = re.compile(r"(?:(?:by|source|photo|published(?: on)?|updated)\b[^.!?
                        r"|(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?[A-Za-z]+\.?\s+\d{1,2},?\s+\d{4}(?:[,\s][^.!?]{0,30})?|[^.!?]{0,40}\(\w+\)\s*[-–—]?)", re.I)
 
 
+# "Disclaimer: The interviewee's name has been changed.", "Editor's note: ...": said about the story, before its lead
+# (and a short bulleted line, "• Latest Posts", is a menu left on the page)
+_EDITORS_NOTE = re.compile(r"(?:disclaimer|editor['’]?s['’]?\s+note|note\s+to\s+readers)\s*:", re.I)
 _TIME_LINE_BEFORE = re.compile(r"(?:^|\n)[ \t]*\d{1,2}[:.]\d{2}[ \t]*(?:[ap]\.?m\.?|GMT|UTC|MMT|ICT)?[ \t]*\n\s*$", re.I)
 _ITEM_HEADING_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:\d{1,2}[.)][ \t]*)?[A-Z][A-Z0-9 ,:;'’&/()-]{5,80}\n\s*$")
 _LIVE_ENTRY = re.compile(r"\s*(?:\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?|GMT|UTC|MMT|ICT)?\s*[-–—:|]|UPDATE\b|BREAKING\b)",
