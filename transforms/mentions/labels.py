@@ -46,6 +46,7 @@ from collections import Counter
 from typing import NamedTuple, Optional, Sequence
 
 from newswatch.records import ArticleLabels, Mention
+from newswatch.transforms.mentions.numbers import RUNNING_TOTAL_TO
 
 
 class DocFacts(NamedTuple):
@@ -232,8 +233,7 @@ _ANOTHER = re.compile(r"\s*(?:also|in\s+addition|additionally),\s|"  # "Also, on
 _SIMILARLY_YEARS_AGO = re.compile(r"\s*(?:similarly|likewise),?\s+in\s+(?:19|20)\d\d\b", re.I)
 # "Another three soldiers crossed over, ... bringing to 15 the number of troops": the sentence states the total.
 # (numbers._BRINGING_TO marks such a figure when it is parsed; a mention keeps only its value, so this reads the sentence.)
-_TOTAL_REACHED = re.compile(r"\b(?:bringing|brings|brought|taking|raising)\s+(?:the\s+(?:total|number|tally)\s+)?to\s+"
-                            r"(?:about\s+|around\s+|some\s+|over\s+)?[\d,]+", re.I)
+_TOTAL_REACHED = re.compile(RUNNING_TOTAL_TO + r"(?:about\s+|around\s+|some\s+|over\s+)?[\d,]+", re.I)
 # ("He also surrendered his M16 rifle": what he brought, not one more person)
 _ALSO_DID = re.compile(r"[^;]{0,80}?\balso\s+(?:surrendered(?!\s+(?:his|her|their|a|an|one|two|three|\d+)\s)|defected|"
                        r"deserted|escaped|fled|crossed|joined)\b", re.I)

@@ -399,8 +399,11 @@ _SWELLING_TO = re.compile(r"\b(?:bolster\w*|boost\w*|swell\w*|rais\w*|push\w*|in
                           re.I)
 _FIGURE_THEN_WHAT = re.compile(r"\s*[–—:-]\s*(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:number|total|count|tally)\s+of\s+"
                                r"((?:[\w'’-]+\s+){0,2}[\w-]+)", re.I)
-_BRINGING_TO = re.compile(r"\b(?:bringing|brought|brings|bring|raising|raised|taking|took|pushing|pushed)\s+"
-                          r"(?:the\s+(?:total|tally)\s+)?to\s+(?:about|over|more\s+than|nearly|some|around)?\s*$", re.I)
+# "bringing the total number to 33", "brought the tally to 650", "raising it to": a running total follows; one
+# phrase for the counts here, the rules' modality and the labels' choice of figure
+RUNNING_TOTAL_TO = (r"\b(?:bringing|brought|brings|bring|raising|raised|taking|took|pushing|pushed)\s+"
+                    r"(?:the\s+(?:(?:total|overall)\s+)?(?:total|tally|number|count)\s+)?to\s+")
+_BRINGING_TO = re.compile(RUNNING_TOTAL_TO + r"(?:about|over|more\s+than|nearly|some|around)?\s*$", re.I)
 _NUMBER_OF_AFTER = re.compile(r"\s+the\s+(?:total\s+)?(?:number|total|tally)\s+of\s+((?:[\w'’-]+\s+){0,2}[\w-]+)", re.I)
 _CASUALTY_BEFORE = frozenset("killed killing kill shot shooting wounded wounding injured injuring executed "
                              "executing captured capturing detained arrested".split())
@@ -408,6 +411,8 @@ _CASUALTY_BEFORE = frozenset("killed killing kill shot shooting wounded wounding
 
 def _counted_by_total(text: str, toks: Sequence[_Tok], q_start: int, j: int, nouns: NounLexicon) -> Optional[str]:
     """What a stated tally before the number counts ("the number of defectors has reached 600"), if people."""
+    if _DID_BRINGING_TOTAL.search(text[max(0, toks[q_start].start - 100):toks[q_start].start]):
+        return "people"  # "Two more militants surrendered, bringing the total number to 33": the act's running total
     total = _TOTAL_OF.search(text[max(0, toks[q_start].start - 220):toks[q_start].start]) \
         or _FIGURE_THEN_WHAT.match(text, toks[j - 1].end)  # "320 – the minimum number of conscripts who have deserted"
     if total is None and _BRINGING_TO.search(text[max(0, toks[q_start].start - 40):toks[q_start].start]):
@@ -425,6 +430,8 @@ def _counted_by_total(text: str, toks: Sequence[_Tok], q_start: int, j: int, nou
     return counted[0] if counted else None
 
 
+_DID_BRINGING_TOTAL = re.compile(r"\b(?:surrendered|defected|deserted|joined|crossed|fled|escaped)\b[^.;:]{0,40}?"
+                                 + _BRINGING_TO.pattern, re.I)
 _ACT_BROUGHT_TOTAL = re.compile(r"\b(?:desertions?|defections?|surrenders?)\b[^.;:]{0,30}?\b(?:bring\w*|brought|rais\w*|push\w*|"
                                 r"swell\w*)\s+the\s+", re.I)
 
@@ -593,6 +600,10 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         elif head is not None and head[1] == "weapons" and _is_model(toks[head[0]]) and any(
                 nouns.get(t.lower) == "weapons" for t in toks[k:k + 4] if t.kind == "word"):
             continue  # "one KG9 semi-auto 9mm pistol": the model, its make-up, then the firearm
+        elif head is not None and head[1] == "weapons" and k == head[0] + 1 and _is_model(toks[head[0]]) and any(
+                nouns.get(t.lower) == "people" for t in toks[k:k + 3] if t.kind == "word") and not any(
+                nouns.get(t.lower.removesuffix("’s").removesuffix("'s")) == "vehicles" for t in toks[k:k + 3]):
+            continue  # "87 M23 rebel fighters": a group named like a model, then its people (not "the Mi-8 helicopter's crew")
         elif head is not None and (head[1] != "force" or tok.lower.endswith("ing")):
             # a verb after "soldiers" ends the phrase; "military council soldiers" does not, but
             # "five groups representing military defectors" counts groups, and "army deserting soldiers" is odd

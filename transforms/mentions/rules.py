@@ -44,7 +44,7 @@ from newswatch.transforms.mentions.modality import (
     _CLAUSE_CHANGE, _ENQUIRY, _MODALS, CLAIMS, FALSE, _clause, _force_breakdown, _Hit, _modality, _pick_count,
     _source_party, named_act)
 from newswatch.transforms.mentions.number_lists import _ANYONE, _singular, find_quantities, list_total
-from newswatch.transforms.mentions.numbers import _NUMBER_WORDS, _TITLES, Quantity, parse_number
+from newswatch.transforms.mentions.numbers import _NUMBER_WORDS, _TITLES, RUNNING_TOTAL_TO, Quantity, parse_number
 
 _W = word_sets()
 _VERB_CONTEXT = _W["verb_context"]
@@ -1088,8 +1088,7 @@ def _sentences(doc: Doc) -> list[Span]:
     return sents
 
 
-_RUNNING_TOTAL = re.compile(r"\b(?:brought|brings|bringing|raised|raising|took|taking|pushed|pushing)\s+(?:the\s+(?:total|tally)\s+)?to\b",
-                            re.I)
+_RUNNING_TOTAL = re.compile(RUNNING_TOTAL_TO, re.I)
 # ("He brought with him nine other fighters": the one who went, and the others he brought)
 _JOINED_BY_OTHERS = re.compile(r"\b(?:(?:was|were|has\s+been|had\s+been)\s+joined\s+by|(?:he|she)\s+(?:also\s+)?(?:brought|took)\s+"
                                r"(?:along\s+)?with\s+(?:him|her))\s+(?:more\s+than\s+|over\s+|some\s+|about\s+|"
