@@ -593,6 +593,10 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
                     nouns.get(toks[k + 1].lower) or toks[k + 1].lower in _TITLES and not toks[k + 1].text[0].isupper()
                     or toks[k + 1].lower == "lance"):
                 continue  # also "police lance corporal", "army captain"
+            if tok.lower in ("police", "militia") and k + 2 < len(toks) and toks[k + 1].kind == "word" \
+                    and toks[k + 1].text.islower() and nouns.get(toks[k + 2].lower) == "people":
+                k += 1  # "a police intelligence officer", "two police traffic officers": the officer is the noun
+                continue
             if category not in ("force", "other"):
                 break
         elif tok.lower == "lance" and head is not None:
