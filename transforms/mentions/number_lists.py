@@ -17,7 +17,7 @@ from typing import Iterator, Optional, Sequence
 
 from newswatch.transforms.mentions.numbers import (
     NounLexicon, Quantity, _CALIBRE_UNITS as _CALIBRE, _CALIBRED_ARMS, _HAS_NUMBER, _NUMBER_WORDS, _WHO_HAVE_DONE,
-    _PLURAL_TITLES, _TITLES, _Tok, _count_at, _is_model, _noun_phrase, _tokens, _word_value, parse_number)
+    _MODEL, _PLURAL_TITLES, _TITLES, _Tok, _count_at, _is_model, _noun_phrase, _tokens, _word_value, parse_number)
 
 
 def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories: frozenset[str]) -> Optional[tuple[Quantity, int]]:
@@ -656,7 +656,7 @@ def list_total(quantities: Sequence[Quantity], text: str, category: str, nouns: 
     best: Optional[int] = None
     run = 0
     last_end: Optional[int] = None
-    last_generic = False
+    last_generic = last_kind = False
     # ("seven rifles, four of them MA-1s, and one pistol": the part named inside the list is no item of it)
     others = sorted((q.start, q.end) for q in quantities if q.category != category or q.noun in ("them", "whom"))
     for q in sorted(quantities, key=lambda q: q.start):
@@ -664,6 +664,9 @@ def list_total(quantities: Sequence[Quantity], text: str, category: str, nouns: 
             continue
         if last_end is not None and last_generic and q.single and text[last_end:q.start].strip() == ",":
             pass  # "a weapon, an MA-1 rifle": the same firearm named again
+        elif last_end is not None and last_kind and q.single and text[last_end:q.start].strip() == "," \
+                and _is_model_only(text[q.start:q.end]) and text[q.end:q.end + 1] in (",", ")"):
+            pass  # "I took my rifle, an MA-1, and two magazines": the model, set off by commas, names that rifle
         elif last_end is not None and _only_list_items(text, last_end, q.start, others, nouns):
             run += q.value
         else:
@@ -671,10 +674,18 @@ def list_total(quantities: Sequence[Quantity], text: str, category: str, nouns: 
         best = run if best is None else max(best, run)
         last_end = q.end
         last_generic = q.single and q.noun in _GENERIC_ARMS
+        last_kind = q.single and q.noun in _ARM_KINDS
     return best
 
 
 _GENERIC_ARMS = frozenset("weapon firearm gun arm".split())
+_ARM_KINDS = frozenset("rifle pistol carbine revolver".split())  # a kind of firearm that a model may name
+
+
+def _is_model_only(phrase: str) -> bool:
+    """"an MA-1", "a G3": an article and a model designation, nothing else."""
+    words = phrase.split()
+    return len(words) == 2 and words[0].lower() in ("a", "an") and bool(_MODEL.fullmatch(words[1]))
 
 
 # a few words describing the item before, then the next item: "mounted on the boat and"

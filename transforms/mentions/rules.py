@@ -817,6 +817,8 @@ class MentionRules:
         if hit.trigger in ("abduction", "lottery", "recruitment_quota", "mobilisation", "enlisted"):
             return bool(_RECRUITMENT_CONTEXT.intersection(words))  # not kidnappings or a state lottery
         if hit.trigger == "recruits":  # "recruits are taught ..." is ordinary enlistment
+            if lows[hit.end:hit.end + 2] in (["who", "enlisted"], ["who", "volunteered"], ["who", "signed"]):
+                return False  # "the 32 recruits who enlisted with him in 2016": volunteers
             return bool(_RECRUITMENT_CONTEXT.intersection(words) - {"recruit", "recruits", "recruitment",
                                                                     "recruited", "training", "front", "frontline"})
         return True
