@@ -85,10 +85,10 @@ _THEY_BROUGHT = (r"(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)
                  r"(?:take|takes|took|bring|brings)\s+along|"  # translated English: "They take along three hand of MA-1"
                  r"deposited|submitted|surrendered(?=\s+(?:\w+\s+){0,4}?"
                  r"(?:firearms|weapons|guns|rifles?|pistols?|revolvers?|carbines?)\b))\b")
-_THE_DEFECTORS = (r"the\s+(?:surrendered\s+)?(?:[\w()-]+\s+){0,2}?(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|"
+_THE_DEFECTORS = (r"(?:the|these)\s+(?:surrendered\s+)?(?:[\w()-]+\s+){0,2}?(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|"
                   r"group|conscripts|rebels|fighters|insurgents|militants|returnees|surrenderers|surrenderees|duo|pair|trio|"
                   r"cadres|members|guerrillas|ultras|naxalites|naxals|maoists|outlaws|extremists|troops|"
-                  r"personnel)")  # also "the seven BIFF members", "the surrendered militants"
+                  r"personnel)")  # also "the seven BIFF members", "the surrendered militants", "These militants"
 # "They brought two rifles", "Four of them carried out their MA-1 rifles", "X said the surrenderees yielded 11 firearms"
 # (after "X said", only a noun names the defectors: "villagers said they had brought 40 rifles" is the villagers)
 _BROUGHT_BY_THEM = re.compile(
