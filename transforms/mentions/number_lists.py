@@ -231,6 +231,12 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         prev_end = quantity.end
     out = _drop_mixed_totals(text, out)
     for k, q in enumerate(out):
+        if k and q.category == "bare" and out[k - 1].category not in ("people", "bare") \
+                and _PART_OF_THE.search(text[max(0, out[k - 1].start - 12):out[k - 1].start]) is not None \
+                and re.fullmatch(r"[^,.;:]{0,50},\s*", text[out[k - 1].end:q.start]) is not None:
+            # "Among the 307 firearms, 246 were handed over by the group": 246 of the firearms, not people
+            out[k] = q._replace(category=out[k - 1].category, noun=out[k - 1].noun, subset=True)
+    for k, q in enumerate(out):
         if k and q.category == "people" and _LED_BY.search(text, max(0, q.start - 12), q.start) \
                 and out[k - 1].category == "people" and not (out[k - 1].subset or out[k - 1].single) \
                 and q.start - out[k - 1].end <= 14:
@@ -447,6 +453,7 @@ _DESCRIBED_PAIR = re.compile(r"\s+(?:from|of|in|at|with)\s(?:[^.;:()]|\(\d+\)){0
 _PAIR_VERB = re.compile(r"\b(?:was|were|is|are|has|have|had|said|says|who|which|that|(?!based\b|stationed\b|deployed\b)[a-z]+ed)\b")
 
 
+_PART_OF_THE = re.compile(r"\b(?:among|of)\s+(?:the|these|those)\s+$", re.I)
 _WITH_RELATIVES = re.compile(r"\s*(?:and|plus|as well as)\s+(?:(?:their|his|its)\s+)?(?:famil(?:y|ies)|relatives|dependants|"
                              r"dependents|wives|spouses|civilians)\b", re.I)
 _RELATIVES_WORD = re.compile(r"\b(?:famil(?:y|ies)|relatives|dependants|dependents|wives|spouses|children|civilians)\b", re.I)
