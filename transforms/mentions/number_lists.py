@@ -230,6 +230,7 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         heads.append(text[quantity.start:quantity.end])
         prev_end = quantity.end
     out = _drop_mixed_totals(text, out)
+    out = _named_group_totals(text, out, nouns)
     for k, q in enumerate(out):
         if k and q.category == "bare" and out[k - 1].category not in ("people", "bare") \
                 and _PART_OF_THE.search(text[max(0, out[k - 1].start - 12):out[k - 1].start]) is not None \
@@ -319,7 +320,7 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         for k, q in enumerate(named):
             company = _WITH_HIS_MEN.match(text, q.end) or _TAKING_MEN_WITH_HIM.match(text, q.end) \
                 if q.value == 1 and q.category == "people" else None
-            extra = parse_number(company.group(1)) if company else None
+            extra = parse_number(company.group(1) or company.group(2)) if company else None
             if extra:  # "I left my battalion in March with two of my men": three
                 named[k] = q._replace(value=1 + extra, single=False)
         for k, q in enumerate(named):
@@ -436,10 +437,13 @@ _BRACKETED_NUMBER = re.compile(r"\((\d[\d,]*)\)")
 _CLOSED_APPOSITION = re.compile(r"[^,;.()]{0,50},\s*(?:who\s+)?(?:[a-z]+ed|has|had|was|is|have)\b")
 _NOT_THIS_COUNT = re.compile(r"\b(?:not|instead\s+of|rather\s+than)\s+(?:the\s+)?$", re.I)
 _NAME_AND = re.compile(r"(?:^|[^\w'’-])[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3}\s*(?:\([^()]{1,20}\)\s*|,\s*\d{1,2}\s*)?,?\s+and\s+$")
-_WITH_HIS_MEN = re.compile(r"(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;:]){0,140}?\bwith\s+([\w-]+)\s+"
+_MEN_NOUNS = (r"(?:men|comrades|colleagues|soldiers|subordinates|friends|constables|policemen|officers|"
+              r"troops|bodyguards|followers|conscripts|recruits|trainees|fellow\s+\w+)\b")
+_WITH_HIS_MEN = re.compile(r"(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;:]){0,140}?\bwith\s+(?:([\w-]+)\s+"
                            r"(?:(?:of\s+)?(?:my|his|her|their|our)\s+(?:own\s+)?|other\s+)"
-                           r"(?:men|comrades|colleagues|soldiers|subordinates|friends|constables|policemen|officers|"
-                           r"troops|bodyguards|followers|conscripts|recruits|trainees|fellow\s+\w+)\b", re.I)
+                           # "with two of his men", "with his 14 men"
+                           r"|(?:my|his|her|their|our)\s+(\d+|two|three|four|five|six|seven|eight|nine|ten)\s+)" + _MEN_NOUNS,
+                           re.I)
 # "the lieutenant colonel defected during an operation ..., taking 150 armed troops with him": he and they
 _TAKING_MEN_WITH_HIM = re.compile(r"(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;:]){0,140}?\b(?:taking|bringing|took|brought)\s+"
                                   r"([\w-]+)\s+(?:armed\s+|other\s+|of\s+his\s+)?(?:police\s+)?(?:men|soldiers|troops|officers|"
@@ -451,6 +455,23 @@ _A_OR_AN = re.compile(r"an?\s", re.I)
 _PRONOUNS = frozenset({"he", "she", "i"})
 _DESCRIBED_PAIR = re.compile(r"\s+(?:from|of|in|at|with)\s(?:[^.;:()]|\(\d+\)){0,90}?,?\s+and\s+", re.I)  # also "battalion (540)"
 _PAIR_VERB = re.compile(r"\b(?:was|were|is|are|has|have|had|said|says|who|which|that|(?!based\b|stationed\b|deployed\b)[a-z]+ed)\b")
+
+
+_GROUP_NAMED_THEN_PART = re.compile(r"\b(\d[\d,]*|[A-Za-z]+)\s+([A-Z][\w'’-]+)\s*,\s*(?:including|comprising|among\s+them)\s+")
+
+
+def _named_group_totals(text: str, out: list[Quantity], nouns: NounLexicon) -> list[Quantity]:
+    """"313 Ferraris, including 17 commanders of banned outfits": a group's own name for its members, told by the
+    people it includes, is the count (the commanders are part of it)."""
+    for m in _GROUP_NAMED_THEN_PART.finditer(text):
+        value = parse_number(m.group(1))
+        part = next((k for k, q in enumerate(out) if q.start == m.end() and q.category == "people"), None)
+        if not value or value < 2 or part is None or out[part].value >= value or nouns.get(m.group(2).lower()) \
+                or any(q.start <= m.start(1) < q.end for q in out):
+            continue
+        out[part] = out[part]._replace(subset=True)
+        out.insert(part, Quantity(value, "exact", "people", m.group(2).lower(), m.start(1), m.end(2), False, False))
+    return out
 
 
 _PART_OF_THE = re.compile(r"\b(?:among|of)\s+(?:the|these|those)\s+$", re.I)

@@ -503,7 +503,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         j += 3  # "a 12-bore shotgun", "a .22-calibre rifle"
     while j + 3 < len(toks) and toks[j].lower in _LIST_ADJECTIVES and toks[j + 1].lower in _CLASSIFIERS:
         j += 1  # "24 various types of weapons"
-    if j + 2 < len(toks) and toks[j].lower in _CLASSIFIERS and toks[j + 1].lower == "of":
+    if j + 2 < len(toks) and (toks[j].lower in _CLASSIFIERS or toks[j].lower in ("numbers", "number", "nos")
+                              and j > 0 and toks[j - 1].kind == "num") and toks[j + 1].lower == "of":
+        # ("3 numbers of MA-1 rifles": Burmese English counts firearms by "number" too, after a numeral)
         # "one hand of MA-3", "24 pieces of arms": a classifier, then what is counted
         k = j + 2 + (toks[j + 2].lower in ("the", "their", "his", "its") and j + 3 < len(toks))
         if k + 2 < len(toks) and toks[k].kind == "num" and toks[k + 1].lower == "mm":
@@ -574,6 +576,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         if tok.lower == "general" and k + 1 < len(toks) and toks[k + 1].lower == "purpose":
             continue  # "one General Purpose Machine Gun (GPMG)": no general
         category = nouns.get(tok.lower) or nouns.get(tok.lower.split("-")[-1])
+        if category is None and tok.lower == "barrel" and k > j and toks[k - 1].lower in ("single", "double") \
+                and not any(nouns.get(t.lower) == "weapons" for t in toks[k + 1:k + 3]):
+            category = "weapons"  # "one single barrel": a shotgun, named by its barrel
         if category == "weapons" and tok.text == "Rifles" and k > j and toks[k - 1].lower in _RIFLE_REGIMENTS:
             return None  # "43 Assam Rifles", "18 Garhwal Rifles": a regiment, numbered
         if category and tok.lower in ("fighter", "fighters") and k > 0 and toks[k - 1].lower == "fire":

@@ -99,7 +99,7 @@ _BROUGHT_BY_THEM = re.compile(
     rf"(?:[^.;\"“”]|\.(?=\s[A-Z])){{1,120}}?\s(?:said|says|added|noted)\s+(?:that\s+)?{_THE_DEFECTORS}),?\s+{_THEY_BROUGHT}",
     re.I)  # ("Capt. Bala Tumayo ... said": a title's full stop)
 # "The group also handed over weapons to the PDF. These included four MA-1 rifles, ..."
-_THESE_INCLUDED = re.compile(r"(?:(?:and\s+)?among\s+)?(?:these|the\s+weapons|the\s+arms|the\s+firearms)\s+"
+_THESE_INCLUDED = re.compile(r"(?:(?:and\s+)?among\s+)?(?:these|the\s+(?:surrendered\s+|deposited\s+)?(?:weapons|arms|firearms))\s+"
                              # "And among the weapons they brought with them were two rocket launchers, one gun ..."
                              r"(?:(?:that\s+|which\s+)?they\s+(?:brought|handed\s+over|surrendered|deposited|carried)"
                              r"(?:\s+with\s+them)?\s+(?:were|was)|included|include|comprised|consisted\s+of)\b",
@@ -886,7 +886,7 @@ class MentionRules:
             people = people._replace(value=people.value + added[0].value)
         weapons_total = list_total([q for q in quantities if modality == "report" or not q.single], sent_text,
                                    "weapons", self.nouns) if kind == "defection" else None
-        if kind == "defection" and len(events) >= 2:
+        if kind == "defection" and (len(events) >= 2 or _GAPPED_SECOND.search(sent_text)):
             weapons_total = _per_event_weapons(events, sent, sent_text, quantities, self.nouns) or weapons_total
         if weapons_total is not None and _ARMS_SEIZED.search(sent_text):
             weapons_total = None  # "128 small arms and ammunition ... were seized during the battles": spoils, not brought
@@ -1039,13 +1039,16 @@ def _per_event_weapons(events, sent: Span, sent_text: str, quantities: Sequence[
     """"X deserted with one pistol ... and on June 18, Y deserted with one rifle": two events, two weapons.
 
     None unless at least two of the reported events carry their own weapons list."""
-    cuts = sorted({sent[h.start].idx - sent.start_char for h in events}) + [len(sent_text)]
+    cuts = sorted({sent[h.start].idx - sent.start_char for h in events}
+                  | {m.start() for m in _GAPPED_SECOND.finditer(sent_text)}) + [len(sent_text)]
     totals = [list_total([q for q in quantities if a <= q.start < b], sent_text, "weapons", nouns)
               for a, b in zip(cuts, cuts[1:])]
     found = [t for t in totals if t]
     return sum(found) if len(found) >= 2 else None
 
 
+# "One deserted with a 9mm pistol on 3 June, and a second, a private, with a G-3 rifle": the verb left out
+_GAPPED_SECOND = re.compile(r"\b(?:and|while)\s+(?:on\s+[^,]{1,20}\s+)?(?:a\s+second|the\s+other)\b", re.I)
 _LED = re.compile(r"\bled\s+(?:about\s+|some\s+|around\s+)?$", re.I)
 # "... 800 soldiers who entered India. Unlike the four, the others were not deserters"
 _NOT_DESERTERS = re.compile(r"\b(?:were|was|are)\s+not\s+(?:deserters|defectors)\b", re.I)
