@@ -544,7 +544,8 @@ def _named_relative(sent_text: str, q: Quantity, anchor_char: int) -> bool:
 _SHARED_SUBJECT = re.compile(r"\s+(?:later\s+|then\s+|also\s+)?[a-z]+ed\b[^,;.\"“”]{0,80}?\s(?:and|then|but)\s+(?:then\s+|later\s+|eventually\s+)?")
 _GENERIC_PEOPLE = frozenset("people persons individuals nationals citizens".split())
 _FORCE_PEOPLE = frozenset("soldiers troops police policemen personnel officers servicemen conscripts recruits "
-                          "militiamen marines sailors airmen".split())
+                          "militiamen marines sailors airmen privates corporals sergeants constables lieutenants "
+                          "captains majors".split())  # a summed list of ranks is named by its last rank
 
 
 # "2,654 people, including 1,187 armed members of the PDF, as well as CDM staff and their families": the fighters

@@ -714,6 +714,9 @@ class MentionRules:
         if hit.trigger == "flee_abroad" and lows[hit.start].startswith("enter") \
                 and not _ENTRY_AS_FLIGHT.search(" ".join(lows)):
             return False  # "80 armed soldiers entered Thailand": maybe an incursion; "entered India to escape orders" fled
+        if hit.trigger == "cross_over" and lows[hit.start] in _CAME_ARRIVED \
+                and _HELD_GROUND.intersection(lows[hit.end:hit.end + 4]):
+            return False  # "troops came to the Arakan Army positions and attacked": ground held, not a side joined
         if hit.trigger == "cross_over" and _WENT_BACK.intersection(lows[hit.end:hit.end + 15]):
             return False  # "20 soldiers crossed the line and withdrew after warning shots": a border violation
         if hit.trigger == "seek_refuge" and _WILDERNESS.intersection(lows[hit.end:hit.end + 5]) \
@@ -1048,6 +1051,9 @@ def _per_event_weapons(events, sent: Span, sent_text: str, quantities: Sequence[
 
 
 # "One deserted with a 9mm pistol on 3 June, and a second, a private, with a G-3 rifle": the verb left out
+_CAME_ARRIVED = frozenset("came come coming arrived arrive arriving".split())
+_HELD_GROUND = frozenset("positions position -held held -controlled controlled territory territories area areas "
+                         "outposts frontline front".split())
 _GAPPED_SECOND = re.compile(r"\b(?:and|while)\s+(?:on\s+[^,]{1,20}\s+)?(?:a\s+second|the\s+other)\b", re.I)
 _LED = re.compile(r"\bled\s+(?:about\s+|some\s+|around\s+)?$", re.I)
 # "... 800 soldiers who entered India. Unlike the four, the others were not deserters"
