@@ -870,6 +870,10 @@ class MentionRules:
         if people is not None and more and people not in more:
             # "two soldiers defected on 3 May, and one more followed on 11 May": three
             people = people._replace(value=people.value + sum(q.value for q in more))
+        own = _each_own_count(events, picked, sent, sent_text)
+        if people is not None and own and people.value < own:
+            # "60 soldiers defected in Homs and 50 special forces troops abandoned their posts in Qaboun": 110
+            people = people._replace(value=own)
         of_whom = _OF_WHOM_SOLDIERS.match(sent_text, people.end) if people is not None and people.noun in (
             "people", "persons", "individuals") else None
         if of_whom and _RELATIVES_AFTER.search(sent_text, of_whom.end()) and parse_number(of_whom.group(1)):
@@ -1036,6 +1040,25 @@ def _members_of_force(words: Sequence[str], force_words: frozenset[str]) -> bool
             if _ARMED_GROUP.intersection(words[k + 2:j + 4]):
                 return True  # "three members of the banned militant outfit", "of the National Liberation Front"
     return False
+
+
+def _each_own_count(events, picked, sent: Span, sent_text: str) -> Optional[int]:
+    """Two events joined by "and", each with its own counted subject right before its verb: their sum, else None."""
+    pairs = sorted({(q.start, q.end, q.value, sent[h.start].idx - sent.start_char) for h, q in zip(events, picked)
+                    if q is not None and not (q.single or q.total or q.subset)})
+    if len(pairs) < 2 or len({p[0] for p in pairs}) != len(pairs) or _TOTAL_WORD.search(sent_text, 0, pairs[0][0]):
+        return None  # ("A total 4431 MTA troops ... surrendered ... and 1894 ... on January 12": a total stated)
+    for (s1, e1, v1, a1), (s2, e2, v2, a2) in zip(pairs, pairs[1:]):
+        if not (e1 <= a1 <= e1 + 40 and e2 <= a2 <= e2 + 40 and a1 < s2) \
+                or not _AND_THEN_COUNT.fullmatch(sent_text, a1, s2):
+            return None
+    return sum(p[2] for p in pairs)
+
+
+# "defected in Homs and 50 ...": the first act's words, then "and", then the next count; no total, no part
+_AND_THEN_COUNT = re.compile(r"(?:(?!\b(?:total|them|whom|bringing|brought|including|among)\b)[^.;:])*?"
+                             r"(?:,\s*|\s+)and\s+(?:another\s+|a\s+further\s+)?", re.I)  # not "while": a contrast
+_TOTAL_WORD = re.compile(r"\btotal\b", re.I)
 
 
 def _per_event_weapons(events, sent: Span, sent_text: str, quantities: Sequence[Quantity], nouns) -> Optional[int]:
