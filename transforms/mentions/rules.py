@@ -305,8 +305,8 @@ class MentionRules:
                 bool(sent_ranks) and bool(_RESISTANCE_SIDE.intersection(lows)))
             armed = any(self.nouns.get(w) == "weapons" for w in lows)  # "walked out with their rifles"
             # ("from a different company", right after a defection, is a military company)
-            non_military = bool((self.non_military - (_UNIT_LIKE if last_defection >= k - 2 else frozenset()))
-                                .intersection(lows)) and not has_force
+            non_military = bool((self.non_military - (_UNIT_LIKE if last_defection >= k - 2 or _UNIT_POST.search(
+                " ".join(lows)) else frozenset())).intersection(lows)) and not has_force  # ("the company's hilltop camp")
             near_force = has_force or (not non_military and (
                 last_defection >= k - 3 or any(self._force_at(sents, j, force_cache) for j in (k - 1, k - 2) if j >= 0)))
             hits = hits + _deserting_conscripts(lows)
@@ -609,6 +609,9 @@ class MentionRules:
         if hit.force == "subject":
             # "two soldiers from LIB 556 joined the KNLA": the joiner must be a member of a force
             cs, _ = _clause(lows, hit.start)
+            if lows[cs:cs + 1] in (["on"], ["at"], ["in"], ["around"]) and "," in lows[cs:min(hit.start, cs + 15)]:
+                cs = lows.index(",", cs) + 1  # "On 16 June 2024 at around 21:00 hours, the following members of ...":
+                # the subject opens after the time
             if hit.trigger == "join_its_ranks" and _RESISTANCE_NAMES.isdisjoint(lows[max(cs, hit.start - 8):hit.start]):
                 return False  # "contacted the Yinmabin PDF and joined its forces"; not "the army ... joined its ranks"
             before = lows[max(cs, hit.start - 22):hit.start]
@@ -639,7 +642,9 @@ class MentionRules:
             # "a total of 15,000 have joined the CDM", "another six slipped out"
             counted = any(w[:1].isdigit() or w in _COUNT_WORDS for w in subject)
             return has_force or armed or ((near_force or (counted and force_ahead))
-                                          and (bool(_PRONOUN_SUBJECTS.intersection(subject)) or counted))
+                                          and (bool(_PRONOUN_SUBJECTS.intersection(subject)) or counted)) or (
+                near_force and _UNIT_POST.search(" ".join(lows[hit.end:hit.end + 8])) is not None)
+            # ("Captain X walked out of the company's hilltop camp with 23 of his men", the army named just before)
         if hit.form.startswith("handover"):
             return near_force
         if hit.trigger == "leave_post" and "your" in lows[hit.start:hit.end]:
@@ -1074,6 +1079,8 @@ def _per_event_weapons(events, sent: Span, sent_text: str, quantities: Sequence[
 
 
 # "One deserted with a 9mm pistol on 3 June, and a second, a private, with a G-3 rifle": the verb left out
+_UNIT_POST = re.compile(r"\b(?:company|battalion|platoon|regiment|unit|column)\s*(?:'s|’s)?\s+(?:[\w-]+\s+){0,2}?"
+                        r"(?:camp|base|post|outpost|barracks|positions?)\b")
 _CAME_ARRIVED = frozenset("came come coming arrived arrive arriving".split())
 _HELD_GROUND = frozenset("positions position -held held -controlled controlled territory territories area areas "
                          "outposts frontline front".split())
