@@ -666,8 +666,10 @@ class MentionRules:
 
     def _has_force(self, lows: Sequence[str]) -> bool:
         """A member of an armed force named: "soldiers", "police", "the air force" (not "the task force")."""
-        if not self.force_words.isdisjoint(lows):
-            return True
+        named = self.force_words.intersection(lows)
+        if named and not (named <= {"fighter", "fighters"} and all(
+                k > 0 and lows[k - 1] in _COMBAT_SPORTS for k, w in enumerate(lows) if w in named)):
+            return True  # ("a lethwei fighter", "an MMA fighter": a sportsman)
         return any(w in ("force", "forces") and k > 0 and lows[k - 1] in ("air", "police", "security", "armed")
                    or w in ("officials", "agents") and k > 0 and lows[k - 1] == "intelligence"  # a security service
                    for k, w in enumerate(lows))
@@ -1081,6 +1083,7 @@ def _per_event_weapons(events, sent: Span, sent_text: str, quantities: Sequence[
 # "One deserted with a 9mm pistol on 3 June, and a second, a private, with a G-3 rifle": the verb left out
 _UNIT_POST = re.compile(r"\b(?:company|battalion|platoon|regiment|unit|column)\s*(?:'s|’s)?\s+(?:[\w-]+\s+){0,2}?"
                         r"(?:camp|base|post|outpost|barracks|positions?)\b")
+_COMBAT_SPORTS = frozenset("lethwei boxing kickboxing kick-boxing mma ufc muay cage martial".split())
 _CAME_ARRIVED = frozenset("came come coming arrived arrive arriving".split())
 _HELD_GROUND = frozenset("positions position -held held -controlled controlled territory territories area areas "
                          "outposts frontline front".split())
