@@ -354,8 +354,8 @@ _OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+o
 # troops falling back to another junta post: their "deserted their posts" elsewhere in the story is the same retreat
 _WITHDRAWAL = re.compile(r"\b(?:withdrew|retreated|fell\s+back|falls?\s+back|pulled\s+back|redeployed|tactical\s+redeployment|"
                          r"(?:have|has|had)\s+moved|moved\s+back)"
-                         r"\b[^.!?]{0,60}?\b(?:to|into|towards)\s+(?:the\s+)?(?:\w+\s+){0,4}?"
-                         r"(?:headquarters|hq|base|command|garrison|battalion|station)\b"
+                         r"\b[^.!?]{0,60}?\b(?:to|into|towards)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,4}?"
+                         r"(?:headquarters|hq|base|command|garrison|battalion|station)\b"  # also "the junta's battalion HQ"
                          r"|\b(?:withdrew|withdrawn|withdraw|retreated)\s+from\s+(?:their|its|the)\s+(?:\w+\s+){0,2}?"
                          r"(?:bases?|positions?|posts?|camps?|outposts?)\b"
                          # "three camps had been abandoned and fled by the military council": the junta pulled out
