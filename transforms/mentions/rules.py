@@ -84,7 +84,11 @@ _THEY_BROUGHT = (r"(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)
                  r"handed\s+over|laid\s+down|came\s+with|arrived\s+with|yielded|turned\s+over|turned\s+in|handed\s+in|"
                  r"(?:take|takes|took|bring|brings)\s+along|"  # translated English: "They take along three hand of MA-1"
                  r"deposited|submitted|surrendered(?=\s+(?:\w+\s+){0,4}?"
-                 r"(?:firearms|weapons|guns|rifles?|pistols?|revolvers?|carbines?)\b))\b")
+                 r"(?:firearms|weapons|guns|rifles?|pistols?|revolvers?|carbines?)\b)|"
+                 # "The men ... reached KNLA lines near Kawkareik with nine assault rifles", "They arrived at our side
+                 # with 6 hands of arms"
+                 r"(?:reached|arrived|crossed)(?=[^.;]{0,80}?\bwith\s+(?:\w+\s+){0,2}?(?:\d|one|two|three|four|five|"
+                 r"six|seven|eight|nine|ten|their|his|an?)\b))\b")
 _THE_DEFECTORS = (r"(?:the|these)\s+(?:surrendered\s+)?(?:[\w()-]+\s+){0,2}?(?:men|soldiers|defectors|deserters|sailors|police\w*|officers|"
                   r"group|conscripts|rebels|fighters|insurgents|militants|returnees|surrenderers|surrenderees|duo|pair|trio|"
                   r"cadres|members|guerrillas|ultras|naxalites|naxals|maoists|outlaws|extremists|troops|"
@@ -92,7 +96,7 @@ _THE_DEFECTORS = (r"(?:the|these)\s+(?:surrendered\s+)?(?:[\w()-]+\s+){0,2}?(?:m
 # "They brought two rifles", "Four of them carried out their MA-1 rifles", "X said the surrenderees yielded 11 firearms"
 # (after "X said", only a noun names the defectors: "villagers said they had brought 40 rifles" is the villagers)
 _BROUGHT_BY_THEM = re.compile(
-    rf"(?:(?:according\s+to\s+[^,]{{1,60}},\s*|(?:at|during|after|upon|on)\s+[^,]{{1,40}},\s*)?(?:they|{_THE_DEFECTORS}|\w+\s+of\s+them"
+    rf"(?:(?:according\s+to\s+[^,]{{1,60}},\s*|(?:at|during|after|upon|on|before)\s+[^,]{{1,40}},\s*)?(?:they|{_THE_DEFECTORS}|\w+\s+of\s+them"
     # "At the ceremony, those who returned handed over one MA-1 rifle, ..."
     rf"|those\s+who\s+(?:had\s+)?(?:returned|surrendered|defected|arrived|came|joined))|"
 
