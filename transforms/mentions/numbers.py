@@ -560,6 +560,14 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
                 and toks[k + 1].text[:1].isupper() and toks[k + 1].kind == "word" and any(
                     nouns.get(t.lower) == "people" for t in toks[k + 2:k + 4]):
             continue  # "over 100 Boko Haram and ISWAP members": two named groups, one count
+        if tok.lower == "and" and k > j and toks[k - 1].text[:1].isupper() and k + 1 < len(toks) \
+                and toks[k + 1].text[:1].isupper():
+            m = k + 1  # "Seventy two Boko Haram and Islamic State West Africa Province (ISWAP) terrorists": a long name
+            while m < len(toks) and m - k <= 9 and (toks[m].text[:1].isupper() or toks[m].text in ("(", ")")):
+                m += 1
+            if m < len(toks) and nouns.get(toks[m].lower) == "people":
+                k, budget = m - 1, budget + 1
+                continue
         if tok.kind == "num" and k > j and toks[k - 1].lower in _UNIT_NAMES and k + 1 < len(toks) \
                 and nouns.get(toks[k + 1].lower) == "people":
             continue  # "41 Light Infantry Brigade 143 troops": the unit's number inside the phrase
@@ -576,6 +584,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         if tok.lower == "general" and k + 1 < len(toks) and toks[k + 1].lower == "purpose":
             continue  # "one General Purpose Machine Gun (GPMG)": no general
         category = nouns.get(tok.lower) or nouns.get(tok.lower.split("-")[-1])
+        if category is None and head is None and tok.lower in _GROUP_HEADS:
+            return None  # "644 militants of 8 outfits lay down arms": organisations, not what they laid down
         if category is None and tok.lower == "barrel" and k > j and toks[k - 1].lower in ("single", "double") \
                 and not any(nouns.get(t.lower) == "weapons" for t in toks[k + 1:k + 3]):
             category = "weapons"  # "one single barrel": a shotgun, named by its barrel
