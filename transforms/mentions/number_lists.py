@@ -231,6 +231,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         prev_end = quantity.end
     out = _drop_mixed_totals(text, out)
     out = _named_group_totals(text, out, nouns)
+    if "weapons" in sum_categories and ("–" in text or " - " in text):
+        out = _inline_items(text, out, nouns)
     for k, q in enumerate(out):
         if k and q.category == "bare" and out[k - 1].category not in ("people", "bare") \
                 and _PART_OF_THE.search(text[max(0, out[k - 1].start - 12):out[k - 1].start]) is not None \
@@ -472,6 +474,23 @@ def _named_group_totals(text: str, out: list[Quantity], nouns: NounLexicon) -> l
         out[part] = out[part]._replace(subset=True)
         out.insert(part, Quantity(value, "exact", "people", m.group(2).lower(), m.start(1), m.end(2), False, False))
     return out
+
+
+# "The arms they brought are MA-1 – 3, MA-2 – 1 and Sniper rifle – 1": a firearm, a spaced dash, then how many
+_INLINE_ITEM = re.compile(r"(?<![\w-])((?:[A-Z]{1,3}-?\d{1,3}[A-Z]?)|(?:[A-Za-z]+\s+)?(?:rifles?|pistols?|guns?|carbines?))"
+                          r"\s+[–—-]\s+\(?(\d{1,3})\)?(?=\s*(?:,|and\b|\.|;|$))")
+
+
+def _inline_items(text: str, out: list[Quantity], nouns: NounLexicon) -> list[Quantity]:
+    """Firearms listed inline as "MODEL – N" (one per item; the rank and weapon lines of statements, run together)."""
+    found = []
+    for m in _INLINE_ITEM.finditer(text):
+        name = m.group(1)
+        if not (_MODEL.fullmatch(name) or nouns.get(name.split()[-1].lower()) == "weapons") \
+                or any(q.start < m.end() and m.start() < q.end for q in out):
+            continue
+        found.append(Quantity(int(m.group(2)), "exact", "weapons", name.lower(), m.start(), m.end(), False, False))
+    return sorted(out + found, key=lambda q: q.start) if found else out
 
 
 _PART_OF_THE = re.compile(r"\b(?:among|of)\s+(?:the|these|those)\s+$", re.I)

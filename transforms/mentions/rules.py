@@ -106,7 +106,8 @@ _BROUGHT_BY_THEM = re.compile(
 _THESE_INCLUDED = re.compile(r"(?:(?:and\s+)?among\s+)?(?:these|the\s+(?:surrendered\s+|deposited\s+)?(?:weapons|arms|firearms))\s+"
                              # "And among the weapons they brought with them were two rocket launchers, one gun ..."
                              r"(?:(?:that\s+|which\s+)?they\s+(?:brought|handed\s+over|surrendered|deposited|carried)"
-                             r"(?:\s+with\s+them)?\s+(?:were|was)|included|include|comprised|consisted\s+of)\b",
+                             r"(?:\s+with\s+them)?\s+(?:were|was|are|is)|included|include|comprised|consisted\s+of)\b"
+                             r"|these\s+(?:were|are)\b",  # "They brought their weapons with them. These were eleven ..."
                              re.I)
 # "Four AK-rifles, ... and two 9mm pistols were handed over by the surrenderees during the ceremony": the passive
 _HANDED_OVER_BY_THEM = re.compile(rf"\b(?:were|was|had\s+been)\s+(?:also\s+)?(?:handed\s+over|surrendered|deposited|laid\s+down|turned\s+over|"
@@ -497,9 +498,13 @@ class MentionRules:
                 or _ALONG_WITH_THEM.match(text) or _RECOVERED_FROM_THEM.search(text)):
             return None
         # ("deposited an AK-56 rifle, a MQ-81 rifle and a HK-33 rifle": firearms named one by one count too)
-        return list_total([q for q in find_quantities(text, self.nouns, singles=True)
-                           if q.category == "weapons" and not (q.subset or q.casualty or q.qualifier == "range")],
-                          text, "weapons", self.nouns)
+        arms = [q for q in find_quantities(text, self.nouns, singles=True)
+                if q.category == "weapons" and not (q.subset or q.casualty or q.qualifier == "range")]
+        cuts = [0] + [m.start() for m in _GAPPED_SECOND.finditer(text)] + [len(text)]
+        parts = [list_total([q for q in arms if a <= q.start < b], text, "weapons", self.nouns) for a, b in zip(cuts, cuts[1:])]
+        if sum(1 for p in parts if p) >= 2:  # "The first group carried five rifles and the second 12 rifles": 17
+            return sum(p for p in parts if p)
+        return list_total(arms, text, "weapons", self.nouns)
 
     def _counts_from_next(self, draft: dict, nxt: Span) -> None:
         """"They were one major, two corporals and ...", "They brought 21 weapons": the count follows the event."""
@@ -1091,7 +1096,7 @@ _COMBAT_SPORTS = frozenset("lethwei boxing kickboxing kick-boxing mma ufc muay c
 _CAME_ARRIVED = frozenset("came come coming arrived arrive arriving".split())
 _HELD_GROUND = frozenset("positions position -held held -controlled controlled territory territories area areas "
                          "outposts frontline front".split())
-_GAPPED_SECOND = re.compile(r"\b(?:and|while)\s+(?:on\s+[^,]{1,20}\s+)?(?:a\s+second|the\s+other)\b", re.I)
+_GAPPED_SECOND = re.compile(r"\b(?:and|while)\s+(?:on\s+[^,]{1,20}\s+)?(?:a\s+second|the\s+second|the\s+other)\b", re.I)
 _LED = re.compile(r"\bled\s+(?:about\s+|some\s+|around\s+)?$", re.I)
 # "... 800 soldiers who entered India. Unlike the four, the others were not deserters"
 _NOT_DESERTERS = re.compile(r"\b(?:were|was|are)\s+not\s+(?:deserters|defectors)\b", re.I)
