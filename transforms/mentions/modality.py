@@ -514,7 +514,9 @@ def _one_subject(between: str) -> bool:
     "a sergeant who defected told us" names one of them, not how many."""
     return not _RELATIVE.search(between) or bool(_PREDICATE.search(between))
 # "Since joining the resistance he has trained more than 300 fighters": a count after a new subject and verb
-_NEW_SUBJECT = re.compile(r"\b(?:he|she|they|we|it)\s+(?:has|have|had|was|were|is|are|will|would|\w+ed)\b", re.I)
+_NEW_SUBJECT = re.compile(r"\b(?:he|she|they|we|it)\s+(?:has|have|had|was|were|is|are|will|would|\w+ed)\b"
+                          # "Two officials surrendered on Wednesday, and refugees joined a stream of 80,000 people"
+                          r"|,\s+and\s+(?:the\s+)?[a-z]+\s+(?:\w+ed|have|has|had|were|was)\b", re.I)
 _SPEAKER_THEN = re.compile(r"\b(?:said|says|told|tells|added|announced|stated)\b")
 _CLAUSE_CHANGE = re.compile(r"\b(?:said|says|told|added|according)\b|;")
 # "26,000 people have contacted the People's Embrace": enquiries, not defections
