@@ -230,7 +230,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         heads.append(text[quantity.start:quantity.end])
         prev_end = quantity.end
     out = _drop_mixed_totals(text, out)
-    out = _named_group_totals(text, out, nouns)
+    if "includ" in text or "compris" in text or "among them" in text:
+        out = _named_group_totals(text, out, nouns)
     if "weapons" in sum_categories and ("–" in text or " - " in text):
         out = _inline_items(text, out, nouns)
     for k, q in enumerate(out):
