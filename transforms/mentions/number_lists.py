@@ -199,6 +199,8 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                      or quantity.noun in _COMRADE_NOUNS and _AND_HIS.fullmatch(text[prev_end:quantity.start])
                      # "Two more generals of the Syrian Army, 13 colonels, ... and 68 soldiers": 89
                      or quantity.category == "people" and _OF_THE_FORCE.fullmatch(text[prev_end:quantity.start])
+                     # "3 captains (Nyi Thuta, Tun Myat Aung, Lin Htet Aung) and 1 navy lieutenant": their names aside
+                     or quantity.category == "people" and _NAMES_ASIDE_THEN_AND.fullmatch(text[prev_end:quantity.start])
                      or quantity.category == "people" and _DESCRIBED_PAIR.fullmatch(text[prev_end:quantity.start])
                      and not _PAIR_VERB.search(text[prev_end:quantity.start])):
             # "two new recruits from the 591st Battalion and one soldier from the 556th": three
@@ -494,6 +496,7 @@ def _inline_items(text: str, out: list[Quantity], nouns: NounLexicon) -> list[Qu
     return sorted(out + found, key=lambda q: q.start) if found else out
 
 
+_NAMES_ASIDE_THEN_AND = re.compile(r"\s*\((?:[A-Z][\w'’.-]*\s*,?\s*(?:and\s+)?){1,16}\)\s*(?:,\s*(?:and\s+)?|and\s+)")
 _PART_OF_THE = re.compile(r"\b(?:among|of)\s+(?:the|these|those)\s+$", re.I)
 _WITH_RELATIVES = re.compile(r"\s*(?:and|plus|as well as)\s+(?:(?:their|his|its)\s+)?(?:famil(?:y|ies)|relatives|dependants|"
                              r"dependents|wives|spouses|civilians)\b", re.I)
