@@ -310,8 +310,9 @@ class MentionRules:
                 bool(sent_ranks) and bool(_RESISTANCE_SIDE.intersection(lows)))
             armed = any(self.nouns.get(w) == "weapons" for w in lows)  # "walked out with their rifles"
             # ("from a different company", right after a defection, is a military company)
-            non_military = bool((self.non_military - (_UNIT_LIKE if last_defection >= k - 2 or _UNIT_POST.search(
-                " ".join(lows)) else frozenset())).intersection(lows)) and not has_force  # ("the company's hilltop camp")
+            non_military = not has_force and not self.non_military.isdisjoint(lows) and bool(
+                (self.non_military - (_UNIT_LIKE if last_defection >= k - 2 or _UNIT_POST.search(" ".join(lows))
+                                      else frozenset())).intersection(lows))  # ("the company's hilltop camp")
             near_force = has_force or (not non_military and (
                 last_defection >= k - 3 or any(self._force_at(sents, j, force_cache) for j in (k - 1, k - 2) if j >= 0)))
             hits = hits + _deserting_conscripts(lows)
@@ -675,10 +676,11 @@ class MentionRules:
 
     def _has_force(self, lows: Sequence[str]) -> bool:
         """A member of an armed force named: "soldiers", "police", "the air force" (not "the task force")."""
-        named = self.force_words.intersection(lows)
-        if named and not (named <= {"fighter", "fighters"} and all(
-                k > 0 and lows[k - 1] in _COMBAT_SPORTS for k, w in enumerate(lows) if w in named)):
-            return True  # ("a lethwei fighter", "an MMA fighter": a sportsman)
+        if not self.force_words.isdisjoint(lows):
+            named = self.force_words.intersection(lows)
+            if not (named <= {"fighter", "fighters"} and all(
+                    k > 0 and lows[k - 1] in _COMBAT_SPORTS for k, w in enumerate(lows) if w in named)):
+                return True  # ("a lethwei fighter", "an MMA fighter": a sportsman)
         return any(w in ("force", "forces") and k > 0 and lows[k - 1] in ("air", "police", "security", "armed")
                    or w in ("officials", "agents") and k > 0 and lows[k - 1] == "intelligence"  # a security service
                    for k, w in enumerate(lows))
