@@ -501,11 +501,9 @@ class MentionRules:
         # ("deposited an AK-56 rifle, a MQ-81 rifle and a HK-33 rifle": firearms named one by one count too)
         arms = [q for q in find_quantities(text, self.nouns, singles=True)
                 if q.category == "weapons" and not (q.subset or q.casualty or q.qualifier == "range")]
+        # "The first group carried five rifles and the second 12 rifles": 17
         cuts = [0] + [m.start() for m in _GAPPED_SECOND.finditer(text)] + [len(text)]
-        parts = [list_total([q for q in arms if a <= q.start < b], text, "weapons", self.nouns) for a, b in zip(cuts, cuts[1:])]
-        if sum(1 for p in parts if p) >= 2:  # "The first group carried five rifles and the second 12 rifles": 17
-            return sum(p for p in parts if p)
-        return list_total(arms, text, "weapons", self.nouns)
+        return _weapons_per_part(cuts, arms, text, self.nouns) or list_total(arms, text, "weapons", self.nouns)
 
     def _counts_from_next(self, draft: dict, nxt: Span) -> None:
         """"They were one major, two corporals and ...", "They brought 21 weapons": the count follows the event."""
@@ -1085,19 +1083,23 @@ def _per_event_weapons(events, sent: Span, sent_text: str, quantities: Sequence[
     None unless at least two of the reported events carry their own weapons list."""
     cuts = sorted({sent[h.start].idx - sent.start_char for h in events}
                   | {m.start() for m in _GAPPED_SECOND.finditer(sent_text)}) + [len(sent_text)]
-    totals = [list_total([q for q in quantities if a <= q.start < b], sent_text, "weapons", nouns)
-              for a, b in zip(cuts, cuts[1:])]
+    return _weapons_per_part(cuts, quantities, sent_text, nouns)
+
+
+def _weapons_per_part(cuts: Sequence[int], quantities: Sequence[Quantity], text: str, nouns) -> Optional[int]:
+    """The firearms of each part of ``text`` between consecutive ``cuts``, summed; None unless two parts have some."""
+    totals = [list_total([q for q in quantities if a <= q.start < b], text, "weapons", nouns) for a, b in zip(cuts, cuts[1:])]
     found = [t for t in totals if t]
     return sum(found) if len(found) >= 2 else None
 
 
-# "One deserted with a 9mm pistol on 3 June, and a second, a private, with a G-3 rifle": the verb left out
 _UNIT_POST = re.compile(r"\b(?:company|battalion|platoon|regiment|unit|column)\s*(?:'s|’s)?\s+(?:[\w-]+\s+){0,2}?"
                         r"(?:camp|base|post|outpost|barracks|positions?)\b")
 _COMBAT_SPORTS = frozenset("lethwei boxing kickboxing kick-boxing mma ufc muay cage martial".split())
 _CAME_ARRIVED = frozenset("came come coming arrived arrive arriving".split())
 _HELD_GROUND = frozenset("positions position -held held -controlled controlled territory territories area areas "
                          "outposts frontline front".split())
+# "One deserted with a 9mm pistol on 3 June, and a second, a private, with a G-3 rifle": the verb left out
 _GAPPED_SECOND = re.compile(r"\b(?:and|while)\s+(?:on\s+[^,]{1,20}\s+)?(?:a\s+second|the\s+second|the\s+other)\b", re.I)
 _LED = re.compile(r"\bled\s+(?:about\s+|some\s+|around\s+)?$", re.I)
 # "... 800 soldiers who entered India. Unlike the four, the others were not deserters"
