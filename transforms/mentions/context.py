@@ -125,6 +125,8 @@ def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
     already = _already_conscripted(lows)  # "two men who had been forcibly recruited escaped with grenades"
     after = [k for k, w in enumerate(lows) if w in ("escape", "escaped", "fled", "flee") and (
         lows[k + 1:k + 3] == ["after", "being"] and _CONSCRIPTED.intersection(lows[k + 3:k + 6])
+        # "Syed fled Myanmar for a second time last month after being forced to fight alongside the military"
+        or _after_forced_to_serve(lows, k)
         # "three youths have escaped after they were tricked with job offers and forcibly recruited into the army"
         or lows[k + 1:k + 2] == ["after"] and lows[k + 2:k + 4] in (["they", "were"], ["he", "was"], ["she", "was"])
         and _PRESSED.intersection(lows[k + 4:k + 14]))]
@@ -144,6 +146,16 @@ def _deserting_conscripts(lows: Sequence[str]) -> list[_Hit]:
             and not _NOT_RUN_FROM.intersection(lows[k + 1:k + 2])  # "the recruits escaped injury"
             and (w not in ("reached", "joined") or _RESISTANCE.intersection(lows[k + 1:k + 5]))
             and (escaped or (already is not None and already < k <= already + 15))]
+
+
+def _after_forced_to_serve(lows: Sequence[str], k: int) -> bool:
+    """"fled ... after being forced to fight": within the clause after the verb at ``k``."""
+    for j in range(k + 1, min(k + 10, len(lows) - 4)):
+        if lows[j] in (",", ";", ".", "but", "and"):
+            return False
+        if lows[j:j + 4] == ["after", "being", "forced", "to"] and lows[j + 4] in ("fight", "serve", "join", "fight"):
+            return True
+    return False
 
 
 _RUNAWAY = frozenset("fleeing escaped escaping runaway deserting absconding".split())
@@ -198,6 +210,7 @@ class StoryContext(NamedTuple):
     civilian: bool = False  # the one who crossed is "presumed to be a civilian": a civilian defector, no force member
     rout_paragraphs: tuple[int, ...] = ()  # the paragraphs that tell of an overrun or a flight from fighting
     withdrawal: bool = False  # troops fell back to another post somewhere in the story
+    political: bool = False  # the headline and lead tell of lawmakers changing parties, with no force in them
 
     def around(self, text: str, start: int) -> "StoryContext":
         """The context for a sentence at ``start``: a rout told only in a paragraph far from it, and neither in the
@@ -240,7 +253,22 @@ def story_context(text: str) -> StoryContext:
                         bool(_DEFECTION_VOCABULARY.search(text)),
                         bool(_PRESS_GANG_HEADLINE.search(text.split("\n", 1)[0]) or _MEN_DEMANDED.search(text)),
                         bool(_PRESUMED_CIVILIAN.search(text)),
-                        tuple(sorted({_paragraph(text, at) for at in causes})), withdrawal)
+                        tuple(sorted({_paragraph(text, at) for at in causes})), withdrawal, _political(text))
+
+
+# "8 LP lawmakers join Lakas-Kampi ... Eight congressmen from the Liberal Party transferred to the ruling party": the
+# story's "defectors" are politicians, even where a sentence names no one ("the LP defectors took their oath")
+_POLITICIANS = re.compile(r"\b(?:lawmakers?|legislators?|congress(?:m[ae]n|wom[ae]n)|mps?|senators?|politicians?|"
+                          r"councill?ors?|parliamentarians?|deputies|assemblym[ae]n)\b", re.I)
+_PARTY = re.compile(r"\bpart(?:y|ies)\b", re.I)
+_FORCE_IN_LEAD = re.compile(r"\b(?:soldiers?|troops?|army|military|police\w*|officers?|militants?|rebels?|fighters?|"
+                            r"guerrillas?|insurgents?|militia\w*|sergeants?|captains?|colonels?|(?<!secretary )generals?|commanders?)\b", re.I)
+
+
+def _political(text: str) -> bool:
+    """The headline and the lead paragraph speak of politicians and a party, and of no armed force."""
+    lead = "\n".join([line for line in text[:3000].split("\n") if line.strip()][:2])
+    return bool(_POLITICIANS.search(lead)) and bool(_PARTY.search(lead)) and not _FORCE_IN_LEAD.search(lead)
 
 
 _PRESUMED_CIVILIAN = re.compile(r"\b(?:presumed|believed|thought|understood|said|confirmed)\s+to\s+be\s+(?:an?\s+)?civilians?\b",

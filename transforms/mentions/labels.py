@@ -89,7 +89,7 @@ def lead_end(text: str, body_start: int) -> int:
     for line in text[body_start:].split("\n"):
         offset += len(line) + 1
         line = line.strip()
-        if line and not _DATELINE.fullmatch(line) and not _EDITORS_NOTE.match(line) and not (
+        if line and not _DATELINE.fullmatch(line) and not _EDITORS_NOTE.match(line) and not _CAPTION.search(line) and not (
                 line[0] in "•·▪" and len(line.split()) <= 15) and (
                 line.endswith((".", "!", "?", "\"", "”", "'", "’", ")", ":")) or len(line.split()) > 15):
             break  # a short line without a full stop is a deck or subheading, not the lead
@@ -105,6 +105,9 @@ _DATELINE = re.compile(r"(?:(?:by|source|photo|published(?: on)?|updated)\b[^.!?
 # "Disclaimer: The interviewee's name has been changed.", "Editor's note: ...": said about the story, before its lead
 # (and a short bulleted line, "• Latest Posts", is a menu left on the page)
 _EDITORS_NOTE = re.compile(r"(?:disclaimer|editor['’]?s['’]?\s+note|note\s+to\s+readers)\s*:", re.I)
+# "A refugee works at a camp in Ukhia. | Photo credit: AFP", "(Photo: Myanmar Now)": a photo's caption, before the lead
+_CAPTION = re.compile(r"(?:[|(\[]|\s[–—-])\s*(?:file\s+)?(?:photo|image|picture)(?:\s+credit)?\s*[:/]"
+                      r"|\b(?:photo|image)\s+credit\s*:", re.I)
 _TIME_LINE_BEFORE = re.compile(r"(?:^|\n)[ \t]*\d{1,2}[:.]\d{2}[ \t]*(?:[ap]\.?m\.?|GMT|UTC|MMT|ICT)?[ \t]*\n\s*$", re.I)
 _ITEM_HEADING_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:\d{1,2}[.)][ \t]*)?[A-Z][A-Z0-9 ,:;'’&/()-]{5,80}\n\s*$")
 _LIVE_ENTRY = re.compile(r"\s*(?:\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?|GMT|UTC|MMT|ICT)?\s*[-–—:|]|UPDATE\b|BREAKING\b)",
@@ -215,6 +218,8 @@ def _leaving_headline(mentions: Sequence[Mention], text: str, facts: DocFacts) -
 
 # "Another soldier ... joined", "People's Embrace said another soldier ... also defected", "On Sunday, another soldier"
 _ANOTHER = re.compile(r"\s*(?:also|in\s+addition|additionally),\s|"  # "Also, on 26 July, one police constable ... arrived"
+                      # "Two of the members surrendered to the army. The five others surrendered to the police"
+                      r"\s*(?:the\s+)?(?:\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+others\s|"
                       r"\s*(?:\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b[^.;]{0,80}?\b"
                       r"(?:(?:came|went|arrived|fled|left|crossed|escaped)\s+(?:over\s+)?with|joined)\s+them\b|"  # "Four police
                       # officers came with them": four more

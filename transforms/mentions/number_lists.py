@@ -69,6 +69,7 @@ def _titled_name(toks: Sequence[_Tok], i: int, end: int, nouns: NounLexicon, cat
 
 _SUBSET_TAIL = re.compile(r"(?:including|among them|among whom|of whom|such as|mostly|mainly|"
                          r"(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )among)[\s,:]*$", re.I)  # "are among 16": the whole
+_WHICH_INCLUDED = re.compile(r"\b(?:which|that|who)\s+(?:included|includes|include)[\s,:]*$", re.I)
 # "Among the defectors are one lieutenant colonel, ...": the whole list is part of a total
 _SUBSET_CLAUSE = re.compile(r"\bamong\b[^,.;]{0,40}\b(?:are|were|is|was|included?|includes)[\s,:]*$", re.I)
 
@@ -91,7 +92,8 @@ _UNCOUNTED_WHOLE = re.compile(r"\b(?:many|several|numerous|various|assorted|doze
                               r"a\s+(?:large\s+|huge\s+|big\s+)?(?:cache|haul|number|quantity|stockpile)\s+of)\s+"
                               r"(?:[^\W\d_][\w-]*\s+){0,3}?[^\W\d_][\w-]*\s*,?\s*including[\s,:]*$"
                               # "handed over the weapons, including one AK-47", "turned over weapons including a ..."
-                              r"|\b(?:over|in|up|down|surrendered|deposited)\s+(?:the\s+|their\s+|his\s+|its\s+)?"
+                              # "bringing with them their firearms, including a Garand rifle and a sniper rifle"
+                              r"|\b(?:over|in|up|down|surrendered|deposited|with\s+them|with\s+him)\s+(?:the\s+|their\s+|his\s+|its\s+)?"
                               r"(?:weapons|arms|firearms|guns)\s*,?\s*including[\s,:]*$", re.I)
 _BRACKETED_NOUN = re.compile(r"(\d[\d,]*\s*)\(([a-z]+)\)")
 _AND_CHILDREN = re.compile(r"\s*(?:,\s*)?and\s+(?:\d[\d,]*\s+|[a-z]+\s+)?(?:their\s+)?(?:children|kids|minors)\b", re.I)
@@ -184,6 +186,11 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                 text, max(prev_end, quantity.start - 70), quantity.start) or _NOT_THIS_COUNT.search(text, max(0, quantity.start - 20),
                                                                                        quantity.start):
             quantity = quantity._replace(subset=True)  # "11 soldiers (not 17, as first reported)": a corrected figure
+        elif out and out[-1].category == quantity.category and not out[-1].single \
+                and _WHICH_INCLUDED.search(text, max(prev_end, quantity.start - 30), quantity.start):
+            # "A 30-member unit of the group, which included three pregnant women, surrendered": part of the 30 (but
+            # "their weapons, which included two M16 rifles": no count before, so the two are the count)
+            quantity = quantity._replace(subset=True)
         elif out and out[-1].category == quantity.category == "people" and len(parts[-1]) == 1 \
                 and re.fullmatch(r"\s*,\s*", text[prev_end:quantity.start]) \
                 and _AMONG_THE.search(text, max(0, out[-1].start - 20), out[-1].start):
@@ -377,7 +384,10 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
         if prev is not None and q.category == prev.category == "people" \
                 and not {q.noun, prev.noun} & _PRONOUNS and (q.noun in _TITLES or _A_OR_AN.match(text, q.start)
                                                              or _ANOTHER_ONE.match(text, q.start)) \
-                and _PAIR_GAP.fullmatch(text, prev.end, q.start):
+                and _PAIR_GAP.fullmatch(text, prev.end, q.start) and not (
+                    # "Captain Htet Aung Lin, 34, a company commander in LIB 604, left": the named man, described
+                    _A_OR_AN.match(text, q.start) and not _A_OR_AN.match(text, prev.start)
+                    and not re.search(r"\band\b", text[prev.end:q.start])):
             # "Captain Aung Ko and Captain Min Thu", "a lieutenant colonel and a soldier", "Lance Corporal X, 31, and
             # Private Y, 23", "a riot policeman Min Thi Ha and another policeman": two
             out[-1] = prev._replace(value=prev.value + 1, end=q.end, single=False)
@@ -588,12 +598,16 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
         quantity, nxt = part
         out.append(quantity._replace(single=quantity.value == 1, subset=_subset_before(text, quantity.start, 0) and not
                                      _UNCOUNTED_WHOLE.search(text, max(0, quantity.start - 70), quantity.start)))
-        if quantity.category == "weapons" and _is_model(toks[nxt - 1]):
+        if quantity.category == "weapons" and (_is_model(toks[nxt - 1]) or quantity.value == 1 and nxt - 2 >= i
+                                               and _is_model(toks[nxt - 2]) and toks[nxt - 1].lower in _CALIBRED_ARMS):
             for start, nxt in _bare_models(toks, nxt):  # "an M14, M16, M1 Garand, caliber .45 and ...": one each
                 out.append(Quantity(1, "exact", "weapons", toks[start].lower, toks[start].start, toks[nxt - 1].end,
                                     False, False, single=True))
         i = nxt
     return out
+
+
+_NO_FIREARM = frozenset("grenade launcher launchers mortar mortars rocket rockets".split())
 
 
 def _bare_models(toks: Sequence[_Tok], j: int) -> Iterator[tuple[int, int]]:
@@ -607,6 +621,10 @@ def _bare_models(toks: Sequence[_Tok], j: int) -> Iterator[tuple[int, int]]:
             end = k + 3  # "caliber .45"
         else:
             return
+        if end < len(toks) and toks[end].lower in _CALIBRED_ARMS:
+            end += 1  # "an M16 rifle, M1 Garand Rifle, Cal .30 and Cal .45 pistols": one firearm each
+        elif end < len(toks) and toks[end].lower in _NO_FIREARM:
+            return  # "an M16 rifle, M203 grenade launcher": a launcher is no firearm
         yield k, end
         j = end
 

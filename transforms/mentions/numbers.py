@@ -79,6 +79,9 @@ _CASUALTY = re.compile(
     r"hurt|slain|imprisoned|jailed)\b",
     re.I,
 )
+# "162 rifles were abandoned by soldiers who left their posts": firearms left behind, not brought over
+_ARMS_LEFT_BEHIND = re.compile(r"\s*(?:(?:were|was|had\s+been|have\s+been|being)\s+(?:also\s+)?)"
+                               r"(?:abandoned|left\s+behind|dumped|discarded|thrown\s+away)\b", re.I)
 # a tally that counts prisoners of war with the defectors: "2,000 soldiers defected, surrendered or were captured",
 # "2,578 personnel either became prisoners of war, defected or surrendered"
 _WITH_CAPTURED = re.compile(
@@ -126,8 +129,10 @@ _NOT_FIREARM_KINDS = frozenset("local sharp bladed traditional cold melee".split
 _EXPLOSIVES = frozenset("explosives explosive bombs grenades ieds mines".split())
 _RIFLE_REGIMENTS = frozenset("assam garhwal gorkha gurkha rajputana kumaon sikh dogra naga mizo kashmir jak rajput maratha "
                               "jat burma kachin chin".split())
-_ING_MODIFIERS = frozenset("loading firing repeating".split())  # "two Self Loading Rifles", "a rapid-firing gun"
+# "two Self Loading Rifles", "a rapid-firing gun", "six high ranking officers"
+_ING_MODIFIERS = frozenset("loading firing repeating ranking".split())
 _CARTRIDGE = re.compile(r"[xX×]\d{2,3}(?:mm)?")  # the second half of "9x19", "7.62x39mm"
+_DECIMAL_CALIBRE = re.compile(r"\d?\.\d{2,3}")  # "5.56", "7.62", ".45"
 _CALIBRED_ARMS = frozenset("revolver revolvers pistol pistols magnum magnums rifle rifles".split())
 _GROUP_HEADS = frozenset("outfit outfits group groups organisation organisations organization organizations faction factions "
                          "fronts movements".split())
@@ -383,6 +388,10 @@ _TOTAL_OF = re.compile(
     r"\b(?:number|total|tally|count|figure)\s+of\s+((?:[\w'’-]+[\s,]+){0,3}[\w-]+)\b[^.;:]{0,130}?\b"
     r"(?:is|was|are|were|stands\s+at|stood\s+at|reached|reaches|rose\s+to|risen\s+to|climbed\s+to|to\s+be|at|to|"
     r"totals|totalled|totaled|hit|exceeds|exceeded|now)\s*$", re.I)
+# "The militants who surrendered to the Peshmerga last week numbered around 1,000 men": the count of those who acted
+_ACTORS_NUMBERED = re.compile(r"\b(?:surrendered|defected|deserted|crossed\s+over|handed\s+themselves\s+(?:in|over))\b"
+                              r"[^.;:]{0,80}?\bnumber(?:ed|ing)\s+(?:about|around|some|roughly|nearly|over|more\s+than|"
+                              r"at\s+least)?\s*$", re.I)
 # "a huge force of more than 300 SPLA soldiers ... defected": the group that moved, not a garrison's strength
 _A_BIG_FORCE_OF = re.compile(r"\ban?\s+(?:huge|large|big|sizeable|sizable|whole|entire|strong)\s+force\s+of\s*$", re.I)
 _NUMBER_WHO = re.compile(r"\bthe\s+(?:total\s+)?number\s+(?:of\s+\w+\s+)?who\s+(?:have\s+|had\s+|has\s+)?(?:left|defected|deserted|"
@@ -491,6 +500,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         return j - 1, "bare"  # "146 suspected Boko Haram have surrendered": a group's name for its members
     if j + 1 < len(toks) and toks[j].lower == "who" and toks[j + 1].lower in _BARE_SUBJECT:
         return j - 1, "bare"  # "adding to the 14,000 who defected"
+    if j + 1 < len(toks) and toks[j].lower == "others" and toks[j + 1].lower in _BARE_SUBJECT:
+        return j, "bare"  # "The five others surrendered to the battalion": more of the people just told of
     if j + 1 < len(toks) and toks[j].lower == "in" and (toks[j + 1].lower in ("total", "all") or (
             j + 2 < len(toks) and toks[j + 1].lower in ("their", "our", "the") and toks[j + 2].lower == "group")):
         return j - 1, "bare"  # "there are now more than 50 in their group", "17 in total"
@@ -545,6 +556,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         if tok.kind == "num" and k > j and k + 1 < len(toks) and toks[k + 1].lower in _CALIBRE_UNITS:
             k += 1  # "one KG9 semi-auto 9mm pistol": a calibre among the modifiers
             continue
+        if tok.kind == "num" and k > j and _DECIMAL_CALIBRE.fullmatch(tok.text) and any(
+                nouns.get(t.lower) == "weapons" for t in toks[k + 1:k + 3]):
+            continue  # "4 Galil 5.56 rifles": a calibre written bare
         if tok.text == "." and k + 2 < len(toks) and toks[k + 1].kind == "num" \
                 and toks[k + 2].lower in _CALIBRE_UNITS:
             k += 2  # "two bolt-action .50 caliber sniper rifles", "a Springfield .30 caliber rifle": a calibre inside
@@ -782,13 +796,15 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     if k + 1 < len(toks) and toks[k + 1].text in ("-",) and k + 2 < len(toks) and toks[k + 2].lower.startswith("old"):
         return None
     after = text[toks[k].end:toks[k].end + 60]
-    casualty = bool(_CASUALTY.match(after) or _MIXED_HINT.search(text) and _WITH_CAPTURED.match(
+    casualty = bool(_CASUALTY.match(after) or category == "weapons" and _ARMS_LEFT_BEHIND.match(after)
+                    or _MIXED_HINT.search(text) and _WITH_CAPTURED.match(
         text, toks[k].end, toks[k].end + 200)) or (
         q_start > 0 and toks[q_start - 1].lower in _CASUALTY_BEFORE) or (
         q_start > 1 and toks[q_start - 1].lower in ("their", "his", "its", "the") and toks[q_start - 2].lower in _CASUALTY_BEFORE)
     # ("shot their two lance corporals": the ones shot)
     size = category in ("people", "bare") and toks[k].lower not in ("defectors", "deserters") \
         and not _A_BIG_FORCE_OF.search(text, max(0, toks[q_start].start - 40), toks[q_start].start) \
+        and not _ACTORS_NUMBERED.search(text, max(0, toks[q_start].start - 160), toks[q_start].start) \
         and bool(_SIZE_BEFORE.search(text[max(0, toks[q_start].start - 100):toks[q_start].start])
                  # "which has been stationed at the camp near Thazi village, ... since March 2022 with about 60 troops"
                  or _STATIONED_WITH.search(text[max(0, toks[q_start].start - 200):toks[q_start].start])

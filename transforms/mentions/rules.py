@@ -85,6 +85,8 @@ _THEY_BROUGHT = (r"(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)
                  r"(?:take|takes|took|bring|brings)\s+along|"  # translated English: "They take along three hand of MA-1"
                  r"deposited|submitted|surrendered(?=\s+(?:\w+\s+){0,4}?"
                  r"(?:firearms|weapons|guns|rifles?|pistols?|revolvers?|carbines?)\b)|"
+                 # "The deserting soldiers ... took 4 Galil 5.56 rifles"
+                 r"took(?=\s+(?:with\s+them\s+)?(?:\S+\s+){0,4}?(?:firearms|weapons|guns|rifles?|pistols?|revolvers?|carbines?)\b)|"
                  # "The men ... reached KNLA lines near Kawkareik with nine assault rifles", "They arrived at our side
                  # with 6 hands of arms"
                  r"(?:reached|arrived|crossed)(?=[^.;]{0,80}?\bwith\s+(?:\w+\s+){0,2}?(?:\d|one|two|three|four|five|"
@@ -115,9 +117,13 @@ _HANDED_OVER_BY_THEM = re.compile(rf"\b(?:were|was|had\s+been)\s+(?:also\s+)?(?:
 # "Eight AK series rifles ... were recovered from them", "Five weapons ... were recovered from cadres during the
 # surrender", "Around 70 weapons, mostly rifles, were also turned in.": arms taken from the same people
 _RECOVERED_FROM_THEM = re.compile(r"\b(?:were|was|had\s+been)\s+(?:also\s+)?(?:recovered|seized|collected|received|taken)\s+"
-                                  r"from\s+(?:them|(?:the\s+)?(?:cadres|militants|surrenderees|surrenderers|rebels|insurgents|"
+                                  r"from\s+(?:(?:the|their)\s+possession(?:\s+of)?\s+)?(?:them|(?:the\s+)?(?:surrendered\s+)?(?:cadres|militants|surrenderees|surrenderers|rebels|insurgents|"
                                   r"fighters|defectors|deserters|soldiers|returnees))\b"
-                                  r"|\b(?:were|was)\s+also\s+(?:turned|handed)\s+(?:in|over)\s*[.;]?\s*$", re.I)
+                                  r"|\b(?:were|was)\s+also\s+(?:turned|handed)\s+(?:in|over)\s*[.;]?\s*$"
+                                  # "Police recovered the following items from the possession of the two cadres: ..."
+                                  r"|\brecovered\s+(?:the\s+following\s+(?:items|weapons|arms)\s+)?from\s+(?:the|their)\s+"
+                                  r"possession\s+of\s+(?:the\s+)?(?:[\w()-]+\s+){0,3}?(?:cadres|militants|rebels|insurgents|"
+                                  r"fighters|defectors|deserters|surrenderees|returnees)\b", re.I)
 # "Along with them, 2 hand of MA-3 and 1 hand of MA-1 and the ammunitions about 300 was brought, it is said."
 _ALONG_WITH_THEM = re.compile(r"\W*(?:along|together)\s+with\s+them\s*,[^.;]{0,160}?\b(?:was|were)\s+(?:also\s+)?"
                               r"(?:brought|carried|handed\s+over|taken)\b", re.I)
@@ -321,6 +327,8 @@ class MentionRules:
             hits = _narrative_escapes(hits, lows, story.held_for_service)
             if not story.defection_story:  # "five Venezuelan soldiers crossed into Colombia": maybe an incursion
                 hits = [h for h in hits if not (h.trigger == "flee_abroad" and lows[h.end - 1] in FAR_COUNTRIES)]
+            if story.political and not has_force:  # "the LP defectors took their oath" in a story of lawmakers
+                hits = [h for h in hits if h.kind != "defection"]
             if story.civilian:  # "An unarmed North Korean man presumed to be a civilian" defected: no soldier named
                 hits = [h for h in hits if h.kind != "defection"
                         or self.force_people.intersection(lows[max(0, h.start - 12):h.start])]
@@ -366,7 +374,11 @@ class MentionRules:
             hits = [h for h in hits if not (h.kind == "defection" and (
                 _PARTIES.intersection(lows[h.end:h.end + 10]) and not _ARMED_PARTIES.intersection(lows[h.end:h.end + 10])
                 or h.trigger == "switch_sides" and {"politics", "political"}.intersection(lows[h.end:h.end + 6])
-                or h.form == "noun" and {"party", "nup", "usdp"}.intersection(lows)))]
+                or h.form == "noun" and {"party", "nup", "usdp"}.intersection(lows)
+                # "I have defected from the military council's sports federation": a sportsman leaving a sports body
+                or _FROM_A_SPORTS_BODY.match(" ".join(lows[h.end:h.end + 9]))
+                # "a retired colonel who left the military in 2010 to contest the election": a career change
+                or h.trigger == "leave_post" and _TO_POLITICS.search(" ".join(lows[h.end:h.end + 8]))))]
             if last_defection < k - 2:  # "2,000 others have done the same", "he reported to the authorities"
                 hits = [h for h in hits if h.trigger not in ("did_same", "report_in")]  # need a defection just before
             for kind in ("defection", "conscription"):
@@ -467,6 +479,11 @@ class MentionRules:
                 draft["weapons_count"] = self._weapons_brought(sents[j])
                 if draft["weapons_count"] is not None:
                     break
+        for k, draft in reports.items():
+            # "The first group brought five rifles with them. The second group ... came with 12 rifles and two pistols"
+            if draft["weapons_count"] is not None and k + 1 < len(sents) and k + 1 not in reports \
+                    and _FIRST_GROUP.match(sents[k].text) and _SECOND_GROUP.match(sents[k + 1].text):
+                draft["weapons_count"] += self._weapons_brought(sents[k + 1]) or 0
         if reports and debunks_claim(text):
             for draft in reports.values():  # a fact check that rates the claim false: what it retells is the claim
                 if draft["modality"] == "report":
@@ -500,7 +517,13 @@ class MentionRules:
             return None
         # ("deposited an AK-56 rifle, a MQ-81 rifle and a HK-33 rifle": firearms named one by one count too)
         arms = [q for q in find_quantities(text, self.nouns, singles=True)
-                if q.category == "weapons" and not (q.subset or q.casualty or q.qualifier == "range")]
+                if q.category == "weapons" and not (q.casualty or q.qualifier == "range")]
+        if any(not q.subset for q in arms):
+            arms = [q for q in arms if not q.subset]
+        else:
+            arms = [q._replace(subset=False) for q in arms]
+        # (else "Arms and ammunition, including two pistols and some documents, were recovered from ...": the only
+        # firearms counted are the ones the uncounted haul includes)
         # "The first group carried five rifles and the second 12 rifles": 17
         cuts = [0] + [m.start() for m in _GAPPED_SECOND.finditer(text)] + [len(text)]
         return _weapons_per_part(cuts, arms, text, self.nouns) or list_total(arms, text, "weapons", self.nouns)
@@ -853,7 +876,8 @@ class MentionRules:
             modality, events = "report", [anchor]  # "brought to more than 900 the number of troops who have surrendered"
         # each reported event owns the count nearest to it; the mention keeps the largest
         picked = [None if h.form.startswith("handover") and h.start and lows[h.start - 1] in ("i", "he", "she")
-                  else _pick_count(quantities, sent[h.start].idx - sent.start_char, ("people", "bare"),
+                  else _pick_count(quantities, sent[h.end - 1 if lows[h.start] == "another" else h.start].idx - sent.start_char,
+                                   ("people", "bare"),  # ("and another 14 soldiers ... followed": the 14)
                                    single_ok=h.form == "event" or h.form == "base" and (
                                        lows[h.start].endswith("s") or lows[max(0, h.start - 2):h.start] in (
                                            ["managed", "to"], ["succeeded", "to"])),  # "he managed to escape"
@@ -883,6 +907,11 @@ class MentionRules:
             # "documented the defection of a First Lieutenant ... together with 6 soldiers": he and the six
             people = people._replace(value=people.value + 1)
         more = [q for h, q in zip(events, picked) if h.trigger == "did_same" and q is not None]
+        if people is not None and more and people in more:
+            # "Nine soldiers crossed over on Monday, and another 14 soldiers followed on Wednesday": the larger is the
+            # second group, so the first is the base
+            people = max((q for h, q in zip(events, picked) if h.trigger != "did_same" and q is not None),
+                         key=lambda q: q.value, default=people)
         if people is not None and more and people not in more:
             # "two soldiers defected on 3 May, and one more followed on 11 May": three
             people = people._replace(value=people.value + sum(q.value for q in more))
@@ -987,7 +1016,7 @@ def _goes_to_resistance(after: Sequence[str]) -> bool:
 
 
 # "personnel who fled the detention camp", "Personnel Who Fled Arakan Militia Camp": held by the other side
-_FLED_CAPTIVITY = re.compile(r"\b(?:fled|escaped|fleeing|escaping|broke\s+out\s+of)\s+(?:from\s+)?"
+_FLED_CAPTIVITY = re.compile(r"\b(?:fled|escaped|fleeing|escaping|broke\s+out\s+of)\s+(?:from\s+)?[\"“‘']?"
                              r"(?:the\s+|a\s+|an\s+|their\s+)?(?:(?!to\b|into\b|toward)[\w-]+\s+){0,3}?"
                              r"(?:detention|prison|jail|captivity|internment|(?:militia|rebel|aa|kia|knla|pdf|tnla|mndaa)\s+camp)\b",
                              re.I)
@@ -1065,12 +1094,23 @@ def _each_own_count(events, picked, sent: Span, sent_text: str) -> Optional[int]
     if len(pairs) < 2 or len({p[0] for p in pairs}) != len(pairs) or _TOTAL_WORD.search(sent_text, 0, pairs[0][0]):
         return None  # ("A total 4431 MTA troops ... surrendered ... and 1894 ... on January 12": a total stated)
     for (s1, e1, v1, a1), (s2, e2, v2, a2) in zip(pairs, pairs[1:]):
-        if not (e1 <= a1 <= e1 + 40 and e2 <= a2 <= e2 + 40 and a1 < s2) \
+        if not (_subject_gap(sent_text, e1, a1) and _subject_gap(sent_text, e2, a2) and a1 < s2) \
                 or not _AND_THEN_COUNT.fullmatch(sent_text, a1, s2):
             return None
     return sum(p[2] for p in pairs)
 
 
+_FIRST_GROUP = re.compile(r"\W*the\s+first\s+(?:group|batch|team|party|unit)\b", re.I)
+_SECOND_GROUP = re.compile(r"\W*the\s+second\s+(?:group|batch|team|party|unit)\b", re.I)
+
+
+def _subject_gap(text: str, end: int, act: int) -> bool:
+    """The counted noun phrase ending at ``end`` is the subject of the act at ``act``: near it, or separated only by
+    a place or unit phrase ("Nine soldiers from a battalion under the Western Command in Ann Township crossed over")."""
+    return end <= act <= end + 40 or end <= act <= end + 120 and bool(_OF_PLACE_OR_UNIT.fullmatch(text, end, act))
+
+
+_OF_PLACE_OR_UNIT = re.compile(r"\s+(?:from|of|in|under|based\s+in|stationed\s+in)\s[^,;:()\d\"“”]*?\s", re.I)
 # "defected in Homs and 50 ...": the first act's words, then "and", then the next count; no total, no part
 _AND_THEN_COUNT = re.compile(r"(?:(?!\b(?:total|them|whom|bringing|brought|including|among)\b)[^.;:])*?"
                              r"(?:,\s*|\s+)and\s+(?:another\s+|a\s+further\s+)?", re.I)  # not "while": a contrast
@@ -1093,6 +1133,10 @@ def _weapons_per_part(cuts: Sequence[int], quantities: Sequence[Quantity], text:
     return sum(found) if len(found) >= 2 else None
 
 
+_FROM_A_SPORTS_BODY = re.compile(r"from\s+(?:the\s+|its\s+|his\s+|her\s+|their\s+)?(?:[\w-]+\s+(?:'s\s+|’s\s+)?){0,4}?"
+                                 r"(?:sports?|football|boxing|lethwei|athletics|olympic)\s+(?:federation|association|"
+                                 r"team|club|body|committee)\b")
+_TO_POLITICS = re.compile(r"\bto\s+(?:contest|run\s+for|stand\s+(?:for|in)|enter\s+politics|go\s+into\s+politics)\b")
 _UNIT_POST = re.compile(r"\b(?:company|battalion|platoon|regiment|unit|column)\s*(?:'s|’s)?\s+(?:[\w-]+\s+){0,2}?"
                         r"(?:camp|base|post|outpost|barracks|positions?)\b")
 _COMBAT_SPORTS = frozenset("lethwei boxing kickboxing kick-boxing mma ufc muay cage martial".split())
@@ -1209,9 +1253,11 @@ _ABROAD = frozenset("india thailand bangladesh china mizoram manipur laos nagala
                     "border".split())
 _FOREIGN = _ABROAD - {"border", "indo"}  # a foreign country or force, named later in the clause
 # "Three of the men who were sent to the training school escaped and reached the PDF": recruits, members of the army
-_PRESSED_INTO_SERVICE = re.compile(r"\b(?:men|youths?|young\s+men|villagers|people)\s+who\s+(?:were|had\s+been|have\s+been)\s+"
-                                   r"(?:sent\s+to\s+(?:a\s+|the\s+)?(?:military\s+)?training|conscripted|drafted|"
-                                   r"forcibly\s+recruited|taken\s+for\s+military\s+service)", re.I)
+# ("Two of the men taken to the training school escaped": who is taken there is held for the army too)
+_PRESSED_INTO_SERVICE = re.compile(r"\b(?:men|youths?|young\s+men|villagers|people)\s+(?:(?:who|that)\s+(?:were|had\s+been|have\s+been)\s+)?"
+                                   r"(?:sent|taken)\s+to\s+(?:a\s+|the\s+)?(?:military\s+)?training"
+                                   r"|\b(?:men|youths?|young\s+men|villagers|people)\s+who\s+(?:were|had\s+been|have\s+been)\s+"
+                                   r"(?:conscripted|drafted|forcibly\s+recruited|taken\s+for\s+military\s+service)", re.I)
 _AFTER_OVERRUN = re.compile(r"\b(?:after|when|as)\s+(?:their|its|the)\s+(?:[\w-]+\s+){0,2}?(?:camps?|bases?|posts?|outposts?|"
                             r"positions?|garrison)\s+(?:(?:at|in|near|of)\s+[^.;,]{1,40}?\s)?(?:was|were|had\s+been)\s+"
                             r"(?:overrun|captured|seized|taken)\b"  # "after their camp at Tuibual in Chin state was captured"
