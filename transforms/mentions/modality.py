@@ -630,14 +630,14 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     if who:  # "The academy, which recruits at least 500 cadets a year, ..., an officer who joined the CDM said": 1
         return who[-1]
     if any(not q.single for q in before):  # "about a dozen soldiers led by a lieutenant colonel walked away": 12
+        group = max((q for q in before if not q.single), key=lambda q: q.end)
+        if any(q.single and q.end <= group.start for q in before) and _companions(group, sent_text):
+            # "the corporal slipped away from his unit with two friends and reached a PDF camp": he and the two
+            return group if " fellow " in sent_text[group.start:group.end] else group._replace(value=group.value + 1)
         before = [q for q in before if not q.single]
     elif before:  # "Captain Aung Ko defected with four soldiers": he and the four (five)
         companions = [q for q in usable if anchor_char < q.start <= anchor_char + 100 and not q.single
-                      and (q.noun in _FORCE_PEOPLE or q.noun in _COMPANION_NOUNS or " fellow " in sent_text[q.start:q.end]
-                           or q.noun == "men" and _HIS_MEN.search(sent_text, q.start, q.end))
-                      and (_WITH_COMPANIONS.search(sent_text, max(0, q.start - 25), q.start)  # not "with two women"
-                           # "a general defected in recent days, followed by an overnight escape to Turkey by 33 soldiers"
-                           or _FOLLOWED_BY_GROUP.search(sent_text, max(0, q.start - 80), q.start))]
+                      and _companions(q, sent_text)]
         if companions:
             c = companions[0]  # "with four fellow soldiers" already counts the one they are fellows of
             return c if " fellow " in sent_text[c.start:c.end] else c._replace(value=c.value + 1)
@@ -652,11 +652,20 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     return min(after, key=lambda q: q.start - anchor_char) if after else None
 
 
+def _companions(q: Quantity, sent_text: str) -> bool:
+    """A counted group that went with the one named before it: "with four soldiers", "with ten of his men"."""
+    return (q.noun in _FORCE_PEOPLE or q.noun in _COMPANION_NOUNS or " fellow " in sent_text[q.start:q.end]
+            or q.noun == "men" and _HIS_MEN.search(sent_text, q.start, q.end) is not None) \
+        and (_WITH_COMPANIONS.search(sent_text, max(0, q.start - 25), q.start) is not None  # not "with two women"
+             # "a general defected in recent days, followed by an overnight escape to Turkey by 33 soldiers"
+             or _FOLLOWED_BY_GROUP.search(sent_text, max(0, q.start - 80), q.start) is not None)
+
+
 _WITH_ANOTHER = re.compile(r"\w+(?:\s+[\w-]+){0,9}?\s+(?:along\s+|together\s+)?with\s+another\s+(?:[\w-]+\s+){0,2}?"
                            r"(?:official|member|commander|fighter|soldier|officer|policeman|leader|comrade|militant|"
                            r"deserter|defector|man)\b", re.I)
 # "together with 45 of his fighters", "with ten of his men": the commander's own people went with him
-_COMPANION_NOUNS = frozenset("comrades colleagues fighters militants rebels guerrillas insurgents cadres".split())
+_COMPANION_NOUNS = frozenset("comrades colleagues friends fighters militants rebels guerrillas insurgents cadres".split())
 _HIS_MEN = re.compile(r"\b(?:his|her|their)\s+(?:own\s+)?men\b", re.I)
 _FOLLOWED_BY_GROUP = re.compile(r",\s*followed\s+by\s+(?:(?:an?\s+)?(?:[\w-]+\s+){0,3}?(?:escape|defection|flight|desertion|"
                                 r"crossing)\b[^.;,]{0,50}?\bby\s+)?$", re.I)

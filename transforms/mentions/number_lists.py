@@ -69,6 +69,7 @@ def _titled_name(toks: Sequence[_Tok], i: int, end: int, nouns: NounLexicon, cat
 
 _SUBSET_TAIL = re.compile(r"(?:including|among them|among whom|of whom|such as|mostly|mainly|"
                          r"(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )among)[\s,:]*$", re.I)  # "are among 16": the whole
+_AND_NEXT_PART = re.compile(r"[^.;:\d]{0,100}?(?:,\s*and|\s+and)\s+", re.I)
 _WHICH_INCLUDED = re.compile(r"\b(?:which|that|who)\s+(?:included|includes|include)[\s,:]*$", re.I)
 # "Among the defectors are one lieutenant colonel, ...": the whole list is part of a total
 _SUBSET_CLAUSE = re.compile(r"\bamong\b[^,.;]{0,40}\b(?:are|were|is|was|included?|includes)[\s,:]*$", re.I)
@@ -80,7 +81,8 @@ def _subset_before(text: str, start: int, prev_end: int) -> bool:
                 or _SUBSET_CLAUSE.search(text[max(prev_end, start - 60):start]))
 
 
-_MODEL_THEN_COUNT = re.compile(r"\b((?:MA|BA|AK|MG|M|G|HK)-?\d{1,3}[A-Z]?)(?:\s+(?:rifles?|pistols?|guns?))?\s+"
+_MODEL_THEN_COUNT = re.compile(r"\b((?:MA|BA|AK|MG|M|G|HK)-?\d{1,3}[A-Z]?|\d{1,2}\s?mm(?=\s+(?:rifles?|pistols?|guns?)\b))"
+                               r"(?:\s+(?:rifles?|pistols?|guns?))?\s+"  # ("9mm pistol one hand": a calibre names it)
                                r"(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:hands?|nos?\b\.?)(?!\s+of\b)")
 _NUMBERING = re.compile(r"\b([A-Za-z]+),\s*numbering\s+(about\s+|around\s+|some\s+|over\s+|nearly\s+)?(\d[\d,]*|[a-z]+)\s*,",
                         re.I)
@@ -160,6 +162,10 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
         quantity, nxt = found
         raw.append((quantity, i, nxt))
         i = nxt
+        if quantity.category == "weapons" and _is_model(toks[nxt - 1]):
+            for start, end in _bare_models(toks, nxt, nouns):  # "two AK-56, Insas Rifle, 9mm pistol, ...": one each
+                raw.append((Quantity(1, "exact", "weapons", toks[end - 1].lower, toks[start].start, toks[end - 1].end,
+                                     False, False, single=True), start, end))
     counted_after = "hand" in text or " nos" in text
     if counted_after:  # "They brought along MA-1 3 hands and MA-3 1 hand": the model, then its count
         for m in _MODEL_THEN_COUNT.finditer(text):
@@ -190,6 +196,13 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                 and _WHICH_INCLUDED.search(text, max(prev_end, quantity.start - 30), quantity.start):
             # "A 30-member unit of the group, which included three pregnant women, surrendered": part of the 30 (but
             # "their weapons, which included two M16 rifles": no count before, so the two are the count)
+            quantity = quantity._replace(subset=True)
+        elif len(out) > 1 and out[-1].subset and out[-1].category == quantity.category == "people" \
+                and _subset_before(text, out[-1].start, 0) and not out[-2].subset \
+                and out[-2].category == "people" and out[-2].value > out[-1].value + quantity.value - 1 \
+                and _AND_NEXT_PART.fullmatch(text, out[-1].end, quantity.start):
+            # "At least 13 cadres of two outfits, including 8 cadres of the FGN/NNC and 5 cadres of the DHD-J,
+            # surrendered": the second part of the total too
             quantity = quantity._replace(subset=True)
         elif out and out[-1].category == quantity.category == "people" and len(parts[-1]) == 1 \
                 and re.fullmatch(r"\s*,\s*", text[prev_end:quantity.start]) \
@@ -574,7 +587,8 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
             and not (i and toks[i - 1].lower == "without") else None  # "defected without a weapon"
         if part is None and (tok.lower in ("he", "she") or tok.text == "I") and "people" in categories:
             part = (Quantity(1, "exact", "people", tok.lower, tok.start, tok.end, False, False), i + 1)
-        if part is None and tok.lower in _SINGULAR_DETERMINERS and i + 1 < len(toks):
+        if part is None and tok.lower in _SINGULAR_DETERMINERS and i + 1 < len(toks) \
+                and not (i and toks[i - 1].lower == "without"):  # "defected without his service pistol"
             # "the corporal defected", "with his rifle": one person or one weapon named in the singular
             want = _SINGULAR_DETERMINERS[tok.lower]
             j = i + 1
@@ -600,7 +614,7 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
                                      _UNCOUNTED_WHOLE.search(text, max(0, quantity.start - 70), quantity.start)))
         if quantity.category == "weapons" and (_is_model(toks[nxt - 1]) or quantity.value == 1 and nxt - 2 >= i
                                                and _is_model(toks[nxt - 2]) and toks[nxt - 1].lower in _CALIBRED_ARMS):
-            for start, nxt in _bare_models(toks, nxt):  # "an M14, M16, M1 Garand, caliber .45 and ...": one each
+            for start, nxt in _bare_models(toks, nxt, nouns):  # "an M14, M16, M1 Garand, caliber .45 and ...": one each
                 out.append(Quantity(1, "exact", "weapons", toks[start].lower, toks[start].start, toks[nxt - 1].end,
                                     False, False, single=True))
         i = nxt
@@ -610,23 +624,56 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
 _NO_FIREARM = frozenset("grenade launcher launchers mortar mortars rocket rockets".split())
 
 
-def _bare_models(toks: Sequence[_Tok], j: int) -> Iterator[tuple[int, int]]:
-    """The (start, end) token spans of models listed bare after a first one: ", M16", ", M1 Garand", ", caliber .45"."""
-    while j + 1 < len(toks) and toks[j].text in (",", "and") and not (toks[j].text == "," and toks[j + 1].lower == "and"):
-        k = j + 1
+def _bare_models(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Iterator[tuple[int, int]]:
+    """The (start, end) token spans of firearms listed bare after a first one, one each: ", M16", ", M1 Garand",
+    ", caliber .45", ", Insas Rifle, 9mm pistol, Glock-19 with 7 rounds, SMG with 65 live round, ... and .22 pistol"."""
+    while j + 1 < len(toks) and toks[j].text in (",", "and"):
+        k = j + 1 + (toks[j].text == "," and toks[j + 1].lower == "and" and j + 2 < len(toks))  # ", and .22 pistol"
         if _is_model(toks[k]):
+            if any(nouns.get(t.lower) == "weapons" and not _singular(t.lower) for t in toks[k + 1:k + 3]):
+                return  # "14 MA-1 and MA-3 assault rifles": the count's own noun, shared by both models
             end = k + 1 + (k + 1 < len(toks) and toks[k + 1].kind == "word" and toks[k + 1].text.istitle()
                            and toks[k + 1].lower not in ("and", "with"))  # "M1 Garand"
         elif toks[k].lower in _CALIBRE and k + 2 < len(toks) and toks[k + 1].text == "." and toks[k + 2].kind == "num":
             end = k + 3  # "caliber .45"
         else:
-            return
+            end = _bare_firearm(toks, k, nouns)
+            if end is None:
+                return
         if end < len(toks) and toks[end].lower in _CALIBRED_ARMS:
             end += 1  # "an M16 rifle, M1 Garand Rifle, Cal .30 and Cal .45 pistols": one firearm each
         elif end < len(toks) and toks[end].lower in _NO_FIREARM:
             return  # "an M16 rifle, M203 grenade launcher": a launcher is no firearm
-        yield k, end
-        j = end
+        if end > k:
+            yield k, end
+        j = end if end > k else k + 2  # ("303 Rifle" is counted on its own)
+        if j < len(toks) and toks[j].lower == "with":  # "Glock-19 with 7 rounds": its ammunition, then the list goes on
+            j = next((m for m in range(j + 1, min(j + 6, len(toks))) if toks[m].text in (",", ";", ".")), j)
+
+
+def _bare_firearm(toks: Sequence[_Tok], k: int, nouns: NounLexicon) -> Optional[int]:
+    """The end of a firearm named without a count at toks[k] ("Insas Rifle", "9mm pistol", ".22 pistol", "SMG"); k itself
+    for a two-word item that is no count here ("303 Rifle", counted on its own; "Air gun"); None when the list ends."""
+    m = k
+    if toks[m].kind == "num" and m + 1 < len(toks) and nouns.get(toks[m + 1].lower) == "weapons":
+        return k if m + 2 >= len(toks) or toks[m + 2].text in (",", ".", ";") or toks[m + 2].lower in ("and", "with") \
+            else None  # "303 Rifle": a count of its own
+    if toks[m].kind == "num" and m + 1 < len(toks) and toks[m + 1].lower in _CALIBRE:
+        m += 2  # "9mm pistol"
+    elif toks[m].text == "." and m + 1 < len(toks) and toks[m + 1].kind == "num":
+        m += 2  # ".22 pistol"
+    elif toks[m].kind == "word" and toks[m].text[:1].isupper() and nouns.get(toks[m].lower) in (None, "weapons") \
+            and m + 1 < len(toks) and nouns.get(toks[m + 1].lower) == "weapons":
+        if toks[m].lower in _NO_FIREARM_MAKES:
+            return k  # "Air gun": no firearm, but the list goes on
+        m += 1  # "Insas Rifle"
+    if m < len(toks) and nouns.get(toks[m].lower) == "weapons" and _singular(toks[m].lower) \
+            and toks[m].lower not in ("arms", "weapons", "firearms"):
+        return m + 1
+    return None
+
+
+_NO_FIREARM_MAKES = frozenset("air stun toy nail paintball".split())
 
 
 def _names_whose_men(text: str, officer: Quantity) -> bool:
@@ -778,13 +825,19 @@ def _only_list_items(text: str, start: int, end: int, others: Sequence[tuple[int
     if not re.search(r"[,;]|\band\b", gap):
         return False
     counted = False
-    for word in re.findall(r"[^\W\d_][\w'’-]*", gap):
+    for found in re.finditer(r"[^\W\d_][\w'’-]*", gap):
+        word = found.group()
         low = word.lower()
-        if not (low in _LIST_FILLER or low in nouns or _word_value(low) is not None or any(c.isdigit() for c in low)
-                or counted and word[:1].isupper()):  # "one Lathod": an item of its own, named by its make
+        if not (low in _LIST_FILLER or low in nouns or low in _NO_FIREARM_MAKES or _word_value(low) is not None
+                or any(c.isdigit() for c in low)
+                or counted and word[:1].isupper()  # "one Lathod": an item of its own, named by its make
+                or _DIGIT_BEFORE.search(gap, 0, found.start())):  # "4 pistols, 1 lethode bomb, 1 G-3 rifle"
             return False
         counted = _word_value(low) is not None or low in ("a", "an")  # "a Colt M203 grenade launcher" between
     return True
+
+
+_DIGIT_BEFORE = re.compile(r"(?:^|[\s,])\d{1,3}\s+$")
 
 
 def _named_before(toks: Sequence[_Tok], j: int) -> bool:

@@ -132,6 +132,9 @@ _RIFLE_REGIMENTS = frozenset("assam garhwal gorkha gurkha rajputana kumaon sikh 
 # "two Self Loading Rifles", "a rapid-firing gun", "six high ranking officers"
 _ING_MODIFIERS = frozenset("loading firing repeating ranking".split())
 _CARTRIDGE = re.compile(r"[xX×]\d{2,3}(?:mm)?")  # the second half of "9x19", "7.62x39mm"
+_CALIBRES = frozenset({22, 30, 32, 38, 45, 303, 315, 357})
+_CALIBRED_SINGULAR = frozenset("rifle pistol revolver gun carbine".split())
+_NO_FIREARM_GUNS = frozenset("stun toy air nail glue paintball water spray tranquilizer tranquiliser".split())
 _DECIMAL_CALIBRE = re.compile(r"\d?\.\d{2,3}")  # "5.56", "7.62", ".45"
 _CALIBRED_ARMS = frozenset("revolver revolvers pistol pistols magnum magnums rifle rifles".split())
 _GROUP_HEADS = frozenset("outfit outfits group groups organisation organisations organization organizations faction factions "
@@ -605,6 +608,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
             category = "weapons"  # "one single barrel": a shotgun, named by its barrel
         if category == "weapons" and tok.text == "Rifles" and k > j and toks[k - 1].lower in _RIFLE_REGIMENTS:
             return None  # "43 Assam Rifles", "18 Garhwal Rifles": a regiment, numbered
+        if category == "weapons" and tok.lower in ("gun", "guns") and k > 0 and toks[k - 1].lower in _NO_FIREARM_GUNS:
+            category = "other"  # "a stun gun", "two toy guns": no firearms
         if category and tok.lower in ("fighter", "fighters") and k > 0 and toks[k - 1].lower == "fire":
             category = "other"  # "1 fire fighter": a firefighter, no fighter
         if category is None and tok.lower == "forces" and head is not None and head[1] == "force" \
@@ -814,6 +819,9 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
         and not _WHO_HAVE_DONE.match(after)  # "there are 41 personnel who have abandoned their uniforms"
     if j < len(toks) and toks[j].text == "-" and j + 1 < len(toks) and toks[j + 1].lower == "odd":
         qualifier = "about"
+    if category == "weapons" and value in _CALIBRES and k == j and toks[k].lower in _CALIBRED_SINGULAR \
+            and toks[q_start].kind == "num":
+        value = 1  # "303 Rifle with 50 rounds": a .303 rifle (a count of 303 would be "303 rifles")
     if category == "people" and j < k and toks[j].lower == "fellow" and q_start > 0 \
             and toks[q_start - 1].lower in ("alongside", "with"):
         value += 1  # "Ko Aye, alongside 10 fellow defectors": the one named is one of them ("X and four fellow ..." is a list)
