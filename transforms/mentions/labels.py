@@ -89,8 +89,8 @@ def lead_end(text: str, body_start: int) -> int:
     for line in text[body_start:].split("\n"):
         offset += len(line) + 1
         line = line.strip()
-        if line and not _DATELINE.fullmatch(line) and not _EDITORS_NOTE.match(line) and not _CAPTION.search(line) and not (
-                line[0] in "•·▪" and len(line.split()) <= 15) and (
+        if line and not _DATELINE.fullmatch(line) and not _EDITORS_NOTE.match(line) and not _CAPTION.search(line) \
+                and not (line[0] in "•·▪" and len(line.split()) <= 15) and (
                 line.endswith((".", "!", "?", "\"", "”", "'", "’", ")", ":")) or len(line.split()) > 15):
             break  # a short line without a full stop is a deck or subheading, not the lead
     return min(offset, len(text))

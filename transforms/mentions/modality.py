@@ -652,10 +652,16 @@ def _pick_count(quantities: Sequence[Quantity], anchor_char: int, categories: Se
     return min(after, key=lambda q: q.start - anchor_char) if after else None
 
 
+_OF_A_FORCE = re.compile(r"\s+of\s+(?:the\s+|his\s+|their\s+)?(?:[\w-]+\s+){0,3}?(?:division|brigade|battalion|regiment|"
+                         r"army|unit|company|platoon|police|force|forces|military|navy|garrison)\b", re.I)
+
+
 def _companions(q: Quantity, sent_text: str) -> bool:
     """A counted group that went with the one named before it: "with four soldiers", "with ten of his men"."""
     return (q.noun in _FORCE_PEOPLE or q.noun in _COMPANION_NOUNS or " fellow " in sent_text[q.start:q.end]
-            or q.noun == "men" and _HIS_MEN.search(sent_text, q.start, q.end) is not None) \
+            or q.noun == "men" and _HIS_MEN.search(sent_text, q.start, q.end) is not None
+            # "he defected along with more than twenty members of the 12th Division"
+            or q.noun == "members" and _OF_A_FORCE.match(sent_text, q.end) is not None) \
         and (_WITH_COMPANIONS.search(sent_text, max(0, q.start - 25), q.start) is not None  # not "with two women"
              # "a general defected in recent days, followed by an overnight escape to Turkey by 33 soldiers"
              or _FOLLOWED_BY_GROUP.search(sent_text, max(0, q.start - 80), q.start) is not None)

@@ -69,6 +69,9 @@ def _titled_name(toks: Sequence[_Tok], i: int, end: int, nouns: NounLexicon, cat
 
 _SUBSET_TAIL = re.compile(r"(?:including|among them|among whom|of whom|such as|mostly|mainly|"
                          r"(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )among)[\s,:]*$", re.I)  # "are among 16": the whole
+_COUNT_WORD = r"(?:\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
+_ELIDED_FIREARMS = re.compile(rf"\b({_COUNT_WORD})\s+((?:[a-z]+-)?[a-z]+)\s+and\s+{_COUNT_WORD}\s+(?:[a-z]+-)?[a-z]+\s+"
+                              r"(weapons|firearms|guns|rifles|arms)\b", re.I)
 _AND_NEXT_PART = re.compile(r"[^.;:\d]{0,100}?(?:,\s*and|\s+and)\s+", re.I)
 _WHICH_INCLUDED = re.compile(r"\b(?:which|that|who)\s+(?:included|includes|include)[\s,:]*$", re.I)
 # "Among the defectors are one lieutenant colonel, ...": the whole list is part of a total
@@ -175,7 +178,15 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                 nxt = next((k for k, t in enumerate(toks) if t.start >= m.end()), len(toks))
                 raw.append((Quantity(value, "exact", "weapons", m.group(1).lower(), m.start(1), m.end(), False, False),
                             first, nxt))
-    if "numbering" in text or counted_after:
+    elided = [m for m in _ELIDED_FIREARMS.finditer(text)] if " and " in text else []
+    for m in elided:  # "16 high-powered and four low-powered weapons": the first count shares the second's noun
+        value = parse_number(m.group(1))
+        first = next((k for k, t in enumerate(toks) if t.start >= m.start(1)), 0)
+        if value and not any(f <= first < n for _q, f, n in raw):
+            nxt = next((k for k, t in enumerate(toks) if t.start >= m.end(2)), len(toks))
+            raw.append((Quantity(value, "exact", "weapons", m.group(3).lower(), m.start(1), m.end(2), False, False),
+                        first, nxt))
+    if "numbering" in text or counted_after or elided:
         raw.sort(key=lambda r: r[0].start)
     raw = _add_article_parts(toks, raw, nouns, frozenset(sum_categories))
     out: list[Quantity] = []

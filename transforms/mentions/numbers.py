@@ -303,7 +303,7 @@ def _qualifier_before(toks: Sequence[_Tok], i: int) -> tuple[str, int]:
 _PLURAL_TITLES = frozenset("captains majors lieutenants colonels corporals sergeants privates generals commanders "
                            "officers".split())  # "Privates Myo Min Tun and Phyo Wai Oo": two
 _TITLES = _PLURAL_TITLES | frozenset("captain major lieutenant colonel corporal sergeant private general commander brigadier officer "
-                    "lt col capt maj sgt cpl pte brig gen lance warrant second first police".split())
+                    "lt col capt maj sgt cpl pte brig gen lance warrant second first police commander-in-chief".split())
 
 
 _NUMERIC_DATE = re.compile(r"(?<![\d-])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(?![\d-])")

@@ -117,7 +117,8 @@ _HANDED_OVER_BY_THEM = re.compile(rf"\b(?:were|was|had\s+been)\s+(?:also\s+)?(?:
 # "Eight AK series rifles ... were recovered from them", "Five weapons ... were recovered from cadres during the
 # surrender", "Around 70 weapons, mostly rifles, were also turned in.": arms taken from the same people
 _RECOVERED_FROM_THEM = re.compile(r"\b(?:were|was|had\s+been)\s+(?:also\s+)?(?:recovered|seized|collected|received|taken)\s+"
-                                  r"from\s+(?:(?:the|their)\s+possession(?:\s+of)?\s+)?(?:them|(?:the\s+)?(?:surrendered\s+)?(?:cadres|militants|surrenderees|surrenderers|rebels|insurgents|"
+                                  r"from\s+(?:(?:the|their)\s+possession(?:\s+of)?\s+)?"  # "from the possession of"
+                                  r"(?:them|(?:the\s+)?(?:surrendered\s+)?(?:cadres|militants|surrenderees|surrenderers|rebels|insurgents|"
                                   r"fighters|defectors|deserters|soldiers|returnees))\b"
                                   r"|\b(?:were|was)\s+also\s+(?:turned|handed)\s+(?:in|over)\s*[.;]?\s*$"
                                   # "Police recovered the following items from the possession of the two cadres: ..."
