@@ -141,6 +141,9 @@ def _substantive(mentions: Sequence[Mention], facts: DocFacts, text: str = "") -
     return False
 
 
+_APPEAL_TO_DRAFTED = re.compile(r"\b(?:calls?\s+(?:up)?on|called\s+(?:up)?on|urges?|urged|appeals?\s+to|appealed\s+to|invites?|"
+                                r"invited)\s+(?:[\w'’-]+\s+){0,6}?(?:who|that)\s+(?:have|had|has)\s+been\s+(?:forcibly\s+)?"
+                                r"(?:drafted|conscripted|called\s+up|recruited)\b", re.I)
 _FIRST_PERSON = re.compile(r"\W*(?:I|We)\s")
 _QUESTION_LINE = re.compile(r"\?[\"”’']?[ \t]*\n")
 
@@ -316,10 +319,12 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
         # ("invites all members of the army, particularly those who were forcibly conscripted under the law, to join":
         # the draft describes whom the appeal addresses)
         call_ups = []
+    if len(call_ups) == 1 and _APPEAL_TO_DRAFTED.search(call_ups[0].sentence):
+        call_ups = []  # "The Ministry also calls upon young people who have been forcibly drafted ... not to take up arms"
     conscription = _substantive(call_ups, facts, text) and not (defection and _background_draft(
         by_kind["conscription"], facts)) or (defection and any(
         m.modality == "report" and _forced_deserter(m.sentence) and m.start_char not in appeals
-        for m in by_kind["conscription"]))
+        and not _APPEAL_TO_DRAFTED.search(m.sentence) for m in by_kind["conscription"]))
     reports = [m for m in by_kind["defection"] if m.modality == "report"] if defection else []
     denied = {m.people_count for m in by_kind["defection"] if m.modality == "denial"} - {None}
     # "Army Reacts To Reports 100 Soldiers Deserted" over a body that calls the 100 false: the headline names the claim

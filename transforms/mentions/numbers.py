@@ -518,7 +518,8 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
     while j + 3 < len(toks) and toks[j].lower in _LIST_ADJECTIVES and toks[j + 1].lower in _CLASSIFIERS:
         j += 1  # "24 various types of weapons"
     if j + 2 < len(toks) and (toks[j].lower in _CLASSIFIERS or toks[j].lower in ("numbers", "number", "nos")
-                              and j > 0 and toks[j - 1].kind == "num") and toks[j + 1].lower == "of":
+                              and j > 0 and (toks[j - 1].kind == "num" or toks[j - 1].lower in _UNITS or toks[j - 1].lower in _TENS)) \
+            and toks[j + 1].lower == "of":
         # ("3 numbers of MA-1 rifles": Burmese English counts firearms by "number" too, after a numeral)
         # "one hand of MA-3", "24 pieces of arms": a classifier, then what is counted
         k = j + 2 + (toks[j + 2].lower in ("the", "their", "his", "its") and j + 3 < len(toks))

@@ -519,6 +519,9 @@ class MentionRules:
         # ("deposited an AK-56 rifle, a MQ-81 rifle and a HK-33 rifle": firearms named one by one count too)
         arms = [q for q in find_quantities(text, self.nouns, singles=True)
                 if q.category == "weapons" and not (q.casualty or q.qualifier == "range")]
+        if not arms:
+            each = _SOME_BROUGHT_THEIR_OWN.match(text)  # "Two of them brought their rifles": one each
+            return parse_number(each.group(1)) if each else None
         if any(not q.subset for q in arms):
             arms = [q for q in arms if not q.subset]
         else:
@@ -1101,6 +1104,8 @@ def _each_own_count(events, picked, sent: Span, sent_text: str) -> Optional[int]
     return sum(p[2] for p in pairs)
 
 
+_SOME_BROUGHT_THEIR_OWN = re.compile(r"\W*(\w+)\s+of\s+them\s+(?:also\s+)?(?:brought|carried|took)\s+(?:along\s+|with\s+them\s+)?"
+                                     r"their\s+(?:own\s+|service\s+)?(?:rifles|guns|weapons|firearms|pistols)\b", re.I)
 _FIRST_GROUP = re.compile(r"\W*the\s+first\s+(?:group|batch|team|party|unit)\b", re.I)
 _SECOND_GROUP = re.compile(r"\W*the\s+second\s+(?:group|batch|team|party|unit)\b", re.I)
 
@@ -1145,7 +1150,7 @@ _CAME_ARRIVED = frozenset("came come coming arrived arrive arriving".split())
 _HELD_GROUND = frozenset("positions position -held held -controlled controlled territory territories area areas "
                          "outposts frontline front".split())
 # "One deserted with a 9mm pistol on 3 June, and a second, a private, with a G-3 rifle": the verb left out
-_GAPPED_SECOND = re.compile(r"\b(?:and|while)\s+(?:on\s+[^,]{1,20}\s+)?(?:a\s+second|the\s+second|the\s+other)\b", re.I)
+_GAPPED_SECOND = re.compile(r"(?:\b(?:and|while)|,)\s+(?:on\s+[^,]{1,20}\s+)?(?:a\s+second|the\s+second|the\s+other)\b", re.I)
 _LED = re.compile(r"\bled\s+(?:about\s+|some\s+|around\s+)?$", re.I)
 # "... 800 soldiers who entered India. Unlike the four, the others were not deserters"
 _NOT_DESERTERS = re.compile(r"\b(?:were|was|are)\s+not\s+(?:deserters|defectors)\b", re.I)
