@@ -484,9 +484,13 @@ _WITH_HIS_MEN = re.compile(r"(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;:]){0,140}?\bw
                            r"|(?:my|his|her|their|our)\s+(\d+|two|three|four|five|six|seven|eight|nine|ten)\s+)" + _MEN_NOUNS,
                            re.I)
 # "the lieutenant colonel defected during an operation ..., taking 150 armed troops with him": he and they
+# (also "has deserted to join a Tuareg rebellion, taking with him nearly 60 fighters")
 _TAKING_MEN_WITH_HIM = re.compile(r"(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;:]){0,140}?\b(?:taking|bringing|took|brought)\s+"
+                                  r"(?:([\w-]+)\s+(?:armed\s+|other\s+|of\s+his\s+)?(?:police\s+)?(?:men|soldiers|troops|officers|"
+                                  r"policemen|fighters)(?:\s+and\s+[^.;:]{1,80}?)?\s+(?:along\s+)?with\s+(?:him|her)\b"
+                                  r"|(?:along\s+)?with\s+(?:him|her)\s+(?:about\s+|nearly\s+|some\s+|around\s+|over\s+|more\s+than\s+)?"
                                   r"([\w-]+)\s+(?:armed\s+|other\s+|of\s+his\s+)?(?:police\s+)?(?:men|soldiers|troops|officers|"
-                                  r"policemen|fighters)(?:\s+and\s+[^.;:]{1,80}?)?\s+(?:along\s+)?with\s+(?:him|her)\b", re.I)
+                                  r"policemen|fighters)\b)", re.I)
 # "12 other police officers", "... officers and a large quantity of weaponry with him"
 _LIST_JOINS = re.compile(r",|\band\b", re.I)  # the joins inside one summed phrase ("a sergeant and three privates")
 _IN_ALL = re.compile(r"\s*(?:in\s+all|in\s+total|altogether|all\s+told)\b", re.I)
@@ -829,6 +833,7 @@ _ACRONYM_AFTER = re.compile(r"^\s*\([A-Z][A-Za-z0-9.-]{1,9}\)")
 def _only_list_items(text: str, start: int, end: int, others: Sequence[tuple[int, int]], nouns: NounLexicon) -> bool:
     """Whether the text between two counts holds only other list items ("one box of ammunition, 10 bullets,")."""
     gap = _ACRONYM_AFTER.sub("", text[start:end])  # "one Self Loading Rifle (SLR), an Insas rifle"
+    gap = _MAKE_ASIDE.sub("", gap)  # "two 9 mm Pistols (one country made), one Lathode (country made),"
     if len(gap) > 160 or re.search(r"[.!?:]\s|\(", gap):
         return False
     if _DESCRIBED_ITEM.fullmatch(gap) or _OF_THE_FORCE.fullmatch(gap):
@@ -848,6 +853,8 @@ def _only_list_items(text: str, start: int, end: int, others: Sequence[tuple[int
     return True
 
 
+_MAKE_ASIDE = re.compile(r"\s*\((?:one|two|all|both)?\s*(?:country|locally|home|factory|foreign|china|us|russian)[\s-]*made\)",
+                         re.I)
 _DIGIT_BEFORE = re.compile(r"(?:^|[\s,])\d{1,3}\s+$")
 
 

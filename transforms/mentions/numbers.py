@@ -404,7 +404,7 @@ _NOUN_TOTALLING = re.compile(r"\b(defectors|deserters|surrenderees|returnees|sol
                              r"personnel|men)\s*,?\s*(?:totall?ing|numbering)\s+(?:about|over|more\s+than|nearly|some|around)?\s*$"
                              # "the identified deserters were as many as ten"
                              r"|\b(defectors|deserters|surrenderees|returnees)\s+(?:were|numbered|number|totall?ed)\s+"
-                             r"(?:as\s+many\s+as|about|over|more\s+than|nearly|some|around|at\s+least)?\s*$", re.I)
+                             r"(?:as\s+many\s+as|about|over|more\s+than|nearly|some|around|at\s+least|just|only)?\s*$", re.I)
 # "answered the call, bolstering the defectors' ranks to around 3,000"
 _SWELLING_TO = re.compile(r"\b(?:bolster\w*|boost\w*|swell\w*|rais\w*|push\w*|increas\w*|bring\w*|brought)\s+the\s+"
                           r"((?:[\w'’-]+\s+){0,2}?(?:ranks|numbers?))\s+to\s+(?:about|around|over|more\s+than|nearly|some)?\s*$",
@@ -560,9 +560,17 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         if tok.kind == "num" and k > j and k + 1 < len(toks) and toks[k + 1].lower in _CALIBRE_UNITS:
             k += 1  # "one KG9 semi-auto 9mm pistol": a calibre among the modifiers
             continue
-        if tok.kind == "num" and k > j and _DECIMAL_CALIBRE.fullmatch(tok.text) and any(
-                nouns.get(t.lower) == "weapons" for t in toks[k + 1:k + 3]):
-            continue  # "4 Galil 5.56 rifles": a calibre written bare
+        if tok.lower == "point" and k == j and k + 2 < len(toks) and toks[k + 1].kind == "num" \
+                and nouns.get(toks[k + 2].lower) == "weapons":
+            k += 1  # "one point 22 Rifle": a .22 rifle, its calibre spelt out
+            continue
+        if tok.kind == "num" and _DECIMAL_CALIBRE.fullmatch(tok.text) and any(
+                nouns.get(t.lower) == "weapons" or _is_model(t) for t in toks[k + 1:k + 3]):
+            continue  # "4 Galil 5.56 rifles", "a 5.56 M4 rifle": a calibre written bare
+        if tok.kind == "num" and k > j and k + 2 < len(toks) and toks[k + 1].text == "-" \
+                and toks[k + 2].lower in _CALIBRE_UNITS:
+            k += 2  # "a bolt action 7.62-millimeter sniper rifle"
+            continue
         if tok.text == "." and k + 2 < len(toks) and toks[k + 1].kind == "num" \
                 and toks[k + 2].lower in _CALIBRE_UNITS:
             k += 2  # "two bolt-action .50 caliber sniper rifles", "a Springfield .30 caliber rifle": a calibre inside
