@@ -241,7 +241,8 @@ _ANOTHER = re.compile(r"\s*(?:also|in\s+addition|additionally),\s|"  # "Also, on
 _SIMILARLY_YEARS_AGO = re.compile(r"\s*(?:similarly|likewise),?\s+in\s+(?:19|20)\d\d\b", re.I)
 # "Another three soldiers crossed over, ... bringing to 15 the number of troops": the sentence states the total.
 # (numbers._BRINGING_TO marks such a figure when it is parsed; a mention keeps only its value, so this reads the sentence.)
-_TOTAL_REACHED = re.compile(RUNNING_TOTAL_TO + r"(?:about\s+|around\s+|some\s+|over\s+)?[\d,]+", re.I)
+_TOTAL_REACHED = re.compile(RUNNING_TOTAL_TO + r"(?:about\s+|around\s+|some\s+|over\s+)?(?:\d[\d,]*|(?:two|three|four|five|six|seven|"
+                            r"eight|nine|ten|eleven|twelve|[a-z]+teen|twenty|thirty|forty|fifty)\b)", re.I)  # "bringing to five"
 # ("He also surrendered his M16 rifle": what he brought, not one more person)
 _ALSO_DID = re.compile(r"[^;]{0,80}?\balso\s+(?:surrendered(?!\s+(?:his|her|their|a|an|one|two|three|\d+)\s)|defected|"
                        r"deserted|escaped|fled|crossed|joined)\b", re.I)

@@ -916,8 +916,9 @@ class MentionRules:
             # second group, so the first is the base
             people = max((q for h, q in zip(events, picked) if h.trigger != "did_same" and q is not None),
                          key=lambda q: q.value, default=people)
-        if people is not None and more and people not in more:
-            # "two soldiers defected on 3 May, and one more followed on 11 May": three
+        if people is not None and more and people not in more and not people.total:
+            # "two soldiers defected on 3 May, and one more followed on 11 May": three (a stated running total,
+            # "another four have joined them, bringing to six the number ...", already holds them)
             people = people._replace(value=people.value + sum(q.value for q in more))
         own = _each_own_count(events, picked, sent, sent_text)
         if people is not None and own and people.value < own:
