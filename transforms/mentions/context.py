@@ -153,7 +153,7 @@ def _after_forced_to_serve(lows: Sequence[str], k: int) -> bool:
     for j in range(k + 1, min(k + 10, len(lows) - 4)):
         if lows[j] in (",", ";", ".", "but", "and"):
             return False
-        if lows[j:j + 4] == ["after", "being", "forced", "to"] and lows[j + 4] in ("fight", "serve", "join", "fight"):
+        if lows[j:j + 4] == ["after", "being", "forced", "to"] and lows[j + 4] in ("fight", "serve", "join"):
             return True
     return False
 
@@ -262,7 +262,8 @@ _POLITICIANS = re.compile(r"\b(?:lawmakers?|legislators?|congress(?:m[ae]n|wom[a
                           r"councill?ors?|parliamentarians?|deputies|assemblym[ae]n)\b", re.I)
 _PARTY = re.compile(r"\bpart(?:y|ies)\b", re.I)
 _FORCE_IN_LEAD = re.compile(r"\b(?:soldiers?|troops?|army|military|police\w*|officers?|militants?|rebels?|fighters?|"
-                            r"guerrillas?|insurgents?|militia\w*|sergeants?|captains?|colonels?|(?<!secretary )generals?|commanders?)\b", re.I)
+                            r"guerrillas?|insurgents?|militia\w*|sergeants?|captains?|colonels?|(?<!secretary )generals?|"
+                            r"commanders?)\b", re.I)
 
 
 def _political(text: str) -> bool:
