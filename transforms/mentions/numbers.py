@@ -381,8 +381,7 @@ _STATIONED_WITH = re.compile(r"\b(?:stationed|based|deployed|garrisoned)\b(?:(?!
 # "two policemen from Tonzang police station and one from Tamu District": the noun left out of the second part
 _ELIDED_MORE = re.compile(r"\s+(?:from|of|in)\s+(?:[^,.;:\d]|\d+(?:st|nd|rd|th)\b){1,50}?\s+and\s+(one|two|three|four|five|six|seven|eight|nine|ten|"
                           r"\d{1,3})\s+(?:more\s+)?(?:from|of|in)\s+(?!them\b|us\b|whom\b|the\s+past\b|"
-                          r"(?:their|his|her|its|our)\s+(?:famil|relatives|wives|children|dependants|dependents|supporters|"
-                          r"sympathi[sz]ers))", re.I)
+                          r"(?:their|his|her|its|our)\b)", re.I)  # ("and 16 of their fighters" names its own noun)
 _SIZE_AFTER = re.compile(r"\s*(?:still\s+)?(?:remain|remained|remaining|are\s+left|were\s+left|still\s+serve|"
                          r"still\s+serving|are\s+still\s+serving|(?:were|are|was|is)\s+still\s+(?:holding|manning|guarding|"
                          r"defending|stationed|posted|deployed)|(?:were|are)\s+(?:actually\s+)?(?:deployed|stationed|posted)\s+(?:in|at)"

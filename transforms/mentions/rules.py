@@ -871,6 +871,9 @@ class MentionRules:
 
     def _draft(self, kind, sent, sent_text, lows, hits, cues, units, quantities, places, orgs, ranks, countries,
                doc_country, attributed_near=False) -> dict:
+        if kind == "defection" and ("call" in sent_text or "draft" in sent_text or "mobili" in sent_text):
+            # "Putin is calling up another 134,500 conscripts as ... desertions deplete his force": those called up
+            quantities = [q for q in quantities if not _CALLED_UP.search(sent_text, max(0, q.start - 40), q.start)]
         modality, anchor, events = _modality(kind, sent, lows, hits, cues, quantities, self.nouns, attributed_near)
         if kind == "defection" and (modality == "analysis" or modality == "appeal" and _RUNNING_TOTAL.search(sent_text)) \
                 and any(q.total and q.category == "people" and not (q.subset or q.casualty) for q in quantities) and (
@@ -1107,6 +1110,8 @@ def _each_own_count(events, picked, sent: Span, sent_text: str) -> Optional[int]
 
 _SOME_BROUGHT_THEIR_OWN = re.compile(r"\W*(\w+)\s+of\s+them\s+(?:also\s+)?(?:brought|carried|took)\s+(?:along\s+|with\s+them\s+)?"
                                      r"their\s+(?:own\s+|service\s+)?(?:rifles|guns|weapons|firearms|pistols)\b", re.I)
+_CALLED_UP = re.compile(r"\b(?:call(?:s|ed|ing)?\s+up|draft(?:s|ed|ing)|mobili[sz](?:es|ed|ing)|conscript(?:s|ed|ing))\s+"
+                        r"(?:another\s+|some\s+|about\s+|around\s+|nearly\s+|up\s+to\s+|over\s+|more\s+than\s+)?$", re.I)
 _FIRST_GROUP = re.compile(r"\W*the\s+first\s+(?:group|batch|team|party|unit)\b", re.I)
 _SECOND_GROUP = re.compile(r"\W*the\s+second\s+(?:group|batch|team|party|unit)\b", re.I)
 
