@@ -107,8 +107,9 @@ _BROUGHT_BY_THEM = re.compile(
 # "The group also handed over weapons to the PDF. These included four MA-1 rifles, ..."
 _THESE_INCLUDED = re.compile(r"(?:(?:and\s+)?among\s+)?(?:these|the\s+(?:surrendered\s+|deposited\s+)?(?:weapons|arms|firearms))\s+"
                              # "And among the weapons they brought with them were two rocket launchers, one gun ..."
-                             r"(?:(?:that\s+|which\s+)?they\s+(?:brought|handed\s+over|surrendered|deposited|carried)"
-                             r"(?:\s+with\s+them)?\s+(?:were|was|are|is)|included|include|comprised|consisted\s+of)\b"
+                             r"(?:(?:that\s+|which\s+)?they\s+(?:brought|bring|handed\s+over|surrendered|deposited|carried)"
+                             # ("The arms they bring along are two hands of MA-2 rifle, ...": translated English)
+                             r"(?:\s+with\s+them|\s+along)?\s+(?:were|was|are|is)|included|include|comprised|consisted\s+of)\b"
                              r"|these\s+(?:were|are)\b",  # "They brought their weapons with them. These were eleven ..."
                              re.I)
 # "Four AK-rifles, ... and two 9mm pistols were handed over by the surrenderees during the ceremony": the passive
@@ -466,7 +467,10 @@ class MentionRules:
         _weapons_of_parts(reports, text)
         for k, draft in reports.items():
             # "They brought two rifles with them," up to eight sentences on: what the same people brought, told later
-            later = draft["modality"] == "report" and draft["weapons_count"] is None and (draft["people_count"] or draft["lone"])
+            later = draft["modality"] == "report" and draft["weapons_count"] is None and (
+                draft["people_count"] or draft["lone"] or _WITH_THEIR_ARMS.search(sents[k].text))
+            # ("Two brothers from the column have arrived to the revolution side with their arms": the arms named later
+            # are theirs, whoever the list below says they are)
             for j in range(k + 1, min(k + 9, len(sents))) if later else ():
                 if j in reports and reports[j]["weapons_count"] is None \
                         and reports[j]["people_count"] == draft["people_count"] is not None:
@@ -923,6 +927,12 @@ class MentionRules:
             # "two soldiers defected on 3 May, and one more followed on 11 May": three (a stated running total,
             # "another four have joined them, bringing to six the number ...", already holds them)
             people = people._replace(value=people.value + sum(q.value for q in more))
+        if people is not None and people.value == 1 and people.category in ("people", "bare") and "second" in sent_text:
+            # "One police constable deserted ... with one hand of 9mm pistol on Monday night, and a second, a lance
+            # corporal from a Sittwe station, with an MA-3 rifle": the verb left out, one more man
+            others = len(_GAPPED_PERSON.findall(sent_text, people.end))
+            if others:
+                people = people._replace(value=1 + others, single=False)
         own = _each_own_count(events, picked, sent, sent_text)
         if people is not None and own and people.value < own:
             # "60 soldiers defected in Homs and 50 special forces troops abandoned their posts in Qaboun": 110
@@ -1112,6 +1122,9 @@ _SOME_BROUGHT_THEIR_OWN = re.compile(r"\W*(\w+)\s+of\s+them\s+(?:also\s+)?(?:bro
                                      r"their\s+(?:own\s+|service\s+)?(?:rifles|guns|weapons|firearms|pistols)\b", re.I)
 _CALLED_UP = re.compile(r"\b(?:call(?:s|ed|ing)?\s+up|draft(?:s|ed|ing)|mobili[sz](?:es|ed|ing)|conscript(?:s|ed|ing))\s+"
                         r"(?:another\s+|some\s+|about\s+|around\s+|nearly\s+|up\s+to\s+|over\s+|more\s+than\s+)?$", re.I)
+_WITH_THEIR_ARMS = re.compile(r"\bwith\s+(?:their|his|her)\s+(?:arms|weapons|firearms|guns|rifles)\b", re.I)
+_GAPPED_PERSON = re.compile(r"(?:,|\band\b)\s+(?:a|the)\s+(?:second|third)\s*,\s+(?:an?\s+)?[\w -]{3,60}?,\s+(?:with|walked|deserted|"
+                            r"fled|left|escaped|defected|slipped|ran|crossed|surrendered)\b", re.I)
 _FIRST_GROUP = re.compile(r"\W*the\s+first\s+(?:group|batch|team|party|unit)\b", re.I)
 _SECOND_GROUP = re.compile(r"\W*the\s+second\s+(?:group|batch|team|party|unit)\b", re.I)
 
