@@ -16,8 +16,9 @@ import re
 from typing import Iterator, Optional, Sequence
 
 from newswatch.transforms.mentions.numbers import (
-    NounLexicon, Quantity, _CALIBRE_UNITS as _CALIBRE, _CALIBRED_ARMS, _HAS_NUMBER, _NUMBER_WORDS, _WHO_HAVE_DONE,
-    _MODEL, _PLURAL_TITLES, _TITLES, _Tok, _count_at, _is_model, _noun_phrase, _tokens, _word_value, parse_number)
+    NounLexicon, Quantity, _CALIBRE_UNITS as _CALIBRE, _CALIBRED_ARMS, _HAS_NUMBER, _NO_FIREARM_GUNS, _NUMBER_WORDS,
+    _WHO_HAVE_DONE, _MODEL, _PLURAL_TITLES, _TITLES, _Tok, _count_at, _is_model, _noun_phrase, _tokens, _word_value,
+    parse_number)
 
 
 def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories: frozenset[str]) -> Optional[tuple[Quantity, int]]:
@@ -679,16 +680,13 @@ def _bare_firearm(toks: Sequence[_Tok], k: int, nouns: NounLexicon) -> Optional[
         m += 2  # ".22 pistol"
     elif toks[m].kind == "word" and toks[m].text[:1].isupper() and nouns.get(toks[m].lower) in (None, "weapons") \
             and m + 1 < len(toks) and nouns.get(toks[m + 1].lower) == "weapons":
-        if toks[m].lower in _NO_FIREARM_MAKES:
+        if toks[m].lower in _NO_FIREARM_GUNS:
             return k  # "Air gun": no firearm, but the list goes on
         m += 1  # "Insas Rifle"
     if m < len(toks) and nouns.get(toks[m].lower) == "weapons" and _singular(toks[m].lower) \
             and toks[m].lower not in ("arms", "weapons", "firearms"):
         return m + 1
     return None
-
-
-_NO_FIREARM_MAKES = frozenset("air stun toy nail paintball".split())
 
 
 def _names_whose_men(text: str, officer: Quantity) -> bool:
@@ -844,7 +842,7 @@ def _only_list_items(text: str, start: int, end: int, others: Sequence[tuple[int
     for found in re.finditer(r"[^\W\d_][\w'’-]*", gap):
         word = found.group()
         low = word.lower()
-        if not (low in _LIST_FILLER or low in nouns or low in _NO_FIREARM_MAKES or _word_value(low) is not None
+        if not (low in _LIST_FILLER or low in nouns or low in _NO_FIREARM_GUNS or _word_value(low) is not None
                 or any(c.isdigit() for c in low)
                 or counted and word[:1].isupper()  # "one Lathod": an item of its own, named by its make
                 or _DIGIT_BEFORE.search(gap, 0, found.start())):  # "4 pistols, 1 lethode bomb, 1 G-3 rifle"

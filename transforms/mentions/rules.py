@@ -528,10 +528,9 @@ class MentionRules:
             return parse_number(each.group(1)) if each else None
         if any(not q.subset for q in arms):
             arms = [q for q in arms if not q.subset]
-        else:
+        else:  # "Arms and ammunition, including two pistols and some documents, were recovered from ...": the only
+            # firearms counted are the ones the uncounted haul includes
             arms = [q._replace(subset=False) for q in arms]
-        # (else "Arms and ammunition, including two pistols and some documents, were recovered from ...": the only
-        # firearms counted are the ones the uncounted haul includes)
         # "The first group carried five rifles and the second 12 rifles": 17
         cuts = [0] + [m.start() for m in _GAPPED_SECOND.finditer(text)] + [len(text)]
         return _weapons_per_part(cuts, arms, text, self.nouns) or list_total(arms, text, "weapons", self.nouns)
