@@ -225,5 +225,6 @@ def _phrase_item(body: str) -> tuple[int, int]:
                    and (q.noun in force or any(w in force for w in body[q.start:q.end].lower().split()))), 0)
     if not people:
         return 0, 0
-    return people, list_total(found, body, "weapons", nouns) or 0
+    # "1 police sergeant, bringing a 9 mm pistol": a firearm named alone is one
+    return people, list_total(find_quantities(body, nouns, singles=True), body, "weapons", nouns) or 0
 

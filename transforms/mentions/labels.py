@@ -59,6 +59,7 @@ class DocFacts(NamedTuple):
     lead_end: int  # char offset where the lead ends
     lone_defector: bool = False  # one defector is the subject of an event, and no uncounted group went with him
     named_defectors: int = 0  # how many different named single defectors the body's reports tell of
+    untold_group: bool = False  # an uncounted group went too, near a report that counts one defector
 
 
 def _norm(line: str) -> str:
@@ -241,7 +242,9 @@ _ANOTHER = re.compile(r"\s*(?:also|in\s+addition|additionally),\s|"  # "Also, on
 _SIMILARLY_YEARS_AGO = re.compile(r"\s*(?:similarly|likewise),?\s+in\s+(?:19|20)\d\d\b", re.I)
 # "Another three soldiers crossed over, ... bringing to 15 the number of troops": the sentence states the total.
 # (numbers._BRINGING_TO marks such a figure when it is parsed; a mention keeps only its value, so this reads the sentence.)
-_TOTAL_REACHED = re.compile(RUNNING_TOTAL_TO + r"(?:about\s+|around\s+|some\s+|over\s+)?(?:\d[\d,]*|(?:two|three|four|five|six|seven|"
+_TOTAL_REACHED = re.compile(r"(?:" + RUNNING_TOTAL_TO + r"|\b(?:bringing|brought|raising|taking|pushing)\s+the\s+(?:total\s+)?"
+                            r"(?:number|count|tally)\s+(?:of|who|that)\s[^.;]{0,80}?\bto\s+)"  # "the number who have left ... to 15"
+                            r"(?:about\s+|around\s+|some\s+|over\s+)?(?:\d[\d,]*|(?:two|three|four|five|six|seven|"
                             r"eight|nine|ten|eleven|twelve|[a-z]+teen|twenty|thirty|forty|fifty)\b)", re.I)  # "bringing to five"
 # ("He also surrendered his M16 rifle": what he brought, not one more person)
 _ALSO_DID = re.compile(r"[^;]{0,80}?\balso\s+(?:surrendered(?!\s+(?:his|her|their|a|an|one|two|three|\d+)\s)|defected|"
@@ -281,6 +284,12 @@ def _background_draft(mentions: Sequence[Mention], facts: DocFacts) -> bool:
     """In a defection story, two sentences of analysis about a call-up ("Moscow mobilised about 300,000 reservists")
     are background, not a conscription story."""
     return len(mentions) <= 2 and all(m.modality == "analysis" and m.start_char >= facts.body_start for m in mentions)
+
+
+def _one_or_group(count: int, facts: DocFacts) -> Optional[int]:
+    """The largest count, unless it is one defector whom an uncounted group followed ("dozens of his colleagues have
+    since followed him"): then the story states no number."""
+    return None if count == 1 and facts.untold_group else count
 
 
 def _with_named(count: Optional[int], facts: DocFacts) -> Optional[int]:
@@ -360,7 +369,8 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
         defection=defection,
         conscription=conscription,
         defection_report=bool(reports),
-        defectors=_with_named(max(people) if people else 1 if reports and facts.lone_defector else None, facts),
+        defectors=_with_named(_one_or_group(max(people), facts) if people else 1 if reports and facts.lone_defector
+                              else None, facts),
         weapons=max(weapons) if weapons else None,
         orgs=orgs,
         locations=tuple(facts.places),

@@ -86,7 +86,7 @@ _ARMS_LEFT_BEHIND = re.compile(r"\s*(?:(?:were|was|had\s+been|have\s+been|being)
 # "2,578 personnel either became prisoners of war, defected or surrendered"
 _WITH_CAPTURED = re.compile(
     r"[^.;]{0,80}?\b(?:became\s+|were\s+)?(?:captured|prisoners\s+of\s+war|taken\s+prisoner)\b[^.;]{0,40}\b(?:defected|"
-    r"surrendered)\b|[^.;]{0,80}?\b(?:defected|surrendered),?\s+(?:\w+\s+)?(?:or|and)\s+(?:were\s+|became\s+)?(?:captured|"
+    r"surrendered)\b|[^.;]{0,80}?\b(?:defected|surrendered),?\s+(?:\w+\s+)?(?:or|and)\s+(?:were\s+|became\s+|been\s+)?(?:captured|"
     r"prisoners\s+of\s+war|taken\s+prisoner)\b|[^.;]{0,60}?\b(?:defected|surrendered)\s+or\s+(?:abandoned|fled|left|withdrew\s+from)"
     r"\s+(?:their\s+)?(?:bases|posts|positions|camps)\b", re.I)  # "500 troops have surrendered or abandoned their bases"
 _MIXED_HINT = re.compile(r"captur|prisoner|abandon|fled|left|withdrew", re.I)  # cheap test before _WITH_CAPTURED

@@ -153,6 +153,24 @@ def _name_key(phrase: str, nouns: dict) -> Optional[frozenset]:
     return frozenset(words) if len(words) >= 2 else None
 
 
+# "Ko Nay Lin, a former police sergeant who defected in 2021": the name set beside "a former ..." (not "In Mandalay
+# Region, a soldier"): a name opens the sentence or follows a lower-case word, and no word of it names a place or a unit
+_APPOSED_NAME = re.compile(r"(?:^|\b[a-z]+\s+)((?:[A-Z][\w'’-]*\s+){1,3}[A-Z][\w'’-]*),\s+(?:\d{1,2},\s+)?$")
+_NOT_NAME_WORDS = frozenset("in on at after before when while the a an this that last since during meanwhile but and "
+                            "region state township district division army force forces battalion command village "
+                            "town city camp".split())
+
+
+def _apposed_name(sent_text: str, people: Quantity, nouns: dict) -> Optional[frozenset]:
+    """The name key of one counted person told as "Name, a former sergeant who defected"; None otherwise."""
+    if not re.match(r"an?\s", sent_text[people.start:people.end], re.I):
+        return None
+    name = _APPOSED_NAME.search(sent_text, max(0, people.start - 60), people.start)
+    if name is None or any(w.lower() in _NOT_NAME_WORDS for w in name.group(1).split()):
+        return None
+    return _name_key(name.group(1), nouns)
+
+
 def _distinct_names(keys: Iterable[Optional[frozenset]]) -> int:
     """How many different people the named single defectors are ("Ko Aung Ko" and "Captain Aung Ko" are one)."""
     seen: list[frozenset] = []
@@ -508,6 +526,9 @@ class MentionRules:
         vague = [k for k, d in reports.items() if d["vague"]]
         doc.user_data["nw_lone_defector"] = any(d["lone"] and not any(abs(j - k) <= 3 for j in vague)
                                                 for k, d in reports.items())
+        # "A police sergeant ... has deserted. ... Dozens of his colleagues have since followed him": his one is no count
+        doc.user_data["nw_untold_group"] = any(d["people_count"] == 1 and any(abs(j - k) <= 3 for j in vague)
+                                               for k, d in reports.items())
         doc.user_data["nw_named_defectors"] = _distinct_names(d.pop("named") for d in drafts)
         for d in drafts:
             del d["lone"], d["vague"]
@@ -681,7 +702,9 @@ class MentionRules:
             counted = any(w[:1].isdigit() or w in _COUNT_WORDS for w in subject)
             return has_force or armed or ((near_force or (counted and force_ahead))
                                           and (bool(_PRONOUN_SUBJECTS.intersection(subject)) or counted)) or (
-                near_force and _UNIT_POST.search(" ".join(lows[hit.end:hit.end + 8])) is not None)
+                near_force and _UNIT_POST.search(" ".join(lows[hit.end:hit.end + 8])) is not None) or (
+                # "Dozens of his colleagues ... have since followed him": his comrades, after a story of his desertion
+                near_force and _COMRADES.search(" ".join(lows[max(0, hit.start - 12):hit.start])) is not None)
             # ("Captain X walked out of the company's hilltop camp with 23 of his men", the army named just before)
         if hit.form.startswith("handover"):
             return near_force
@@ -977,7 +1000,10 @@ class MentionRules:
             # article's count when no report states a number (``lone`` is dropped before the mention is stored)
             # "dozens of his former colleagues followed him": a group without a number, so no count at all
             "vague": kind == "defection" and modality == "report" and people is None and (
-                self._vague_group(sent_text) or self._plural_movers(lows, events)),
+                self._vague_group(sent_text) or self._plural_movers(lows, events)) and not any(
+                # ("more than 6,000 soldiers have defected, surrendered or been captured": counted, if mixed)
+                q.category in ("people", "bare") and q.value > 1 and not (q.subset or q.size)
+                for q in quantities),
             "lone": kind == "defection" and modality in ("report", "analysis") and people is None and (
                 modality == "report" and any(named_act(h, sent, lows) or h.form == "noun"
                                              and lows[h.start - 1:h.start] in (["his"], ["her"]) for h in events)
@@ -986,7 +1012,9 @@ class MentionRules:
                                                if _lone_anchor(h, lows)], sent_text)),
             "named": _name_key(sent_text[people.start:people.end], self.nouns) if kind == "defection" \
             and modality == "report" and people is not None and people.single and people.value == 1
-            and not re.match(r"(?:an?|another|the)\s", sent_text[people.start:people.end], re.I) else None,
+            and not re.match(r"(?:an?|another|the)\s", sent_text[people.start:people.end], re.I) else _apposed_name(
+                sent_text, people, self.nouns) if kind == "defection" and modality == "report" and people is not None
+            and people.single and people.value == 1 else None,
             # ("A North Korean soldier" is no name: only a titled or aged name is)
             "people_count": people.value if people else None,
             "count_qualifier": people.qualifier if people else None,

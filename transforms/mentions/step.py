@@ -100,7 +100,7 @@ def _doc_facts(doc: Doc, text: str, title: Optional[str]) -> DocFacts:
     orgs = unique(span.kb_id_ for span in spans_by_start(doc, "nw_orgs").spans if span.start_char >= body_start)
     return DocFacts(tuple(places.values()), orgs, doc.user_data.get("nw_country"), body_start,
                     lead_end(text, body_start), doc.user_data.get("nw_lone_defector", False),
-                    doc.user_data.get("nw_named_defectors", 0))
+                    doc.user_data.get("nw_named_defectors", 0), doc.user_data.get("nw_untold_group", False))
 
 
 def extract_article(nlp: Language, article_id: str, text: str,
