@@ -430,7 +430,7 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
 # a firearm's model ("two MA-1 rifles, one AK-47 rifle and one M16" is a list, never a total and its breakdown)
 _MODEL_NAME = re.compile(r"\b[A-Za-z]{1,3}-?\d")
 _AND_HIS_UNIT = re.compile(r"\b(?:an?|the)\s+(?:[\w-]+\s+){0,3}?(?:lieutenant|captain|major|sergeant|corporal|commander|"
-                           r"officer)\s+and\s+(?:his|her)\s+(?:platoon|company|unit|squad|column|men|troops)\s+of\s+$", re.I)
+                           r"officer)\s+and\s+(?:his|her)\s+(?:platoon|company|unit|squad|section|column|crew|team|patrol|men|troops)\s+of\s+$", re.I)
 # "A Sergeant from LIB 229 and his 3 comrades", "Sergeant Min Min, who served 16 years, and his 3 comrades": he and they
 _AND_HIS_COUNT = re.compile(r"(?:\b[Aa]n?\s+(?:[\w-]+\s+){0,3}?(?i:sergeant|corporal|captain|lieutenant|major|private|officer|"
                             r"commander|soldier|policeman|colonel)|\b(?:Sergeant|Corporal|Captain|Lieutenant|Major|Private|"

@@ -1102,7 +1102,9 @@ def _counts_from_lists(drafts: Sequence[dict], text: str) -> None:
         if found.table and found.people:
             draft["modality"] = "report"
         # ("5. With the above, the total ... has risen to 14,266": a numbered paragraph that is a report of its own)
-        own = any(d is not draft and d["kind"] == "defection" and d["people_count"] == found.people for d in drafts)
+        # (only a paragraph of the list or after it: a headline's "10 junta personnel joined" is the same ten)
+        own = any(d is not draft and d["kind"] == "defection" and d["people_count"] == found.people
+                  and d["start_char"] >= found.start for d in drafts)
         if found.people and not own and (draft["people_count"] is None or ("people", id(draft)) in from_lists):
             # (only a count that itself came from a list grows: "a total of 37 personnel" above two rank lists stays 37)
             listed = ("people", id(draft)) in from_lists
