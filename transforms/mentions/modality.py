@@ -290,7 +290,8 @@ def _named_after(sent: Span, lows: Sequence[str], j: int) -> bool:
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WHEN_DONE = re.compile(r"\b(?:last\s+(?:week|month|year|night)|(?:a\s+few|\w+)\s+(?:days|weeks|months|years)\s+ago|"
-                        rf"in\s+(?:19|20)\d\d|on\s+(?:{'|'.join(_WEEKDAYS)}))\b")
+                        rf"in\s+(?:19|20)\d\d|on\s+(?:{'|'.join(_WEEKDAYS)})|in\s+(?:early\s+|late\s+|mid-)?(?:january|february|"
+                        r"march|april|may|june|july|august|september|october|november|december))\b")  # "chose to defect in April"
 _RATHER_THAN = re.compile(r"\b(?:rather\s+than|instead\s+of)\b")
 _URGING = frozenset("encourage encouraged encouraging urge urged urging persuade persuaded persuading invite invited "
                      "inviting".split())

@@ -61,7 +61,7 @@ _LABEL_BEFORE = frozenset({
     "squadron", "base", "camp", "post", "gate", "ward", "block", "km", "mile", "flight", "tank", "year",
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "$", "us$", "£", "€", "¥", "฿", "₹", "k", "mmk", "usd", "rs", "inr", "php", "₱", "front", "squad", "detachment",
+    "$", "us$", "£", "€", "¥", "฿", "₹", "k", "mmk", "usd", "rs", "inr", "php", "₱", "front", "squad", "detachment", "operation",
 })
 # Words that end a noun phrase: a count never reaches across them.
 _STOP = frozenset({
@@ -79,6 +79,9 @@ _CASUALTY = re.compile(
     r"hurt|slain|imprisoned|jailed)\b",
     re.I,
 )
+# "Sixteen young people who were arrested in Ranong and deported ... managed to escape": held once, escaped since
+_LATER_ESCAPED = re.compile(r"\s+who\s+(?:were|had\s+been)\s+(?:arrested|detained|captured)\b[^.;]{0,120}?\s(?:managed\s+to\s+"
+                            r"escape|escaped|fled)\b", re.I)
 # "162 rifles were abandoned by soldiers who left their posts": firearms left behind, not brought over
 _ARMS_LEFT_BEHIND = re.compile(r"\s*(?:(?:were|was|had\s+been|have\s+been|being)\s+(?:also\s+)?)"
                                r"(?:abandoned|left\s+behind|dumped|discarded|thrown\s+away)\b", re.I)
@@ -134,7 +137,8 @@ _ING_MODIFIERS = frozenset("loading firing repeating ranking".split())
 _CARTRIDGE = re.compile(r"[xX×]\d{2,3}(?:mm)?")  # the second half of "9x19", "7.62x39mm"
 _CALIBRES = frozenset({22, 30, 32, 38, 45, 303, 315, 357})
 _CALIBRED_SINGULAR = frozenset("rifle pistol revolver gun carbine".split())
-_NO_FIREARM_GUNS = frozenset("stun toy air nail glue paintball water spray tranquilizer tranquiliser".split())
+_NO_FIREARM_GUNS = frozenset("stun toy air nail glue paintball water spray tranquilizer tranquiliser lathod lathode lethod "
+                              "lethode".split())  # a "lathod gun" fires grenades
 _DECIMAL_CALIBRE = re.compile(r"\d?\.\d{2,3}")  # "5.56", "7.62", ".45"
 _CALIBRED_ARMS = frozenset("revolver revolvers pistol pistols magnum magnums rifle rifles".split())
 _GROUP_HEADS = frozenset("outfit outfits group groups organisation organisations organization organizations faction factions "
@@ -809,7 +813,8 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     if k + 1 < len(toks) and toks[k + 1].text in ("-",) and k + 2 < len(toks) and toks[k + 2].lower.startswith("old"):
         return None
     after = text[toks[k].end:toks[k].end + 60]
-    casualty = bool(_CASUALTY.match(after) or category == "weapons" and _ARMS_LEFT_BEHIND.match(after)
+    casualty = bool(_CASUALTY.match(after) and not _LATER_ESCAPED.match(text, toks[k].end, toks[k].end + 200)
+                    or category == "weapons" and _ARMS_LEFT_BEHIND.match(after)
                     or _MIXED_HINT.search(text) and _WITH_CAPTURED.match(
         text, toks[k].end, toks[k].end + 200)) or (
         q_start > 0 and toks[q_start - 1].lower in _CASUALTY_BEFORE) or (
