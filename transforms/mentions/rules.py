@@ -44,7 +44,8 @@ from newswatch.transforms.mentions.modality import (
     _CLAUSE_CHANGE, _ENQUIRY, _MODALS, CLAIMS, FALSE, _clause, _force_breakdown, _Hit, _modality, _pick_count,
     _source_party, named_act)
 from newswatch.transforms.mentions.number_lists import _ANYONE, _singular, find_quantities, list_total
-from newswatch.transforms.mentions.numbers import _NUMBER_WORDS, _TITLES, RUNNING_TOTAL_TO, Quantity, parse_number
+from newswatch.transforms.mentions.numbers import (
+    _ELIDED_MORE, _NUMBER_WORDS, _TITLES, RUNNING_TOTAL_TO, Quantity, parse_number)
 
 _W = word_sets()
 _VERB_CONTEXT = _W["verb_context"]
@@ -155,6 +156,27 @@ def _name_key(phrase: str, nouns: dict) -> Optional[frozenset]:
 
 # "Ko Nay Lin, a former police sergeant who defected in 2021": the name set beside "a former ..." (not "In Mandalay
 # Region, a soldier"): a name opens the sentence or follows a lower-case word, and no word of it names a place or a unit
+_WITH_UNCOUNTED = re.compile(r"\bwith\s+(?:some|several|many|dozens|scores|hundreds|a\s+few|a\s+handful|a\s+number)\s+"
+                             r"(?:of\s+)?(?:his|her|their)\s+(?:own\s+)?(?:troops|soldiers|men|fighters|followers|"
+                             r"comrades|colleagues|officers|bodyguards|policemen)\b", re.I)
+# "Six ultras from NSCN (IM), one from NSCN (K), four from FGN and one from NDFB laid down ...": the noun said once
+_FROM_GROUP = re.compile(r"\s+from\s+[^,;.]{1,40}?(?=,|\s+and\s)")
+_ELIDED_PART = re.compile(r"(?:,\s*(?:and\s+)?|\s+and\s+)(\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+                          r"twelve|[a-z]+teen|twenty|thirty|forty|fifty)\s+from\s+[^,;.]{1,40}?(?=,|\s+and\s|\s+[a-z]+\b)", re.I)
+
+
+def _elided_parts(text: str, end: int) -> int:
+    """What "one from B, four from C and one from D" adds to a count "Six ultras from A" that ends at ``end``."""
+    first = _FROM_GROUP.match(text, end)
+    if first is None or _ELIDED_MORE.match(text, end):
+        return 0  # ("two policemen from Tonzang and one from Tamu": the count already took its second part)
+    pos, extra = first.end(), 0
+    while (part := _ELIDED_PART.match(text, pos)) is not None:
+        extra += parse_number(part.group(1)) or 0
+        pos = part.end()
+    return extra
+
+
 _APPOSED_NAME = re.compile(r"(?:^|\b[a-z]+\s+)((?:[A-Z][\w'’-]*\s+){1,3}[A-Z][\w'’-]*),\s+(?:\d{1,2},\s+)?$")
 _NOT_NAME_WORDS = frozenset("in on at after before when while the a an this that last since during meanwhile but and "
                             "region state township district division army force forces battalion command village "
@@ -527,8 +549,10 @@ class MentionRules:
         doc.user_data["nw_lone_defector"] = any(d["lone"] and not any(abs(j - k) <= 3 for j in vague)
                                                 for k, d in reports.items())
         # "A police sergeant ... has deserted. ... Dozens of his colleagues have since followed him": his one is no count
-        doc.user_data["nw_untold_group"] = any(d["people_count"] == 1 and any(abs(j - k) <= 3 for j in vague)
-                                               for k, d in reports.items())
+        # ("a commander ... had defected with some of his troops": the same, in his own sentence)
+        doc.user_data["nw_untold_group"] = any(d["people_count"] == 1 and d["modality"] == "report" and (
+            any(abs(j - k) <= 3 for j in vague) or _WITH_UNCOUNTED.search(sents[k].text) is not None)
+            for k, d in reports.items())
         doc.user_data["nw_named_defectors"] = _distinct_names(d.pop("named") for d in drafts)
         for d in drafts:
             del d["lone"], d["vague"]
@@ -964,6 +988,8 @@ class MentionRules:
         if of_whom and _RELATIVES_AFTER.search(sent_text, of_whom.end()) and parse_number(of_whom.group(1)):
             # "43 people arrived, of whom 17 were soldiers and the rest their wives and children": 17
             people = people._replace(value=parse_number(of_whom.group(1)))
+        if people is not None and not (people.single or people.subset) and people.category == "people":
+            people = people._replace(value=people.value + _elided_parts(sent_text, people.end))
         added = [q for q in quantities if q.category in ("people", "bare") and not (q.subset or q.casualty or q.size or q.single)
                  and _ADDING_TO.search(sent_text, max(0, q.start - 20), q.start)]
         tally = [q for q in quantities if q.category in ("people", "bare") and not (
