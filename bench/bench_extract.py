@@ -5,7 +5,7 @@ real-style texts: the seed articles and the corpus sources in ``../shared`` when
 article fixtures in ``tests/fixtures/mentions``, and any text files or ``*.jsonl`` fixture files
 given on the command line (for example a private batch of real articles). Best of N rounds.
 
-    .venv/bin/python bench/bench_extract.py [--rounds 6] [FILE_OR_GLOB ...]
+    .venv/bin/python bench/bench_extract.py [--rounds 6] [--only] [FILE_OR_GLOB ...]
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 
 
-def _texts(patterns: list[str]) -> list[str]:
-    paths = sorted(glob.glob(str(SHARED / "seeds" / "*.txt"))) + sorted(
-        glob.glob(str(SHARED / "corpus" / "_build" / "articles" / "*.txt")))
-    paths += sorted(glob.glob(str(REPO / "tests" / "fixtures" / "mentions" / "*.jsonl")))
+def _texts(patterns: list[str], only: bool = False) -> list[str]:
+    paths = [] if only else sorted(glob.glob(str(SHARED / "seeds" / "*.txt"))) + sorted(
+        glob.glob(str(SHARED / "corpus" / "_build" / "articles" / "*.txt"))) + sorted(
+        glob.glob(str(REPO / "tests" / "fixtures" / "mentions" / "*.jsonl")))
     for pattern in patterns:
         paths += sorted(glob.glob(pattern))
     texts: list[str] = []
@@ -43,8 +43,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", help="more text files, globs or *.jsonl fixture files")
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--only", action="store_true",
+                        help="time only the files given, without the seeds, corpus sources and fixtures")
     args = parser.parse_args()
-    texts = _texts(args.paths)
+    texts = _texts(args.paths, args.only)
     nlp = build_nlp()
     words = sum(len(t.split()) for t in texts)
     best = float("inf")
