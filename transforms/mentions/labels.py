@@ -184,7 +184,7 @@ def _passing(sentence: str) -> bool:
 
 # a dateline opening the sentence: "YANGON, Dec 29 –", "Dec 29, 2008 (DVB)–", "Mawlamyine, 4 May (IMNA) -"
 _DATELINE_FIRST = re.compile(r"^\s*(?:[A-Z][\w .'’-]{1,30}?,\s*)?(?:(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]{2,8})"
-                             r"(?:,?\s+\d{4})?)?\s*(?:\([^()]{2,25}\))?\s*[–—-]{1,2}\s*(?=[A-Z])")
+                             r"(?:,?\s+\d{4})?|(?<=,\s)[A-Z][a-z]{2,12}(?:\s+[A-Z][a-z]{2,12})?)?\s*(?:\([^()]{2,25}\))?\s*[–—-]{1,2}\s*(?=[A-Z])")
 _CAUSE_BEFORE = re.compile(r"\s*(?:in\s+response\s+to|amid(?:st)?|faced\s+with|because\s+of|due\s+to)\b"
                            r"(?P<cause>[^;]{0,300}?),\s+(?P<main>(?:the|its|a|an|[A-Z])[^;]{10,})$", re.I)
 _COUNTED = re.compile(r"\d")  # "since 3,000 police joined the CDM after the coup" states a figure: a report

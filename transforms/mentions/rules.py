@@ -207,6 +207,31 @@ def _distinct_names(keys: Iterable[Optional[frozenset]]) -> int:
     return len(seen)
 
 
+_SPORTSPEOPLE = frozenset("swimmer swimmers athlete athletes footballer footballers player players boxer boxers runner "
+                          "runners wrestler wrestlers sprinter sprinters cyclist cyclists weightlifter weightlifters "
+                          "gymnast gymnasts referee referees".split())
+_NOT_NAME_TOKENS = frozenset("the a an he she they it we i his her their its this that these those on in at after before when "
+                             "while then but and or junta regime military army police government state region township "
+                             "district division village town city monday tuesday wednesday thursday friday saturday sunday "
+                             "january february march april may june july august september october november december".split())
+
+
+def _name_subject(events: Sequence[_Hit], sent: Span, lows: Sequence[str], places_orgs: Sequence[Span], nouns: dict) -> bool:
+    """"..., Min Thant fled his unit with his MA-3 rifle": a bare name, two to four capitalised words that name no place,
+    organisation or noun of the lexicon, is the subject of the act (a story told of one person without his title)."""
+    covered = {t for span in places_orgs for t in range(span.start, span.end)}
+    for h in events:
+        if h.form != "event" or not any(t.is_lower for t in sent[h.end:h.end + 4]):
+            continue  # (a headline in title case names no one this way)
+        k = h.start
+        while k > 0 and h.start - k < 4 and sent[k - 1].is_title and sent[k - 1].is_alpha \
+                and lows[k - 1] not in _NOT_NAME_TOKENS and not nouns.get(lows[k - 1]) and sent[k - 1].i not in covered:
+            k -= 1
+        if 2 <= h.start - k <= 4 and (k == 0 or lows[k - 1] in (",", "and", "then")):
+            return True
+    return False
+
+
 def _lone_anchor(hit: _Hit, lows: Sequence[str]) -> bool:
     """A trigger whose subject may be the one defector: a verb, a handover, or "a defector" itself."""
     return hit.form in _LONE_FORMS or (hit.form == "noun" and lows[hit.start] in ("defector", "deserter")
@@ -779,6 +804,9 @@ class MentionRules:
         nxt = lows[hit.end] if hit.end < len(lows) else ""
         if hit.force and not force_ok:
             return False
+        if hit.kind == "defection" and not _SPORTSPEOPLE.isdisjoint(lows[max(0, hit.start - 18):hit.start]) \
+                and self.force_people.isdisjoint(lows[max(0, hit.start - 18):hit.start]):
+            return False  # "A national team swimmer ... has defected", wherever the military is named in the sentence
         if hit.trigger in ("defect", "desert") and hit.form == "base" and not (
                 prev in _VERB_CONTEXT or self.nouns.get(prev) in ("people", "force") or sent[hit.start].i == sent.start
                 or prev == "," and lows[hit.start] in ("defects", "deserts") and nxt == "to"):  # "crosses MDL, defects to"
@@ -1035,7 +1063,9 @@ class MentionRules:
                                              and lows[h.start - 1:h.start] in (["his"], ["her"]) for h in events)
                 and not any(q.category == "people" and not (q.single or q.subset) for q in quantities)
                 or _lone_defector(quantities, [sent[h.start].idx - sent.start_char for h in events or [anchor]
-                                               if _lone_anchor(h, lows)], sent_text)),
+                                               if _lone_anchor(h, lows)], sent_text)
+                or modality == "report" and not any(q.category in ("people", "bare") for q in quantities)
+                and _name_subject(events, sent, lows, _in_sentence(places, sent) + _in_sentence(orgs, sent), self.nouns)),
             "named": _name_key(sent_text[people.start:people.end], self.nouns) if kind == "defection" \
             and modality == "report" and people is not None and people.single and people.value == 1
             and not re.match(r"(?:an?|another|the)\s", sent_text[people.start:people.end], re.I) else _apposed_name(
@@ -1243,7 +1273,8 @@ _EACH_OF_THEM = re.compile(r"\W*each\s+of\s+(?:the|them|these|those)\b", re.I)
 _EACH_BROUGHT = re.compile(r"\s*[\"“]?each\s+(?:of\s+them\s+|man\s+|one\s+)?(?:also\s+)?(?:brought|carried|had|came\s+with|"
                            r"handed\s+over|was\s+carrying|took|arrived\s+with)\s+(?:a|an|one|his|her|their)\b", re.I)
 _EACH_WITH_ONE = re.compile(r"\beach\s+(?:carr(?:y|ies|ying|ied)|with|bringing|brought|holding|armed\s+with|took|taking)\s+"
-                            r"(?:a|an|one|his|their)\b", re.I)
+                            r"(?:a|an|one|his|their)\b|\b(?:a|an|one)\s+(?:[\w.-]+\s+){0,2}(?:rifle|pistol|gun|carbine|"
+                            r"weapon|firearm)\s+each\b", re.I)  # "Two of them brought along one MA-3 rifle each"
 _BORDER_TRIGGERS = frozenset("flee_abroad cross_over seek_refuge".split())
 _ADDING_TO = re.compile(r"\badding\s+to\s+(?:the\s+)?$", re.I)
 _ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed reported reporting".split())
@@ -1289,7 +1320,7 @@ _OF_THOSE_THERE_WERE = re.compile(r"\W*(?:of|among)\s+(?:those|them|these)\b(?:\
                                   r"(?:there\s+were|were|are|included|include)\s+\d", re.I)
 _THERE_WERE_OF_THEM = re.compile(r"\W*there\s+were\s+([\w,-]+)\s+of\s+(?:them|us)\b", re.I)
 _OF_THEM_SOLDIERS = re.compile(r"\b([\w,]+)\s+of\s+them\s+(?:were|are)\s+(?:soldiers|troops|police(?:men)?|officers|personnel)\b", re.I)
-_OF_WHOM_SOLDIERS = re.compile(r"[^.;]{0,80}?\bof\s+whom\s+([\w,]+)\s+(?:were|are)\s+(?:\w+\s+)?(?:soldiers|troops|"
+_OF_WHOM_SOLDIERS = re.compile(r"[^.;]{0,160}?\bof\s+whom\s+([\w,]+)\s+(?:were|are)\s+(?:\w+\s+)?(?:soldiers|troops|"
                                r"police(?:men)?|officers|personnel)\b", re.I)
 _WITH_FAMILIES = re.compile(r"\b(?:with|and|plus)\s+(?:their|his|her)\s+(?:famil(?:y|ies)|relatives|wives|dependants)\b", re.I)
 _TOTAL_WITH_FAMILIES = re.compile(r"^\W*(?:note,?\s+)?(?:this|that|the)\s+(?:number|figure|total|tally)\s+(?:also\s+)?includes?\b"
