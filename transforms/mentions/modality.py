@@ -263,7 +263,7 @@ _DATED_ACT = re.compile(r"(?:(?:to|with|from|in|at|near)\s+(?:\S+\s+){1,8}?)?(?:
 # "the military, which has suffered battlefield defeats and large-scale surrenders": what befell the army, not an event
 _SUFFERED = frozenset("suffered suffering suffers".split())
 _AS_CAUSE = frozenset("by amid amidst despite".split())
-_CAUSATIVE = frozenset("pushed prompted drove compelled".split())
+_CAUSATIVE = frozenset("pushed prompted drove compelled compelling forced forcing".split())  # "forcing 500 personnel to surrender"
 _CROSSED_OVER = frozenset("walked crossed swam fled drove flew sailed ran escaped".split())
 _ACROSS = frozenset("across border frontier".split())
 _CROSSED_BEFORE = re.compile(r"\b(?:crossed|swam\s+across|walked\s+across)\b", re.I)

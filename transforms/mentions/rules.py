@@ -207,6 +207,7 @@ def _distinct_names(keys: Iterable[Optional[frozenset]]) -> int:
     return len(seen)
 
 
+_DISPLACED = frozenset("locals idps idp villagers residents civilians refugees families displaced".split())
 _SPORTSPEOPLE = frozenset("swimmer swimmers athlete athletes footballer footballers player players boxer boxers runner "
                           "runners wrestler wrestlers sprinter sprinters cyclist cyclists weightlifter weightlifters "
                           "gymnast gymnasts referee referees".split())
@@ -804,6 +805,9 @@ class MentionRules:
         nxt = lows[hit.end] if hit.end < len(lows) else ""
         if hit.force and not force_ok:
             return False
+        if hit.trigger == "seek_refuge" and not _DISPLACED.isdisjoint(lows[max(0, hit.start - 14):hit.start]) \
+                and self.force_people.isdisjoint(lows[max(0, hit.start - 14):hit.start]):
+            return False  # "Locals and IDPs who have sought refuge in Meezar village": people displaced, not defectors
         if hit.kind == "defection" and not _SPORTSPEOPLE.isdisjoint(lows[max(0, hit.start - 18):hit.start]) \
                 and self.force_people.isdisjoint(lows[max(0, hit.start - 18):hit.start]):
             return False  # "A national team swimmer ... has defected", wherever the military is named in the sentence
@@ -882,7 +886,7 @@ class MentionRules:
         if hit.kind == "defection" and _retreat(lows, hit):
             return False  # "deserted their posts and withdrew to an army base": no side switched, nobody left the force
         if hit.trigger == "leave_post" and lows[hit.start] in ("left", "abandoned") and (
-                nxt == "behind" or lows[hit.start + 1:hit.start + 2] == ["behind"]
+                nxt == "behind" or lows[hit.start + 1:hit.start + 2] in (["behind"], ["in"])  # "no child soldiers left in the army"
                 or self.nouns.get(prev) in ("weapons", "other_arms", "ammunition", "vehicles")):
             return False  # "ammunition left behind at the camp": what was left, not who left
         if hit.trigger == "leave_post" and lows[hit.end - 1] in _INSTITUTIONS and (
