@@ -805,7 +805,8 @@ class MentionRules:
         nxt = lows[hit.end] if hit.end < len(lows) else ""
         if hit.force and not force_ok:
             return False
-        if hit.trigger == "seek_refuge" and not _DISPLACED.isdisjoint(lows[max(0, hit.start - 14):hit.start]) \
+        if hit.trigger == "seek_refuge" and lows[hit.start] in ("sought", "seek", "seeks", "seeking", "took", "taken") \
+                and not _DISPLACED.isdisjoint(lows[max(0, hit.start - 14):hit.start]) \
                 and self.force_people.isdisjoint(lows[max(0, hit.start - 14):hit.start]):
             return False  # "Locals and IDPs who have sought refuge in Meezar village": people displaced, not defectors
         if hit.kind == "defection" and not _SPORTSPEOPLE.isdisjoint(lows[max(0, hit.start - 18):hit.start]) \
