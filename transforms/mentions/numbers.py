@@ -374,6 +374,9 @@ _SIZE_BEFORE = re.compile(
     r"(?:\s+a\s+(?:total|strength)\s+of(?:\s+(?:about|around|some|roughly|nearly|over|more\s+than))?)?"  # "had a total of about 90 staff"
     r"|\b(?:manned|staffed|garrisoned|guarded|defended)\s+by"  # "The station was manned by around 40 police"
     r"|\bwith\s+perhaps"  # "the smallest of the services, with perhaps 16,000 sailors": a hedged strength
+    # "The military, which analysts estimate at between 130,000 and 150,000 personnel, ...": its strength
+    r"|\b(?:military|army|armed\s+forces|tatmadaw|junta|which)\b(?:(?!defect|desert|surrend|left|fled)[^.;]){0,40}?"
+    r"\b(?:estimate[sd]?|put|puts)\s+(?:it\s+)?at(?:\s+(?:between|about|around|some|roughly|nearly|over|more\s+than|up\s+to))?"
     # "the defections had left the camp with fewer than 60 soldiers": who is left
     r"|\bleft\s+(?:the\s+[\w-]+|its\s+[\w-]+|it|them)\s+with(?:\s+only|\s+just)?(?:\s+(?:fewer|less)\s+than)?"
     # "the programme received enquiries from 1,240 individuals": people asking, not people who left
@@ -533,6 +536,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
         elif k + 4 < len(toks) and toks[k].text == "." and toks[k + 1].kind == "num" and toks[k + 2].text == "-" \
                 and toks[k + 3].lower in _GAUGES:
             k += 4  # "two hands of .22-calibre rifles"
+        if k + 2 < len(toks) and toks[k].lower in ("locally", "home", "country", "self", "hand") and (
+                toks[k + 1].lower == "made" or toks[k + 1].text == "-" and toks[k + 2].lower == "made"):
+            k += 2 + (toks[k + 1].text == "-")  # "six hands of locally made rifles"
         if k + 1 < len(toks) and toks[k].kind == "word" and nouns.get(toks[k].lower) is None \
                 and nouns.get(toks[k + 1].lower) == "weapons":
             k += 1  # "150 various types of fire arms", "24 pieces of assorted firearms"
@@ -759,7 +765,9 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
                 return None
             start = toks[i - 1].start if between else toks[q_start].start
             k, category = head
-            return Quantity(value, "range", category, toks[k].lower, start, toks[k].end, False, False), k + 1
+            # ("The military, which analysts estimate at between 130,000 and 150,000 personnel": its strength)
+            size = category in ("people", "bare") and bool(_SIZE_BEFORE.search(text[max(0, start - 100):start]))
+            return Quantity(value, "range", category, toks[k].lower, start, toks[k].end, False, False, size), k + 1
     if value > 1 and j + 1 < len(toks) and toks[j].lower == "of" and toks[j + 1].lower == "us":
         # "Four of us ran", "the three of us are with a PDF battalion": the teller's group, counted
         return Quantity(value, qualifier, "people", "us", toks[q_start].start, toks[j + 1].end, False, False), j + 2
