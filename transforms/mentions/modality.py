@@ -109,8 +109,10 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
                for q in quantities):  # "64 soldiers sought the People's Embrace", not a count in another clause
             return True
         # "64 soldiers were welcomed by the People's Embrace"; not "those who defect will be welcomed by ..."
+        # (nor "People's Embrace says it has received more than 26,000 enquiries": contacts, not defections)
         return any(w in _PAST_EVENT_VERBS and not _MODALS.intersection(window[max(0, k - 3):k])
-                   for k, w in enumerate(window)) and not _NEGATIONS.intersection(lows[cs:i])
+                   for k, w in enumerate(window)) and not _NEGATIONS.intersection(lows[cs:i]) \
+            and not (hit.form == "program" and _ENQUIRY.search(" ".join(lows[cs:])))
     if hit.form == "base" and lows[i] in _PARTICIPLE_AS_BASE and prev in ("had", "has", "have", "having"):
         hit = hit._replace(form="event")  # "had come into the legal fold": a perfect, not a base form
     if hit.form == "base" and prev in _DETERMINERS:

@@ -911,9 +911,15 @@ def _add_article_parts(toks: Sequence[_Tok], raw: list, nouns: NounLexicon, cate
                         " ".join(t.lower for t in toks[first:nxt])) and _named_before(toks, first - 2):
                     # "Chit Lin and two of his comrades": the one named and the two with him
                     out[idx] = (quantity._replace(value=quantity.value + 1), first, nxt)
-        # "two sergeants and a second lieutenant"
-        if nxt + 1 < len(toks) and toks[nxt].lower == "and" and nxt + 1 not in counted:
-            part = _article_count(toks, nxt + 1, nouns, frozenset({quantity.category}))
+        # "two sergeants and a second lieutenant"; "Two soldiers from LIB 226 and a police sergeant from ..."
+        join = nxt if nxt < len(toks) and toks[nxt].lower == "and" else next(
+            (k for k in range(nxt + 2, min(nxt + 10, len(toks))) if toks[k].lower == "and"), None) \
+            if quantity.category == "people" and nxt < len(toks) and toks[nxt].lower in ("from", "of", "in", "at") else None
+        if join is not None and join > nxt and (
+                any(t.kind == "punct" for t in toks[nxt:join]) or _PAIR_VERB.search(" ".join(t.lower for t in toks[nxt:join]))):
+            join = None  # ("two soldiers from the camp, and ...", "from LIB 33 who fled and a ...": no pair)
+        if join is not None and join + 1 < len(toks) and join + 1 not in counted:
+            part = _article_count(toks, join + 1, nouns, frozenset({quantity.category}))
             if part is not None:
                 current = out[idx][0]
                 out[idx] = (current._replace(value=current.value + 1, end=part[0].end), out[idx][1], part[1])

@@ -207,6 +207,8 @@ def _distinct_names(keys: Iterable[Optional[frozenset]]) -> int:
     return len(seen)
 
 
+_DRAFT_DODGE = re.compile(r"\bto\s+(?:avoid|evade|escape|dodge)\s+(?:being\s+(?:called\s+up|conscripted|drafted|recruited)|"
+                          r"(?:the\s+)?(?:draft|call-up|call\s+-\s+up|conscription|military\s+service))\b")
 _DISPLACED = frozenset("locals idps idp villagers residents civilians refugees families displaced".split())
 _SPORTSPEOPLE = frozenset("swimmer swimmers athlete athletes footballer footballers player players boxer boxers runner "
                           "runners wrestler wrestlers sprinter sprinters cyclist cyclists weightlifter weightlifters "
@@ -805,6 +807,9 @@ class MentionRules:
         nxt = lows[hit.end] if hit.end < len(lows) else ""
         if hit.force and not force_ok:
             return False
+        if hit.kind == "defection" and _DRAFT_DODGE.search(" ".join(lows[hit.end:hit.end + 14])) \
+                and self.force_people.isdisjoint(lows[max(0, hit.start - 10):hit.start]):
+            return False  # "as more young people ... crossed into territory held by the KNU to avoid being called up"
         if hit.trigger == "seek_refuge" and lows[hit.start] in ("sought", "seek", "seeks", "seeking", "took", "taken") \
                 and not _DISPLACED.isdisjoint(lows[max(0, hit.start - 14):hit.start]) \
                 and self.force_people.isdisjoint(lows[max(0, hit.start - 14):hit.start]):
@@ -888,6 +893,9 @@ class MentionRules:
             return False  # "deserted their posts and withdrew to an army base": no side switched, nobody left the force
         if hit.trigger == "leave_post" and lows[hit.start] in ("left", "abandoned") and (
                 nxt == "behind" or lows[hit.start + 1:hit.start + 2] in (["behind"], ["in"])  # "no child soldiers left in the army"
+                # "cannot be sent on long patrols or left to hold isolated posts": left there, not leaving
+                or lows[hit.start + 1:hit.start + 2] == ["to"] and lows[hit.start + 2:hit.start + 3] in (
+                    ["hold"], ["guard"], ["defend"], ["man"], ["protect"], ["secure"], ["fend"], ["die"])
                 or self.nouns.get(prev) in ("weapons", "other_arms", "ammunition", "vehicles")):
             return False  # "ammunition left behind at the camp": what was left, not who left
         if hit.trigger == "leave_post" and lows[hit.end - 1] in _INSTITUTIONS and (
