@@ -213,6 +213,9 @@ def _lexicon() -> tuple[dict[str, str], frozenset[str]]:
     return load_noun_lexicon(), force_nouns() | frozenset(w.lower() for w in _TITLES)
 
 
+_OF_A_FORCE = re.compile(r"\s+of\s+(?:the\s+)?")
+
+
 def _phrase_item(body: str) -> tuple[int, int]:
     """"Kani Township — 3 soldiers from LIB 87, bringing 2 MA-1 rifles and 1 MA-3 rifle": (3, 3).
 
@@ -222,7 +225,10 @@ def _phrase_item(body: str) -> tuple[int, int]:
         return 0, 0  # "Five family members, the wives and children of two of the above personnel"
     found = find_quantities(body, nouns)
     people = next((q.value for q in found if q.category == "people" and not (q.subset or q.casualty or q.size)
-                   and (q.noun in force or any(w in force for w in body[q.start:q.end].lower().split()))), 0)
+                   and (q.noun in force or any(w in force for w in body[q.start:q.end].lower().split())
+                        # "2 members of the regime-backed People's Militia"
+                        or q.noun in ("members", "member") and _OF_A_FORCE.match(body, q.end) is not None
+                        and any(w.strip(",.;") in force for w in body[q.end:q.end + 50].lower().split()))), 0)
     if not people:
         return 0, 0
     # "1 police sergeant, bringing a 9 mm pistol": a firearm named alone is one

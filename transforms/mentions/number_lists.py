@@ -71,7 +71,7 @@ def _titled_name(toks: Sequence[_Tok], i: int, end: int, nouns: NounLexicon, cat
 _SUBSET_TAIL = re.compile(r"(?:including|among them|among whom|of whom|such as|mostly|mainly|"
                          r"(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )among)[\s,:]*$", re.I)  # "are among 16": the whole
 _COUNT_WORD = r"(?:\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
-_ELIDED_FIREARMS = re.compile(rf"\b({_COUNT_WORD})\s+((?:[a-z]+-)?[a-z]+)\s+and\s+{_COUNT_WORD}\s+(?:[a-z]+-)?[a-z]+\s+"
+_ELIDED_FIREARMS = re.compile(rf"(?<![\w.-])({_COUNT_WORD})\s+((?:[a-z]+-)?[a-z]+)\s+and\s+{_COUNT_WORD}\s+(?:[a-z]+-)?[a-z]+\s+"
                               r"(weapons|firearms|guns|rifles|arms)\b", re.I)
 _AND_NEXT_PART = re.compile(r"[^.;:\d]{0,100}?(?:,\s*and|\s+and)\s+", re.I)
 _WHICH_INCLUDED = re.compile(r"\b(?:which|that|who)\s+(?:included|includes|include)[\s,:]*$", re.I)

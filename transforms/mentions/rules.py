@@ -126,7 +126,11 @@ _RECOVERED_FROM_THEM = re.compile(r"\b(?:were|was|had\s+been)\s+(?:also\s+)?(?:r
                                   # "Police recovered the following items from the possession of the two cadres: ..."
                                   r"|\brecovered\s+(?:the\s+following\s+(?:items|weapons|arms)\s+)?from\s+(?:the|their)\s+"
                                   r"possession\s+of\s+(?:the\s+)?(?:[\w()-]+\s+){0,3}?(?:cadres|militants|rebels|insurgents|"
-                                  r"fighters|defectors|deserters|surrenderees|returnees)\b", re.I)
+                                  r"fighters|defectors|deserters|surrenderees|returnees)\b"
+                                  # "officials received 11 firearms, eight hand grenades and ammunition from the returnees"
+                                  r"|\b(?:received|accepted|collected)\s[^.;]{0,120}?\bfrom\s+(?:them|the\s+(?:surrendered\s+)?"
+                                  r"(?:returnees|defectors|deserters|surrenderees|surrenderers|cadres|militants|rebels|"
+                                  r"insurgents|fighters))\b", re.I)
 # "Along with them, 2 hand of MA-3 and 1 hand of MA-1 and the ammunitions about 300 was brought, it is said."
 _ALONG_WITH_THEM = re.compile(r"\W*(?:along|together)\s+with\s+them\s*,[^.;]{0,160}?\b(?:was|were)\s+(?:also\s+)?"
                               r"(?:brought|carried|handed\s+over|taken)\b", re.I)
@@ -807,6 +811,8 @@ class MentionRules:
         nxt = lows[hit.end] if hit.end < len(lows) else ""
         if hit.force and not force_ok:
             return False
+        if lows[hit.start] in ("crossing", "crossings") and prev in ("border", "a", "the", "main", "river"):
+            return False  # "gathered at a border crossing into Thailand": a place, not a crossing over
         if hit.kind == "defection" and _DRAFT_DODGE.search(" ".join(lows[hit.end:hit.end + 14])) \
                 and self.force_people.isdisjoint(lows[max(0, hit.start - 10):hit.start]):
             return False  # "as more young people ... crossed into territory held by the KNU to avoid being called up"
@@ -1120,9 +1126,16 @@ _TO_OWN_SIDE = re.compile(r"\b(?:to|at|before)\s+(?:their|his)\s+(?:own\s+)?(?:c
 
 
 
+# "surrendered to the Arakan Army (AA)", "to the Karen National Liberation Army": a group named in full
+_RESISTANCE_FIRST_WORDS = frozenset("arakan karen kachin karenni chinland ta'ang ta’ang".split())
+_RESISTANCE_SECOND_WORDS = (["army"], ["national"], ["nationalities"], ["independence"], ["liberation"], ["defence"],
+                            ["defense"])
+
+
 def _goes_to_resistance(after: Sequence[str]) -> bool:
     """"... and walked for two days to reach the KNLA", "to join the PDF"; not "following a siege by resistance groups"."""
-    return any(w in _RESISTANCE_SIDE and any(after[j] in _TOWARDS and not (j and after[j - 1] == "according")
+    return any((w in _RESISTANCE_SIDE or w in _RESISTANCE_FIRST_WORDS and after[k + 1:k + 2] in _RESISTANCE_SECOND_WORDS)
+               and any(after[j] in _TOWARDS and not (j and after[j - 1] == "according")
                                              # ("to flee the Arakan Army fighting the junta": away from it)
                                              and after[j + 1:j + 2] not in (["flee"], ["escape"], ["avoid"], ["evade"])
                                              for j in range(max(0, k - 3), k))
