@@ -213,6 +213,10 @@ def _distinct_names(keys: Iterable[Optional[frozenset]]) -> int:
 
 _DRAFT_DODGE = re.compile(r"\bto\s+(?:avoid|evade|escape|dodge)\s+(?:being\s+(?:called\s+up|conscripted|drafted|recruited)|"
                           r"(?:the\s+)?(?:draft|call-up|call\s+-\s+up|conscription|military\s+service))\b")
+# "young men and women ... who fled the military council's conscription lottery have arrived in areas controlled by KNU"
+_FLED_THE_DRAFT = re.compile(r"\b(?:fled|fleeing|escaped|escaping|avoided|avoiding|evaded|evading|dodged|dodging)\s+(?:the\s+)?"
+                             r"(?:[\w'’-]+\s+){0,3}?(?:conscription|draft|call-up|lottery|military\s+service)"
+                             r"(?:\s+(?:lottery|law|drive|orders?))?\b(?!\s+(?:training|school|camp|centre|center|unit|battalion))")
 _DISPLACED = frozenset("locals idps idp villagers residents civilians refugees families displaced".split())
 _SPORTSPEOPLE = frozenset("swimmer swimmers athlete athletes footballer footballers player players boxer boxers runner "
                           "runners wrestler wrestlers sprinter sprinters cyclist cyclists weightlifter weightlifters "
@@ -813,7 +817,8 @@ class MentionRules:
             return False
         if lows[hit.start] in ("crossing", "crossings") and prev in ("border", "a", "the", "main", "river"):
             return False  # "gathered at a border crossing into Thailand": a place, not a crossing over
-        if hit.kind == "defection" and _DRAFT_DODGE.search(" ".join(lows[hit.end:hit.end + 14])) \
+        if hit.kind == "defection" and (_DRAFT_DODGE.search(" ".join(lows[hit.end:hit.end + 14]))
+                                        or _FLED_THE_DRAFT.search(" ".join(lows[max(0, hit.start - 16):hit.start]))) \
                 and self.force_people.isdisjoint(lows[max(0, hit.start - 10):hit.start]):
             return False  # "as more young people ... crossed into territory held by the KNU to avoid being called up"
         if hit.trigger == "seek_refuge" and lows[hit.start] in ("sought", "seek", "seeks", "seeking", "took", "taken") \
@@ -883,6 +888,7 @@ class MentionRules:
                      and all(w[:1].isalpha() and w not in _OWN for w in lows[hit.start + 1:hit.end - 1])) \
                 and not _OWN.intersection(lows[hit.start + 1:hit.end - 1]) \
                 and not _goes_to_resistance(lows[hit.end:]) \
+                and not _WITH_ONE_FIREARM.search(" ".join(lows[hit.end:hit.end + 12])) \
                 and not _TRAINEES.intersection(lows[max(0, hit.start - 10):hit.start]):
             # ("Thant Zin and three other trainees from his company left the camp": conscripts slipping away, not a unit
             # pulling out)
@@ -1230,7 +1236,8 @@ def _each_own_count(events, picked, sent: Span, sent_text: str) -> Optional[int]
 
 
 _SOME_BROUGHT_THEIR_OWN = re.compile(r"\W*(\w+)\s+of\s+them\s+(?:also\s+)?(?:brought|carried|took)\s+(?:along\s+|with\s+them\s+)?"
-                                     r"their\s+(?:own\s+|service\s+)?(?:rifles|guns|weapons|firearms|pistols)\b", re.I)
+                                     r"(?:their\s+(?:own\s+|service\s+)?|[A-Z]{1,3}-?\d{1,3}\s+)(?:rifles|guns|weapons|firearms|pistols)\b",
+                                     re.I)  # also "Two of them carried MA-1 rifles"
 _CALLED_UP = re.compile(r"\b(?:call(?:s|ed|ing)?\s+up|draft(?:s|ed|ing)|mobili[sz](?:es|ed|ing)|conscript(?:s|ed|ing))\s+"
                         r"(?:another\s+|some\s+|about\s+|around\s+|nearly\s+|up\s+to\s+|over\s+|more\s+than\s+)?$", re.I)
 _WITH_THEIR_ARMS = re.compile(r"\bwith\s+(?:their|his|her)\s+(?:arms|weapons|firearms|guns|rifles)\b", re.I)
@@ -1302,7 +1309,7 @@ _EACH_WITH_ONE = re.compile(r"\beach\s+(?:carr(?:y|ies|ying|ied)|with|bringing|b
                             r"(?:a|an|one|his|their)\b|\b(?:a|an|one)\s+(?:[\w.-]+\s+){0,2}(?:rifle|pistol|gun|carbine|"
                             r"weapon|firearm)\s+each\b", re.I)  # "Two of them brought along one MA-3 rifle each"
 _BORDER_TRIGGERS = frozenset("flee_abroad cross_over seek_refuge".split())
-_ADDING_TO = re.compile(r"\badding\s+to\s+(?:the\s+)?$", re.I)
+_ADDING_TO = re.compile(r"\b(?:adding\s+to|in\s+addition\s+to)\s+(?:the\s+)?$", re.I)  # "in addition to some 10,000 who"
 _ATTRIBUTION_NEAR = frozenset("said says told according announced stated confirmed reported reporting".split())
 _WHAT_BEFELL = frozenset("killed arrested detained captured died wounded injured sentenced jailed executed "
                          "recaptured".split())  # "Three of them were later arrested": not the defectors' count
@@ -1362,6 +1369,8 @@ _REFUTED_START = re.compile(rf"\s*(?:but\s+|however,?\s+)?(?:the|that|this|these
                             rf"\s+(?:was|were|is|are|proved|turned\s+out\s+to\s+be)\s+{FALSE}\b", re.I)
 # where troops routed from a border camp go, and the foreign forces they give themselves up to
 _UNIT_POSITION_DETS = frozenset("a an the its several many some numerous multiple all two three four five".split())
+# "Private X left the battalion's camp near the border with an MA-3 rifle": one man deserting with his firearm
+_WITH_ONE_FIREARM = re.compile(r"\bwith\s+(?:an?|his|her|one)\s+(?:\S+\s+){0,2}?(?:rifle|pistol|gun|carbine|weapon|firearm)\b")
 _VACATED = frozenset("left abandoned leave leaves abandon abandons leaving abandoning vacated vacate".split())
 _POSITIONS = frozenset("post posts position positions outpost outposts base bases camp camps station stations garrison "
                        "checkpoint checkpoints compound".split())
