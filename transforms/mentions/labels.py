@@ -230,9 +230,10 @@ _ANOTHER = re.compile(r"\s*(?:also|in\s+addition|additionally),\s|"  # "Also, on
                       r"[^.;]{0,40}?\b(?:a|another)\s+similar\s+(?:incident|case|surrender)\b|"  # "A similar incident ... where two"
                       r"\s*[\"“‘']?\s*(?:in\s+)?another\s+(?:\d|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|group|"
                       r"batch|of|defectors?|deserters?|soldiers?|officers?|police\w*|privates?|corporals?|sergeants?|captains?|"
-                      r"majors?|lieutenants?|members?|recruits?|conscripts?|m[ae]n|personnel|troops?|servicem[ae]n)\b)|\s*(?:similarly|likewise)\b|\s*(?:the|a)\s+(?:second|third|fourth|fifth)\s+(?:soldier|policeman|officer|defector|deserter|conscript|man)\b|\s*(?:\d[\d,]*|(?!(?:many|much|far|even|some|any|no|once|few|several)\b)[a-z]+)\s+more\b|[^.;]{0,120}?\banother\s+(?:[\w,-]+\s+){0,2}?(?:soldiers?|troops?|police\w*|"
+                      r"majors?|lieutenants?|members?|recruits?|conscripts?|m[ae]n|personnel|troops?|servicem[ae]n|constables?|inspectors?|"
+                      r"sailors?|airm[ae]n)\b)|\s*(?:similarly|likewise)\b|\s*(?:the|a)\s+(?:second|third|fourth|fifth)\s+(?:soldier|policeman|officer|defector|deserter|conscript|man)\b|\s*(?:\d[\d,]*|(?!(?:many|much|far|even|some|any|no|once|few|several)\b)[a-z]+)\s+more\b|[^.;]{0,120}?\banother\s+(?:[\w,-]+\s+){0,2}?(?:soldiers?|troops?|police\w*|"
                       r"officers?|personnel|members?|corporals?|sergeants?|privates?|captains?|majors?|lieutenants?|"
-                      r"defectors?|deserters?|conscripts?|sailors?|airm[ae]n|recruits?|servicem[ae]n|combatants?|fighters?|"
+                      r"constables?|inspectors?|defectors?|deserters?|conscripts?|sailors?|airm[ae]n|recruits?|servicem[ae]n|combatants?|fighters?|"
                       r"cadres?|guerrillas?|militants?|rebels?(?!\s+(?:group|faction|outfit|leader))|insurgents?)\b"
                       # "Since the figures were compiled, another 41 have arrived": more of the same people
                       r"|\s*[\"“‘'][^.;]{0,80}?\banother\s+\d[\d,]*\s+(?:have|has|had)\s+(?:since\s+)?(?:arrived|joined|come|defected|"

@@ -530,7 +530,7 @@ _ENQUIRY = re.compile(r"\b(?:contact(?:ed|ing|s)?|phoned|rang|messaged|enquir\w*
 # "Private Aung Ko, who was conscripted in March after an arrest in Bago, has defected": a relative clause set off by
 # commas, then the main verb; the one named is the one who defected
 # "Captain Aung Ko, who was drafted ..., has defected"; "a new soldier, Aung Aung, who was ..., has defected"
-_APPOSITIVE_SUBJECT = re.compile(r"\s*,\s*(?:(?:[A-Z][\w'’-]+\s+){0,3}[A-Z][\w'’-]+\s*,\s*)?who\b[^;.!?\"“”]{0,260},\s*(?:(?:has|have|had|later|then|also|finally|eventually"
+_APPOSITIVE_SUBJECT = re.compile(r"\s*,\s*(?:(?:[A-Z][\w'’-]+\s+){0,3}[A-Z][\w'’-]+\s*,\s*)?(?:\d{1,2}\s*,\s*)?who\b[^;.!?\"“”]{0,260},\s*(?:(?:has|have|had|later|then|also|finally|eventually"
                                  r"|now|since)\s+)*")
 _UNNAMED = re.compile(r"(?:an?|the|another|his|her|their|one)\s", re.I)
 _NAME_BEFORE = re.compile(r"(?:^|[\s\"“‘'(])(?:[A-Z][\w'’-]+\s+){1,3}[A-Z][\w'’-]+,\s*$")  # "Myo Min, a former sergeant"

@@ -457,7 +457,9 @@ class MentionRules:
                 or _FROM_A_SPORTS_BODY.match(" ".join(lows[h.end:h.end + 9]))
                 # "a retired colonel who left the military in 2010 to contest the election": a career change
                 or h.trigger == "leave_post" and _TO_POLITICS.search(" ".join(lows[h.end:h.end + 8]))))]
-            if last_defection < k - 2:  # "2,000 others have done the same", "he reported to the authorities"
+            # ("Another three privates from the same battalion followed him" may come a few sentences after his story)
+            if last_defection < k - (5 if lows[:1] == ["another"] else 2):  # "2,000 others have done the same", "he
+                # reported to the authorities"
                 hits = [h for h in hits if h.trigger not in ("did_same", "report_in")]  # need a defection just before
             for kind in ("defection", "conscription"):
                 valid = [h for h in hits if h.kind == kind and self._valid(h, sent, lows, quantities, self._force_ok(
@@ -767,7 +769,8 @@ class MentionRules:
                 near_force and _COMRADES.search(" ".join(lows[max(0, hit.start - 12):hit.start])) is not None)
             # ("Captain X walked out of the company's hilltop camp with 23 of his men", the army named just before)
         if hit.form.startswith("handover"):
-            return near_force
+            # ("the returnees handed over six firearms": those who came in, whatever the lines before say)
+            return near_force or not _GONE_OVER.isdisjoint(lows[max(0, hit.start - 4):hit.start])
         if hit.trigger == "leave_post" and "your" in lows[hit.start:hit.end]:
             return True  # "leave your unit", "abandon your posts": an appeal to the members of a force
         after = lows[hit.end:hit.end + 1]
@@ -1055,8 +1058,10 @@ class MentionRules:
             # "over 4,000 have defected since October, adding to the 14,000 who defected after the coup": 18,000
             people = max(rest, key=lambda q: q.value)
             people = people._replace(value=people.value + added[0].value)
-        weapons_total = list_total([q for q in quantities if modality == "report" or not q.single], sent_text,
-                                   "weapons", self.nouns) if kind == "defection" else None
+        weapons_total = list_total([q for q in quantities if (modality == "report" or not q.single) and not (
+            # "but did not bring a weapon": none
+            q.single and q.category == "weapons" and _NOT_BROUGHT.search(sent_text, max(0, q.start - 30), q.start))],
+            sent_text, "weapons", self.nouns) if kind == "defection" else None
         if kind == "defection" and (len(events) >= 2 or _GAPPED_SECOND.search(sent_text)):
             weapons_total = _per_event_weapons(events, sent, sent_text, quantities, self.nouns) or weapons_total
         if weapons_total is not None and _ARMS_SEIZED.search(sent_text):
@@ -1369,6 +1374,8 @@ _REFUTED_START = re.compile(rf"\s*(?:but\s+|however,?\s+)?(?:the|that|this|these
                             rf"\s+(?:was|were|is|are|proved|turned\s+out\s+to\s+be)\s+{FALSE}\b", re.I)
 # where troops routed from a border camp go, and the foreign forces they give themselves up to
 _UNIT_POSITION_DETS = frozenset("a an the its several many some numerous multiple all two three four five".split())
+_GONE_OVER = frozenset("returnees surrenderees surrenderers surrendered defectors deserters".split())
+_NOT_BROUGHT = re.compile(r"\b(?:not|never|without|n[’']t)\s+(?:\w+\s+){0,2}$", re.I)
 # "Private X left the battalion's camp near the border with an MA-3 rifle": one man deserting with his firearm
 _WITH_ONE_FIREARM = re.compile(r"\bwith\s+(?:an?|his|her|one)\s+(?:\S+\s+){0,2}?(?:rifle|pistol|gun|carbine|weapon|firearm)\b")
 _VACATED = frozenset("left abandoned leave leaves abandon abandons leaving abandoning vacated vacate".split())
