@@ -213,6 +213,7 @@ def _lexicon() -> tuple[dict[str, str], frozenset[str]]:
     return load_noun_lexicon(), force_nouns() | frozenset(w.lower() for w in _TITLES)
 
 
+_CONTACTED = re.compile(r"\b(?:contact(?:ed|ing)?|enquir\w*|inquir\w*|reached\s+out|asked\s+(?:about|how))\b", re.I)
 _OF_A_FORCE = re.compile(r"\s+of\s+(?:the\s+)?")
 
 
@@ -221,8 +222,10 @@ def _phrase_item(body: str) -> tuple[int, int]:
 
     A bulleted line that counts members of a force (not "3 civilians killed") and the firearms they brought."""
     nouns, force = _lexicon()
-    if _FAMILY.search(body):
-        return 0, 0  # "Five family members, the wives and children of two of the above personnel"
+    if _FAMILY.search(body) or _CONTACTED.search(body):
+        # "Five family members, the wives and children of two of the above personnel"; "5. During March, 1,130 serving
+        # soldiers and police officers contacted the ministry": enquiries, not arrivals
+        return 0, 0
     found = find_quantities(body, nouns)
     people = next((q.value for q in found if q.category == "people" and not (q.subset or q.casualty or q.size)
                    and (q.noun in force or any(w in force for w in body[q.start:q.end].lower().split())
