@@ -403,7 +403,9 @@ def _negated(lows: Sequence[str], i: int, cs: int) -> Optional[str]:
 def _set_off_relative(lows: Sequence[str], cs: int, j: int, trigger: int) -> bool:
     """"The following personnel, who could no longer accept the oppression, left their units": the hedge is the
     relative clause's, closed by a comma before the trigger."""
-    return any(w in ("who", "which") for w in lows[cs:j]) and "," in lows[j:trigger]
+    return any(w in ("who", "which") for w in lows[cs:j]) and ("," in lows[j:trigger] or (
+        # "members ... who could no longer bear the crimes arrived on the side of the people": a past inability
+        lows[j] in ("could", "would") and (lows[j + 1:j + 3] == ["no", "longer"] or lows[j + 1:j + 2] == ["not"])))
 
 
 def _suggests_figure(sent: Span, lows: Sequence[str], j: int, quantities) -> bool:

@@ -413,7 +413,9 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
                                                              or _ANOTHER_ONE.match(text, q.start)) \
                 and _PAIR_GAP.fullmatch(text, prev.end, q.start) and not (
                     # "Captain Htet Aung Lin, 34, a company commander in LIB 604, left": the named man, described
-                    _A_OR_AN.match(text, q.start) and not _A_OR_AN.match(text, prev.start)
+                    # (also "Private Min Khant Kyaw, 21, another conscript from the same battalion, slipped away")
+                    (_A_OR_AN.match(text, q.start) or _ANOTHER_ONE.match(text, q.start) and q.noun not in _TITLES)
+                    and not _A_OR_AN.match(text, prev.start)
                     and not re.search(r"\band\b", text[prev.end:q.start])):
             # "Captain Aung Ko and Captain Min Thu", "a lieutenant colonel and a soldier", "Lance Corporal X, 31, and
             # Private Y, 23", "a riot policeman Min Thi Ha and another policeman": two

@@ -394,7 +394,8 @@ _SIZE_AFTER = re.compile(r"\s*(?:still\s+)?(?:remain|remained|remaining|are\s+le
                          r"defending|stationed|posted|deployed)|(?:were|are)\s+(?:actually\s+)?(?:deployed|stationed|posted)\s+(?:in|at)"
                          r")\b", re.I)  # "fewer than 90 were actually deployed in Kani"  # "350,000 soldiers remain", "25 were still holding"
 _TOTAL_OF = re.compile(
-    r"\b(?:number|total|tally|count|figure)\s+of\s+((?:[\w'’-]+[\s,]+){0,3}[\w-]+)\b[^.;:]{0,130}?\b"
+    r"\b(?:number|total|tally|count|figure)\s+of\s+((?:[\w'’-]+[\s,]+){0,3}[\w-]+)\b(?:[^.;:]|(?<=[A-Z][a-z]{2})\.(?=\s\d))"
+    r"{0,130}?\b"  # (a date's "Nov. 11" inside)
     r"(?:is|was|are|were|stands\s+at|stood\s+at|reached|reaches|rose\s+to|risen\s+to|climbed\s+to|to\s+be|at|to|"
     r"totals|totalled|totaled|hit|exceeds|exceeded|now)\s*$", re.I)
 # "The militants who surrendered to the Peshmerga last week numbered around 1,000 men": the count of those who acted

@@ -1041,9 +1041,14 @@ class MentionRules:
             people = people._replace(value=own)
         of_whom = _OF_WHOM_SOLDIERS.match(sent_text, people.end) if people is not None and people.noun in (
             "people", "persons", "individuals") else None
-        if of_whom and _RELATIVES_AFTER.search(sent_text, of_whom.end()) and parse_number(of_whom.group(1)):
+        if people is None and kind == "defection" and (them := _PEOPLE_N_OF_THEM.search(sent_text)) is not None \
+                and _RELATIVES_AFTER.search(sent_text, them.end()) and parse_number(them.group(1)):
+            # "Fifty-three people, 31 of them navy personnel and the rest their wives and children, have left": 31
+            people = next((q for q in quantities if q.noun == "them" and q.start >= them.start(1) - 1), None)
+            people = people._replace(value=parse_number(them.group(1)), subset=False) if people is not None else None
+        if of_whom and _RELATIVES_AFTER.search(sent_text, of_whom.end()) and parse_number(of_whom.group(1) or of_whom.group(2)):
             # "43 people arrived, of whom 17 were soldiers and the rest their wives and children": 17
-            people = people._replace(value=parse_number(of_whom.group(1)))
+            people = people._replace(value=parse_number(of_whom.group(1) or of_whom.group(2)))
         if people is not None and not (people.single or people.subset) and people.category == "people":
             people = people._replace(value=people.value + _elided_parts(sent_text, people.end))
         added = [q for q in quantities if q.category in ("people", "bare") and not (q.subset or q.casualty or q.size or q.single)
@@ -1358,7 +1363,12 @@ _OF_THOSE_THERE_WERE = re.compile(r"\W*(?:of|among)\s+(?:those|them|these)\b(?:\
                                   r"(?:there\s+were|were|are|included|include)\s+\d", re.I)
 _THERE_WERE_OF_THEM = re.compile(r"\W*there\s+were\s+([\w,-]+)\s+of\s+(?:them|us)\b", re.I)
 _OF_THEM_SOLDIERS = re.compile(r"\b([\w,]+)\s+of\s+them\s+(?:were|are)\s+(?:soldiers|troops|police(?:men)?|officers|personnel)\b", re.I)
+_PEOPLE_N_OF_THEM = re.compile(r"\b(?:people|persons|individuals)\s*,\s*([\w,]+)\s+of\s+them\s+(?:(?:were|are)\s+)?(?:\w+\s+)?"
+                               r"(?:soldiers|troops|police(?:men)?|officers|personnel)\b", re.I)
 _OF_WHOM_SOLDIERS = re.compile(r"[^.;]{0,160}?\bof\s+whom\s+([\w,]+)\s+(?:were|are)\s+(?:\w+\s+)?(?:soldiers|troops|"
+                               r"police(?:men)?|officers|personnel)\b"
+                               # "Fifty-three people, 31 of them navy personnel and the rest their wives and children"
+                               r"|\s*,\s*([\w,]+)\s+of\s+them\s+(?:(?:were|are)\s+)?(?:\w+\s+)?(?:soldiers|troops|"
                                r"police(?:men)?|officers|personnel)\b", re.I)
 _WITH_FAMILIES = re.compile(r"\b(?:with|and|plus)\s+(?:their|his|her)\s+(?:famil(?:y|ies)|relatives|wives|dependants)\b", re.I)
 _TOTAL_WITH_FAMILIES = re.compile(r"^\W*(?:note,?\s+)?(?:this|that|the)\s+(?:number|figure|total|tally)\s+(?:also\s+)?includes?\b"
