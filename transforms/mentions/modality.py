@@ -527,8 +527,8 @@ _CLAUSE_CHANGE = re.compile(r"\b(?:said|says|told|added|according)\b|;")
 # "26,000 people have contacted the People's Embrace": enquiries, not defections
 _ENQUIRED_AFTER = re.compile(r"\s+(?:have|has|had)\s+(?:(?:also|already|so\s+far)\s+)?(?:made\s+contact|contacted|phoned|"
                              r"enquired|inquired)\b(?![^.;]{0,40}\band\s+(?:sought|joined|arrived|crossed|defected))", re.I)
-_ENQUIRY = re.compile(r"\b(?:contact(?:ed|ing|s)?|phoned|rang|messaged|enquir\w*|inquir\w*|reached\s+out|approached)\b",
-                      re.I)
+_ENQUIRY = re.compile(r"\b(?:contact(?:ed|ing|s)?|phoned|rang|messaged|enquir\w*|inquir\w*|reached\s+out|approached|"
+                      r"(?:used|called|dialled|dialed)\s+(?:the|a)\s+hotline)\b", re.I)  # "used the hotline to offer their surrender"
 # "Private Aung Ko, who was conscripted in March after an arrest in Bago, has defected": a relative clause set off by
 # commas, then the main verb; the one named is the one who defected
 # "Captain Aung Ko, who was drafted ..., has defected"; "a new soldier, Aung Aung, who was ..., has defected"

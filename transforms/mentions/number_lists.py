@@ -416,7 +416,10 @@ def _named_pairs(text: str, singles: list[Quantity]) -> list[Quantity]:
                     # (also "Private Min Khant Kyaw, 21, another conscript from the same battalion, slipped away")
                     (_A_OR_AN.match(text, q.start) or _ANOTHER_ONE.match(text, q.start) and q.noun not in _TITLES)
                     and not _A_OR_AN.match(text, prev.start)
-                    and not re.search(r"\band\b", text[prev.end:q.start])):
+                    and not re.search(r"\band\b", text[prev.end:q.start])
+                    # "The pilot, Lieutenant Igor Petrov, 29, landed ...": the one named, told by his post first
+                    or text[prev.start:prev.start + 4].lower() == "the " and q.noun in _TITLES
+                    and text[prev.end:q.start].strip() == ","):
             # "Captain Aung Ko and Captain Min Thu", "a lieutenant colonel and a soldier", "Lance Corporal X, 31, and
             # Private Y, 23", "a riot policeman Min Thi Ha and another policeman": two
             out[-1] = prev._replace(value=prev.value + 1, end=q.end, single=False)
