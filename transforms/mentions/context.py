@@ -234,11 +234,13 @@ def _paragraph(text: str, at: int) -> int:
 
 def story_context(text: str) -> StoryContext:
     """The story-level context of ``text`` (the analysed article, headline first)."""
-    overruns = [m.start() for m in _OVERRUN.finditer(text)]
-    overrun = bool(overruns)
-    withdrawal = bool(_WITHDRAWAL.search(text) or _WITHDRAWAL_TO_TOWN.search(text))
-    # fled into Mizoram or Thailand when their camp was overrun or attacked: a rout
     low = text.lower()
+    # (each whole-text regex runs only where one of the words it needs occurs: the cheap test first)
+    overruns = [m.start() for m in _OVERRUN.finditer(text)] if any(w in low for w in _OVERRUN_WORDS) else []
+    overrun = bool(overruns)
+    withdrawal = any(w in low for w in _WITHDRAWAL_WORDS) and bool(
+        _WITHDRAWAL.search(text) or _WITHDRAWAL_TO_TOWN.search(text))
+    # fled into Mizoram or Thailand when their camp was overrun or attacked: a rout
     deserters = "desert" in low
     causes = overruns + [m.start() for m in _ROUT_CAUSE.finditer(text)]
     # in a story of deserters, "thousands of Myawaddy residents crossed into Thailand to escape clashes" is
@@ -249,10 +251,12 @@ def story_context(text: str) -> StoryContext:
     retreat = (_ROUT_TRIGGERS if routed_abroad else frozenset()) | (_WITHDRAWAL_TRIGGERS if withdrawal else frozenset())
     held = bool(_DRAFT_VOCABULARY.search(text)) and bool(_HELD_FOR_SERVICE.search(text))  # the cheap test first
     porters = "porter" in low and bool(_FORCED_PORTERS.search(text))
-    return StoryContext(overrun, bool(_DRAFT_REFUSERS.search(text)), retreat, held, porters,
-                        bool(_DEFECTION_VOCABULARY.search(text)),
+    return StoryContext(overrun, ("refus" in low or "defiance" in low) and bool(_DRAFT_REFUSERS.search(text)),
+                        retreat, held, porters,
+                        any(w in low for w in ("defect", "desert", "asylum", "switched")) and bool(
+                            _DEFECTION_VOCABULARY.search(text)),
                         bool(_PRESS_GANG_HEADLINE.search(text.split("\n", 1)[0]) or _MEN_DEMANDED.search(text)),
-                        bool(_PRESUMED_CIVILIAN.search(text)),
+                        "civilian" in low and bool(_PRESUMED_CIVILIAN.search(text)),
                         tuple(sorted({_paragraph(text, at) for at in causes})), withdrawal, _political(text))
 
 
@@ -380,6 +384,7 @@ _OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+o
                       # "flee into Tak after border base falls", "after their camp fell to the KNLA"
                       r"|\b(?:post|outpost|base|camp|garrison|headquarters)\s+(?:[\w-]+\s+){0,2}?(?:falls|fell|had\s+fallen|has\s+fallen)\b",
                       re.I)
+_OVERRUN_WORDS = ("took", "taken", "captur", "seize", "overr", "fell", "falls", "fallen")  # one is in every branch
 # troops falling back to another junta post: their "deserted their posts" elsewhere in the story is the same retreat
 _WITHDRAWAL = re.compile(r"\b(?:withdrew|retreated|fell\s+back|falls?\s+back|pulled\s+back|redeployed|tactical\s+redeployment|"
                          r"(?:have|has|had)\s+moved|moved\s+back)"
@@ -391,4 +396,5 @@ _WITHDRAWAL = re.compile(r"\b(?:withdrew|retreated|fell\s+back|falls?\s+back|pul
                          r"|\b(?:camps?|bases?|posts?|outposts?|positions?)\s+(?:that\s+)?(?:had\s+been|have\s+been|has\s+been|were|was)\s+"
                          r"abandoned\b[^.!?]{0,30}?\bby\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:council|junta|regime|military|army|troops)\b",
                          re.I)
+_WITHDRAWAL_WORDS = ("withdr", "retreat", "fell", "fall", "pulled", "redeploy", "moved", "abandoned")  # likewise
 _WITHDRAWAL_TO_TOWN = re.compile(r"\b(?:withdrew|withdrawn|retreated|fell\s+back|pulled\s+back)\s+to\s+[A-Z][a-z]+")  # "withdrew to Monywa"
