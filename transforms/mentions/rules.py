@@ -158,8 +158,7 @@ def _name_key(phrase: str, nouns: dict) -> Optional[frozenset]:
     return frozenset(words) if len(words) >= 2 else None
 
 
-# "Ko Nay Lin, a former police sergeant who defected in 2021": the name set beside "a former ..." (not "In Mandalay
-# Region, a soldier"): a name opens the sentence or follows a lower-case word, and no word of it names a place or a unit
+# "a commander ... had defected with some of his troops": one man and an uncounted group
 _WITH_UNCOUNTED = re.compile(r"\bwith\s+(?:some|several|many|dozens|scores|hundreds|a\s+few|a\s+handful|a\s+number)\s+"
                              r"(?:of\s+)?(?:his|her|their)\s+(?:own\s+)?(?:troops|soldiers|men|fighters|followers|"
                              r"comrades|colleagues|officers|bodyguards|policemen)\b", re.I)
@@ -181,6 +180,8 @@ def _elided_parts(text: str, end: int) -> int:
     return extra
 
 
+# "Ko Nay Lin, a former police sergeant who defected in 2021": the name set beside "a former ..." (not "In Mandalay
+# Region, a soldier"): a name opens the sentence or follows a lower-case word, and no word of it names a place or a unit
 _APPOSED_NAME = re.compile(r"(?:^|\b[a-z]+\s+)((?:[A-Z][\w'’-]*\s+){1,3}[A-Z][\w'’-]*),\s+(?:\d{1,2},\s+)?$")
 _NOT_NAME_WORDS = frozenset("in on at after before when while the a an this that last since during meanwhile but and "
                             "region state township district division army force forces battalion command village "
@@ -216,7 +217,8 @@ _DRAFT_DODGE = re.compile(r"\bto\s+(?:avoid|evade|escape|dodge)\s+(?:being\s+(?:
 # "young men and women ... who fled the military council's conscription lottery have arrived in areas controlled by KNU"
 _FLED_THE_DRAFT = re.compile(r"\b(?:fled|fleeing|escaped|escaping|avoided|avoiding|evaded|evading|dodged|dodging)\s+(?:the\s+)?"
                              r"(?:[\w'’-]+\s+){0,3}?(?:conscription|draft|call-up|lottery|military\s+service)"
-                             r"(?:\s+(?:lottery|law|drive|orders?))?\b(?!\s+(?:training|school|camp|centre|center|unit|battalion))")
+                             r"(?:\s+(?:lottery|law|drive|orders?))?\b"
+                             r"(?!\s+(?:training|school|camp|centre|center|unit|battalion))")
 _DISPLACED = frozenset("locals idps idp villagers residents civilians refugees families displaced".split())
 _SPORTSPEOPLE = frozenset("swimmer swimmers athlete athletes footballer footballers player players boxer boxers runner "
                           "runners wrestler wrestlers sprinter sprinters cyclist cyclists weightlifter weightlifters "
@@ -457,9 +459,9 @@ class MentionRules:
                 or _FROM_A_SPORTS_BODY.match(" ".join(lows[h.end:h.end + 9]))
                 # "a retired colonel who left the military in 2010 to contest the election": a career change
                 or h.trigger == "leave_post" and _TO_POLITICS.search(" ".join(lows[h.end:h.end + 8]))))]
-            # ("Another three privates from the same battalion followed him" may come a few sentences after his story)
-            if last_defection < k - (5 if lows[:1] == ["another"] else 2):  # "2,000 others have done the same", "he
-                # reported to the authorities"
+            # "2,000 others have done the same", "he reported to the authorities" need a defection just before ("Another
+            # three privates from the same battalion followed him" may come a few sentences after his story)
+            if last_defection < k - (5 if lows[:1] == ["another"] else 2):
                 hits = [h for h in hits if h.trigger not in ("did_same", "report_in")]  # need a defection just before
             for kind in ("defection", "conscription"):
                 valid = [h for h in hits if h.kind == kind and self._valid(h, sent, lows, quantities, self._force_ok(
@@ -907,7 +909,8 @@ class MentionRules:
         if hit.kind == "defection" and _retreat(lows, hit):
             return False  # "deserted their posts and withdrew to an army base": no side switched, nobody left the force
         if hit.trigger == "leave_post" and lows[hit.start] in ("left", "abandoned") and (
-                nxt == "behind" or lows[hit.start + 1:hit.start + 2] in (["behind"], ["in"])  # "no child soldiers left in the army"
+                # ("no child soldiers left in the army": remaining)
+                nxt == "behind" or lows[hit.start + 1:hit.start + 2] in (["behind"], ["in"])
                 # "cannot be sent on long patrols or left to hold isolated posts": left there, not leaving
                 or lows[hit.start + 1:hit.start + 2] == ["to"] and lows[hit.start + 2:hit.start + 3] in (
                     ["hold"], ["guard"], ["defend"], ["man"], ["protect"], ["secure"], ["fend"], ["die"])
@@ -1046,9 +1049,10 @@ class MentionRules:
             # "Fifty-three people, 31 of them navy personnel and the rest their wives and children, have left": 31
             people = next((q for q in quantities if q.noun == "them" and q.start >= them.start(1) - 1), None)
             people = people._replace(value=parse_number(them.group(1)), subset=False) if people is not None else None
-        if of_whom and _RELATIVES_AFTER.search(sent_text, of_whom.end()) and parse_number(of_whom.group(1) or of_whom.group(2)):
+        part = parse_number(of_whom.group(1) or of_whom.group(2)) if of_whom else None
+        if part and _RELATIVES_AFTER.search(sent_text, of_whom.end()):
             # "43 people arrived, of whom 17 were soldiers and the rest their wives and children": 17
-            people = people._replace(value=parse_number(of_whom.group(1) or of_whom.group(2)))
+            people = people._replace(value=part)
         if people is not None and not (people.single or people.subset) and people.category == "people":
             people = people._replace(value=people.value + _elided_parts(sent_text, people.end))
         added = [q for q in quantities if q.category in ("people", "bare") and not (q.subset or q.casualty or q.size or q.single)
@@ -1246,8 +1250,9 @@ def _each_own_count(events, picked, sent: Span, sent_text: str) -> Optional[int]
 
 
 _SOME_BROUGHT_THEIR_OWN = re.compile(r"\W*(\w+)\s+of\s+them\s+(?:also\s+)?(?:brought|carried|took)\s+(?:along\s+|with\s+them\s+)?"
-                                     r"(?:their\s+(?:own\s+|service\s+)?|[A-Z]{1,3}-?\d{1,3}\s+)(?:rifles|guns|weapons|firearms|pistols)\b",
-                                     re.I)  # also "Two of them carried MA-1 rifles"
+                                     # also "Two of them carried MA-1 rifles"
+                                     r"(?:their\s+(?:own\s+|service\s+)?|[A-Z]{1,3}-?\d{1,3}\s+)"
+                                     r"(?:rifles|guns|weapons|firearms|pistols)\b", re.I)
 _CALLED_UP = re.compile(r"\b(?:call(?:s|ed|ing)?\s+up|draft(?:s|ed|ing)|mobili[sz](?:es|ed|ing)|conscript(?:s|ed|ing))\s+"
                         r"(?:another\s+|some\s+|about\s+|around\s+|nearly\s+|up\s+to\s+|over\s+|more\s+than\s+)?$", re.I)
 _WITH_THEIR_ARMS = re.compile(r"\bwith\s+(?:their|his|her)\s+(?:arms|weapons|firearms|guns|rifles)\b", re.I)
