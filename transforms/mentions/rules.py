@@ -1049,7 +1049,7 @@ class MentionRules:
             # "Fifty-three people, 31 of them navy personnel and the rest their wives and children, have left": 31
             people = next((q for q in quantities if q.noun == "them" and q.start >= them.start(1) - 1), None)
             people = people._replace(value=parse_number(them.group(1)), subset=False) if people is not None else None
-        part = parse_number(of_whom.group(1) or of_whom.group(2)) if of_whom else None
+        part = parse_number(of_whom.group(1)) if of_whom else None
         if part and _RELATIVES_AFTER.search(sent_text, of_whom.end()):
             # "43 people arrived, of whom 17 were soldiers and the rest their wives and children": 17
             people = people._replace(value=part)
@@ -1367,14 +1367,12 @@ _PART_OF_MORE = re.compile(r"\b(?:were|was|are|is)\s+(?:all\s+)?(?:part|among|me
 _OF_THOSE_THERE_WERE = re.compile(r"\W*(?:of|among)\s+(?:those|them|these)\b(?:\s+who\s+\w+(?:\s+\w+)?)?,?\s+"
                                   r"(?:there\s+were|were|are|included|include)\s+\d", re.I)
 _THERE_WERE_OF_THEM = re.compile(r"\W*there\s+were\s+([\w,-]+)\s+of\s+(?:them|us)\b", re.I)
-_OF_THEM_SOLDIERS = re.compile(r"\b([\w,]+)\s+of\s+them\s+(?:were|are)\s+(?:soldiers|troops|police(?:men)?|officers|personnel)\b", re.I)
+_FORCE_MEMBERS = r"(?:soldiers|troops|police(?:men)?|officers|personnel)\b"  # the part of a group that counts
+_OF_THEM_SOLDIERS = re.compile(r"\b([\w,]+)\s+of\s+them\s+(?:were|are)\s+" + _FORCE_MEMBERS, re.I)
+# "Fifty-three people, 31 of them navy personnel and the rest their wives and children"
 _PEOPLE_N_OF_THEM = re.compile(r"\b(?:people|persons|individuals)\s*,\s*([\w,]+)\s+of\s+them\s+(?:(?:were|are)\s+)?(?:\w+\s+)?"
-                               r"(?:soldiers|troops|police(?:men)?|officers|personnel)\b", re.I)
-_OF_WHOM_SOLDIERS = re.compile(r"[^.;]{0,160}?\bof\s+whom\s+([\w,]+)\s+(?:were|are)\s+(?:\w+\s+)?(?:soldiers|troops|"
-                               r"police(?:men)?|officers|personnel)\b"
-                               # "Fifty-three people, 31 of them navy personnel and the rest their wives and children"
-                               r"|\s*,\s*([\w,]+)\s+of\s+them\s+(?:(?:were|are)\s+)?(?:\w+\s+)?(?:soldiers|troops|"
-                               r"police(?:men)?|officers|personnel)\b", re.I)
+                               + _FORCE_MEMBERS, re.I)
+_OF_WHOM_SOLDIERS = re.compile(r"[^.;]{0,160}?\bof\s+whom\s+([\w,]+)\s+(?:were|are)\s+(?:\w+\s+)?" + _FORCE_MEMBERS, re.I)
 _WITH_FAMILIES = re.compile(r"\b(?:with|and|plus)\s+(?:their|his|her)\s+(?:famil(?:y|ies)|relatives|wives|dependants)\b", re.I)
 _TOTAL_WITH_FAMILIES = re.compile(r"^\W*(?:note,?\s+)?(?:this|that|the)\s+(?:number|figure|total|tally)\s+(?:also\s+)?includes?\b"
                                   r"[^.;]{0,80}?\b(?:famil(?:y|ies)|relatives|wives|children|civilians)\b", re.I)
