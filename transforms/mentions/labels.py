@@ -191,7 +191,8 @@ _COUNTED = re.compile(r"\d")  # "since 3,000 police joined the CDM after the cou
 
 
 # a deserter who "was forcibly recruited" makes the story a conscription story too
-_FORCED_INTO_ARMY = re.compile(r"\b(?:was|were|been|being)\s+(?:forcibl[ey]\s+(?:recruited|conscripted|drafted|enlisted)"
+_FORCED_INTO_ARMY = re.compile(r"\b(?:was|were|been|being)\s+(?:(?:abducted|kidnapped|seized|taken)\s+and\s+)?"
+                               r"(?:forcibl[ey]\s+(?:recruited|conscripted|drafted|enlisted)"
                                r"|forced\s+(?:in)?to\s+(?:join|enlist|serve))\b", re.I)
 _GENERAL = re.compile(r"\b(?:many|most|some|several|often|usually|thousands|hundreds)\b", re.I)
 
@@ -325,6 +326,9 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
     call_ups = by_kind["conscription"]
     defection_sentences = {m.start_char for m in by_kind["defection"]}
     appeals = {m.start_char for m in by_kind["defection"] if m.modality in ("appeal", "offer")}
+    # ("those who laid down their arms included fighters who had been forcibly recruited": the draft is told as these
+    # deserters' background, yet it is their story)
+    reported = {m.start_char for m in by_kind["defection"] if m.modality == "report"}
     if len(call_ups) == 1 and call_ups[0].start_char in defection_sentences and (
             call_ups[0].modality != "report" or call_ups[0].start_char in appeals):
         # ("invites all members of the army, particularly those who were forcibly conscripted under the law, to join":
@@ -334,7 +338,7 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
         call_ups = []  # "The Ministry also calls upon young people who have been forcibly drafted ... not to take up arms"
     conscription = _substantive(call_ups, facts, text) and not (defection and _background_draft(
         by_kind["conscription"], facts)) or (defection and any(
-        m.modality == "report" and _forced_deserter(m.sentence) and m.start_char not in appeals
+        (m.modality == "report" or m.start_char in reported) and _forced_deserter(m.sentence) and m.start_char not in appeals
         and not _APPEAL_TO_DRAFTED.search(m.sentence) for m in by_kind["conscription"]))
     reports = [m for m in by_kind["defection"] if m.modality == "report"] if defection else []
     denied = {m.people_count for m in by_kind["defection"] if m.modality == "denial"} - {None}
