@@ -736,14 +736,38 @@ def _headline_subject(toks: Sequence[_Tok], nouns: NounLexicon) -> Optional[tupl
 
 
 def _named_subject(toks: Sequence[_Tok], nouns: NounLexicon) -> Optional[tuple[Quantity, int]]:
-    """"Thiha Kyaw defected in December 2022": a bare name of two or three words opening the sentence, then the act."""
-    k = 0
-    while k < len(toks) and k < 4 and toks[k].kind == "word" and toks[k].text.istitle() and toks[k].lower not in nouns \
-            and toks[k].lower not in _TITLES and toks[k].lower not in _NOT_NAME_WORDS:
+    """"Thiha Kyaw defected in December 2022": a bare name of two or three words opening the sentence, then the act;
+    also after a group and a singular noun ("Abu Sayyaf militant Fahad Ajid, along with his firearm, surrendered")."""
+    first = start = _after_dateline(toks)
+    while first < min(start + 3, len(toks) - 1) and toks[first].kind == "word" and toks[first].text[0].isupper():
+        first += 1  # "Abu Sayyaf", "NPA": the group before the noun
+    word = toks[first].lower
+    first = first + 1 if first > start and toks[first].text.islower() and _singular(word) and "people" in (
+        nouns.get(word), nouns.get(word + "s")) else 0
+    k = first
+    while k < len(toks) and k < first + 4 and toks[k].kind == "word" and toks[k].text.istitle() \
+            and toks[k].lower not in nouns and toks[k].lower not in _TITLES and toks[k].lower not in _NOT_NAME_WORDS:
         k += 1
-    if not 2 <= k <= 3 or k >= len(toks) or toks[k].lower not in _LONE_ACTS:
+    act = k
+    if first > start and act + 2 < len(toks) and toks[act].text == "," and toks[act + 1].lower in ("along", "together"):
+        while act < len(toks) and act < k + 10 and (act == k or toks[act].text != ","):
+            act += 1  # ", along with his firearm," between the name and the act
+        act += 1
+    if not 2 <= k - first <= 3 or act >= len(toks) or toks[act].lower not in _LONE_ACTS:
         return None
-    return Quantity(1, "exact", "people", "name", toks[0].start, toks[k - 1].end, False, False), k
+    return Quantity(1, "exact", "people", "name", toks[first].start, toks[k - 1].end, False, False), k
+
+
+def _after_dateline(toks: Sequence[_Tok]) -> int:
+    """Index of the first token after a dateline such as "JOLO, Sulu --" (0 when the sentence has none)."""
+    for k, tok in enumerate(toks[:8]):
+        if tok.text in ("-", "–", "—") and k:
+            while k < len(toks) and toks[k].text in ("-", "–", "—"):
+                k += 1
+            return k
+        if not (tok.kind == "word" and tok.text[0].isupper() or tok.text == ","):
+            return 0
+    return 0
 
 
 _LONE_ACTS = frozenset("defected deserted surrendered absconded".split())

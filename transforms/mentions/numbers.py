@@ -82,6 +82,9 @@ _CASUALTY = re.compile(
 # "Sixteen young people who were arrested in Ranong and deported ... managed to escape": held once, escaped since
 _LATER_ESCAPED = re.compile(r"\s+who\s+(?:were|had\s+been)\s+(?:arrested|detained|captured)\b[^.;]{0,120}?\s(?:managed\s+to\s+"
                             r"escape|escaped|fled)\b", re.I)
+# "400 fighters who attempted to flee their last stronghold were captured": a foiled attempt, its people held
+_FOILED_ATTEMPT = re.compile(r"\s+who\s+(?:had\s+)?(?:attempted|tried)\s+to\s+[^.;,]{0,100}?\s(?:were|was)\s+"
+                             r"(?:later\s+|then\s+)?(?:captured|caught|arrested|detained|killed|shot)\b", re.I)
 # "162 rifles were abandoned by soldiers who left their posts": firearms left behind, not brought over
 _ARMS_LEFT_BEHIND = re.compile(r"\s*(?:(?:were|was|had\s+been|have\s+been|being)\s+(?:also\s+)?)"
                                r"(?:abandoned|left\s+behind|dumped|discarded|thrown\s+away)\b", re.I)
@@ -714,11 +717,15 @@ _GROUP_NOUNS = frozenset("group groups team teams unit units squad squads platoo
                          "bands cell cells gang gangs force".split())
 
 
+_SIZED = ("-member", "-strong", "-man")
+
+
 def _sized_group(toks: Sequence[_Tok], i: int, j: int) -> Optional[int]:
-    """"an 18-member armed group", "a nine-member team": the group's size counts its people (index of its noun)."""
-    if toks[i].kind == "word" and toks[i].lower.endswith(("-member", "-strong")):
+    """"an 18-member armed group", "a nine-member team", "a 10-man Taliban group": the group's size counts its people
+    (index of its noun)."""
+    if toks[i].kind == "word" and toks[i].lower.endswith(_SIZED):
         after = i + 1  # "nine-member" is one token
-    elif j + 1 < len(toks) and toks[j].text == "-" and toks[j + 1].lower in ("member", "strong"):
+    elif j + 1 < len(toks) and toks[j].text == "-" and toks[j + 1].lower in ("member", "strong", "man"):
         after = j + 2  # "18-member" is three
     else:
         return None
@@ -732,7 +739,7 @@ def _sized_group(toks: Sequence[_Tok], i: int, j: int) -> Optional[int]:
 
 def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Optional[tuple[Quantity, int]]:
     parsed = _parse_at(toks, i)
-    if parsed is None and toks[i].kind == "word" and toks[i].lower.endswith(("-member", "-strong")):
+    if parsed is None and toks[i].kind == "word" and toks[i].lower.endswith(_SIZED):
         size = _word_value(toks[i].lower.rsplit("-", 1)[0])  # "a nine-member team"
         parsed = (size, i + 1) if size else None
     if parsed is None:
@@ -824,6 +831,7 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
     after = text[toks[k].end:toks[k].end + 60]
     casualty = bool(_CASUALTY.match(after) and not _LATER_ESCAPED.match(text, toks[k].end, toks[k].end + 200)
                     or category == "weapons" and _ARMS_LEFT_BEHIND.match(after)
+                    or _FOILED_ATTEMPT.match(text, toks[k].end, toks[k].end + 200)
                     or _MIXED_HINT.search(text) and _WITH_CAPTURED.match(
         text, toks[k].end, toks[k].end + 200)) or (
         q_start > 0 and toks[q_start - 1].lower in _CASUALTY_BEFORE) or (
