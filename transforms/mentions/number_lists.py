@@ -229,6 +229,7 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
                          and _RELATIVES_WORD.search(text, quantity.end, min(len(text), quantity.end + 60))) \
                 and (re.fullmatch(r"\s*(,\s*(and\s+)?|and\s+|as well as\s+)", text[prev_end:quantity.start], re.I)
                      # "38 rifles – mostly MA-1s, with a few AK-47s – and three pistols": an aside between dashes
+                     # ("31 rifles, mostly MA-1 and MA-3 models, and three pistols": or commas)
                      or quantity.category == "weapons" and _DASHED_ASIDE.fullmatch(text[prev_end:quantity.start])
                      or quantity.noun in _COMRADE_NOUNS and _AND_HIS.fullmatch(text[prev_end:quantity.start])
                      # "Two more generals of the Syrian Army, 13 colonels, ... and 68 soldiers": 89
@@ -504,7 +505,8 @@ _LIST_JOINS = re.compile(r",|\band\b", re.I)  # the joins inside one summed phra
 _IN_ALL = re.compile(r"\s*(?:in\s+all|in\s+total|altogether|all\s+told)\b", re.I)
 _A_OR_AN = re.compile(r"an?\s", re.I)
 _PRONOUNS = frozenset({"he", "she", "i"})
-_DASHED_ASIDE = re.compile(r"\s*[–—]\s[^–—.;:]{1,60}?\s[–—]\s*,?\s*(?:and\s+)?")
+_DASHED_ASIDE = re.compile(r"\s*[–—]\s[^–—.;:]{1,60}?\s[–—]\s*,?\s*(?:and\s+)?"  # or between commas, no figure in it:
+                           r"|\s*,\s*(?:mostly|mainly|largely|chiefly)\s(?:[^,.;:\d]|(?<=[A-Za-z-])\d+){1,50}?,\s*(?:and\s+)?")
 _DESCRIBED_PAIR = re.compile(r"\s+(?:from|of|in|at|with)\s(?:[^.;:()]|\(\d+\)){0,90}?,?\s+and\s+", re.I)  # also "battalion (540)"
 _PAIR_VERB = re.compile(r"\b(?:was|were|is|are|has|have|had|said|says|who|which|that|(?!based\b|stationed\b|deployed\b)[a-z]+ed)\b")
 

@@ -729,10 +729,11 @@ def _sized_group(toks: Sequence[_Tok], i: int, j: int) -> Optional[int]:
         after = j + 2  # "18-member" is three
     else:
         return None
-    for k in range(after, min(after + 3, len(toks))):
+    for k in range(after, min(after + 5, len(toks))):  # "a 21-member Pyu Saw Htee militia unit"
         if toks[k].lower in _GROUP_NOUNS:
             return k
-        if toks[k].kind != "word" or toks[k].lower in _STOP:
+        if toks[k].kind != "word" or toks[k].lower in _STOP or k >= after + 3 and not toks[k].text[0].isupper() \
+                and toks[k].lower not in ARMED_GROUP_WORDS:
             return None
     return None
 
