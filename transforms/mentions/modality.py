@@ -188,8 +188,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         and _AMONG_COUNTED.search(sent.text, max(0, q.start - 12), q.start)
         and _GROUP_TO.fullmatch(sent.text, q.end, trigger_char) is not None for q in quantities)
     # "All 19 officers had left, taking their guns with them to join the Taliban": they left, and that was the joining
-    left_to_join = prev == "to" and hit.kind == "defection" and lows[i] == "join" \
-        and bool(_LEFT_TO_JOIN.intersection(lows[max(cs, i - 16):i - 1])) and not _MODALS.intersection(lows[cs:i]) \
+    # ("they abandoned their bases in Beni to surrender to the army": the same for a surrender)
+    left_to_join = prev == "to" and hit.kind == "defection" and lows[i] in ("join", "surrender") \
+        and bool((_LEFT_TO_JOIN if lows[i] == "join" else _LEFT_TO_SURRENDER).intersection(lows[max(cs, i - 16):i - 1])) and not _MODALS.intersection(lows[cs:i]) \
         and not _FOILED.intersection(lows) and "who" not in lows[max(cs, i - 16):i - 1]
     implicative = implicative or crossed_to_defect or stated_wish or came_to_join or one_of_counted or left_to_join \
         or caused and not _MODALS.intersection(lows[cs:i])
@@ -200,7 +201,7 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         return None
     if implicative and hit.form == "base" and (
             lows[i - 2] in ("decided", "chose", "opted", "managed", "succeeded") or crossed_to_defect or stated_wish or came_to_join
-            or caused):
+            or caused or left_to_join):
         return True  # "decided to leave the army last week"
     nxt = lows[hit.end] if hit.end < len(lows) else ""
     if hit.form == "event" and hit.end - hit.start == 1 and prev == "a" and nouns.get(nxt) == "people" \
@@ -498,6 +499,7 @@ _WHO_DID_IT = re.compile(r"\s*,?\s*(?:who|that)\s+(?:(?:had|has|have|recently|la
 _RELATIVE_WORDS = frozenset({"which", "who", "whom", "whose"})
 _ORDINALS = frozenset("first latest last second third only".split())
 _LEFT_TO_JOIN = frozenset("left gone went fled deserted escaped quit defected".split())
+_LEFT_TO_SURRENDER = frozenset("left abandoned fled deserted escaped quit emerged".split())
 _AMONG_COUNTED = re.compile(r"\b(?:among|one\s+of)\s+(?:the\s+)?$", re.I)
 _GROUP_TO = re.compile(r"(?:\s+(?!to\b)[\w'’-]+){0,6}?\s+to\s+", re.I)  # "... six commanders [of the council] to defect"
 _RELATIVE = re.compile(r"\b(?:who|whom|that|which)\b", re.I)
