@@ -776,7 +776,8 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
             k, category = head
             # ("The military, which analysts estimate at between 130,000 and 150,000 personnel": its strength)
             size = category in ("people", "bare") and bool(_SIZE_BEFORE.search(text[max(0, start - 100):start]))
-            return Quantity(value, "range", category, toks[k].lower, start, toks[k].end, False, False, size), k + 1
+            casualty = bool(_CASUALTY.match(text[toks[k].end:toks[k].end + 60]))  # "four to five were arrested"
+            return Quantity(value, "range", category, toks[k].lower, start, toks[k].end, False, casualty, size), k + 1
     if value > 1 and j + 1 < len(toks) and toks[j].lower == "of" and toks[j + 1].lower == "us":
         # "Four of us ran", "the three of us are with a PDF battalion": the teller's group, counted
         return Quantity(value, qualifier, "people", "us", toks[q_start].start, toks[j + 1].end, False, False), j + 2
