@@ -378,7 +378,9 @@ _DRAFT_REFUSERS = re.compile(r"(?i)\b(?:refused|refusing|refuse)\s+to\s+(?:be\s+
                              r"|\bin\s+defiance\s+of\b[^.]{0,60}\b(?:conscription|draft|military\s+service)")
 _OVERRUN = re.compile(r"\b(?:took\s+(?:control\s+of|over)|taken\s+(?:control\s+of|over)|captured?|captures|seized?|seizes|"
                       r"overran|overrun|overruns)"
-                      r"\s+(?:\w+\s+){0,3}(?:post|posts|outposts?|bases?|camps?|positions?|garrison|headquarters|stations?)\b"
+                      r"\s+(?:\w+\s+){0,3}(?:post|posts|outposts?|bases?|camps?|positions?|garrison|headquarters|stations?"
+                      # "the AA captured Border Guard Force Battalion No. 5", not "captured a battalion commander"
+                      r"|battalion(?:\s+(?:no\.?\s*)?\(?\d+\)?|\s+(?:hq|headquarters|base))(?!\s*(?:commander|'s|’s)))\b"
                       r"|\b(?:post|posts|outposts?|bases?|camps?|positions?|garrison)\s+(?:[\w-]+\s+){0,6}?(?:was|were|had\s+been|has\s+been|have\s+been)"
                       r"\s+(?:captured|overrun|seized|taken)\b"
                       # "flee into Tak after border base falls", "after their camp fell to the KNLA"

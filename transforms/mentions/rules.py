@@ -420,6 +420,9 @@ class MentionRules:
             if story.overrun and not defied:  # "troops fled the outposts" that the other side then took: a rout
                 hits = [h for h in hits if not (h.trigger == "leave_post" and lows[h.end - 1] in _PLACES_OVERRUN
                                                  or h.trigger == "flee_abroad"
+                                                 # "soldiers ran away with weapons" from the battalion that fell
+                                                 or h.trigger in ("desert_armed", "walk_out") and lows[h.start] == "ran"
+                                                 and not _goes_to_resistance(lows[h.end:h.end + 10])
                                                  or h.trigger in ("cross_over", "surrender")
                                                  and _ABROAD.intersection(lows[h.end:h.end + 4])
                                                  # "surrendered before the paramilitary force 'Assam Rifles' in
@@ -1430,7 +1433,7 @@ _AFTER_OVERRUN = re.compile(r"\b(?:after|when|as)\s+(?:their|its|the)\s+(?:[\w-]
                             r"|\b(?:during|amid|amidst)\s+(?:the\s+)?(?:heavy\s+|intense\s+|fierce\s+|ongoing\s+)?"
                             r"(?:fighting|clashes|battles?|gunfights?)\b", re.I)  # "taken shelter in Bangladesh during fighting"
 _PLACES_OVERRUN = frozenset("post posts position positions outpost outposts base bases camp camps garrison station "
-                            "stations".split())
+                            "stations battalion".split())  # "fleeing Border Guard Force Battalion" that fell
 _GROUP_AS_PLACE = frozenset("- – controlled held territory territories area areas zone zones".split())
 # armed groups named as parties: the Shan State Progress Party, the Karenni National Progressive Party
 _ARMED_PARTIES = frozenset("progress progressive sspp knpp".split())
