@@ -650,6 +650,16 @@ class MentionRules:
         were = _THERE_WERE_OF_THEM.match(nxt.text) if draft["people_count"] is None else None
         if were and parse_number(were.group(1)):  # "The recruits slipped out at night. There were eleven of them."
             draft["people_count"], draft["count_qualifier"] = parse_number(were.group(1)), "exact"
+        if draft["people_count"] is None:
+            # "They surrendered as well." then "He said that the 12 officers and their 11 family members were being
+            # held": the same people, now counted (the definite article points back to them)
+            event = nxt.doc.text[draft["start_char"]:draft["end_char"]].lstrip("\"“‘' ")
+            the = [q for q in find_quantities(nxt.text[:160], self.nouns) if q.category == "people" and q.start <= 60
+                   and not (q.subset or q.casualty or q.size or q.single) and q.noun in self.force_people
+                   and _THE_BEFORE.search(nxt.text, max(0, q.start - 30), q.start)
+                   and (q.noun in event.lower() or event.startswith("They "))]
+            if the:
+                draft["people_count"], draft["count_qualifier"] = the[0].value, the[0].qualifier
         split = _OF_THEM_SOLDIERS.search(nxt.text)
         if draft["people_count"] is not None and split and _RELATIVES_AFTER.search(nxt.text, split.end()):
             # "76 people surrendered ... 52 of them were soldiers ... and the remaining 24 were family members"
@@ -1369,6 +1379,7 @@ _GROUP_MADE_UP = re.compile(r"\W*(?:according\s+to\s+[^,]{1,40},\s*)?the\s+(?:gr
 _PART_OF_MORE = re.compile(r"\b(?:were|was|are|is)\s+(?:all\s+)?(?:part|among|members)\s+of\b", re.I)
 _OF_THOSE_THERE_WERE = re.compile(r"\W*(?:of|among)\s+(?:those|them|these)\b(?:\s+who\s+\w+(?:\s+\w+)?)?,?\s+"
                                   r"(?:there\s+were|were|are|included|include)\s+\d", re.I)
+_THE_BEFORE = re.compile(r"(?:^[\"“‘']?|\b(?:said|says|added|that)\s+)(?:all\s+)?the\s+$")
 _THERE_WERE_OF_THEM = re.compile(r"\W*there\s+were\s+([\w,-]+)\s+of\s+(?:them|us)\b", re.I)
 _FORCE_MEMBERS = r"(?:soldiers|troops|police(?:men)?|officers|personnel)\b"  # the part of a group that counts
 _OF_THEM_SOLDIERS = re.compile(r"\b([\w,]+)\s+of\s+them\s+(?:were|are)\s+" + _FORCE_MEMBERS, re.I)
