@@ -866,6 +866,7 @@ def _only_list_items(text: str, start: int, end: int, others: Sequence[tuple[int
     """Whether the text between two counts holds only other list items ("one box of ammunition, 10 bullets,")."""
     gap = _ACRONYM_AFTER.sub("", text[start:end])  # "one Self Loading Rifle (SLR), an Insas rifle"
     gap = _MAKE_ASIDE.sub("", gap)  # "two 9 mm Pistols (one country made), one Lathode (country made),"
+    gap = _PART_ASIDE.sub(",", gap)  # "seven rifles, among them two M16s, and a pistol": the part is inside the seven
     if len(gap) > 160 or re.search(r"[.!?:]\s|\(", gap):
         return False
     if _DESCRIBED_ITEM.fullmatch(gap) or _OF_THE_FORCE.fullmatch(gap):
@@ -887,6 +888,7 @@ def _only_list_items(text: str, start: int, end: int, others: Sequence[tuple[int
 
 _MAKE_ASIDE = re.compile(r"\s*\((?:one|two|all|both)?\s*(?:country|locally|home|factory|foreign|china|us|russian)[\s-]*made\)",
                          re.I)
+_PART_ASIDE = re.compile(r"^\s*,\s*(?:among\s+them|including|of\s+which|mostly|mainly)\s+[^,;.:()]{1,40},", re.I)
 _DIGIT_BEFORE = re.compile(r"(?:^|[\s,])\d{1,3}\s+$")
 
 
