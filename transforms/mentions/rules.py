@@ -567,6 +567,16 @@ class MentionRules:
                 draft["weapons_count"] = self._weapons_brought(sents[j])
                 if draft["weapons_count"] is not None:
                     break
+        lone = [k for k, d in reports.items() if d["modality"] == "report" and d["people_count"] == 1]
+        if lone and reports[lone[0]]["weapons_count"] is None and not any(
+                (d["people_count"] or 0) > 1 or d["weapons_count"] for d in reports.values() if d["modality"] == "report"):
+            # an interview with the one defector: "Then one night I took my MA-1 rifle and two magazines, climbed
+            # over the back fence ...", told in his own words anywhere after the report
+            mine = next((j for j in range(lone[0] + 1, len(sents)) if _I_BROUGHT_MY.search(sents[j].text)), None)
+            if mine is not None:
+                arms = [q for q in find_quantities(sents[mine].text, self.nouns, singles=True)
+                        if q.category == "weapons" and not (q.casualty or q.subset)]
+                reports[lone[0]]["weapons_count"] = list_total(arms, sents[mine].text, "weapons", self.nouns) or 1
         for k, draft in reports.items():
             # "The first group brought five rifles with them. The second group ... came with 12 rifles and two pistols"
             if draft["weapons_count"] is not None and k + 1 < len(sents) and k + 1 not in reports \
@@ -1379,6 +1389,9 @@ _GROUP_MADE_UP = re.compile(r"\W*(?:according\s+to\s+[^,]{1,40},\s*)?the\s+(?:gr
 _PART_OF_MORE = re.compile(r"\b(?:were|was|are|is)\s+(?:all\s+)?(?:part|among|members)\s+of\b", re.I)
 _OF_THOSE_THERE_WERE = re.compile(r"\W*(?:of|among)\s+(?:those|them|these)\b(?:\s+who\s+\w+(?:\s+\w+)?)?,?\s+"
                                   r"(?:there\s+were|were|are|included|include)\s+\d", re.I)
+_MY_FIREARM = r"my\s+(?:[\w-]+\s+){0,2}?(?:rifle|pistol|gun|carbine|weapon)\b"
+_I_BROUGHT_MY = re.compile(rf"\bI\s+(?:took|brought|carried|grabbed|kept)\s+{_MY_FIREARM}|\bI\s+(?:left|walked|ran|slipped|"
+                           rf"crept|fled|escaped|went)\b[^.;]{{0,60}}?\bwith\s+{_MY_FIREARM}")
 _THE_BEFORE = re.compile(r"(?:^[\"“‘']?|\b(?:said|says|added|that)\s+)(?:all\s+)?the\s+$")
 _THERE_WERE_OF_THEM = re.compile(r"\W*there\s+were\s+([\w,-]+)\s+of\s+(?:them|us)\b", re.I)
 _FORCE_MEMBERS = r"(?:soldiers|troops|police(?:men)?|officers|personnel)\b"  # the part of a group that counts
