@@ -97,7 +97,7 @@ _WITH_CAPTURED = re.compile(
     r"\s+(?:their\s+)?(?:bases|posts|positions|camps)\b", re.I)  # "500 troops have surrendered or abandoned their bases"
 _MIXED_HINT = re.compile(r"captur|prisoner|abandon|fled|left|withdrew", re.I)  # cheap test before _WITH_CAPTURED
 # a bare number that is the subject of a verb: "40 had crossed over", "at least 19 were received"
-_BARE_SUBJECT = frozenset("had have has were are was is defected surrendered deserted fled escaped".split())
+_BARE_SUBJECT = frozenset("had have has were are was is defected surrendered deserted fled escaped walked slipped".split())
 _TOKEN = re.compile(
     r"(?P<model>(?![a-z]{4,}\d)[A-Za-z]+-?\d+[A-Za-z0-9]*(?:-\d+)?|(?-i:BA|MA|AK|MG|HK|M) \d{1,3}s?\b|(?-i:[A-Z])\.\d{2,3}\b)"  # model names ("G3", "AK-47",
     # "MA-1", "BA 63", "M.79") are words
@@ -511,8 +511,9 @@ def _noun_phrase(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> Optional[t
     if name_end > named and name_end < len(toks) and toks[name_end].lower in ("have", "had", "has") \
             and verb < len(toks) and toks[verb].lower in _BARE_SUBJECT:
         return j - 1, "bare"  # "146 suspected Boko Haram have surrendered": a group's name for its members
-    if j + 1 < len(toks) and toks[j].lower == "who" and toks[j + 1].lower in _BARE_SUBJECT:
-        return j - 1, "bare"  # "adding to the 14,000 who defected"
+    if j + 1 < len(toks) and toks[j].lower == "who" and (toks[j + 1].lower in _BARE_SUBJECT or toks[j + 1].lower in (
+            "left", "joined", "crossed")):
+        return j - 1, "bare"  # "adding to the 14,000 who defected", "adding to about 15,000 who left"
     if j + 1 < len(toks) and toks[j].lower == "others" and toks[j + 1].lower in _BARE_SUBJECT:
         return j, "bare"  # "The five others surrendered to the battalion": more of the people just told of
     if j + 1 < len(toks) and toks[j].lower == "in" and (toks[j + 1].lower in ("total", "all") or (

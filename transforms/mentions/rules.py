@@ -1335,7 +1335,7 @@ _CORRECT_FIGURE = re.compile(r"\W*the\s+correct\s+(?:figure|number|count|total)\
 _CORRECTED = re.compile(r"\b(?:an?\s+)?earlier\s+version\s+of\s+this\s+(?:article|story|report)\b", re.I)
 _UNIT_LIKE = frozenset({"company", "team"})  # a business or a side in sport, or a military unit
 _QUOTES = frozenset({'"', "“", "”", "'", "‘"})
-_TALLY_VERB = re.compile(r"\s+(?:who\s+(?:had\s+|have\s+)?)?(?:defected|surrendered|deserted)\b", re.I)
+_TALLY_VERB = re.compile(r"\s+(?:who\s+(?:had\s+|have\s+)?|had\s+)?(?:defected|surrendered|deserted)\b", re.I)
 _DEFECTION_OF_ONE_WITH = re.compile(r"\b(?:defection|desertion|surrender)\s+of\s+(?:a|an|one)\s+[^,.;]{0,80}?\b"
                                     r"(?:together\s+with|along\s+with|with|alongside)\s+(\d+|[a-z]+)\s+(?:of\s+his\s+)?"
                                     r"(?:soldiers|men|troops|policemen|officers|fighters|personnel)\b", re.I)
