@@ -21,6 +21,9 @@ from newswatch.transforms.mentions.numbers import (
     parse_number)
 
 
+_MAKES = frozenset("homemade home-made improvised locally-made country-made".split())
+
+
 def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories: frozenset[str]) -> Optional[tuple[Quantity, int]]:
     """"a captain", "an officer": a count of one, used only inside sums."""
     if toks[i].lower not in ("a", "an", "one", "another", "the"):
@@ -28,10 +31,14 @@ def _article_count(toks: Sequence[_Tok], i: int, nouns: NounLexicon, categories:
     if toks[i].lower == "the" and not (i + 1 < len(toks) and toks[i + 1].lower in _TITLES):
         return None  # "The captain and 11 soldiers under his command crossed over": a titled one, in a sum only
     j = i + 1
+    if j + 2 < len(toks) and toks[j].lower in _MAKES and toks[j + 1].kind == "num" and "weapons" in categories:
+        j += 1  # "a homemade 12-gauge pistol"
     while j + 1 < len(toks) and (toks[j].lower in _CALIBRE or toks[j].text == ".") and "weapons" in categories:
         j += 1  # "a .45 pistol", "a cal. 38 revolver": the calibre and its number
     if j > i + 1 and toks[j].kind == "num":
         j += 1
+        if j + 1 < len(toks) and toks[j].text == "-" and (toks[j + 1].lower in _CALIBRE or toks[j + 1].lower == "gauge"):
+            j += 2  # "a .357-caliber revolver", "a 12-gauge shotgun"
     if j + 2 < len(toks) and toks[j].kind == "num" and toks[j + 1].text == "-" and toks[j + 2].lower == "year-old":
         j += 3  # "a 15-year-old private": an age, then the person
     head = _noun_phrase(toks, j, nouns)

@@ -121,7 +121,7 @@ _HANDED_OVER_BY_THEM = re.compile(rf"\b(?:were|was|had\s+been)\s+(?:also\s+)?(?:
 _RECOVERED_FROM_THEM = re.compile(r"\b(?:were|was|had\s+been)\s+(?:also\s+)?(?:recovered|seized|collected|received|taken)\s+"
                                   r"from\s+(?:(?:the|their)\s+possession(?:\s+of)?\s+)?"  # "from the possession of"
                                   r"(?:them|(?:the\s+)?(?:surrendered\s+)?(?:cadres|militants|surrenderees|surrenderers|rebels|insurgents|"
-                                  r"fighters|defectors|deserters|soldiers|returnees))\b"
+                                  r"fighters|defectors|deserters|soldiers|returnees|individuals|persons|members|men|bandits))\b"
                                   r"|\b(?:were|was)\s+also\s+(?:turned|handed)\s+(?:in|over)\s*[.;]?\s*$"
                                   # "Police recovered the following items from the possession of the two cadres: ..."
                                   r"|\brecovered\s+(?:the\s+following\s+(?:items|weapons|arms)\s+)?from\s+(?:the|their)\s+"
