@@ -232,6 +232,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             return False  # "a plan for those who ... after defecting": hypothetical
         if hit.form == "ing" and prev in ("are", "were", "is", "was", "been", "be", "after", "since", "upon"):
             return True  # "are defecting", "after defecting"
+        if hit.form == "ing" and prev == "before" and not _MODALS.intersection(lows[:i]) \
+                and any(w.endswith("ed") for w in lows[cs:i - 1]):
+            return True  # "fended off the assaults for four days before surrendering": they did surrender
         if hit.form == "ing" and _with_movers(lows, cs, i):
             return True  # "..., with hundreds of soldiers reportedly surrendering to the AA": it happened
         if hit.form == "base" and sent.start == 0 and not sent.text.rstrip().endswith((".", "?", "!", ":")) \
