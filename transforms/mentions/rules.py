@@ -412,6 +412,8 @@ class MentionRules:
             if story.civilian:  # "An unarmed North Korean man presumed to be a civilian" defected: no soldier named
                 hits = [h for h in hits if h.kind != "defection"
                         or self.force_people.intersection(lows[max(0, h.start - 12):h.start])]
+            if not _MINOR.search(sent_text):  # "a 14-year-old boy persuaded to join the army": a child recruited
+                hits = [h for h in hits if h.trigger != "minor_recruited"]
             if not story.forced_porters:  # "villagers taken as porters", not "dock porters went on strike"
                 hits = [h for h in hits if not (h.trigger == "forced_portering" and h.form == "noun")]
             # "crossed into Mizoram saying they could not obey the regime's orders": no rout told elsewhere in the
@@ -1389,6 +1391,8 @@ _GROUP_MADE_UP = re.compile(r"\W*(?:according\s+to\s+[^,]{1,40},\s*)?the\s+(?:gr
 _PART_OF_MORE = re.compile(r"\b(?:were|was|are|is)\s+(?:all\s+)?(?:part|among|members)\s+of\b", re.I)
 _OF_THOSE_THERE_WERE = re.compile(r"\W*(?:of|among)\s+(?:those|them|these)\b(?:\s+who\s+\w+(?:\s+\w+)?)?,?\s+"
                                   r"(?:there\s+were|were|are|included|include)\s+\d", re.I)
+_MINOR = re.compile(r"\b(?:(?:[5-9]|1[0-7])[- ]years?[- ]old|aged\s+(?:[5-9]|1[0-7])\b|underage|under-age|minors?|boys?|"
+                    r"child(?:ren)?|schoolboys?|teenagers?)\b", re.I)
 _MY_FIREARM = r"my\s+(?:[\w-]+\s+){0,2}?(?:rifle|pistol|gun|carbine|weapon)\b"
 _I_BROUGHT_MY = re.compile(rf"\bI\s+(?:took|brought|carried|grabbed|kept)\s+{_MY_FIREARM}|\bI\s+(?:left|walked|ran|slipped|"
                            rf"crept|fled|escaped|went)\b[^.;]{{0,60}}?\bwith\s+{_MY_FIREARM}")
