@@ -719,6 +719,18 @@ _GROUP_NOUNS = frozenset("group groups team teams unit units squad squads platoo
 
 
 _SIZED = ("-member", "-strong", "-man")
+_SERVING = frozenset("serving fighting enlisted recruited".split())
+
+
+def _serving_nationals(toks: Sequence[_Tok], j: int, nouns: NounLexicon) -> bool:
+    """A capitalised plural (a nationality) whose next words tell of service in a force."""
+    if j >= len(toks) or toks[j].kind != "word" or not toks[j].text[:1].isupper() or not toks[j].lower.endswith("s") \
+            or toks[j].lower in nouns:
+        return False
+    words = [t.lower for t in toks[j + 1:j + 12]]
+    serving = next((n for n, w in enumerate(words[:6]) if w in _SERVING), None)
+    return serving is not None and any(nouns.get(w) == "force" or w in ("army", "military", "forces")
+                                       for w in words[serving + 1:serving + 6])
 
 
 def _sized_group(toks: Sequence[_Tok], i: int, j: int) -> Optional[int]:
@@ -827,6 +839,10 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
             # "Another nine slipped out": more of the people the story is about
             return Quantity(value, qualifier, "people", "others", toks[q_start].start, toks[j - 1 + more].end,
                             False, False), j + more
+        if _serving_nationals(toks, j, nouns):  # "Seven Nepalis serving in the Russian Army", "11 Kenyans who have
+            # been serving in the Somali National Army": a nationality, then their service in a force
+            return Quantity(value, qualifier, "people", toks[j].lower, toks[q_start].start, toks[j].end, False,
+                            False), j + 1
         return None
     k, category = head
     if k + 1 < len(toks) and toks[k + 1].text in ("-",) and k + 2 < len(toks) and toks[k + 2].lower.startswith("old"):
