@@ -416,6 +416,9 @@ _NOUN_TOTALLING = re.compile(r"\b(defectors|deserters|surrenderees|returnees|sol
                              r"|\b(defectors|deserters|surrenderees|returnees)\s+(?:were|numbered|number|totall?ed)\s+"
                              r"(?:as\s+many\s+as|about|over|more\s+than|nearly|some|around|at\s+least|just|only)?\s*$", re.I)
 # "answered the call, bolstering the defectors' ranks to around 3,000"
+_THIS_NUMBER_ROSE = re.compile(r"\b(?:this|that|the)\s+(?:number|figure)\s+(?:had\s+|has\s+|have\s+)?(?:surged|risen|rose|grown|"
+                               r"grew|climbed|jumped|increased|soared)\s+to\s+(?:about\s+|around\s+|over\s+|more\s+than\s+|"
+                               r"nearly\s+|some\s+)?$", re.I)
 _SWELLING_TO = re.compile(r"\b(?:bolster\w*|boost\w*|swell\w*|rais\w*|push\w*|increas\w*|bring\w*|brought)\s+the\s+"
                           r"((?:[\w'’-]+\s+){0,2}?(?:ranks|numbers?))\s+to\s+(?:about|around|over|more\s+than|nearly|some)?\s*$",
                           re.I)
@@ -444,6 +447,9 @@ def _counted_by_total(text: str, toks: Sequence[_Tok], q_start: int, j: int, nou
             or _SWELLING_TO.search(text[max(0, toks[q_start].start - 80):toks[q_start].start])
     if total is None and _NUMBER_WHO.search(text[max(0, toks[q_start].start - 140):toks[q_start].start]):
         return "people"  # "bringing the number who left the station today to seven"
+    rose = _THIS_NUMBER_ROSE.search(text, max(0, toks[q_start].start - 60), toks[q_start].start) if total is None else None
+    if rose and any(nouns.get(w) == "people" for w in re.findall(r"[\w-]+", text[max(0, rose.start() - 160):rose.start()].lower())):
+        return "people"  # "In 2022, 1,619 individuals left their units, while by 2024 this number had surged to 7,621"
     counted = [w for w in re.findall(r"[\w-]+", (total.group(1) or total.group(2)).lower())
                if nouns.get(w) == "people" or w in _ACTS_COUNTED] if total else []  # "the number of surrenders"
     if not counted and total is not None and total.re is _SWELLING_TO \
