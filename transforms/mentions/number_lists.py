@@ -627,6 +627,9 @@ def _singles(text: str, toks: Sequence[_Tok], found: Sequence[Quantity], nouns: 
             j = i + 1
             if want == "weapons" and j + 1 < len(toks) and toks[j].kind == "num" and toks[j + 1].lower in _CALIBRE:
                 j += 2  # "his 9mm pistol": a calibre, not a count
+            if want == "people" and j + 2 < len(toks) and toks[j].kind == "num" and toks[j + 1].text == "-" \
+                    and toks[j + 2].lower == "year-old":
+                j += 3  # "The 31-year-old officer deserted": an age, then the one person
             head = _noun_phrase(toks, j, nouns) if want in categories else None
             if head is not None and head[1] == want and head[0] <= j + 1 and _singular(toks[head[0]].lower):
                 part = (Quantity(1, "exact", want, toks[head[0]].lower, tok.start, toks[head[0]].end, False, False),

@@ -584,6 +584,10 @@ class MentionRules:
             if draft["weapons_count"] is not None and k + 1 < len(sents) and k + 1 not in reports \
                     and _FIRST_GROUP.match(sents[k].text) and _SECOND_GROUP.match(sents[k + 1].text):
                 draft["weapons_count"] += self._weapons_brought(sents[k + 1]) or 0
+        for draft in reports.values():  # "Posts on several Telegram channels claimed that the general had crossed
+            # over": what unverified accounts say is a rumour, as "social media posts claimed" is
+            if draft["modality"] == "report" and _SOCIAL_CLAIM.search(text, draft["start_char"], draft["end_char"]):
+                draft["modality"] = "rumour"
         if reports and debunks_claim(text):
             for draft in reports.values():  # a fact check that rates the claim false: what it retells is the claim
                 if draft["modality"] == "report":
@@ -740,8 +744,9 @@ class MentionRules:
     def _weapons_from_rewards(self, drafts: Sequence[dict], text: str) -> None:
         """"The PDF paid the three 1.5 million kyat for two rifles": the reward counts the arms handed in."""
         for paid in _REWARD_PAID.finditer(text):
-            if _MODAL_BEFORE.search(text, max(0, paid.start() - 25), paid.start()):
-                continue  # "will be paid ... for each rifle": an offer
+            if _MODAL_BEFORE.search(text, max(0, paid.start() - 25), paid.start()) or _RANGE_FROM.search(paid.group()):
+                continue  # "will be paid ... for each rifle": an offer; "rewards ... range from 5 million kyat for a
+                # pistol": the schedule
             before = [d for d in drafts if d["kind"] == "defection" and d["modality"] == "report"
                       and d["start_char"] <= paid.start()]
             if not before or before[-1]["weapons_count"] is not None:
@@ -1161,6 +1166,7 @@ _LEAVING = frozenset("fled escaped left deserted defected quit ran slipped walke
 # a reward paid for the arms handed in: "were given K1 million for two automatic rifles"
 _REWARD_PAID = re.compile(r"\b(?:paid|given|awarded|received|rewarded|handed)\b(?:[^.;]|\.(?=\d)){0,80}?\bfor\s+(?P<what>(?:the|their|his)?\s*"
                           r"(?:[\w-]+\s+){1,3}?(?:rifles?|guns?|pistols?|weapons|firearms?|carbines?))\b", re.I)
+_RANGE_FROM = re.compile(r"\brang(?:e|es|ed|ing)\s+from\b", re.I)
 _MODAL_BEFORE = re.compile(r"\b(?:will|would|can|could|shall|may|to\s+be)\s+(?:be\s+)?(?:\w+\s+)?$", re.I)
 # a deserter who gives himself up to his own side: "reported to their superiors", "at the junta's Eastern Command"
 _TO_OWN_SIDE = re.compile(r"\b(?:to|at|before)\s+(?:their|his)\s+(?:own\s+)?(?:commanders?|superiors?|unit|battalion|command|"
@@ -1391,6 +1397,11 @@ _GROUP_MADE_UP = re.compile(r"\W*(?:according\s+to\s+[^,]{1,40},\s*)?the\s+(?:gr
 _PART_OF_MORE = re.compile(r"\b(?:were|was|are|is)\s+(?:all\s+)?(?:part|among|members)\s+of\b", re.I)
 _OF_THOSE_THERE_WERE = re.compile(r"\W*(?:of|among)\s+(?:those|them|these)\b(?:\s+who\s+\w+(?:\s+\w+)?)?,?\s+"
                                   r"(?:there\s+were|were|are|included|include)\s+\d", re.I)
+_SOCIAL_CLAIM = re.compile(r"\b(?:posts?|messages?|channels?|accounts?|users?|videos?)\s+(?:on|from|circulating\s+on)\s+"
+                           r"(?:[\w-]+\s+){0,2}?(?:telegram|facebook|tiktok|twitter|social\s+media)\b(?:\s+channels?|\s+accounts?"
+                           r"|\s+pages?)?\s+(?:claimed|claim|claims|alleged|allege|suggested|said)\b"
+                           r"|\b(?:telegram|facebook|tiktok|pro-\w+)\s+(?:channels?|accounts?|pages?|users?|bloggers?)\s+"
+                           r"(?:claimed|claim|claims|alleged|allege|suggested)\b", re.I)
 _MINOR = re.compile(r"\b(?:(?:[5-9]|1[0-7])[- ]years?[- ]old|aged\s+(?:[5-9]|1[0-7])\b|underage|under-age|minors?|boys?|"
                     r"child(?:ren)?|schoolboys?|teenagers?)\b", re.I)
 _MY_FIREARM = r"my\s+(?:[\w-]+\s+){0,2}?(?:rifle|pistol|gun|carbine|weapon)\b"
