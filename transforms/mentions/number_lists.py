@@ -514,7 +514,8 @@ _A_OR_AN = re.compile(r"an?\s", re.I)
 _PRONOUNS = frozenset({"he", "she", "i"})
 _DASHED_ASIDE = re.compile(r"\s*[–—]\s[^–—.;:]{1,60}?\s[–—]\s*,?\s*(?:and\s+)?"  # or between commas, no figure in it:
                            r"|\s*,\s*(?:mostly|mainly|largely|chiefly)\s(?:[^,.;:\d]|(?<=[A-Za-z-])\d+){1,50}?,\s*(?:and\s+)?")
-_DESCRIBED_PAIR = re.compile(r"\s+(?:from|of|in|at|with)\s(?:[^.;:()]|\(\d+\)){0,90}?,?\s+and\s+", re.I)  # also "battalion (540)"
+_DESCRIBED_PAIR = re.compile(r"\s+(?:from|of|in|at|with)\s(?:[^.;:()]|\(\d+\)|\((?-i:[A-Z])[\w-]{1,9}\)){0,90}?,?\s+and\s+",
+                             re.I)  # also "battalion (540)", "the New People's Army (NPA)"
 _PAIR_VERB = re.compile(r"\b(?:was|were|is|are|has|have|had|said|says|who|which|that|(?!based\b|stationed\b|deployed\b)[a-z]+ed)\b")
 
 
