@@ -76,8 +76,11 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     if lows and lows[-1] == "?" or _WH.intersection(lows[cs:i]) and not _TOLD_HOW.match(" ".join(lows[max(cs, i - 5):i])):
         return False  # ("told of how he deserted": the teller's own past act, told)
     trigger_char = sent[i].idx - sent.start_char
-    if hit.form in ("noun", "program", "base") and lows[i].endswith("s") and _SUFFERED.intersection(lows[max(cs, i - 8):i]):
+    if hit.form in ("noun", "program", "base") and lows[i].endswith("s") and _SUFFERED.intersection(lows[max(cs, i - 8):i]) \
+            and not any(q.category == "people" and q.start <= trigger_char <= q.end and not (q.casualty or q.size)
+                        for q in quantities):
         return False  # "the military, which has suffered battlefield defeats and large-scale surrenders": what befell it
+        # (not "suffered 13,000 battlefield deaths and 8,000 defections": a stated figure)
     if hit.form in ("noun", "program"):
         if prev in ("no", "none"):
             return None
