@@ -235,6 +235,9 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
             return False  # "a plan for those who ... after defecting": hypothetical
         if hit.form == "ing" and prev in ("are", "were", "is", "was", "been", "be", "after", "since", "upon"):
             return True  # "are defecting", "after defecting"
+        if hit.form == "ing" and prev == "for" and _REWARDED.intersection(lows[max(cs, i - 22):i]) \
+                and not _MODALS.intersection(lows[:i]) and "would" not in lows[max(cs, i - 22):i]:
+            return True  # "received a 5-million-kyat reward from the CNO for deserting with his weapon": he did
         if hit.form == "ing" and prev == "before" and not _MODALS.intersection(lows[:i]) \
                 and any(w.endswith("ed") for w in lows[cs:i - 1]):
             return True  # "fended off the assaults for four days before surrendering": they did surrender
@@ -270,6 +273,7 @@ _DATED_ACT = re.compile(r"(?:(?:to|with|from|in|at|near)\s+(?:\S+\s+){1,8}?)?(?:
                         r"january|february|march|april|june|july|august|september|october|november|december|monday|"
                         r"tuesday|wednesday|thursday|friday|saturday|sunday|week|month|year|(?:19|20)\d\d)\b")
 # "the military, which has suffered battlefield defeats and large-scale surrenders": what befell the army, not an event
+_REWARDED = frozenset("received receives got awarded rewarded honoured honored".split())
 _SUFFERED = frozenset("suffered suffering suffers".split())
 _AS_CAUSE = frozenset("by amid amidst despite".split())
 _CAUSATIVE = frozenset("pushed prompted drove compelled compelling forced forcing".split())  # "forcing 500 personnel to surrender"
