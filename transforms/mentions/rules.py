@@ -412,6 +412,10 @@ class MentionRules:
             if story.civilian:  # "An unarmed North Korean man presumed to be a civilian" defected: no soldier named
                 hits = [h for h in hits if h.kind != "defection"
                         or self.force_people.intersection(lows[max(0, h.start - 12):h.start])]
+            # "thousands were killed and roughly 840,000 others fled to neighboring Bangladesh": the people who fled
+            # the killing, not soldiers
+            hits = [h for h in hits if not (h.trigger == "flee_abroad" and not _CIVILIAN_FLIGHT.isdisjoint(
+                lows[max(0, h.start - 3):h.start]) and "killed" in lows[max(0, h.start - 12):h.start])]
             if not _MINOR.search(sent_text):  # "a 14-year-old boy persuaded to join the army": a child recruited
                 hits = [h for h in hits if h.trigger != "minor_recruited"]
             if not story.forced_porters:  # "villagers taken as porters", not "dock porters went on strike"
@@ -1397,6 +1401,7 @@ _GROUP_MADE_UP = re.compile(r"\W*(?:according\s+to\s+[^,]{1,40},\s*)?the\s+(?:gr
 _PART_OF_MORE = re.compile(r"\b(?:were|was|are|is)\s+(?:all\s+)?(?:part|among|members)\s+of\b", re.I)
 _OF_THOSE_THERE_WERE = re.compile(r"\W*(?:of|among)\s+(?:those|them|these)\b(?:\s+who\s+\w+(?:\s+\w+)?)?,?\s+"
                                   r"(?:there\s+were|were|are|included|include)\s+\d", re.I)
+_CIVILIAN_FLIGHT = frozenset("others people civilians villagers residents refugees families".split())
 _SOCIAL_CLAIM = re.compile(r"\b(?:posts?|messages?|channels?|accounts?|users?|videos?)\s+(?:on|from|circulating\s+on)\s+"
                            r"(?:[\w-]+\s+){0,2}?(?:telegram|facebook|tiktok|twitter|social\s+media)\b(?:\s+channels?|\s+accounts?"
                            r"|\s+pages?)?\s+(?:claimed|claim|claims|alleged|allege|suggested|said)\b"
