@@ -219,6 +219,10 @@ _FLED_THE_DRAFT = re.compile(r"\b(?:fled|fleeing|escaped|escaping|avoided|avoidi
                              r"(?:[\w'’-]+\s+){0,3}?(?:conscription|draft|call-up|lottery|military\s+service)"
                              r"(?:\s+(?:lottery|law|drive|orders?))?\b"
                              r"(?!\s+(?:training|school|camp|centre|center|unit|battalion))")
+_HELD_BY_DRAFT = frozenset("recruited conscripted drafted enlisted abducted".split())
+_YOUNG_CIVILIANS = frozenset("young youths youth students graduates civilians".split())
+_SINCE_THE_DRAFT = re.compile(r"\b(?:since|after|as|because|amid|following)\b[^.;]{0,80}?\b(?:call\s*-\s*ups?|call-ups?|"
+                              r"conscription|draft|military\s+service|lotter(?:y|ies))\b")
 _DISPLACED = frozenset("locals idps idp villagers residents civilians refugees families displaced".split())
 _SPORTSPEOPLE = frozenset("swimmer swimmers athlete athletes footballer footballers player players boxer boxers runner "
                           "runners wrestler wrestlers sprinter sprinters cyclist cyclists weightlifter weightlifters "
@@ -741,7 +745,12 @@ class MentionRules:
                 best = max(people, key=lambda q: q.value)
                 draft["people_count"], draft["count_qualifier"] = best.value, best.qualifier
         if draft["weapons_count"] is None and _BRINGING_VERBS.intersection(words):
-            weapons = list_total(quantities, nxt.text, "weapons", self.nouns)  # "47 rifles, ..., 2 pistols": one list
+            # "47 rifles, ..., 2 pistols": one list ("three MA-1 rifles, a BA-63 rifle, 16 magazines": a single in it)
+            arms = [q for q in find_quantities(nxt.text, self.nouns, singles=True) if q.category == "weapons"
+                    and not (q.subset or q.casualty or q.qualifier == "range")]
+            if all(q.single for q in arms):
+                arms = []  # ("He left his rifle behind": a single alone is read by the later-sentence rules)
+            weapons = list_total(arms, nxt.text, "weapons", self.nouns)
             if weapons:
                 draft["weapons_count"] = weapons
 
@@ -857,7 +866,13 @@ class MentionRules:
         if lows[hit.start] in ("crossing", "crossings") and prev in ("border", "a", "the", "main", "river"):
             return False  # "gathered at a border crossing into Thailand": a place, not a crossing over
         if hit.kind == "defection" and (_DRAFT_DODGE.search(" ".join(lows[hit.end:hit.end + 14]))
-                                        or _FLED_THE_DRAFT.search(" ".join(lows[max(0, hit.start - 16):hit.start]))) \
+                                        or _FLED_THE_DRAFT.search(" ".join(lows[max(0, hit.start - 16):hit.start]))
+                                        # "300 young people ... have arrived in areas controlled by the KNU since the
+                                        # junta widened its call-up notices"
+                                        or not _YOUNG_CIVILIANS.isdisjoint(lows[max(0, hit.start - 10):hit.start])
+                                        and _SINCE_THE_DRAFT.search(" ".join(lows[hit.end:hit.end + 24]))
+                                        # (not "escaped after being forcibly recruited into military service": held)
+                                        and _HELD_BY_DRAFT.isdisjoint(lows[hit.end:hit.end + 24])) \
                 and self.force_people.isdisjoint(lows[max(0, hit.start - 10):hit.start]):
             return False  # "as more young people ... crossed into territory held by the KNU to avoid being called up"
         if hit.trigger == "seek_refuge" and lows[hit.start] in ("sought", "seek", "seeks", "seeking", "took", "taken") \
