@@ -179,7 +179,13 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
         and not _MODALS.intersection(lows[cs:i]) and not _FOILED.intersection(lows) and (
             bool(_CROSSED_OVER.intersection(lows[:i - 4])) or bool(_CROSSED_BEFORE.search(
                 sent.doc.text, max(0, sent.start_char - 300), sent.start_char)))
-    caused = prev == "to" and bool(_CAUSATIVE.intersection(lows[max(cs, i - 14):i - 1]))  # "fatigue pushed six NPA
+    led = next((k for k in range(max(cs, i - 30), i - 1) if lows[k] == "led"), None) if prev == "to" else None
+    caused = prev == "to" and bool(_CAUSATIVE.intersection(lows[max(cs, i - 14):i - 1]) or led is not None and any(
+        # "Unfulfilled promises and hunger led 12 CPP-NPA rebels, including a ranking official, to surrender": the
+        # people led come right after it
+        q.category == "people" and not (q.single or q.subset or q.size)
+        and 0 <= q.start - (sent[led].idx - sent.start_char + 3) <= 12 for q in quantities)
+        and not _MODALS.intersection(lows[cs:i]))  # "fatigue pushed six NPA
     # members to lay down their arms": they did
     # "have come to join the people's revolution together with their weapons": they came, and joined
     came_to_join = prev == "to" and i > 2 and hit.kind == "defection" and lows[i] == "join" and (

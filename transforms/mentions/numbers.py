@@ -377,6 +377,8 @@ _SIZE_BEFORE = re.compile(
     r"(?:\s+a\s+(?:total|strength)\s+of(?:\s+(?:about|around|some|roughly|nearly|over|more\s+than))?)?"  # "had a total of about 90 staff"
     r"|\b(?:manned|staffed|garrisoned|guarded|defended)\s+by"  # "The station was manned by around 40 police"
     r"|\bwith\s+perhaps"  # "the smallest of the services, with perhaps 16,000 sailors": a hedged strength
+    r"|\b(?:commanders?|in\s+command)\s+of(?:\s+(?:about|around|some|roughly|nearly|over|more\s+than))?"  # "six
+    # Brigadier Generals, commanders of over 2,000 military personnel, who surrendered": the men they led
     # "The military, which analysts estimate at between 130,000 and 150,000 personnel, ...": its strength
     r"|\b(?:military|army|armed\s+forces|tatmadaw|junta|which)\b(?:(?!defect|desert|surrend|left|fled)[^.;]){0,40}?"
     r"\b(?:estimate[sd]?|put|puts)\s+(?:it\s+)?at(?:\s+(?:between|about|around|some|roughly|nearly|over|more\s+than|up\s+to))?"

@@ -420,6 +420,10 @@ class MentionRules:
             # the killing, not soldiers
             hits = [h for h in hits if not (h.trigger == "flee_abroad" and not _CIVILIAN_FLIGHT.isdisjoint(
                 lows[max(0, h.start - 3):h.start]) and "killed" in lows[max(0, h.start - 12):h.start])]
+            # "the town is quiet and deserted", "streets remained deserted": a place left empty
+            hits = [h for h in hits if not (lows[h.start] == "deserted" and h.end - h.start == 1 and h.start and (
+                lows[h.start - 1] in _EMPTY_PLACE or lows[h.start - 1] == "and" and lows[h.start - 2:h.start - 1] in (
+                    ["quiet"], ["empty"], ["silent"], ["abandoned"])))]
             if not _MINOR.search(sent_text):  # "a 14-year-old boy persuaded to join the army": a child recruited
                 hits = [h for h in hits if h.trigger != "minor_recruited"]
             if not story.forced_porters:  # "villagers taken as porters", not "dock porters went on strike"
@@ -568,6 +572,10 @@ class MentionRules:
                 if j in reports and reports[j]["weapons_count"] is None \
                         and reports[j]["people_count"] == draft["people_count"] is not None:
                     continue  # "... the successful surrender of five cadres of KCP": the same five, told again
+                if j in reports and reports[j]["modality"] != "report" \
+                        and reports[j]["people_count"] == draft["people_count"] is not None:
+                    draft["weapons_count"] = reports[j]["weapons_count"]  # "The two surrendered militants also
+                    break  # deposited two pistols": the same two, and what they handed in
                 if j in reports and (reports[j]["people_count"] is not None or reports[j]["weapons_count"] is not None):
                     if reports[j]["modality"] != "report" and reports[j]["people_count"] is None:
                         # "At the ceremony, those who returned handed over one MA-1 rifle, ...": read as no event of
@@ -1416,6 +1424,8 @@ _GROUP_MADE_UP = re.compile(r"\W*(?:according\s+to\s+[^,]{1,40},\s*)?the\s+(?:gr
 _PART_OF_MORE = re.compile(r"\b(?:were|was|are|is)\s+(?:all\s+)?(?:part|among|members)\s+of\b", re.I)
 _OF_THOSE_THERE_WERE = re.compile(r"\W*(?:of|among)\s+(?:those|them|these)\b(?:\s+who\s+\w+(?:\s+\w+)?)?,?\s+"
                                   r"(?:there\s+were|were|are|included|include)\s+\d", re.I)
+_EMPTY_PLACE = frozenset("is are was were remain remains remained looked looks seemed seems lay lies appeared largely mostly "
+                         "completely virtually almost eerily now".split())
 _CIVILIAN_FLIGHT = frozenset("others people civilians villagers residents refugees families".split())
 _SOCIAL_CLAIM = re.compile(r"\b(?:posts?|messages?|channels?|accounts?|users?|videos?)\s+(?:on|from|circulating\s+on)\s+"
                            r"(?:[\w-]+\s+){0,2}?(?:telegram|facebook|tiktok|twitter|social\s+media)\b(?:\s+channels?|\s+accounts?"
