@@ -885,7 +885,7 @@ class MentionRules:
             return False  # "as more young people ... crossed into territory held by the KNU to avoid being called up"
         if hit.trigger == "seek_refuge" and lows[hit.start] in ("sought", "seek", "seeks", "seeking", "took", "taken") \
                 and not _DISPLACED.isdisjoint(lows[max(0, hit.start - 14):hit.start]) \
-                and self.force_people.isdisjoint(lows[max(0, hit.start - 14):hit.start]):
+                and self.force_people.isdisjoint(lows[max(0, hit.start - 20):hit.start]):
             return False  # "Locals and IDPs who have sought refuge in Meezar village": people displaced, not defectors
         if hit.kind == "defection" and not _SPORTSPEOPLE.isdisjoint(lows[max(0, hit.start - 18):hit.start]) \
                 and self.force_people.isdisjoint(lows[max(0, hit.start - 18):hit.start]):
