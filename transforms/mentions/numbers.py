@@ -449,8 +449,10 @@ def _counted_by_total(text: str, toks: Sequence[_Tok], q_start: int, j: int, nou
             or _SWELLING_TO.search(text[max(0, toks[q_start].start - 80):toks[q_start].start])
     if total is None and _NUMBER_WHO.search(text[max(0, toks[q_start].start - 140):toks[q_start].start]):
         return "people"  # "bringing the number who left the station today to seven"
-    rose = _THIS_NUMBER_ROSE.search(text, max(0, toks[q_start].start - 60), toks[q_start].start) if total is None else None
-    if rose and any(nouns.get(w) == "people" for w in re.findall(r"[\w-]+", text[max(0, rose.start() - 160):rose.start()].lower())):
+    window = text[max(0, toks[q_start].start - 60):toks[q_start].start]
+    rose = _THIS_NUMBER_ROSE.search(window) if total is None and ("number" in window or "figure" in window) else None
+    at = max(0, toks[q_start].start - 60) + rose.start() if rose else 0
+    if rose and any(nouns.get(w) == "people" for w in re.findall(r"[\w-]+", text[max(0, at - 160):at].lower())):
         return "people"  # "In 2022, 1,619 individuals left their units, while by 2024 this number had surged to 7,621"
     counted = [w for w in re.findall(r"[\w-]+", (total.group(1) or total.group(2)).lower())
                if nouns.get(w) == "people" or w in _ACTS_COUNTED] if total else []  # "the number of surrenders"

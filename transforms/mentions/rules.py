@@ -424,7 +424,8 @@ class MentionRules:
             hits = [h for h in hits if not (lows[h.start] == "deserted" and h.end - h.start == 1 and h.start and (
                 lows[h.start - 1] in _EMPTY_PLACE or lows[h.start - 1] == "and" and lows[h.start - 2:h.start - 1] in (
                     ["quiet"], ["empty"], ["silent"], ["abandoned"])))]
-            if not _MINOR.search(sent_text):  # "a 14-year-old boy persuaded to join the army": a child recruited
+            if any(h.trigger == "minor_recruited" for h in hits) and not _MINOR.search(sent_text):
+                # "a 14-year-old boy persuaded to join the army": a child recruited
                 hits = [h for h in hits if h.trigger != "minor_recruited"]
             if not story.forced_porters:  # "villagers taken as porters", not "dock porters went on strike"
                 hits = [h for h in hits if not (h.trigger == "forced_portering" and h.form == "noun")]
@@ -602,7 +603,8 @@ class MentionRules:
                 draft["weapons_count"] += self._weapons_brought(sents[k + 1]) or 0
         for draft in reports.values():  # "Posts on several Telegram channels claimed that the general had crossed
             # over": what unverified accounts say is a rumour, as "social media posts claimed" is
-            if draft["modality"] == "report" and _SOCIAL_CLAIM.search(text, draft["start_char"], draft["end_char"]):
+            if draft["modality"] == "report" and _SOCIAL_WORDS.search(text, draft["start_char"], draft["end_char"]) \
+                    and _SOCIAL_CLAIM.search(text, draft["start_char"], draft["end_char"]):
                 draft["modality"] = "rumour"
         if reports and debunks_claim(text):
             for draft in reports.values():  # a fact check that rates the claim false: what it retells is the claim
@@ -682,7 +684,7 @@ class MentionRules:
         were = _THERE_WERE_OF_THEM.match(nxt.text) if draft["people_count"] is None else None
         if were and parse_number(were.group(1)):  # "The recruits slipped out at night. There were eleven of them."
             draft["people_count"], draft["count_qualifier"] = parse_number(were.group(1)), "exact"
-        if draft["people_count"] is None:
+        if draft["people_count"] is None and _THE_COUNT_NEAR.search(nxt.text, 0, 100):
             # "They surrendered as well." then "He said that the 12 officers and their 11 family members were being
             # held": the same people, now counted (the definite article points back to them)
             event = nxt.doc.text[draft["start_char"]:draft["end_char"]].lstrip("\"“‘' ")
@@ -1427,6 +1429,7 @@ _OF_THOSE_THERE_WERE = re.compile(r"\W*(?:of|among)\s+(?:those|them|these)\b(?:\
 _EMPTY_PLACE = frozenset("is are was were remain remains remained looked looks seemed seems lay lies appeared largely mostly "
                          "completely virtually almost eerily now".split())
 _CIVILIAN_FLIGHT = frozenset("others people civilians villagers residents refugees families".split())
+_SOCIAL_WORDS = re.compile(r"(?i:telegram|facebook|tiktok|twitter|social|pro-)")  # the cheap test first
 _SOCIAL_CLAIM = re.compile(r"\b(?:posts?|messages?|channels?|accounts?|users?|videos?)\s+(?:on|from|circulating\s+on)\s+"
                            r"(?:[\w-]+\s+){0,2}?(?:telegram|facebook|tiktok|twitter|social\s+media)\b(?:\s+channels?|\s+accounts?"
                            r"|\s+pages?)?\s+(?:claimed|claim|claims|alleged|allege|suggested|said)\b"
@@ -1437,6 +1440,8 @@ _MINOR = re.compile(r"\b(?:(?:[5-9]|1[0-7])[- ]years?[- ]old|aged\s+(?:[5-9]|1[0
 _MY_FIREARM = r"my\s+(?:[\w-]+\s+){0,2}?(?:rifle|pistol|gun|carbine|weapon)\b"
 _I_BROUGHT_MY = re.compile(rf"\bI\s+(?:took|brought|carried|grabbed|kept)\s+{_MY_FIREARM}|\bI\s+(?:left|walked|ran|slipped|"
                            rf"crept|fled|escaped|went)\b[^.;]{{0,60}}?\bwith\s+{_MY_FIREARM}")
+_THE_COUNT_NEAR = re.compile(r"\bthe\s+(?:\d|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|"
+                             r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen)", re.I)
 _THE_BEFORE = re.compile(r"(?:^[\"“‘']?|\b(?:said|says|added|that)\s+)(?:all\s+)?the\s+$")
 _THERE_WERE_OF_THEM = re.compile(r"\W*there\s+were\s+([\w,-]+)\s+of\s+(?:them|us)\b", re.I)
 _FORCE_MEMBERS = r"(?:soldiers|troops|police(?:men)?|officers|personnel)\b"  # the part of a group that counts
