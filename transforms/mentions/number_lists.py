@@ -321,6 +321,12 @@ def find_quantities(text: str, nouns: NounLexicon, sum_categories: Sequence[str]
             # "So far nine militants surrendered, he said, adding that five surrendered in October alone": part of the nine
             out[k] = q._replace(subset=True)
     for k, q in enumerate(out):
+        if k and q.category == "people" and not q.subset and out[k - 1].category == "people" \
+                and not out[k - 1].subset and q.value < out[k - 1].value \
+                and _DASH_OPENS.fullmatch(text, out[k - 1].end, q.start):
+            # "Three cadres of the outlawed Maoist group – two men and a woman – surrendered": the total's parts
+            out[k] = q._replace(subset=True)
+    for k, q in enumerate(out):
         if q.category == "people" and not q.subset and _BREAKDOWN_OPENS.match(text, q.end):
             # "No fewer than 51 of the insurgents, comprising two of their commanders, X and Y, and 49 fighters": the
             # parts that add up to the total are its breakdown, wherever the names between them put commas
@@ -485,6 +491,7 @@ _PARTLY_FORCE = re.compile(r"[^.;]{0,40}?,\s*(?:with\s+)?(?:many|most|some|sever
                            r"(?:police\w*|soldiers|officers|troops|personnel|servicemen)\b", re.I)
 _WITH_SOME = re.compile(r"\s*,?\s*including\s+(?:some|several|a\s+few|many|a\s+number\s+of)\b", re.I)
 # a total, then what it is made of: "51 ..., comprising two commanders ... and 49 fighters"
+_DASH_OPENS = re.compile(r"[^.;,()–—]{0,60}?\s[–—]\s*")
 _BREAKDOWN_OPENS = re.compile(r"\s*,?\s*(?:comprising|including|consisting\s+of|made\s+up\s+of)\b", re.I)
 _WITH_CIVILIANS = re.compile(_BREAKDOWN_OPENS.pattern + r"[^.;]{0,60}?\bcivilians\b", re.I)
 _BRACKETED_NUMBER = re.compile(r"\((\d[\d,]*)\)")

@@ -855,6 +855,12 @@ def _count_at(toks: Sequence[_Tok], i: int, text: str, nouns: NounLexicon) -> Op
                             False), j + 1
         return None
     k, category = head
+    if category != "people" and k + 2 < len(toks) and toks[k + 1].text in ("’", "'") \
+            and nouns.get(toks[k + 2].lower) == "people":
+        k, category = k + 2, "people"  # "fifty-one (51) armed groups’ combatants": the combatants
+    if category == "force" and q_start > 1 and toks[q_start - 1].lower == "of" \
+            and toks[q_start - 2].lower in ("group", "band", "contingent", "batch"):
+        category = "people"  # "A group of 130 armed Taliban ... joined the peace process": its members
     if k + 1 < len(toks) and toks[k + 1].text in ("-",) and k + 2 < len(toks) and toks[k + 2].lower.startswith("old"):
         return None
     after = text[toks[k].end:toks[k].end + 60]

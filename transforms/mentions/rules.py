@@ -82,7 +82,7 @@ _VAGUE_GROUP = re.compile(r"\b(?:dozens|hundreds|thousands|scores|several|numero
                           r"((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)  # not "some 200 soldiers"
 _COMRADES = re.compile(r"\b(?:his|her|their|fellow)\s+(?:fellow\s+|former\s+)?(?:colleagues|comrades|men)\b", re.I)
 _THEY_BROUGHT = (r"(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)?(?:also\s+)?(?:brought|carried(?!\s+out)|"
-                 r"handed\s+over|laid\s+down|came\s+with|arrived\s+with|yielded|turned\s+over|turned\s+in|handed\s+in|"
+                 r"handed\s+over|laid\s+down|came\s+with|arrived\s+with|returned\s+with|yielded|turned\s+over|turned\s+in|handed\s+in|"
                  r"(?:take|takes|took|bring|brings)\s+along|"  # translated English: "They take along three hand of MA-1"
                  r"deposited|submitted|surrendered(?=\s+(?:\w+\s+){0,4}?"
                  r"(?:firearms|weapons|guns|rifles?|pistols?|revolvers?|carbines?)\b)|"
@@ -802,7 +802,10 @@ class MentionRules:
                         hit.start - cs > 22 and "," in lows[cs:hit.start]
                         and any(w in self.force_people for w in lows[cs:cs + 4])) or any(
                     w in self.force_words and nxt in _GENERIC_MEMBERS for w, nxt in zip(before, before[1:])) \
-                    or _PRESSED_INTO_SERVICE.search(" ".join(before)):
+                    or _PRESSED_INTO_SERVICE.search(" ".join(before)) or any(
+                        # "A group of 130 armed Taliban ... joined the peace process": a group counted by its name
+                        (w[:1].isdigit() or w in _COUNT_WORDS) and not self.force_words.isdisjoint(before[k + 1:k + 3])
+                        for k, w in enumerate(before)):
                 return True  # also "7 navy men", "junta personnel", "the men who were sent to the training school"
             if hit.trigger == "join_protest":
                 return False  # "after he joined the protests against the coup": a pronoun may be anyone
