@@ -338,7 +338,8 @@ def article_labels(mentions: Sequence[Mention], text: str, facts: Optional[DocFa
         call_ups = []  # "The Ministry also calls upon young people who have been forcibly drafted ... not to take up arms"
     conscription = _substantive(call_ups, facts, text) and not (defection and _background_draft(
         by_kind["conscription"], facts)) or (defection and any(
-        (m.modality == "report" or m.start_char in reported) and _forced_deserter(m.sentence) and m.start_char not in appeals
+        (m.modality == "report" or m.start_char in reported) and _forced_deserter(m.sentence)
+        and m.start_char not in appeals
         and not _APPEAL_TO_DRAFTED.search(m.sentence) for m in by_kind["conscription"]))
     reports = [m for m in by_kind["defection"] if m.modality == "report"] if defection else []
     denied = {m.people_count for m in by_kind["defection"] if m.modality == "denial"} - {None}

@@ -76,7 +76,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     if lows and lows[-1] == "?" or _WH.intersection(lows[cs:i]) and not _TOLD_HOW.match(" ".join(lows[max(cs, i - 5):i])):
         return False  # ("told of how he deserted": the teller's own past act, told)
     trigger_char = sent[i].idx - sent.start_char
-    if hit.form in ("noun", "program", "base") and lows[i].endswith("s") and _SUFFERED.intersection(lows[max(cs, i - 8):i]) \
+    if hit.form in ("noun", "program", "base") and lows[i].endswith("s") \
+            and _SUFFERED.intersection(lows[max(cs, i - 8):i]) \
             and not any(q.category == "people" and q.start <= trigger_char <= q.end and not (q.casualty or q.size)
                         for q in quantities):
         return False  # "the military, which has suffered battlefield defeats and large-scale surrenders": what befell it
@@ -199,7 +200,8 @@ def _is_event(hit: _Hit, sent: Span, lows: Sequence[str], quantities: Sequence[Q
     # "All 19 officers had left, taking their guns with them to join the Taliban": they left, and that was the joining
     # ("they abandoned their bases in Beni to surrender to the army": the same for a surrender)
     left_to_join = prev == "to" and hit.kind == "defection" and lows[i] in ("join", "surrender") \
-        and bool((_LEFT_TO_JOIN if lows[i] == "join" else _LEFT_TO_SURRENDER).intersection(lows[max(cs, i - 16):i - 1])) and not _MODALS.intersection(lows[cs:i]) \
+        and bool((_LEFT_TO_JOIN if lows[i] == "join" else _LEFT_TO_SURRENDER).intersection(lows[max(cs, i - 16):i - 1])) \
+        and not _MODALS.intersection(lows[cs:i]) \
         and not _FOILED.intersection(lows) and "who" not in lows[max(cs, i - 16):i - 1]
     implicative = implicative or crossed_to_defect or stated_wish or came_to_join or one_of_counted or left_to_join \
         or caused and not _MODALS.intersection(lows[cs:i])

@@ -519,8 +519,10 @@ _LIST_JOINS = re.compile(r",|\band\b", re.I)  # the joins inside one summed phra
 _IN_ALL = re.compile(r"\s*(?:in\s+all|in\s+total|altogether|all\s+told)\b", re.I)
 _A_OR_AN = re.compile(r"an?\s", re.I)
 _PRONOUNS = frozenset({"he", "she", "i"})
-_DASHED_ASIDE = re.compile(r"\s*[–—]\s[^–—.;:]{1,60}?\s[–—]\s*,?\s*(?:and\s+)?"  # or between commas, no figure in it:
-                           r"|\s*,\s*(?:mostly|mainly|largely|chiefly)\s(?:[^,.;:\d]|(?<=[A-Za-z-])\d+){1,50}?,\s*(?:and\s+)?")
+# an aside between dashes, or between commas with no figure in it
+_DASHED_ASIDE = re.compile(r"\s*[–—]\s[^–—.;:]{1,60}?\s[–—]\s*,?\s*(?:and\s+)?"
+                           r"|\s*,\s*(?:mostly|mainly|largely|chiefly)\s(?:[^,.;:\d]|(?<=[A-Za-z-])\d+){1,50}?,"
+                           r"\s*(?:and\s+)?")
 _DESCRIBED_PAIR = re.compile(r"\s+(?:from|of|in|at|with)\s(?:[^.;:()]|\(\d+\)|\((?-i:[A-Z])[\w-]{1,9}\)){0,90}?,?\s+and\s+",
                              re.I)  # also "battalion (540)", "the New People's Army (NPA)"
 _PAIR_VERB = re.compile(r"\b(?:was|were|is|are|has|have|had|said|says|who|which|that|(?!based\b|stationed\b|deployed\b)[a-z]+ed)\b")

@@ -418,9 +418,9 @@ _NOUN_TOTALLING = re.compile(r"\b(defectors|deserters|surrenderees|returnees|sol
                              r"|\b(defectors|deserters|surrenderees|returnees)\s+(?:were|numbered|number|totall?ed)\s+"
                              r"(?:as\s+many\s+as|about|over|more\s+than|nearly|some|around|at\s+least|just|only)?\s*$", re.I)
 # "answered the call, bolstering the defectors' ranks to around 3,000"
-_THIS_NUMBER_ROSE = re.compile(r"\b(?:this|that|the)\s+(?:number|figure)\s+(?:had\s+|has\s+|have\s+)?(?:surged|risen|rose|grown|"
-                               r"grew|climbed|jumped|increased|soared)\s+to\s+(?:about\s+|around\s+|over\s+|more\s+than\s+|"
-                               r"nearly\s+|some\s+)?$", re.I)
+_THIS_NUMBER_ROSE = re.compile(r"\b(?:this|that|the)\s+(?:number|figure)\s+(?:had\s+|has\s+|have\s+)?"
+                               r"(?:surged|risen|rose|grown|grew|climbed|jumped|increased|soared)\s+to\s+"
+                               r"(?:about\s+|around\s+|over\s+|more\s+than\s+|nearly\s+|some\s+)?$", re.I)
 _SWELLING_TO = re.compile(r"\b(?:bolster\w*|boost\w*|swell\w*|rais\w*|push\w*|increas\w*|bring\w*|brought)\s+the\s+"
                           r"((?:[\w'’-]+\s+){0,2}?(?:ranks|numbers?))\s+to\s+(?:about|around|over|more\s+than|nearly|some)?\s*$",
                           re.I)

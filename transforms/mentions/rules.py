@@ -82,7 +82,8 @@ _VAGUE_GROUP = re.compile(r"\b(?:dozens|hundreds|thousands|scores|several|numero
                           r"((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)  # not "some 200 soldiers"
 _COMRADES = re.compile(r"\b(?:his|her|their|fellow)\s+(?:fellow\s+|former\s+)?(?:colleagues|comrades|men)\b", re.I)
 _THEY_BROUGHT = (r"(?:(?:(?!\bsaid\b|\btold\b|\bsays\b)[^.;\"“”]){0,200}?\s)?(?:also\s+)?(?:brought|carried(?!\s+out)|"
-                 r"handed\s+over|laid\s+down|came\s+with|arrived\s+with|returned\s+with|yielded|turned\s+over|turned\s+in|handed\s+in|"
+                 r"handed\s+over|laid\s+down|came\s+with|arrived\s+with|returned\s+with|yielded|turned\s+over|"
+                 r"turned\s+in|handed\s+in|"
                  r"(?:take|takes|took|bring|brings)\s+along|"  # translated English: "They take along three hand of MA-1"
                  r"deposited|submitted|surrendered(?=\s+(?:\w+\s+){0,4}?"
                  r"(?:firearms|weapons|guns|rifles?|pistols?|revolvers?|carbines?)\b)|"
@@ -121,7 +122,8 @@ _HANDED_OVER_BY_THEM = re.compile(rf"\b(?:were|was|had\s+been)\s+(?:also\s+)?(?:
 _RECOVERED_FROM_THEM = re.compile(r"\b(?:were|was|had\s+been)\s+(?:also\s+)?(?:recovered|seized|collected|received|taken)\s+"
                                   r"from\s+(?:(?:the|their)\s+possession(?:\s+of)?\s+)?"  # "from the possession of"
                                   r"(?:them|(?:the\s+)?(?:surrendered\s+)?(?:cadres|militants|surrenderees|surrenderers|rebels|insurgents|"
-                                  r"fighters|defectors|deserters|soldiers|returnees|individuals|persons|members|men|bandits))\b"
+                                  r"fighters|defectors|deserters|soldiers|returnees|individuals|persons|members|men|"
+                                  r"bandits))\b"
                                   r"|\b(?:were|was)\s+also\s+(?:turned|handed)\s+(?:in|over)\s*[.;]?\s*$"
                                   # "Police recovered the following items from the possession of the two cadres: ..."
                                   r"|\brecovered\s+(?:the\s+following\s+(?:items|weapons|arms)\s+)?from\s+(?:the|their)\s+"
@@ -1429,20 +1431,22 @@ _GROUP_MADE_UP = re.compile(r"\W*(?:according\s+to\s+[^,]{1,40},\s*)?the\s+(?:gr
 _PART_OF_MORE = re.compile(r"\b(?:were|was|are|is)\s+(?:all\s+)?(?:part|among|members)\s+of\b", re.I)
 _OF_THOSE_THERE_WERE = re.compile(r"\W*(?:of|among)\s+(?:those|them|these)\b(?:\s+who\s+\w+(?:\s+\w+)?)?,?\s+"
                                   r"(?:there\s+were|were|are|included|include)\s+\d", re.I)
-_EMPTY_PLACE = frozenset("is are was were remain remains remained looked looks seemed seems lay lies appeared largely mostly "
-                         "completely virtually almost eerily now".split())
+_EMPTY_PLACE = frozenset("is are was were remain remains remained looked looks seemed seems lay lies appeared largely "
+                         "mostly completely virtually almost eerily now".split())
 _CIVILIAN_FLIGHT = frozenset("others people civilians villagers residents refugees families".split())
 _SOCIAL_WORDS = re.compile(r"(?i:telegram|facebook|tiktok|twitter|social|pro-)")  # the cheap test first
 _SOCIAL_CLAIM = re.compile(r"\b(?:posts?|messages?|channels?|accounts?|users?|videos?)\s+(?:on|from|circulating\s+on)\s+"
-                           r"(?:[\w-]+\s+){0,2}?(?:telegram|facebook|tiktok|twitter|social\s+media)\b(?:\s+channels?|\s+accounts?"
-                           r"|\s+pages?)?\s+(?:claimed|claim|claims|alleged|allege|suggested|said)\b"
+                           r"(?:[\w-]+\s+){0,2}?(?:telegram|facebook|tiktok|twitter|social\s+media)\b"
+                           r"(?:\s+channels?|\s+accounts?|\s+pages?)?\s+"
+                           r"(?:claimed|claim|claims|alleged|allege|suggested|said)\b"
                            r"|\b(?:telegram|facebook|tiktok|pro-\w+)\s+(?:channels?|accounts?|pages?|users?|bloggers?)\s+"
                            r"(?:claimed|claim|claims|alleged|allege|suggested)\b", re.I)
 _MINOR = re.compile(r"\b(?:(?:[5-9]|1[0-7])[- ]years?[- ]old|aged\s+(?:[5-9]|1[0-7])\b|underage|under-age|minors?|boys?|"
                     r"child(?:ren)?|schoolboys?|teenagers?)\b", re.I)
 _MY_FIREARM = r"my\s+(?:[\w-]+\s+){0,2}?(?:rifle|pistol|gun|carbine|weapon)\b"
-_I_BROUGHT_MY = re.compile(rf"\bI\s+(?:took|brought|carried|grabbed|kept)\s+{_MY_FIREARM}|\bI\s+(?:left|walked|ran|slipped|"
-                           rf"crept|fled|escaped|went)\b[^.;]{{0,60}}?\bwith\s+{_MY_FIREARM}")
+_I_BROUGHT_MY = re.compile(rf"\bI\s+(?:took|brought|carried|grabbed|kept)\s+{_MY_FIREARM}"
+                           rf"|\bI\s+(?:left|walked|ran|slipped|crept|fled|escaped|went)\b[^.;]{{0,60}}?"
+                           rf"\bwith\s+{_MY_FIREARM}")
 _THE_COUNT_NEAR = re.compile(r"\bthe\s+(?:\d|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|"
                              r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen)", re.I)
 _THE_BEFORE = re.compile(r"(?:^[\"“‘']?|\b(?:said|says|added|that)\s+)(?:all\s+)?the\s+$")
