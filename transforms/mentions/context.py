@@ -368,6 +368,9 @@ _ROUT_CAUSE = re.compile(r"\b(?:to\s+escape\s+(?:the\s+)?(?:fighting|clashes|att
                          r"in\s+(?:the\s+)?face\s+of\s+(?:[\w-]+\s+){0,2}?(?:attacks?|offensive)|to\s+save\s+their\s+lives|"
                          r"following\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:clashes|attacks?|fighting|clash|gunfire)|after\s+being\s+(?:chased|driven|pushed)\s+(?:away|out)|amid\s+(?:fierce\s+|heavy\s+)?fighting|"
                          r"(?:camps?|bases?|posts?|outposts?)\s+(?:was|were)\s+attacked|"
+                         # "fled to Bangladesh ... after being attacked by rebels", "fleeing heavy gunfights"
+                         r"after\s+being\s+attacked\b|fleeing\s+(?:the\s+)?(?:heavy\s+|fierce\s+|intense\s+)?(?:gunfights?|fighting|"
+                         r"clashes|battles?)\b|"
                          # "Meanwhile, since the day of Eid, there has been intense fighting in Rakhine state"
                          r"there\s+(?:has|have)\s+been\s+(?:intense\s+|heavy\s+|fierce\s+)?(?:fighting|clashes)|"
                          r"attack(?:s|ed)?\s+(?:by\s+[^.]{0,40}\s+)?on\s+(?:their\s+)?(?:military\s+)?(?:camps?|bases?|posts?|outposts?))",

@@ -806,7 +806,10 @@ class MentionRules:
                     w in self.force_words and nxt in _GENERIC_MEMBERS for w, nxt in zip(before, before[1:])) \
                     or _PRESSED_INTO_SERVICE.search(" ".join(before)) or any(
                         # "A group of 130 armed Taliban ... joined the peace process": a group counted by its name
-                        (w[:1].isdigit() or w in _COUNT_WORDS) and not self.force_words.isdisjoint(before[k + 1:k + 3])
+                        (w[:1].isdigit() or w in _COUNT_WORDS) and (not self.force_words.isdisjoint(before[k + 1:k + 3])
+                                                                     # "a Taliban group of 8 people"
+                                                                     or before[k - 2:k] in (["group", "of"], ["unit", "of"])
+                                                                     and not self.force_words.isdisjoint(before[k - 4:k - 2]))
                         for k, w in enumerate(before)):
                 return True  # also "7 navy men", "junta personnel", "the men who were sent to the training school"
             if hit.trigger == "join_protest":
