@@ -721,7 +721,7 @@ ARMED_GROUP_WORDS = frozenset(
     "armed guerrilla guerrillas insurgent insurgents resistance rebel rebels guard guards gendarmerie fighters boko "
     "taliban qaeda shabaab shabab sayyaf isis farc militant militants outfit outfits liberation front separatist "
     "separatists insurgency islamiya islamiyah dawlah dawla maute bangsamoro daesh isil hizbul lashkar jaish mujahideen "
-    "legion terrorist terrorists division brigade brigades regiment regiments corps".split())
+    "legion terrorist terrorists division brigade brigades regiment regiments corps maoist maoists naxal naxalite".split())
 _HANDED_ARMS = re.compile(r"\b(?:handed|turned|laid|gave|surrendered)\s+(?:over\s+|in\s+|down\s+|up\s+)?(?:their|his|its)\s+"
                           r"(?:weapons|arms|firearms|rifles|guns)\b")
 _GROUP_NOUNS = frozenset("group groups team teams unit units squad squads platoon platoons column columns band "
