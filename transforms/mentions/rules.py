@@ -606,7 +606,7 @@ class MentionRules:
         for draft in reports.values():  # "Posts on several Telegram channels claimed that the general had crossed
             # over": what unverified accounts say is a rumour, as "social media posts claimed" is
             if draft["modality"] == "report" and _SOCIAL_WORDS.search(text, draft["start_char"], draft["end_char"]) \
-                    and _SOCIAL_CLAIM.search(text, draft["start_char"], draft["end_char"]):
+                    and _social_claim(text[draft["start_char"]:draft["end_char"]]):
                 draft["modality"] = "rumour"
         if reports and debunks_claim(text):
             for draft in reports.values():  # a fact check that rates the claim false: what it retells is the claim
@@ -1444,6 +1444,22 @@ _SOCIAL_CLAIM = re.compile(r"\b(?:posts?|messages?|channels?|accounts?|users?|vi
                            r"(?:claimed|claim|claims|alleged|allege|suggested|said)\b"
                            r"|\b(?:telegram|facebook|tiktok|pro-\w+)\s+(?:channels?|accounts?|pages?|users?|bloggers?)\s+"
                            r"(?:claimed|claim|claims|alleged|allege|suggested)\b", re.I)
+# "Posts on social media had claimed that ...", "The posts, shared on several Telegram channels, said ...", "Claims that
+# about 200 soldiers had defected spread widely on Facebook"; not "the KNLA said on its Facebook page"
+_POSTS_ON_PLATFORM = re.compile(r"\b(?:posts?|pages?|channels?|accounts?|claims?|messages?|rumou?rs?)\b[^.;]{0,80}?"
+                                r"\b(?:telegram|facebook|tiktok|twitter|social\s+media)\b"
+                                r"|\b(?:telegram|facebook|tiktok|twitter|social\s+media)\b[^.;]{0,25}?"
+                                r"\b(?:posts?|pages?|channels?|accounts?|users?)\b", re.I)
+_SAID_OR_SPREAD = re.compile(r"\b(?:claim\w*|said|says|say|alleg\w*|spread|circulat\w*)\b", re.I)
+_OWN_PAGE = re.compile(r"\b(?:its|their|his|her|official)\s+(?:official\s+)?(?:facebook|telegram|tiktok|twitter)\b", re.I)
+
+
+def _social_claim(sentence: str) -> bool:
+    """The sentence tells what unverified accounts say, not what a named source reports."""
+    return bool(_SOCIAL_CLAIM.search(sentence)) or bool(
+        _POSTS_ON_PLATFORM.search(sentence) and _SAID_OR_SPREAD.search(sentence) and not _OWN_PAGE.search(sentence))
+
+
 _MINOR = re.compile(r"\b(?:(?:[5-9]|1[0-7])[- ]years?[- ]old|aged\s+(?:[5-9]|1[0-7])\b|underage|under-age|minors?|boys?|"
                     r"child(?:ren)?|schoolboys?|teenagers?)\b", re.I)
 _MY_FIREARM = r"my\s+(?:[\w-]+\s+){0,2}?(?:rifle|pistol|gun|carbine|weapon)\b"
