@@ -99,7 +99,7 @@ _NUMBERING = re.compile(r"\b([A-Za-z]+),\s*numbering\s+(about\s+|around\s+|some\
                         re.I)
 # "1 Corporal and his 4 comrades": the one and his companions (five)
 _AND_HIS = re.compile(r"\s*,?\s*and\s+(?:his|her|their)\s+", re.I)
-_COMRADE_NOUNS = frozenset("comrades colleagues men soldiers troops subordinates".split())
+_COMRADE_NOUNS = frozenset("comrades colleagues men soldiers troops subordinates shipmates crewmates".split())
 # "deposited many sophisticated arms, including four AK rifles": the whole has no number, so the part is the count
 _UNCOUNTED_WHOLE = re.compile(r"\b(?:many|several|numerous|various|assorted|dozens\s+of|hundreds\s+of|scores\s+of|"
                               r"a\s+(?:large\s+|huge\s+|big\s+)?(?:cache|haul|number|quantity|stockpile)\s+of)\s+"
