@@ -728,7 +728,8 @@ _GROUP_NOUNS = frozenset("group groups team teams unit units squad squads platoo
                          "bands cell cells gang gangs force".split())
 
 
-_SIZED = ("-member", "-strong", "-man")
+_SIZED_WORDS = ("member", "strong", "man")  # "an 18-member group", "a 300-strong force", "a 10-man group"
+_SIZED = tuple("-" + w for w in _SIZED_WORDS)
 _SERVING = frozenset("serving fighting enlisted recruited".split())
 
 
@@ -748,7 +749,7 @@ def _sized_group(toks: Sequence[_Tok], i: int, j: int) -> Optional[int]:
     (index of its noun)."""
     if toks[i].kind == "word" and toks[i].lower.endswith(_SIZED):
         after = i + 1  # "nine-member" is one token
-    elif j + 1 < len(toks) and toks[j].text == "-" and toks[j + 1].lower in ("member", "strong", "man"):
+    elif j + 1 < len(toks) and toks[j].text == "-" and toks[j + 1].lower in _SIZED_WORDS:
         after = j + 2  # "18-member" is three
     else:
         return None
